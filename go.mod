@@ -1,0 +1,3 @@
+module github.com/lockstep-id/lockstep
+
+go 1.26

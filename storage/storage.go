@@ -1,0 +1,297 @@
+// Package storage defines Lockstep's domain records, the small per-entity store
+// interfaces that combine into Storage, and the sentinel errors every backend returns.
+//
+// Backends (storage/memory, storage/postgres) implement Storage and nothing else, and
+// both must pass storage/conformance. Operations that must be atomic across nodes and
+// concurrent requests (consuming a code, rotating a refresh token, bumping a throttle
+// counter, updating a flow at a known version) are single store calls, never
+// read-modify-write in handlers.
+//
+// Times are always supplied by the caller (an injected clock), so tests move time
+// instead of sleeping; backends never call time.Now for anything they return.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; callers test with errors.Is.
+var (
+	// ErrNotFound: no record with that key.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrAlreadyExists: a record with that unique key exists already.
+	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrConflict: a concurrent change won (version mismatch), or a single-use
+	// record was already consumed.
+	ErrConflict = errors.New("storage: conflict")
+)
+
+// Client is a registered OAuth 2.0 / OIDC client (relying party).
+type Client struct {
+	ID string
+	// SecretHash is a keyed hash of the client secret (see idp's secret hasher);
+	// empty for public clients.
+	SecretHash             []byte
+	Name                   string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	ResponseTypes          []string
+	Scopes                 []string
+	Public                 bool
+	// FirstParty clients skip the consent page.
+	FirstParty bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// ClientStore keeps OAuth clients.
+type ClientStore interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient replaces every field of the client with that ID.
+	UpdateClient(ctx context.Context, c Client) error
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// User is an end user who signs in.
+type User struct {
+	ID string
+	// Email is stored lower-cased and is unique.
+	Email string
+	// PasswordHash is a PHC-format argon2id string; never the password.
+	PasswordHash string
+	GivenName    string
+	FamilyName   string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// UserStore keeps users.
+type UserStore interface {
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByEmail matches the lower-cased email exactly.
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	UpdateUser(ctx context.Context, u User) error
+}
+
+// TokenKind separates the token tables fosite needs.
+type TokenKind string
+
+const (
+	TokenAuthorizeCode TokenKind = "authorize_code"
+	TokenAccess        TokenKind = "access_token"
+	TokenRefresh       TokenKind = "refresh_token"
+	TokenPKCE          TokenKind = "pkce"
+	TokenOIDC          TokenKind = "oidc"
+)
+
+// Token is one stored OAuth artefact, keyed by (Kind, Signature). Signature is the
+// HMAC signature of the token, never the token itself. RequestID groups every token
+// of one grant (its "family"), so revoking by RequestID revokes the family.
+type Token struct {
+	Kind      TokenKind
+	Signature string
+	RequestID string
+	ClientID  string
+	Subject   string
+	Active    bool
+	// Data is the serialized authorization request and session (opaque here).
+	Data      []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// TokenStore keeps OAuth tokens and codes.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t Token) error
+	// GetToken returns the token whatever its Active state; callers decide.
+	GetToken(ctx context.Context, kind TokenKind, signature string) (Token, error)
+	DeleteToken(ctx context.Context, kind TokenKind, signature string) error
+	// ConsumeToken atomically flips Active from true to false. Exactly one of any
+	// number of concurrent callers succeeds; the others get ErrConflict.
+	ConsumeToken(ctx context.Context, kind TokenKind, signature string) error
+	// DeactivateTokensByRequestID marks every token of that kind and family inactive.
+	DeactivateTokensByRequestID(ctx context.Context, kind TokenKind, requestID string) error
+	// DeactivateTokensBySubject marks every token of that kind for the subject inactive.
+	DeactivateTokensBySubject(ctx context.Context, kind TokenKind, subject string) error
+	// DeleteExpiredTokens removes tokens that expired before the given time.
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
+}
+
+// FactorProof records one factor a user proved, and when.
+type FactorProof struct {
+	// Method is an RFC 8176 amr value such as "pwd" or "otp".
+	Method string    `json:"method"`
+	At     time.Time `json:"at"`
+}
+
+// FlowState is where a login flow stands.
+type FlowState string
+
+const (
+	FlowLogin   FlowState = "login"   // waiting for the password
+	FlowConsent FlowState = "consent" // authenticated, waiting for consent
+	FlowDone    FlowState = "done"    // the authorize request was resumed; the flow is spent
+)
+
+// Flow is the server-side record of one pending authorization request while the
+// user works through the login steps.
+type Flow struct {
+	ID string
+	// BrowserHash binds the flow to the browser that started it (hash of a cookie value).
+	BrowserHash string
+	ClientID    string
+	// AuthorizeQuery is the original /authorize query string, replayed through fosite
+	// when the flow completes.
+	AuthorizeQuery string
+	RequestedAt    time.Time
+	State          FlowState
+	UserID         string
+	// Proven holds the factors proven during this flow.
+	Proven    []FactorProof
+	ExpiresAt time.Time
+	// Version increments on every update; UpdateFlow checks it.
+	Version int
+}
+
+// FlowStore keeps login flows.
+type FlowStore interface {
+	CreateFlow(ctx context.Context, f Flow) error
+	GetFlow(ctx context.Context, id string) (Flow, error)
+	// UpdateFlow stores f if the stored version equals f.Version, and then the stored
+	// version becomes f.Version+1. Otherwise it returns ErrConflict.
+	UpdateFlow(ctx context.Context, f Flow) error
+	DeleteFlow(ctx context.Context, id string) error
+	DeleteExpiredFlows(ctx context.Context, before time.Time) (int, error)
+}
+
+// Session is a server-side SSO session. ID is the hash of the opaque cookie value.
+type Session struct {
+	ID     string
+	UserID string
+	// Factors holds every factor proven in this session with its latest time.
+	Factors []FactorProof
+	// AuthTime is when the user last actively authenticated (the password).
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// SessionStore keeps SSO sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s Session) error
+	GetSession(ctx context.Context, id string) (Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	ListSessionsByUser(ctx context.Context, userID string) ([]Session, error)
+	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)
+	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
+}
+
+// Consent remembers the scopes a user granted to a client.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	GrantedAt time.Time
+}
+
+// ConsentStore keeps remembered consents.
+type ConsentStore interface {
+	// SaveConsent creates or replaces the consent for (UserID, ClientID).
+	SaveConsent(ctx context.Context, c Consent) error
+	GetConsent(ctx context.Context, userID, clientID string) (Consent, error)
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+}
+
+// SigningKey is a token-signing key. The private key is encrypted before it reaches
+// the store; the public JWK is stored in clear for the JWKS.
+type SigningKey struct {
+	ID         string // the JWK "kid"
+	Algorithm  string // "RS256" or "ES256"
+	PrivateEnc []byte
+	PublicJWK  []byte
+	CreatedAt  time.Time
+	// RetiredAt is zero while the key signs; a retired key is only published.
+	RetiredAt time.Time
+	// ExpiresAt is zero while the key signs; after it the key is not even published.
+	ExpiresAt time.Time
+}
+
+// KeyStore keeps signing keys.
+type KeyStore interface {
+	// ListSigningKeys returns every key, newest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey stores k and, in the same transaction, retires every active key
+	// of the same algorithm at k.CreatedAt, setting their ExpiresAt to retiredUntil.
+	AddSigningKey(ctx context.Context, k SigningKey, retiredUntil time.Time) error
+	DeleteExpiredSigningKeys(ctx context.Context, before time.Time) (int, error)
+}
+
+// ThrottleStore keeps fixed-window counters for rate limits.
+type ThrottleStore interface {
+	// HitThrottle atomically adds one to the counter for key and returns the new
+	// count. A counter whose window has ended restarts at 1 with a new window of
+	// length window starting at now. No concurrent increment is lost.
+	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// ThrottleCount returns the count in the current window (0 when none or ended).
+	ThrottleCount(ctx context.Context, key string, now time.Time) (int, error)
+	ResetThrottle(ctx context.Context, key string) error
+}
+
+// NonceStore guards single-use values (JWT ids, replayed links).
+type NonceStore interface {
+	// UseNonce records key until expiresAt. It returns ErrConflict if key was
+	// recorded before and has not expired.
+	UseNonce(ctx context.Context, key string, expiresAt time.Time, now time.Time) error
+}
+
+// AuditEvent is one line of the audit log.
+type AuditEvent struct {
+	ID       string
+	At       time.Time
+	Type     string // e.g. "login.success", "login.failure", "client.create"
+	UserID   string
+	ClientID string
+	IP       string
+	Detail   map[string]string
+}
+
+// AuditFilter narrows ListAudit; zero fields match everything.
+type AuditFilter struct {
+	UserID   string
+	ClientID string
+	Since    time.Time
+	Until    time.Time
+	Limit    int
+}
+
+// AuditStore appends and reads the audit log.
+type AuditStore interface {
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	// ListAudit returns matching events, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}
+
+// Storage is everything a backend provides.
+type Storage interface {
+	ClientStore
+	UserStore
+	TokenStore
+	FlowStore
+	SessionStore
+	ConsentStore
+	KeyStore
+	ThrottleStore
+	NonceStore
+	AuditStore
+	// Ping reports whether the store is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
