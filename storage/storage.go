@@ -18,6 +18,8 @@ import (
 )
 
 // Sentinel errors. Backends wrap them with %w; callers test with errors.Is.
+// Get, Update and Delete of a single record that does not exist return ErrNotFound;
+// Create of a key that exists returns ErrAlreadyExists.
 var (
 	// ErrNotFound: no record with that key.
 	ErrNotFound = errors.New("storage: not found")
@@ -51,6 +53,7 @@ type Client struct {
 type ClientStore interface {
 	CreateClient(ctx context.Context, c Client) error
 	GetClient(ctx context.Context, id string) (Client, error)
+	// ListClients returns every client ordered by ID.
 	ListClients(ctx context.Context) ([]Client, error)
 	// UpdateClient replaces every field of the client with that ID.
 	UpdateClient(ctx context.Context, c Client) error
@@ -77,7 +80,10 @@ type UserStore interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	// GetUserByEmail matches the lower-cased email exactly.
 	GetUserByEmail(ctx context.Context, email string) (User, error)
+	// ListUsers returns every user ordered by ID.
 	ListUsers(ctx context.Context) ([]User, error)
+	// UpdateUser replaces every field of the user with that ID; taking another
+	// user's email returns ErrAlreadyExists.
 	UpdateUser(ctx context.Context, u User) error
 }
 
@@ -115,13 +121,15 @@ type TokenStore interface {
 	GetToken(ctx context.Context, kind TokenKind, signature string) (Token, error)
 	DeleteToken(ctx context.Context, kind TokenKind, signature string) error
 	// ConsumeToken atomically flips Active from true to false. Exactly one of any
-	// number of concurrent callers succeeds; the others get ErrConflict.
+	// number of concurrent callers succeeds; the others get ErrConflict. A token that
+	// does not exist gives ErrNotFound.
 	ConsumeToken(ctx context.Context, kind TokenKind, signature string) error
 	// DeactivateTokensByRequestID marks every token of that kind and family inactive.
 	DeactivateTokensByRequestID(ctx context.Context, kind TokenKind, requestID string) error
 	// DeactivateTokensBySubject marks every token of that kind for the subject inactive.
 	DeactivateTokensBySubject(ctx context.Context, kind TokenKind, subject string) error
-	// DeleteExpiredTokens removes tokens that expired before the given time.
+	// DeleteExpiredTokens removes tokens whose ExpiresAt is before the given time and
+	// returns how many it removed.
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error)
 }
 
@@ -136,9 +144,12 @@ type FactorProof struct {
 type FlowState string
 
 const (
-	FlowLogin   FlowState = "login"   // waiting for the password
-	FlowConsent FlowState = "consent" // authenticated, waiting for consent
-	FlowDone    FlowState = "done"    // the authorize request was resumed; the flow is spent
+	FlowLogin         FlowState = "login"         // waiting for the password
+	FlowAuthenticated FlowState = "authenticated" // every required factor proven; consent not yet decided
+	FlowConsent       FlowState = "consent"       // waiting for the user's consent
+	FlowReady         FlowState = "ready"         // consent given; the authorize request may resume
+	FlowDenied        FlowState = "denied"        // the user refused consent
+	FlowDone          FlowState = "done"          // the authorize request was resumed; the flow is spent
 )
 
 // Flow is the server-side record of one pending authorization request while the
@@ -189,6 +200,7 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s Session) error
 	GetSession(ctx context.Context, id string) (Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	// ListSessionsByUser returns the user's sessions, newest (CreatedAt) first.
 	ListSessionsByUser(ctx context.Context, userID string) ([]Session, error)
 	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)
 	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
@@ -226,11 +238,13 @@ type SigningKey struct {
 
 // KeyStore keeps signing keys.
 type KeyStore interface {
-	// ListSigningKeys returns every key, newest first.
+	// ListSigningKeys returns every key, newest (CreatedAt) first.
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	// AddSigningKey stores k and, in the same transaction, retires every active key
 	// of the same algorithm at k.CreatedAt, setting their ExpiresAt to retiredUntil.
 	AddSigningKey(ctx context.Context, k SigningKey, retiredUntil time.Time) error
+	// DeleteExpiredSigningKeys removes retired keys whose ExpiresAt is before the
+	// given time; keys with a zero ExpiresAt are kept.
 	DeleteExpiredSigningKeys(ctx context.Context, before time.Time) (int, error)
 }
 
@@ -238,17 +252,19 @@ type KeyStore interface {
 type ThrottleStore interface {
 	// HitThrottle atomically adds one to the counter for key and returns the new
 	// count. A counter whose window has ended restarts at 1 with a new window of
-	// length window starting at now. No concurrent increment is lost.
+	// length window starting at now. A window has ended once its end is not after
+	// now. No concurrent increment is lost.
 	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// ThrottleCount returns the count in the current window (0 when none or ended).
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, error)
+	// ResetThrottle forgets the counter; resetting an unknown key is not an error.
 	ResetThrottle(ctx context.Context, key string) error
 }
 
 // NonceStore guards single-use values (JWT ids, replayed links).
 type NonceStore interface {
 	// UseNonce records key until expiresAt. It returns ErrConflict if key was
-	// recorded before and has not expired.
+	// recorded before and has not expired (its expiresAt is after now).
 	UseNonce(ctx context.Context, key string, expiresAt time.Time, now time.Time) error
 }
 
@@ -267,15 +283,16 @@ type AuditEvent struct {
 type AuditFilter struct {
 	UserID   string
 	ClientID string
-	Since    time.Time
-	Until    time.Time
-	Limit    int
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	Limit    int       // the newest Limit events; zero or less means all
 }
 
 // AuditStore appends and reads the audit log.
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEvent) error
-	// ListAudit returns matching events, newest first.
+	// ListAudit returns matching events, newest first; events with the same At come
+	// in reverse order of appending.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 }
 
