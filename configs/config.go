@@ -1,0 +1,404 @@
+package configs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MinSecretLen is the minimum length, in characters, of Config.Secret. The secret
+// is the root of every derived key, so it needs at least 32 characters of entropy.
+const MinSecretLen = 32
+
+// Config is Lockstep's whole configuration. A zero field in the YAML file or the
+// environment means "use the default".
+type Config struct {
+	// Issuer is the OIDC issuer URL (env LOCKSTEP_ISSUER).
+	Issuer string `yaml:"issuer"`
+	// Listen is the host:port the HTTP server binds (env LOCKSTEP_LISTEN).
+	Listen string `yaml:"listen"`
+	// DSN selects the store: "" or "memory" for the in-memory store, else a
+	// postgres:// URL (env LOCKSTEP_DSN).
+	DSN string `yaml:"dsn"`
+	// Secret derives the cookie keys, the key-encryption key and the
+	// client-secret hashing key (env LOCKSTEP_SECRET). Format, LogValue and
+	// MarshalJSON leave it out.
+	Secret string `yaml:"secret"`
+	// Dev enables dev mode (env LOCKSTEP_DEV): http issuers and a generated
+	// secret are accepted.
+	Dev bool `yaml:"dev"`
+	// LogLevel is debug, info, warn or error (env LOCKSTEP_LOG_LEVEL).
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is json or text (env LOCKSTEP_LOG_FORMAT); text by default in dev mode.
+	LogFormat string `yaml:"log_format"`
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string       `yaml:"trusted_proxies"`
+	Password       PasswordConfig `yaml:"password"`
+	Tokens         TokenConfig    `yaml:"tokens"`
+	Session        SessionConfig  `yaml:"session"`
+	Throttle       ThrottleConfig `yaml:"throttle"`
+}
+
+// PasswordConfig holds the argon2id parameters (spec FLOW-2).
+type PasswordConfig struct {
+	MemoryKiB   uint32 `yaml:"memory_kib"`
+	Iterations  uint32 `yaml:"iterations"`
+	Parallelism uint8  `yaml:"parallelism"`
+	// MaxConcurrent bounds simultaneous hash computations, so that a burst of
+	// logins cannot need more than MaxConcurrent*MemoryKiB of memory.
+	MaxConcurrent int `yaml:"max_concurrent"`
+}
+
+// TokenConfig holds token lifespans and signing settings.
+type TokenConfig struct {
+	AccessTokenLifespan   time.Duration `yaml:"access_token_lifespan"`
+	RefreshTokenLifespan  time.Duration `yaml:"refresh_token_lifespan"`
+	IDTokenLifespan       time.Duration `yaml:"id_token_lifespan"`
+	AuthorizeCodeLifespan time.Duration `yaml:"authorize_code_lifespan"`
+	// SigningAlgorithm (RS256 or ES256) picks the key that signs ID tokens;
+	// both public keys are always published.
+	SigningAlgorithm string `yaml:"signing_algorithm"`
+	// KeyRetention is how long a retired public key stays in the JWKS, so tokens
+	// it signed still verify until they expire.
+	KeyRetention time.Duration `yaml:"key_retention"`
+}
+
+// SessionConfig holds SSO session and login-flow settings.
+type SessionConfig struct {
+	Lifetime     time.Duration `yaml:"lifetime"`
+	FlowLifetime time.Duration `yaml:"flow_lifetime"`
+	CookieName   string        `yaml:"cookie_name"`
+}
+
+// ThrottleConfig holds the failed-login limits per window.
+type ThrottleConfig struct {
+	AccountFailures int           `yaml:"account_failures"`
+	IPFailures      int           `yaml:"ip_failures"`
+	Window          time.Duration `yaml:"window"`
+}
+
+// Default returns the defaults for every field. Issuer is empty and Dev false, so
+// the result does not validate until an issuer and a secret are set.
+func Default() Config {
+	var c Config
+	c.fillDefaults()
+	return c
+}
+
+// Load reads the YAML file at path ("" for none), applies the LOCKSTEP_*
+// variables read through getenv (nil for none), then fills defaults. It does not
+// validate: dev mode may first have to generate a secret; call Validate next.
+func Load(path string, getenv func(string) string) (Config, error) {
+	var c Config
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("configs: %w", err)
+		}
+		if err := decodeStrict(data, &c); err != nil {
+			return Config{}, fmt.Errorf("configs: %s: %w", path, err)
+		}
+	}
+	if getenv != nil {
+		if err := c.applyEnv(getenv); err != nil {
+			return Config{}, fmt.Errorf("configs: %w", err)
+		}
+	}
+	c.fillDefaults()
+	return c, nil
+}
+
+// decodeStrict decodes exactly one YAML document; unknown keys are errors so a
+// typo cannot silently leave a security setting at its default.
+func decodeStrict(data []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return err
+	default:
+		return errors.New("the file holds more than one YAML document")
+	}
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{
+		{"LOCKSTEP_ISSUER", &c.Issuer},
+		{"LOCKSTEP_LISTEN", &c.Listen},
+		{"LOCKSTEP_DSN", &c.DSN},
+		{"LOCKSTEP_SECRET", &c.Secret},
+		{"LOCKSTEP_LOG_LEVEL", &c.LogLevel},
+		{"LOCKSTEP_LOG_FORMAT", &c.LogFormat},
+	} {
+		if s := getenv(v.name); s != "" {
+			*v.dst = s
+		}
+	}
+	switch s := getenv("LOCKSTEP_DEV"); strings.ToLower(s) {
+	case "":
+	case "true", "1":
+		c.Dev = true
+	case "false", "0":
+		c.Dev = false
+	default:
+		return fmt.Errorf("LOCKSTEP_DEV must be true, 1, false or 0, not %q", s)
+	}
+	return nil
+}
+
+func (c *Config) fillDefaults() {
+	setDefault(&c.Listen, ":8080")
+	setDefault(&c.LogLevel, "info")
+	if c.Dev {
+		setDefault(&c.LogFormat, "text")
+	} else {
+		setDefault(&c.LogFormat, "json")
+	}
+
+	// Same values as password.DefaultParams (OWASP's argon2id minimum); repeated
+	// here so configs does not depend on the flows.
+	setDefault(&c.Password.MemoryKiB, 19456)
+	setDefault(&c.Password.Iterations, 2)
+	setDefault(&c.Password.Parallelism, 1)
+	setDefault(&c.Password.MaxConcurrent, runtime.NumCPU())
+
+	t := &c.Tokens
+	setDefault(&t.AccessTokenLifespan, time.Hour)
+	setDefault(&t.RefreshTokenLifespan, 720*time.Hour)
+	setDefault(&t.IDTokenLifespan, time.Hour)
+	setDefault(&t.AuthorizeCodeLifespan, time.Minute)
+	setDefault(&t.SigningAlgorithm, "RS256")
+	setDefault(&t.KeyRetention, max(t.AccessTokenLifespan, t.IDTokenLifespan)+time.Hour)
+
+	setDefault(&c.Session.Lifetime, 24*time.Hour)
+	setDefault(&c.Session.FlowLifetime, 30*time.Minute)
+	setDefault(&c.Session.CookieName, "lockstep_session")
+
+	setDefault(&c.Throttle.AccountFailures, 10)
+	setDefault(&c.Throttle.IPFailures, 50)
+	setDefault(&c.Throttle.Window, 15*time.Minute)
+}
+
+func setDefault[T comparable](dst *T, def T) {
+	var zero T
+	if *dst == zero {
+		*dst = def
+	}
+}
+
+// UsesMemory reports whether the configuration selects the in-memory store.
+func (c Config) UsesMemory() bool {
+	return c.DSN == "" || c.DSN == "memory"
+}
+
+// Validate returns every problem found, joined with errors.Join, or nil. Outside
+// dev mode it refuses what would be insecure in production (OPS-3). No message
+// contains the secret or the DSN, which may hold a database password.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+
+	c.validateIssuer(add)
+
+	switch {
+	case c.Secret == "" && !c.Dev:
+		add("secret is required outside dev mode; set LOCKSTEP_SECRET")
+	case c.Secret != "" && utf8.RuneCountInString(c.Secret) < MinSecretLen:
+		add("secret must be at least %d characters long", MinSecretLen)
+	}
+
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen must be host:port, such as \":8080\" or \"localhost:8080\", not %q", c.Listen)
+	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		add("listen port must be a number from 0 to 65535, not %q", port)
+	}
+
+	if !c.UsesMemory() {
+		// The DSN itself is not quoted: it may contain a password.
+		if u, err := url.Parse(c.DSN); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			add("dsn must be \"memory\" or a postgres:// URL")
+		}
+	}
+
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			add("trusted_proxies entry %q is not a CIDR such as 10.0.0.0/8", p)
+		}
+	}
+
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		add("log_level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		add("log_format must be json or text, not %q", c.LogFormat)
+	}
+
+	p := c.Password
+	if p.MemoryKiB < 8*1024 || p.MemoryKiB > 1024*1024 {
+		add("password.memory_kib must be from 8192 (8 MiB) to 1048576 (1 GiB), not %d", p.MemoryKiB)
+	}
+	if p.Iterations < 1 || p.Iterations > 10 {
+		add("password.iterations must be from 1 to 10, not %d", p.Iterations)
+	}
+	if p.Parallelism < 1 || p.Parallelism > 16 {
+		add("password.parallelism must be from 1 to 16, not %d", p.Parallelism)
+	}
+	if p.MaxConcurrent < 1 {
+		add("password.max_concurrent must be at least 1, not %d", p.MaxConcurrent)
+	}
+
+	t := c.Tokens
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"tokens.access_token_lifespan", t.AccessTokenLifespan},
+		{"tokens.refresh_token_lifespan", t.RefreshTokenLifespan},
+		{"tokens.id_token_lifespan", t.IDTokenLifespan},
+		{"tokens.authorize_code_lifespan", t.AuthorizeCodeLifespan},
+		{"tokens.key_retention", t.KeyRetention},
+		{"session.lifetime", c.Session.Lifetime},
+		{"session.flow_lifetime", c.Session.FlowLifetime},
+		{"throttle.window", c.Throttle.Window},
+	} {
+		if d.v <= 0 {
+			add("%s must be positive, not %s", d.name, d.v)
+		}
+	}
+	if longest := max(t.AccessTokenLifespan, t.IDTokenLifespan); t.KeyRetention > 0 && t.KeyRetention < longest {
+		add("tokens.key_retention must be at least %s, the longest access or ID token lifespan, so tokens signed by a retired key still verify", longest)
+	}
+	if t.SigningAlgorithm != "RS256" && t.SigningAlgorithm != "ES256" {
+		add("tokens.signing_algorithm must be RS256 or ES256, not %q", t.SigningAlgorithm)
+	}
+
+	if err := (&http.Cookie{Name: c.Session.CookieName}).Valid(); err != nil {
+		add("session.cookie_name %q is not a valid cookie name", c.Session.CookieName)
+	}
+
+	if c.Throttle.AccountFailures < 1 {
+		add("throttle.account_failures must be at least 1, not %d", c.Throttle.AccountFailures)
+	}
+	if c.Throttle.IPFailures < 1 {
+		add("throttle.ip_failures must be at least 1, not %d", c.Throttle.IPFailures)
+	}
+
+	return errors.Join(errs...)
+}
+
+func (c Config) validateIssuer(add func(string, ...any)) {
+	if c.Issuer == "" {
+		add("issuer is required")
+		return
+	}
+	u, err := url.Parse(c.Issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		add("issuer must be an absolute http(s) URL such as https://login.example.com, not %q", c.Issuer)
+		return
+	}
+	// OpenID Connect Discovery 1.0 §3: no query or fragment. Checked on the raw
+	// string because url.URL does not record an empty fragment.
+	if strings.ContainsAny(c.Issuer, "?#") {
+		add("issuer must not have a query or fragment, not %q", c.Issuer)
+	}
+	if u.User != nil {
+		add("issuer must not contain user information")
+	}
+	if u.Scheme == "http" && !c.Dev && !isLoopback(u.Hostname()) {
+		add("issuer must use https outside dev mode (http is allowed only for localhost, 127.0.0.1 and [::1]), not %q", c.Issuer)
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// Redacted returns a copy fit for logging: Secret is blanked and any password in
+// the DSN replaced by "xxxxx".
+func (c Config) Redacted() Config {
+	c.Secret = ""
+	c.DSN = redactDSN(c.DSN)
+	c.TrustedProxies = slices.Clone(c.TrustedProxies)
+	return c
+}
+
+func redactDSN(dsn string) string {
+	if dsn == "" || dsn == "memory" {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		// Not a URL (perhaps libpq's key=value form): it may hold a password
+		// anywhere, so show none of it.
+		return "REDACTED"
+	}
+	// libpq also accepts passwords as query parameters.
+	q, changed := u.Query(), false
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// redactedConfig has Config's fields but none of its methods, so fmt and slog
+// print it field by field instead of recursing into Format or LogValue.
+type redactedConfig Config
+
+// String returns the redacted configuration, field by field.
+func (c Config) String() string {
+	return fmt.Sprintf("%+v", c)
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s…) print the redacted
+// configuration, so a stray Printf cannot leak the secret.
+func (c Config) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, fmt.FormatString(f, verb), redactedConfig(c.Redacted()))
+}
+
+// LogValue makes slog log the redacted configuration.
+func (c Config) LogValue() slog.Value {
+	return slog.AnyValue(redactedConfig(c.Redacted()))
+}
+
+// MarshalJSON encodes the redacted configuration, so a Config dumped as JSON
+// (nested in another logged value, say) leaks no secret either.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedConfig(c.Redacted()))
+}
