@@ -1,0 +1,132 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// scopeWords says what each scope lets the app do, in plain words.
+var scopeWords = map[string]string{
+	"openid":         "Confirm who you are when you sign in",
+	"profile":        "See your name",
+	"email":          "See your email address",
+	"phone":          "See your phone number",
+	"offline_access": "Stay connected when you are not using it",
+}
+
+// NeedsConsent reports whether the user must be asked before client gets scopes.
+// prompt=consent always asks; first-party clients otherwise never do.
+func (s *Service) NeedsConsent(ctx context.Context, userID string, client storage.Client, scopes []string, promptConsent bool) (bool, error) {
+	if promptConsent {
+		return true, nil
+	}
+	if client.FirstParty {
+		return false, nil
+	}
+	c, err := s.Store.GetConsent(ctx, userID, client.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load consent: %w", err)
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(c.Scopes, sc) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func requestedScopes(f storage.Flow) []string {
+	q, _ := url.ParseQuery(f.AuthorizeQuery)
+	return strings.Fields(q.Get("scope"))
+}
+
+// ConsentPage asks the user to allow the client its scopes.
+func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowConsent {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return fmt.Errorf("load consenting user: %w", err)
+	}
+	var scopes []templates.Scope
+	for _, sc := range requestedScopes(f) {
+		words, ok := scopeWords[sc]
+		if !ok {
+			words = "Access to “" + sc + "”"
+		}
+		scopes = append(scopes, templates.Scope{Name: sc, Description: words})
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return s.Pages.Consent(w, templates.ConsentPage{
+		Page:       s.page("Allow access"),
+		Action:     s.Paths.Consent,
+		FlowID:     f.ID,
+		ClientName: s.clientName(ctx, f.ClientID),
+		UserEmail:  user.Email,
+		Scopes:     scopes,
+	})
+}
+
+// ConsentSubmit records the user's decision and hands the flow back to the provider.
+func (s *Service) ConsentSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	f, err := s.LoadFlow(ctx, r, r.PostForm.Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowConsent {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	switch r.PostForm.Get("decision") {
+	case "allow":
+		scopes := requestedScopes(f)
+		if old, err := s.Store.GetConsent(ctx, f.UserID, f.ClientID); err == nil {
+			for _, sc := range old.Scopes {
+				if !slices.Contains(scopes, sc) {
+					scopes = append(scopes, sc)
+				}
+			}
+		}
+		f.State = storage.FlowReady
+		if err := s.Advance(ctx, &f); err != nil {
+			return err
+		}
+		if err := s.Store.SaveConsent(ctx, storage.Consent{UserID: f.UserID, ClientID: f.ClientID, Scopes: scopes, GrantedAt: s.Now().UTC()}); err != nil {
+			return fmt.Errorf("save consent: %w", err)
+		}
+		s.audit(ctx, r, "consent.granted", f.UserID, f.ClientID, map[string]string{"scopes": strings.Join(scopes, " ")})
+	case "deny":
+		f.State = storage.FlowDenied
+		if err := s.Advance(ctx, &f); err != nil {
+			return err
+		}
+		s.audit(ctx, r, "consent.denied", f.UserID, f.ClientID, nil)
+	default:
+		return UserError(http.StatusBadRequest, "Bad request", "Choose Allow or Deny.", nil)
+	}
+	s.redirectToNext(w, r, f)
+	return nil
+}

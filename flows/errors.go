@@ -1,0 +1,80 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// Error is an error with a message meant for the person at the browser. What it
+// wraps is logged, never shown.
+type Error struct {
+	Status  int
+	Heading string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Heading, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Heading)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// UserError builds an Error.
+func UserError(status int, heading, message string, err error) *Error {
+	return &Error{Status: status, Heading: heading, Message: message, Err: err}
+}
+
+// HandlerFunc is an HTTP handler that returns its error instead of writing it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// ErrorPages is the one place that turns handler errors into pages.
+type ErrorPages struct {
+	Pages       *templates.Renderer
+	Log         *slog.Logger
+	Dev         bool
+	RequestID   func(r *http.Request) string
+	ProductName string
+}
+
+// Handle adapts h to http.Handler.
+func (p *ErrorPages) Handle(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			p.Write(w, r, err)
+		}
+	})
+}
+
+// Write renders err as an error page and logs what it wraps.
+func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
+	var ue *Error
+	if !errors.As(err, &ue) {
+		ue = UserError(http.StatusInternalServerError, "Something went wrong",
+			"Lockstep could not finish this request. Please try again in a moment.", err)
+	}
+	level := slog.LevelInfo
+	if ue.Status >= 500 {
+		level = slog.LevelError
+	}
+	reqID := p.RequestID(r)
+	p.Log.Log(r.Context(), level, "request failed", "request_id", reqID, "status", ue.Status,
+		"path", r.URL.Path, "error", err.Error())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(ue.Status)
+	_ = p.Pages.Error(w, templates.ErrorPage{
+		Page:      templates.Page{Title: ue.Heading, ProductName: p.ProductName, Dev: p.Dev},
+		Status:    ue.Status,
+		Heading:   ue.Heading,
+		Message:   ue.Message,
+		RequestID: reqID,
+	})
+}

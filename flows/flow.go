@@ -1,0 +1,119 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+var (
+	errFlowGone = UserError(http.StatusBadRequest, "This sign-in link is no longer valid",
+		"It has expired or was already used. Go back to the app and start signing in again.", nil)
+	errFlowForeign = UserError(http.StatusForbidden, "This sign-in link belongs to another browser",
+		"For your security a sign-in can only be finished in the browser that started it. Go back to the app and start again here.", nil)
+)
+
+// NewFlow is what the provider knows when it hands a request to the login journey.
+type NewFlow struct {
+	ClientID       string
+	AuthorizeQuery string
+	// UserID is set when the SSO session already proves enough and only consent
+	// may be missing; the flow then starts authenticated.
+	UserID string
+	Proven []storage.FactorProof
+}
+
+// StartFlow stores a flow bound to this browser and returns the URL to send it to.
+func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (string, error) {
+	bid := s.Cookies.BrowserID(r)
+	if bid == "" {
+		bid = newToken()
+		if err := s.Cookies.set(w, r, keyBrowserID, bid); err != nil {
+			return "", fmt.Errorf("write browser cookie: %w", err)
+		}
+	}
+	now := s.Now().UTC()
+	f := storage.Flow{
+		ID:             newID(),
+		BrowserHash:    hashToken(bid),
+		ClientID:       nf.ClientID,
+		AuthorizeQuery: nf.AuthorizeQuery,
+		RequestedAt:    now,
+		State:          storage.FlowLogin,
+		UserID:         nf.UserID,
+		Proven:         nf.Proven,
+		ExpiresAt:      now.Add(s.FlowLifetime),
+	}
+	if nf.UserID != "" {
+		f.State = storage.FlowAuthenticated
+	}
+	if err := s.Store.CreateFlow(ctx, f); err != nil {
+		return "", fmt.Errorf("create flow: %w", err)
+	}
+	next := s.Paths.Login
+	if f.State == storage.FlowAuthenticated {
+		next = s.Paths.Resume
+	}
+	return next + "?flow=" + url.QueryEscape(f.ID), nil
+}
+
+// LoadFlow returns the live flow with that id if it belongs to this browser.
+func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (storage.Flow, error) {
+	if id == "" {
+		return storage.Flow{}, errFlowGone
+	}
+	f, err := s.Store.GetFlow(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Flow{}, errFlowGone
+	}
+	if err != nil {
+		return storage.Flow{}, fmt.Errorf("load flow: %w", err)
+	}
+	bid := s.Cookies.BrowserID(r)
+	if bid == "" || hashToken(bid) != f.BrowserHash {
+		return storage.Flow{}, errFlowForeign
+	}
+	if !s.Now().Before(f.ExpiresAt) {
+		return storage.Flow{}, errFlowGone
+	}
+	return f, nil
+}
+
+// Advance stores f at its next version; a concurrent or replayed step loses with a
+// clear page.
+func (s *Service) Advance(ctx context.Context, f *storage.Flow) error {
+	err := s.Store.UpdateFlow(ctx, *f)
+	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+		return UserError(http.StatusConflict, "This step was already completed",
+			"This sign-in moved on in another tab or request. Go back to the app and start again.", err)
+	}
+	if err != nil {
+		return fmt.Errorf("update flow: %w", err)
+	}
+	f.Version++
+	return nil
+}
+
+// redirectToNext sends the browser to the page for the flow's state.
+func (s *Service) redirectToNext(w http.ResponseWriter, r *http.Request, f storage.Flow) {
+	next := s.Paths.Resume
+	switch f.State {
+	case storage.FlowLogin:
+		next = s.Paths.Login
+	case storage.FlowConsent:
+		next = s.Paths.Consent
+	}
+	http.Redirect(w, r, next+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+}
+
+func (s *Service) clientName(ctx context.Context, id string) string {
+	c, err := s.Store.GetClient(ctx, id)
+	if err != nil || c.Name == "" {
+		return id
+	}
+	return c.Name
+}

@@ -1,0 +1,183 @@
+package flows
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+const (
+	msgBadCredentials = "Incorrect email or password."
+	msgThrottled      = "Too many failed sign-in attempts. Please wait a few minutes and try again."
+	msgDisabled       = "This account is disabled. Contact your administrator."
+)
+
+// LoginPage shows the password form of a flow.
+func (s *Service) LoginPage(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.LoadFlow(r.Context(), r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowLogin {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	q, _ := url.ParseQuery(f.AuthorizeQuery)
+	p := s.loginPage(r.Context(), f, q.Get("login_hint"))
+	if q.Get("prompt") != "" || q.Get("max_age") != "" {
+		if _, _, ok, _ := s.CurrentSession(r.Context(), r); ok {
+			p.Notice = "Please sign in again to continue."
+		}
+	}
+	return s.renderLogin(w, http.StatusOK, p)
+}
+
+func (s *Service) loginPage(ctx context.Context, f storage.Flow, email string) templates.LoginPage {
+	return templates.LoginPage{
+		Page:       s.page("Sign in"),
+		Action:     s.Paths.Login,
+		FlowID:     f.ID,
+		ClientName: s.clientName(ctx, f.ClientID),
+		Email:      email,
+	}
+}
+
+func (s *Service) renderLogin(w http.ResponseWriter, status int, p templates.LoginPage) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return s.Pages.Login(w, p)
+}
+
+// LoginSubmit checks the email and password of a flow.
+//
+// An unknown email, a disabled account's wrong password and a wrong password all get
+// the same message after the same amount of hashing, so neither the text nor the
+// timing tells whether an account exists.
+func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	f, err := s.LoadFlow(ctx, r, r.PostForm.Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowLogin {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
+	pw := r.PostForm.Get("password")
+	page := s.loginPage(ctx, f, email)
+	if email == "" || pw == "" {
+		page.Error = "Enter your email and password."
+		return s.renderLogin(w, http.StatusBadRequest, page)
+	}
+
+	acctKey, ipKey := "login:acct:"+digest(email), "login:ip:"+s.ClientIP(r)
+	if blocked, err := s.throttled(ctx, acctKey, ipKey); err != nil {
+		return err
+	} else if blocked {
+		s.audit(ctx, r, "login.throttled", "", f.ClientID, map[string]string{"email_hash": digest(email)})
+		page.Error = msgThrottled
+		return s.renderLogin(w, http.StatusTooManyRequests, page)
+	}
+
+	user, ok, err := s.checkPassword(ctx, email, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		for _, k := range []string{acctKey, ipKey} {
+			if _, err := s.Store.HitThrottle(ctx, k, s.Limits.Window, s.Now()); err != nil {
+				return fmt.Errorf("count failed login: %w", err)
+			}
+		}
+		s.audit(ctx, r, "login.failure", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
+		page.Error = msgBadCredentials
+		return s.renderLogin(w, http.StatusUnauthorized, page)
+	}
+	if user.Disabled {
+		s.audit(ctx, r, "login.disabled", user.ID, f.ClientID, nil)
+		page.Error = msgDisabled
+		return s.renderLogin(w, http.StatusForbidden, page)
+	}
+	if err := s.Store.ResetThrottle(ctx, acctKey); err != nil {
+		return fmt.Errorf("reset login throttle: %w", err)
+	}
+
+	proof := storage.FactorProof{Method: "pwd", At: s.Now().UTC()}
+	f.UserID = user.ID
+	f.Proven = append(f.Proven, proof)
+	f.State = storage.FlowAuthenticated
+	if err := s.Advance(ctx, &f); err != nil {
+		return err
+	}
+	if _, err := s.startSession(ctx, w, r, user.ID, []storage.FactorProof{proof}); err != nil {
+		return err
+	}
+	s.audit(ctx, r, "login.success", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
+	s.redirectToNext(w, r, f)
+	return nil
+}
+
+// checkPassword returns the user and whether the password is theirs. It hashes
+// exactly once whatever the outcome.
+func (s *Service) checkPassword(ctx context.Context, email, pw string) (storage.User, bool, error) {
+	user, err := s.Store.GetUserByEmail(ctx, email)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.Hasher.VerifyUnknownUser(ctx, pw)
+		return storage.User{}, false, nil
+	}
+	if err != nil {
+		return storage.User{}, false, fmt.Errorf("load user: %w", err)
+	}
+	ok, rehash, err := s.Hasher.Verify(ctx, pw, user.PasswordHash)
+	if err != nil {
+		// A too-long password or a malformed stored hash is a failed login, not a 500.
+		s.Log.WarnContext(ctx, "password verification error", "user_id", user.ID, "error", err)
+		return user, false, nil
+	}
+	if ok && rehash {
+		if h, err := s.Hasher.Hash(ctx, pw); err == nil {
+			user.PasswordHash = h
+			user.UpdatedAt = s.Now().UTC()
+			if err := s.Store.UpdateUser(ctx, user); err != nil {
+				s.Log.WarnContext(ctx, "password rehash not stored", "user_id", user.ID, "error", err)
+			}
+		}
+	}
+	return user, ok, nil
+}
+
+// throttled reports whether the account or the address has used up its failures.
+func (s *Service) throttled(ctx context.Context, acctKey, ipKey string) (bool, error) {
+	now := s.Now()
+	n, err := s.Store.ThrottleCount(ctx, acctKey, now)
+	if err != nil {
+		return false, fmt.Errorf("read login throttle: %w", err)
+	}
+	if n >= s.Limits.AccountFailures {
+		return true, nil
+	}
+	n, err = s.Store.ThrottleCount(ctx, ipKey, now)
+	if err != nil {
+		return false, fmt.Errorf("read login throttle: %w", err)
+	}
+	return n >= s.Limits.IPFailures, nil
+}
+
+// digest keeps personal data such as emails out of throttle keys and audit details.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:12])
+}

@@ -1,0 +1,59 @@
+package flows
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// Paths are the absolute URL paths of the pages, under the issuer's path.
+type Paths struct {
+	Login   string
+	Consent string
+	Resume  string // the provider's endpoint that resumes a finished flow
+}
+
+// Limits bound failed sign-in attempts within Window.
+type Limits struct {
+	AccountFailures int
+	IPFailures      int
+	Window          time.Duration
+}
+
+// Service holds what the login journey needs. Build it with plain struct fields in cmd.
+type Service struct {
+	Store           storage.Storage
+	Pages           *templates.Renderer
+	Errors          *ErrorPages
+	Hasher          *password.Hasher
+	Cookies         *Cookies
+	Now             func() time.Time
+	Log             *slog.Logger
+	Limits          Limits
+	SessionLifetime time.Duration
+	FlowLifetime    time.Duration
+	Paths           Paths
+	ProductName     string
+	Dev             bool
+	// ClientIP is the caller's address as the trusted-proxy rules allow.
+	ClientIP func(*http.Request) string
+}
+
+func (s *Service) page(title string) templates.Page {
+	return templates.Page{Title: title, ProductName: s.ProductName, Dev: s.Dev}
+}
+
+func (s *Service) audit(ctx context.Context, r *http.Request, typ, userID, clientID string, detail map[string]string) {
+	err := s.Store.AppendAudit(ctx, storage.AuditEvent{
+		ID: newID(), At: s.Now().UTC(), Type: typ, UserID: userID, ClientID: clientID,
+		IP: s.ClientIP(r), Detail: detail,
+	})
+	if err != nil {
+		s.Log.ErrorContext(ctx, "audit append failed", "type", typ, "error", err)
+	}
+}

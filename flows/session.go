@@ -1,0 +1,91 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// CurrentSession returns the browser's live SSO session and its user, or ok=false
+// when there is none (no cookie, unknown or expired session, disabled user).
+func (s *Service) CurrentSession(ctx context.Context, r *http.Request) (storage.Session, storage.User, bool, error) {
+	token := s.Cookies.SessionToken(r)
+	if token == "" {
+		return storage.Session{}, storage.User{}, false, nil
+	}
+	sess, err := s.Store.GetSession(ctx, hashToken(token))
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Session{}, storage.User{}, false, nil
+	}
+	if err != nil {
+		return storage.Session{}, storage.User{}, false, fmt.Errorf("load session: %w", err)
+	}
+	if !s.Now().Before(sess.ExpiresAt) {
+		return storage.Session{}, storage.User{}, false, nil
+	}
+	user, err := s.Store.GetUser(ctx, sess.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Session{}, storage.User{}, false, nil
+	}
+	if err != nil {
+		return storage.Session{}, storage.User{}, false, fmt.Errorf("load session user: %w", err)
+	}
+	if user.Disabled {
+		return storage.Session{}, storage.User{}, false, nil
+	}
+	return sess, user, true, nil
+}
+
+// startSession replaces the browser's SSO session with a new one under a new token,
+// so the session id always changes when privilege changes.
+func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, proofs []storage.FactorProof) (storage.Session, error) {
+	if old := s.Cookies.SessionToken(r); old != "" {
+		if err := s.Store.DeleteSession(ctx, hashToken(old)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return storage.Session{}, fmt.Errorf("end previous session: %w", err)
+		}
+	}
+	now := s.Now().UTC()
+	token := newToken()
+	sess := storage.Session{
+		ID:        hashToken(token),
+		UserID:    userID,
+		Factors:   proofs,
+		AuthTime:  now,
+		CreatedAt: now,
+		ExpiresAt: now.Add(s.SessionLifetime),
+	}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return storage.Session{}, fmt.Errorf("create session: %w", err)
+	}
+	if err := s.Cookies.set(w, r, keySessionToken, token); err != nil {
+		return storage.Session{}, fmt.Errorf("write session cookie: %w", err)
+	}
+	return sess, nil
+}
+
+// EndSession deletes the browser's SSO session on the server and from the cookie.
+// It returns the session that ended, if there was one.
+func (s *Service) EndSession(ctx context.Context, w http.ResponseWriter, r *http.Request) (storage.Session, bool, error) {
+	token := s.Cookies.SessionToken(r)
+	if token == "" {
+		return storage.Session{}, false, nil
+	}
+	sess, err := s.Store.GetSession(ctx, hashToken(token))
+	found := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return storage.Session{}, false, fmt.Errorf("load session: %w", err)
+	}
+	if found {
+		if err := s.Store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return storage.Session{}, false, fmt.Errorf("delete session: %w", err)
+		}
+		s.audit(ctx, r, "logout", sess.UserID, "", nil)
+	}
+	if err := s.Cookies.set(w, r, keySessionToken, ""); err != nil {
+		return storage.Session{}, false, fmt.Errorf("clear session cookie: %w", err)
+	}
+	return sess, found, nil
+}

@@ -1,0 +1,120 @@
+package idp
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// Server is a built Lockstep: the provider and its HTTP handler.
+type Server struct {
+	Provider *Provider
+	Flows    *flows.Service
+	Keys     *KeyManager
+	Handler  http.Handler
+}
+
+// DeriveKey derives a purpose-bound key from the configured secret, so one secret
+// yields independent keys for cookies, key encryption, tokens and client secrets.
+func DeriveKey(secret, purpose string, n int) []byte {
+	k, err := hkdf.Key(sha256.New, []byte(secret), nil, "lockstep "+purpose, n)
+	if err != nil {
+		panic(err) // only for n beyond 255*32 bytes
+	}
+	return k
+}
+
+// ClientSecretHasher is the hasher client secrets are stored with.
+func ClientSecretHasher(secret string) SecretHasher {
+	return SecretHasher{Key: DeriveKey(secret, "client-secret", 32)}
+}
+
+// PasswordHasher builds the argon2id hasher the configuration asks for.
+func PasswordHasher(c configs.PasswordConfig) *password.Hasher {
+	p := password.DefaultParams()
+	p.MemoryKiB, p.Iterations, p.Parallelism = c.MemoryKiB, c.Iterations, c.Parallelism
+	return password.NewHasher(p, c.MaxConcurrent)
+}
+
+// Build wires a Lockstep server from a validated configuration and an open store.
+// It creates signing keys on first start.
+func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, now func() time.Time) (*Server, error) {
+	pages, err := templates.New()
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	keys, err := NewKeyManager(store, DeriveKey(cfg.Secret, "key-encryption", 32), cfg.Tokens.KeyRetention, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.Init(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	var proxies []netip.Prefix
+	for _, c := range cfg.TrustedProxies {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", c, err)
+		}
+		proxies = append(proxies, p)
+	}
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	cookiePath := iss.Path
+	if cookiePath == "" {
+		cookiePath = "/"
+	}
+	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: RequestID, ProductName: "Lockstep"}
+	fl := &flows.Service{
+		Store:  store,
+		Pages:  pages,
+		Errors: errorPages,
+		Hasher: PasswordHasher(cfg.Password),
+		Cookies: flows.NewCookies(cfg.Session.CookieName, DeriveKey(cfg.Secret, "cookie-hash", 64),
+			DeriveKey(cfg.Secret, "cookie-block", 32), cookiePath, iss.Scheme == "https", int(cfg.Session.Lifetime.Seconds())),
+		Now:             now,
+		Log:             log,
+		Limits:          flows.Limits{AccountFailures: cfg.Throttle.AccountFailures, IPFailures: cfg.Throttle.IPFailures, Window: cfg.Throttle.Window},
+		SessionLifetime: cfg.Session.Lifetime,
+		FlowLifetime:    cfg.Session.FlowLifetime,
+		Paths:           FlowPaths(cfg.Issuer),
+		ProductName:     "Lockstep",
+		Dev:             cfg.Dev,
+		ClientIP:        ClientIP(proxies),
+	}
+	p, err := New(Options{
+		Issuer:                cfg.Issuer,
+		Store:                 store,
+		Flows:                 fl,
+		Keys:                  keys,
+		Pages:                 pages,
+		Log:                   log,
+		Now:                   now,
+		TokenKey:              DeriveKey(cfg.Secret, "token-hmac", 32),
+		ClientSecrets:         ClientSecretHasher(cfg.Secret),
+		SigningAlgorithm:      cfg.Tokens.SigningAlgorithm,
+		AccessTokenLifespan:   cfg.Tokens.AccessTokenLifespan,
+		RefreshTokenLifespan:  cfg.Tokens.RefreshTokenLifespan,
+		IDTokenLifespan:       cfg.Tokens.IDTokenLifespan,
+		AuthorizeCodeLifespan: cfg.Tokens.AuthorizeCodeLifespan,
+		Dev:                   cfg.Dev,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Server{Provider: p, Flows: fl, Keys: keys, Handler: p.Handler(errorPages)}, nil
+}

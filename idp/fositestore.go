@@ -1,0 +1,283 @@
+package idp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/handler/pkce"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// fositeStore adapts storage.Storage to the storage interfaces fosite's handlers
+// declare. It is the only place that turns fosite requests into storage records.
+type fositeStore struct {
+	store   storage.Storage
+	clients *clientSource
+	now     func() time.Time
+}
+
+var (
+	_ fosite.Storage                     = (*fositeStore)(nil)
+	_ oauth2.CoreStorage                 = (*fositeStore)(nil)
+	_ oauth2.TokenRevocationStorage      = (*fositeStore)(nil)
+	_ openid.OpenIDConnectRequestStorage = (*fositeStore)(nil)
+	_ pkce.PKCERequestStorage            = (*fositeStore)(nil)
+)
+
+// storedRequest is the JSON form of a fosite request kept in storage.Token.Data.
+type storedRequest struct {
+	ID                string          `json:"id"`
+	RequestedAt       time.Time       `json:"requested_at"`
+	ClientID          string          `json:"client_id"`
+	RequestedScope    []string        `json:"requested_scope"`
+	GrantedScope      []string        `json:"granted_scope"`
+	RequestedAudience []string        `json:"requested_audience"`
+	GrantedAudience   []string        `json:"granted_audience"`
+	Form              url.Values      `json:"form"`
+	Session           json.RawMessage `json:"session"`
+}
+
+func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	c, err := s.clients.get(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fosite.ErrNotFound.WithWrap(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *fositeStore) ClientAssertionJWTValid(ctx context.Context, jti string) error {
+	// Checked for real in SetClientAssertionJWT, which records the jti atomically.
+	return nil
+}
+
+func (s *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	err := s.store.UseNonce(ctx, "jti:"+jti, exp, s.now())
+	if errors.Is(err, storage.ErrConflict) {
+		return fosite.ErrJTIKnown
+	}
+	return err
+}
+
+func (s *fositeStore) create(ctx context.Context, kind storage.TokenKind, signature string, req fosite.Requester) error {
+	data, err := marshalRequest(req)
+	if err != nil {
+		return err
+	}
+	exp := s.now().Add(24 * time.Hour)
+	if t := expiryFor(kind, req); !t.IsZero() {
+		exp = t
+	}
+	return s.store.CreateToken(ctx, storage.Token{
+		Kind:      kind,
+		Signature: signature,
+		RequestID: req.GetID(),
+		ClientID:  req.GetClient().GetID(),
+		Subject:   req.GetSession().GetSubject(),
+		Active:    true,
+		Data:      data,
+		CreatedAt: s.now(),
+		ExpiresAt: exp,
+	})
+}
+
+// expiryFor is when a stored record can be deleted: the token's own expiry.
+func expiryFor(kind storage.TokenKind, req fosite.Requester) time.Time {
+	sess := req.GetSession()
+	switch kind {
+	case storage.TokenAccess:
+		return sess.GetExpiresAt(fosite.AccessToken)
+	case storage.TokenRefresh:
+		return sess.GetExpiresAt(fosite.RefreshToken)
+	default:
+		return sess.GetExpiresAt(fosite.AuthorizeCode)
+	}
+}
+
+func (s *fositeStore) get(ctx context.Context, kind storage.TokenKind, signature string, session fosite.Session) (fosite.Requester, storage.Token, error) {
+	t, err := s.store.GetToken(ctx, kind, signature)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, t, fosite.ErrNotFound.WithWrap(err)
+	}
+	if err != nil {
+		return nil, t, err
+	}
+	req, err := s.unmarshalRequest(ctx, t.Data, session)
+	return req, t, err
+}
+
+func marshalRequest(req fosite.Requester) ([]byte, error) {
+	sess, err := json.Marshal(req.GetSession())
+	if err != nil {
+		return nil, fmt.Errorf("marshal session: %w", err)
+	}
+	return json.Marshal(storedRequest{
+		ID:                req.GetID(),
+		RequestedAt:       req.GetRequestedAt(),
+		ClientID:          req.GetClient().GetID(),
+		RequestedScope:    req.GetRequestedScopes(),
+		GrantedScope:      req.GetGrantedScopes(),
+		RequestedAudience: req.GetRequestedAudience(),
+		GrantedAudience:   req.GetGrantedAudience(),
+		Form:              req.GetRequestForm(),
+		Session:           sess,
+	})
+}
+
+func (s *fositeStore) unmarshalRequest(ctx context.Context, data []byte, session fosite.Session) (fosite.Requester, error) {
+	var sr storedRequest
+	if err := json.Unmarshal(data, &sr); err != nil {
+		return nil, fmt.Errorf("unmarshal stored request: %w", err)
+	}
+	if session == nil {
+		session = newSession()
+	}
+	if err := json.Unmarshal(sr.Session, session); err != nil {
+		return nil, fmt.Errorf("unmarshal stored session: %w", err)
+	}
+	client, err := s.GetClient(ctx, sr.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	return &fosite.Request{
+		ID:                sr.ID,
+		RequestedAt:       sr.RequestedAt,
+		Client:            client,
+		RequestedScope:    sr.RequestedScope,
+		GrantedScope:      sr.GrantedScope,
+		RequestedAudience: sr.RequestedAudience,
+		GrantedAudience:   sr.GrantedAudience,
+		Form:              sr.Form,
+		Session:           session,
+	}, nil
+}
+
+func (s *fositeStore) CreateAuthorizeCodeSession(ctx context.Context, code string, req fosite.Requester) error {
+	return s.create(ctx, storage.TokenAuthorizeCode, code, req)
+}
+
+func (s *fositeStore) GetAuthorizeCodeSession(ctx context.Context, code string, session fosite.Session) (fosite.Requester, error) {
+	req, t, err := s.get(ctx, storage.TokenAuthorizeCode, code, session)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Active {
+		// fosite needs the request too, to revoke what the first redemption issued.
+		return req, fosite.ErrInvalidatedAuthorizeCode
+	}
+	return req, nil
+}
+
+// InvalidateAuthorizeCodeSession consumes the code atomically: of two concurrent
+// redemptions exactly one gets here without error. The loser's error is turned into
+// invalid_grant by the token endpoint.
+func (s *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
+	return s.store.ConsumeToken(ctx, storage.TokenAuthorizeCode, code)
+}
+
+func (s *fositeStore) CreateAccessTokenSession(ctx context.Context, signature string, req fosite.Requester) error {
+	return s.create(ctx, storage.TokenAccess, signature, req)
+}
+
+func (s *fositeStore) GetAccessTokenSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
+	req, t, err := s.get(ctx, storage.TokenAccess, signature, session)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Active {
+		return nil, fosite.ErrInactiveToken
+	}
+	return req, nil
+}
+
+func (s *fositeStore) DeleteAccessTokenSession(ctx context.Context, signature string) error {
+	return s.store.DeleteToken(ctx, storage.TokenAccess, signature)
+}
+
+func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, signature, _ string, req fosite.Requester) error {
+	return s.create(ctx, storage.TokenRefresh, signature, req)
+}
+
+func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
+	req, t, err := s.get(ctx, storage.TokenRefresh, signature, session)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Active {
+		// Returned with the request so fosite can revoke the whole family.
+		return req, fosite.ErrInactiveToken
+	}
+	return req, nil
+}
+
+func (s *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature string) error {
+	return s.store.DeleteToken(ctx, storage.TokenRefresh, signature)
+}
+
+// RotateRefreshToken consumes the presented refresh token atomically. A caller that
+// loses the race presented a token that is already spent: that is reuse, so the
+// whole family is revoked before the refusal.
+func (s *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
+	err := s.store.ConsumeToken(ctx, storage.TokenRefresh, signature)
+	if errors.Is(err, storage.ErrConflict) {
+		if rerr := s.revokeFamily(ctx, requestID); rerr != nil {
+			return rerr
+		}
+		return fosite.ErrInactiveToken.WithWrap(err)
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, requestID)
+}
+
+func (s *fositeStore) revokeFamily(ctx context.Context, requestID string) error {
+	if err := s.RevokeRefreshToken(ctx, requestID); err != nil {
+		return err
+	}
+	return s.RevokeAccessToken(ctx, requestID)
+}
+
+func (s *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenRefresh, requestID)
+}
+
+func (s *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, requestID)
+}
+
+func (s *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) error {
+	return s.create(ctx, storage.TokenOIDC, code, req)
+}
+
+func (s *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) (fosite.Requester, error) {
+	r, _, err := s.get(ctx, storage.TokenOIDC, code, req.GetSession())
+	return r, err
+}
+
+func (s *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
+	return s.store.DeleteToken(ctx, storage.TokenOIDC, code)
+}
+
+func (s *fositeStore) CreatePKCERequestSession(ctx context.Context, signature string, req fosite.Requester) error {
+	return s.create(ctx, storage.TokenPKCE, signature, req)
+}
+
+func (s *fositeStore) GetPKCERequestSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
+	r, _, err := s.get(ctx, storage.TokenPKCE, signature, session)
+	return r, err
+}
+
+func (s *fositeStore) DeletePKCERequestSession(ctx context.Context, signature string) error {
+	return s.store.DeleteToken(ctx, storage.TokenPKCE, signature)
+}

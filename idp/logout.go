@@ -1,0 +1,138 @@
+package idp
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+var errBadLogout = flows.UserError(http.StatusBadRequest, "This sign-out request is not valid",
+	"The application asked to return to an address it has not registered. You are still signed in.", nil)
+
+// logoutRequest is a validated RP-initiated logout request.
+type logoutRequest struct {
+	clientID string
+	redirect string // post_logout_redirect_uri, verified; "" when none
+	state    string
+	hidden   map[string]string
+}
+
+// parseLogout validates an end_session request (OIDC RP-Initiated Logout 1.0): a
+// post_logout_redirect_uri is followed only when it exactly matches one the client
+// registered, the client being named by a verified id_token_hint or client_id.
+func (p *Provider) parseLogout(r *http.Request, form url.Values) (logoutRequest, error) {
+	lr := logoutRequest{clientID: form.Get("client_id"), state: form.Get("state"), hidden: map[string]string{}}
+	for _, k := range []string{"id_token_hint", "post_logout_redirect_uri", "state", "client_id"} {
+		if v := form.Get(k); v != "" {
+			lr.hidden[k] = v
+		}
+	}
+	if hint := form.Get("id_token_hint"); hint != "" {
+		claims, err := p.verifyIDToken(r.Context(), hint)
+		if err != nil {
+			return lr, flows.UserError(http.StatusBadRequest, "This sign-out request is not valid",
+				"The application sent a sign-out request Lockstep cannot verify.", err)
+		}
+		aud := audience(claims)
+		if lr.clientID != "" && !slices.Contains(aud, lr.clientID) {
+			return lr, errBadLogout
+		}
+		if lr.clientID == "" && len(aud) > 0 {
+			lr.clientID = aud[0]
+		}
+	}
+	target := form.Get("post_logout_redirect_uri")
+	if target == "" {
+		return lr, nil
+	}
+	if lr.clientID == "" {
+		return lr, errBadLogout
+	}
+	cl, err := p.opt.Store.GetClient(r.Context(), lr.clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return lr, errBadLogout
+	}
+	if err != nil {
+		return lr, err
+	}
+	if !slices.Contains(cl.PostLogoutRedirectURIs, target) {
+		return lr, errBadLogout
+	}
+	lr.redirect = target
+	return lr, nil
+}
+
+func audience(claims map[string]any) []string {
+	switch a := claims["aud"].(type) {
+	case string:
+		return []string{a}
+	case []any:
+		var out []string
+		for _, v := range a {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// logoutPage asks the user to confirm; the sign-out itself is a same-origin POST so
+// a third-party page cannot sign people out.
+func (p *Provider) logoutPage(w http.ResponseWriter, r *http.Request) error {
+	lr, err := p.parseLogout(r, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	name := ""
+	if lr.clientID != "" {
+		if cl, err := p.opt.Store.GetClient(r.Context(), lr.clientID); err == nil {
+			name = cl.Name
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return p.opt.Pages.Logout(w, templates.LogoutPage{
+		Page:       p.page("Sign out"),
+		Action:     p.Path(PathEndSession),
+		ClientName: name,
+		Hidden:     lr.hidden,
+	})
+}
+
+// logoutSubmit ends the SSO session on the server and returns to the client.
+func (p *Provider) logoutSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return flows.UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	lr, err := p.parseLogout(r, r.PostForm)
+	if err != nil {
+		return err
+	}
+	if _, _, err := p.opt.Flows.EndSession(r.Context(), w, r); err != nil {
+		return err
+	}
+	if lr.redirect != "" {
+		u, _ := url.Parse(lr.redirect)
+		if lr.state != "" {
+			q := u.Query()
+			q.Set("state", lr.state)
+			u.RawQuery = q.Encode()
+		}
+		http.Redirect(w, r, u.String(), http.StatusSeeOther)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return p.opt.Pages.LoggedOut(w, templates.LoggedOutPage{Page: p.page("Signed out")})
+}
+
+func (p *Provider) page(title string) templates.Page {
+	return templates.Page{Title: title, ProductName: "Lockstep", Dev: p.opt.Dev}
+}

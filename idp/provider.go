@@ -1,0 +1,151 @@
+package idp
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// Options configure the Provider. cmd builds them from configs.Config.
+type Options struct {
+	Issuer string
+	Store  storage.Storage
+	Flows  *flows.Service
+	Keys   *KeyManager
+	Pages  *templates.Renderer
+	Log    *slog.Logger
+	Now    func() time.Time
+	// TokenKey is the 32-byte HMAC key for opaque tokens and codes.
+	TokenKey []byte
+	// ClientSecrets hashes client secrets (keyed HMAC).
+	ClientSecrets SecretHasher
+	// SigningAlgorithm signs ID tokens: RS256 or ES256.
+	SigningAlgorithm      string
+	AccessTokenLifespan   time.Duration
+	RefreshTokenLifespan  time.Duration
+	IDTokenLifespan       time.Duration
+	AuthorizeCodeLifespan time.Duration
+	Dev                   bool
+	// What the dev-mode home page offers to try.
+	DevUser, DevPassword, DevClientID string
+	DevHints                          []string
+}
+
+// Provider is the OpenID provider: fosite composed over our store, plus the
+// endpoints fosite does not have (discovery, JWKS, userinfo, logout, the authorize
+// dispatcher).
+type Provider struct {
+	opt    Options
+	issuer *url.URL
+	// prefix is the issuer's path; every endpoint lives under it.
+	prefix     string
+	oauth      fosite.OAuth2Provider
+	idStrategy *openid.DefaultStrategy
+	store      *fositeStore
+}
+
+// Endpoint paths relative to the issuer.
+const (
+	PathAuthorize  = "/authorize"
+	PathResume     = "/authorize/resume"
+	PathToken      = "/oauth/token"
+	PathUserinfo   = "/userinfo"
+	PathIntrospect = "/oauth/introspect"
+	PathRevoke     = "/oauth/revoke"
+	PathJWKS       = "/.well-known/jwks.json"
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathEndSession = "/logout"
+	PathLogin      = "/login"
+	PathConsent    = "/consent"
+	PathStatic     = "/static/"
+)
+
+// New composes the provider.
+func New(opt Options) (*Provider, error) {
+	iss, err := url.Parse(opt.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	p := &Provider{opt: opt, issuer: iss, prefix: strings.TrimSuffix(iss.Path, "/")}
+	p.store = &fositeStore{store: opt.Store, clients: &clientSource{store: opt.Store}, now: opt.Now}
+
+	cfg := &fosite.Config{
+		IDTokenIssuer:               opt.Issuer,
+		AccessTokenIssuer:           opt.Issuer,
+		TokenURL:                    p.URL(PathToken),
+		AccessTokenLifespan:         opt.AccessTokenLifespan,
+		RefreshTokenLifespan:        opt.RefreshTokenLifespan,
+		IDTokenLifespan:             opt.IDTokenLifespan,
+		AuthorizeCodeLifespan:       opt.AuthorizeCodeLifespan,
+		GlobalSecret:                opt.TokenKey,
+		ClientSecretsHasher:         opt.ClientSecrets,
+		EnforcePKCEForPublicClients: true,
+		// Plain PKCE gives no protection against a leaked code; refuse it.
+		EnablePKCEPlainChallengeMethod: false,
+		ScopeStrategy:                  fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
+		RefreshTokenScopes:             []string{"offline_access"},
+		AllowedPromptValues:            []string{"none", "login", "consent"},
+		MinParameterEntropy:            fosite.MinParameterEntropy,
+		SendDebugMessagesToClients:     opt.Dev,
+		TokenEntropy:                   32,
+	}
+	keyGetter := func(ctx context.Context) (interface{}, error) {
+		return opt.Keys.SigningKey(ctx, opt.SigningAlgorithm)
+	}
+	p.idStrategy = compose.NewOpenIDConnectStrategy(keyGetter, cfg)
+	strategy := &compose.CommonStrategy{
+		CoreStrategy:               compose.NewOAuth2HMACStrategy(cfg),
+		OpenIDConnectTokenStrategy: p.idStrategy,
+		Signer:                     &jwt.DefaultSigner{GetPrivateKey: keyGetter},
+	}
+	p.oauth = compose.Compose(cfg, p.store, strategy,
+		compose.OAuth2AuthorizeExplicitFactory,
+		compose.OAuth2ClientCredentialsGrantFactory,
+		compose.OAuth2RefreshTokenGrantFactory,
+		compose.OpenIDConnectExplicitFactory,
+		compose.OpenIDConnectRefreshFactory,
+		compose.OAuth2TokenIntrospectionFactory,
+		compose.OAuth2TokenRevocationFactory,
+		compose.OAuth2PKCEFactory,
+	)
+	return p, nil
+}
+
+// URL is the absolute URL of an endpoint path.
+func (p *Provider) URL(path string) string {
+	return strings.TrimSuffix(p.opt.Issuer, "/") + path
+}
+
+// Path is the absolute URL path of an endpoint (the issuer's path plus path).
+func (p *Provider) Path(path string) string { return p.prefix + path }
+
+// FlowPaths are the page paths the login journey uses.
+func FlowPaths(issuer string) flows.Paths {
+	u, _ := url.Parse(issuer)
+	prefix := ""
+	if u != nil {
+		prefix = strings.TrimSuffix(u.Path, "/")
+	}
+	return flows.Paths{Login: prefix + PathLogin, Consent: prefix + PathConsent, Resume: prefix + PathResume}
+}
+
+// newSession is the fosite session every request starts with.
+func newSession() *openid.DefaultSession {
+	return &openid.DefaultSession{
+		Claims:  &jwt.IDTokenClaims{Extra: map[string]interface{}{}},
+		Headers: &jwt.Headers{Extra: map[string]interface{}{}},
+	}
+}

@@ -1,0 +1,198 @@
+package idp
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// pageCSP allows our own stylesheet, scripts and images and nothing else. There is
+// no form-action: Chrome applies it to the redirect chain after a form post, which
+// ends at the client's redirect URI.
+const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Handler builds the HTTP handler with every endpoint under the issuer's path.
+func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	root := mux.NewRouter()
+	root.Handle("/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	}))
+	root.Handle("/readyz", http.HandlerFunc(p.ready))
+	root.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	r := root
+	if p.prefix != "" {
+		r = root.PathPrefix(p.prefix).Subrouter()
+	}
+	csrf := http.NewCrossOriginProtection()
+	page := func(h flows.HandlerFunc) http.Handler { return csrf.Handler(errorPages.Handle(h)) }
+	fl := p.opt.Flows
+
+	r.Handle(PathDiscovery, http.HandlerFunc(p.discovery)).Methods(http.MethodGet)
+	r.Handle(PathJWKS, http.HandlerFunc(p.jwks)).Methods(http.MethodGet)
+	r.Handle(PathAuthorize, errorPages.Handle(p.authorize)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(PathResume, errorPages.Handle(p.resume)).Methods(http.MethodGet)
+	r.Handle(PathToken, http.HandlerFunc(p.token)).Methods(http.MethodPost)
+	r.Handle(PathIntrospect, http.HandlerFunc(p.introspect)).Methods(http.MethodPost)
+	r.Handle(PathRevoke, http.HandlerFunc(p.revoke)).Methods(http.MethodPost)
+	r.Handle(PathUserinfo, http.HandlerFunc(p.userinfo)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(PathLogin, page(fl.LoginPage)).Methods(http.MethodGet)
+	r.Handle(PathLogin, page(fl.LoginSubmit)).Methods(http.MethodPost)
+	r.Handle(PathConsent, page(fl.ConsentPage)).Methods(http.MethodGet)
+	r.Handle(PathConsent, page(fl.ConsentSubmit)).Methods(http.MethodPost)
+	r.Handle(PathEndSession, page(p.logoutPage)).Methods(http.MethodGet)
+	r.Handle(PathEndSession, page(p.logoutSubmit)).Methods(http.MethodPost)
+	r.PathPrefix(PathStatic).Handler(http.StripPrefix(p.prefix, templates.StaticHandler()))
+	r.Handle("/", errorPages.Handle(p.home)).Methods(http.MethodGet)
+	root.NotFoundHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		return flows.UserError(http.StatusNotFound, "Page not found", "There is nothing at this address.", nil)
+	})
+	root.MethodNotAllowedHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		return flows.UserError(http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request.", nil)
+	})
+	root.Use(m.middleware, p.securityHeaders)
+
+	return p.withRequestID(p.withAccessLog(root))
+}
+
+func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	return p.opt.Pages.Home(w, templates.HomePage{Page: p.page("Lockstep"), Issuer: p.opt.Issuer,
+		DevUser: p.opt.DevUser, DevPassword: p.opt.DevPassword, DevClientID: p.opt.DevClientID, DevHints: p.opt.DevHints})
+}
+
+func (p *Provider) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := p.opt.Store.Ping(ctx); err != nil {
+		p.opt.Log.WarnContext(ctx, "readiness check failed", "error", err)
+		http.Error(w, "store unreachable\n", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (p *Provider) securityHeaders(next http.Handler) http.Handler {
+	hsts := p.issuer.Scheme == "https"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey struct{}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// withRequestID gives every request an id: the caller's X-Request-Id when it is
+// well formed, else a new one. It is logged and returned in the response.
+func (p *Provider) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID.MatchString(id) {
+			id = randomToken(12)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+	})
+}
+
+// RequestID returns the request's id.
+func RequestID(r *http.Request) string {
+	id, _ := r.Context().Value(ctxKey{}).(string)
+	return id
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// withAccessLog logs each request without its query string, which may carry codes.
+func (p *Provider) withAccessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		p.opt.Log.LogAttrs(r.Context(), slog.LevelDebug, "http request",
+			slog.String("request_id", RequestID(r)), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lockstep_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "lockstep_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+func (m *metrics) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route := "other"
+		if cr := mux.CurrentRoute(r); cr != nil {
+			if t, err := cr.GetPathTemplate(); err == nil {
+				route = t
+			}
+		}
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
+		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}

@@ -1,0 +1,105 @@
+package idp
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/ory/fosite"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// token is the token endpoint: authorization_code, refresh_token, client_credentials.
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess := newSession()
+	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		p.accessError(w, r, ar, err)
+		return
+	}
+	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		for _, sc := range ar.GetRequestedScopes() {
+			ar.GrantScope(sc)
+		}
+		sess.Subject = ar.GetClient().GetID()
+	}
+	resp, err := p.oauth.NewAccessResponse(ctx, ar)
+	if err != nil {
+		p.accessError(w, r, ar, err)
+		return
+	}
+	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
+	if errors.Is(err, storage.ErrConflict) {
+		// Lost the race to consume a code or refresh token that a concurrent
+		// request spent: for the client that is simply an invalid grant.
+		err = fosite.ErrInvalidGrant.WithHint("The authorization grant was already used.").WithWrap(err)
+	}
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if rfc.CodeField >= 500 {
+		p.opt.Log.ErrorContext(r.Context(), "token endpoint error", "error", err, "debug", rfc.GetDescription())
+	}
+	p.oauth.WriteAccessError(r.Context(), w, ar, err)
+}
+
+func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ir, err := p.oauth.NewIntrospectionRequest(ctx, r, newSession())
+	if err != nil {
+		p.oauth.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	p.oauth.WriteIntrospectionResponse(ctx, w, ir)
+}
+
+func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	err := p.oauth.NewRevocationRequest(ctx, r)
+	p.oauth.WriteRevocationResponse(ctx, w, err)
+}
+
+// userinfo returns the claims the access token's scopes allow.
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	tok := fosite.AccessTokenFromRequest(r)
+	deny := func(code, desc string) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+desc+`"`)
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, `{"error":"`+code+`"}`, http.StatusUnauthorized)
+	}
+	if tok == "" {
+		deny("invalid_token", "No access token was sent.")
+		return
+	}
+	_, ar, err := p.oauth.IntrospectToken(ctx, tok, fosite.AccessToken, newSession())
+	if err != nil {
+		deny("invalid_token", "The access token is not active.")
+		return
+	}
+	if !ar.GetGrantedScopes().Has("openid") {
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
+		http.Error(w, `{"error":"insufficient_scope"}`, http.StatusForbidden)
+		return
+	}
+	user, err := p.opt.Store.GetUser(ctx, ar.GetSession().GetSubject())
+	if err != nil || user.Disabled {
+		deny("invalid_token", "The user of this token is no longer active.")
+		return
+	}
+	claims := profileClaims(user, ar.GetGrantedScopes())
+	claims["sub"] = user.ID
+	writeJSON(w, http.StatusOK, claims)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,255 @@
+// Package templates renders Lockstep's hosted pages (sign-in, consent,
+// logout, errors and the landing page) and serves their static assets.
+//
+// Templates and static files are embedded in the binary. Every page shares
+// one layout (html/layout.html) and defines a "content" block; templates are
+// parsed once in New and each page is rendered into a buffer before anything
+// is written, so a template error never produces half a page.
+//
+// The markup is compatible with a strict Content-Security-Policy
+// (default-src 'none'; style-src 'self'; img-src 'self' data:; ...): there are
+// no inline styles, style attributes or scripts, and the only stylesheet is
+// /static/style.css.
+package templates
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+//go:embed html/*.html
+var htmlFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// DefaultProductName is used when Page.ProductName is empty.
+const DefaultProductName = "Lockstep"
+
+// Page holds the fields shared by every page.
+type Page struct {
+	Title       string // <title> prefix; each page has a sensible default
+	ProductName string // wordmark; DefaultProductName when empty
+	Dev         bool   // show a small "development mode" ribbon
+}
+
+// Product returns the product name to display.
+func (p Page) Product() string {
+	if p.ProductName == "" {
+		return DefaultProductName
+	}
+	return p.ProductName
+}
+
+// LoginPage is the email/password sign-in form.
+type LoginPage struct {
+	Page
+	Action     string // form POST URL, including the flow id
+	FlowID     string // sent back in the hidden "flow" input
+	ClientName string // the relying party, if known
+	Email      string // prefill (login_hint or after an error)
+	Error      string // e.g. "Incorrect email or password."
+	Notice     string // e.g. "Please sign in again to continue."
+}
+
+// Scope is one permission shown on the consent page.
+type Scope struct {
+	Name        string // technical name, e.g. "email"
+	Description string // plain words, e.g. "See your email address"
+}
+
+// ConsentPage asks the signed-in user to allow or deny a client. The form
+// posts decision=allow or decision=deny together with the flow id.
+type ConsentPage struct {
+	Page
+	Action     string
+	FlowID     string
+	ClientName string
+	UserEmail  string
+	Scopes     []Scope
+}
+
+// ErrorPage is a generic error page.
+type ErrorPage struct {
+	Page
+	Status    int    // HTTP status, shown as "Error 404" when non-zero
+	Heading   string // defaults to the status text
+	Message   string
+	RequestID string
+}
+
+// LogoutPage is the "Sign out?" confirmation for RP-initiated logout.
+type LogoutPage struct {
+	Page
+	Action     string
+	ClientName string
+	// Hidden inputs to carry (id_token_hint, post_logout_redirect_uri,
+	// state, client_id). Rendered in key order.
+	Hidden map[string]string
+	// CancelURL, if set, adds a "Cancel" link next to the
+	// "Sign out" button.
+	CancelURL string
+}
+
+// LoggedOutPage confirms that the user is signed out.
+type LoggedOutPage struct {
+	Page
+}
+
+// HomePage is the landing page at "/".
+type HomePage struct {
+	Page
+	Issuer      string
+	DevUser     string
+	DevPassword string
+	DevClientID string
+	DevHints    []string
+}
+
+// Page template names, one per file in html/ besides the layout.
+const (
+	pageLogin     = "login"
+	pageConsent   = "consent"
+	pageError     = "error"
+	pageLogout    = "logout"
+	pageLoggedOut = "loggedout"
+	pageHome      = "home"
+)
+
+var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome}
+
+// Renderer renders the hosted pages. It is safe for concurrent use.
+type Renderer struct {
+	pages map[string]*template.Template
+}
+
+// New parses all templates. It fails only if an embedded template is broken.
+func New() (*Renderer, error) {
+	r := &Renderer{pages: make(map[string]*template.Template, len(pageNames))}
+	for _, name := range pageNames {
+		t, err := template.New(name).ParseFS(htmlFS, "html/layout.html", "html/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
+		}
+		if t.Lookup("layout") == nil || t.Lookup("content") == nil {
+			return nil, fmt.Errorf("templates: %s: missing layout or content template", name)
+		}
+		r.pages[name] = t
+	}
+	return r, nil
+}
+
+// render executes page into a buffer and writes it to w only on success.
+// If w is an http.ResponseWriter without a Content-Type, it is set to HTML.
+func (r *Renderer) render(w io.Writer, name string, data any) error {
+	t, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("templates: unknown page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("templates: render %s: %w", name, err)
+	}
+	if rw, ok := w.(http.ResponseWriter); ok && rw.Header().Get("Content-Type") == "" {
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// Login renders the sign-in form.
+func (r *Renderer) Login(w io.Writer, p LoginPage) error {
+	if p.Title == "" {
+		p.Title = "Sign in"
+	}
+	return r.render(w, pageLogin, p)
+}
+
+// Consent renders the consent screen.
+func (r *Renderer) Consent(w io.Writer, p ConsentPage) error {
+	if p.Title == "" {
+		p.Title = "Allow access"
+	}
+	return r.render(w, pageConsent, p)
+}
+
+// Error renders an error page.
+func (r *Renderer) Error(w io.Writer, p ErrorPage) error {
+	if p.Heading == "" {
+		p.Heading = http.StatusText(p.Status)
+		if p.Heading == "" {
+			p.Heading = "Something went wrong"
+		}
+	}
+	if p.Title == "" {
+		p.Title = p.Heading
+	}
+	return r.render(w, pageError, p)
+}
+
+// Logout renders the "Sign out?" confirmation.
+func (r *Renderer) Logout(w io.Writer, p LogoutPage) error {
+	if p.Title == "" {
+		p.Title = "Sign out"
+	}
+	return r.render(w, pageLogout, p)
+}
+
+// LoggedOut renders the "You are signed out" page.
+func (r *Renderer) LoggedOut(w io.Writer, p LoggedOutPage) error {
+	if p.Title == "" {
+		p.Title = "Signed out"
+	}
+	return r.render(w, pageLoggedOut, p)
+}
+
+// Home renders the landing page.
+func (r *Renderer) Home(w io.Writer, p HomePage) error {
+	return r.render(w, pageHome, p)
+}
+
+// StaticHandler serves the embedded static files. Mount it at "/static/":
+// a request for /static/style.css serves static/style.css. Directory
+// listings are not served. Responses carry an ETag and a one-day cache
+// lifetime, so clients revalidate cheaply after a deploy.
+func StaticHandler() http.Handler {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // "static" is embedded; cannot happen
+	}
+	etags := make(map[string]string)
+	_ = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		etags[path] = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+		return nil
+	})
+	files := http.FileServer(http.FS(sub))
+	return http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		name := strings.TrimPrefix(req.URL.Path, "/")
+		etag, ok := etags[name]
+		if !ok {
+			http.NotFound(w, req)
+			return
+		}
+		h := w.Header()
+		h.Set("Cache-Control", "public, max-age=86400")
+		h.Set("ETag", etag)
+		h.Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, req)
+	}))
+}
