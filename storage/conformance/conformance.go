@@ -1,0 +1,736 @@
+// Package conformance is the test suite every storage.Storage backend must pass.
+// A backend's own test is a few lines:
+//
+//	func TestStorage(t *testing.T) {
+//		conformance.Run(t, func(t *testing.T) storage.Storage { return memory.New() })
+//	}
+package conformance
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// base is the suite's clock. Postgres keeps microseconds, so no test time is finer.
+var base = time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+// Run runs the suite. newStore is called once per subtest and must return an empty
+// store; it should register the store's cleanup with t.
+func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s storage.Storage)
+	}{
+		{"Ping", testPing},
+		{"Clients", testClients},
+		{"Users", testUsers},
+		{"Tokens", testTokens},
+		{"TokenDeactivation", testTokenDeactivation},
+		{"DeleteExpiredTokens", testDeleteExpiredTokens},
+		{"Flows", testFlows},
+		{"Sessions", testSessions},
+		{"Consents", testConsents},
+		{"SigningKeys", testSigningKeys},
+		{"Throttle", testThrottle},
+		{"Nonce", testNonce},
+		{"Audit", testAudit},
+		{"Copies", testCopies},
+		{"ConcurrentConsumeCode", testConcurrentConsumeCode},
+		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
+		{"ConcurrentThrottle", testConcurrentThrottle},
+		{"ConcurrentUpdateFlow", testConcurrentUpdateFlow},
+		{"ConcurrentNonce", testConcurrentNonce},
+		{"ConcurrentAddSigningKey", testConcurrentAddSigningKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
+	}
+}
+
+// equal fails the test when got differs from want. Times compare with time.Equal
+// (cmp uses the Equal method) and nil equals empty, which no caller can rely on.
+func equal(t *testing.T, what string, want, got any) {
+	t.Helper()
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+// must stops the test on an unexpected error.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantErr checks that err wraps target.
+func wantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+func testPing(t *testing.T, s storage.Storage) {
+	must(t, s.Ping(t.Context()))
+}
+
+func testClients(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	c := storage.Client{
+		ID:                     "client-a",
+		SecretHash:             []byte{1, 2, 3},
+		Name:                   "App A",
+		RedirectURIs:           []string{"https://a.example/cb", "https://a.example/cb2"},
+		PostLogoutRedirectURIs: []string{"https://a.example/"},
+		GrantTypes:             []string{"authorization_code", "refresh_token"},
+		ResponseTypes:          []string{"code"},
+		Scopes:                 []string{"openid", "email"},
+		FirstParty:             true,
+		CreatedAt:              base,
+		UpdatedAt:              base,
+	}
+	// Byte order puts "Client-b" before "client-a"; most collations do not.
+	public := storage.Client{ID: "Client-b", Name: "SPA", Public: true, CreatedAt: base, UpdatedAt: base}
+
+	must(t, s.CreateClient(ctx, c))
+	must(t, s.CreateClient(ctx, public))
+	wantErr(t, "create duplicate", s.CreateClient(ctx, c), storage.ErrAlreadyExists)
+
+	got, err := s.GetClient(ctx, c.ID)
+	must(t, err)
+	equal(t, "client", c, got)
+	_, err = s.GetClient(ctx, "nope")
+	wantErr(t, "get missing", err, storage.ErrNotFound)
+
+	list, err := s.ListClients(ctx)
+	must(t, err)
+	equal(t, "list", []storage.Client{public, c}, list)
+
+	c.Name = "App A2"
+	c.SecretHash = nil
+	c.Scopes = []string{"openid"}
+	c.RedirectURIs = nil
+	c.FirstParty = false
+	c.UpdatedAt = base.Add(time.Hour)
+	must(t, s.UpdateClient(ctx, c))
+	got, err = s.GetClient(ctx, c.ID)
+	must(t, err)
+	equal(t, "updated client", c, got)
+	wantErr(t, "update missing", s.UpdateClient(ctx, storage.Client{ID: "nope"}), storage.ErrNotFound)
+
+	must(t, s.DeleteClient(ctx, c.ID))
+	_, err = s.GetClient(ctx, c.ID)
+	wantErr(t, "get deleted", err, storage.ErrNotFound)
+	wantErr(t, "delete missing", s.DeleteClient(ctx, c.ID), storage.ErrNotFound)
+	list, err = s.ListClients(ctx)
+	must(t, err)
+	equal(t, "list after delete", []storage.Client{public}, list)
+}
+
+func testUsers(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	alice := storage.User{
+		ID: "user-2", Email: "alice@example.com", PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
+		GivenName: "Alice", FamilyName: "Liddell", CreatedAt: base, UpdatedAt: base,
+	}
+	bob := storage.User{ID: "user-1", Email: "bob@example.com", Disabled: true, CreatedAt: base, UpdatedAt: base}
+	must(t, s.CreateUser(ctx, alice))
+	must(t, s.CreateUser(ctx, bob))
+
+	wantErr(t, "duplicate id", s.CreateUser(ctx, storage.User{ID: alice.ID, Email: "other@example.com"}), storage.ErrAlreadyExists)
+	wantErr(t, "duplicate email", s.CreateUser(ctx, storage.User{ID: "user-3", Email: alice.Email}), storage.ErrAlreadyExists)
+
+	got, err := s.GetUser(ctx, alice.ID)
+	must(t, err)
+	equal(t, "user", alice, got)
+	got, err = s.GetUserByEmail(ctx, alice.Email)
+	must(t, err)
+	equal(t, "user by email", alice, got)
+	_, err = s.GetUser(ctx, "nope")
+	wantErr(t, "get missing", err, storage.ErrNotFound)
+	_, err = s.GetUserByEmail(ctx, "nobody@example.com")
+	wantErr(t, "get missing email", err, storage.ErrNotFound)
+	// The caller lower-cases; the store matches exactly.
+	_, err = s.GetUserByEmail(ctx, "Alice@example.com")
+	wantErr(t, "get other case", err, storage.ErrNotFound)
+
+	list, err := s.ListUsers(ctx)
+	must(t, err)
+	equal(t, "list", []storage.User{bob, alice}, list)
+
+	alice.Email = "alice@wonderland.example"
+	alice.GivenName = "Al"
+	alice.Disabled = true
+	alice.UpdatedAt = base.Add(time.Minute)
+	must(t, s.UpdateUser(ctx, alice))
+	got, err = s.GetUserByEmail(ctx, alice.Email)
+	must(t, err)
+	equal(t, "updated user", alice, got)
+	_, err = s.GetUserByEmail(ctx, "alice@example.com")
+	wantErr(t, "old email", err, storage.ErrNotFound)
+
+	bob.Email = alice.Email
+	wantErr(t, "update to taken email", s.UpdateUser(ctx, bob), storage.ErrAlreadyExists)
+	bob.Email = "alice@example.com" // freed by alice's update
+	must(t, s.UpdateUser(ctx, bob))
+	wantErr(t, "update missing", s.UpdateUser(ctx, storage.User{ID: "nope", Email: "nope@example.com"}), storage.ErrNotFound)
+}
+
+func testTokens(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	code := storage.Token{
+		Kind: storage.TokenAuthorizeCode, Signature: "sig-1", RequestID: "req-1", ClientID: "client-a",
+		Subject: "user-1", Active: true, Data: []byte(`{"scopes":["openid"]}`),
+		CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute),
+	}
+	must(t, s.CreateToken(ctx, code))
+	wantErr(t, "duplicate", s.CreateToken(ctx, code), storage.ErrAlreadyExists)
+	// The kind is part of the key.
+	pkce := code
+	pkce.Kind = storage.TokenPKCE
+	must(t, s.CreateToken(ctx, pkce))
+
+	got, err := s.GetToken(ctx, code.Kind, code.Signature)
+	must(t, err)
+	equal(t, "token", code, got)
+	_, err = s.GetToken(ctx, storage.TokenAccess, code.Signature)
+	wantErr(t, "get other kind", err, storage.ErrNotFound)
+
+	must(t, s.ConsumeToken(ctx, code.Kind, code.Signature))
+	got, err = s.GetToken(ctx, code.Kind, code.Signature)
+	must(t, err)
+	code.Active = false
+	equal(t, "consumed token is still returned", code, got)
+	wantErr(t, "consume twice", s.ConsumeToken(ctx, code.Kind, code.Signature), storage.ErrConflict)
+	wantErr(t, "consume missing", s.ConsumeToken(ctx, code.Kind, "nope"), storage.ErrNotFound)
+	got, err = s.GetToken(ctx, pkce.Kind, pkce.Signature)
+	must(t, err)
+	equal(t, "same signature, other kind", pkce, got)
+
+	must(t, s.DeleteToken(ctx, code.Kind, code.Signature))
+	_, err = s.GetToken(ctx, code.Kind, code.Signature)
+	wantErr(t, "get deleted", err, storage.ErrNotFound)
+	wantErr(t, "delete missing", s.DeleteToken(ctx, code.Kind, code.Signature), storage.ErrNotFound)
+	_, err = s.GetToken(ctx, pkce.Kind, pkce.Signature)
+	must(t, err)
+}
+
+func testTokenDeactivation(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	tok := func(kind storage.TokenKind, sig, requestID, subject string) storage.Token {
+		return storage.Token{Kind: kind, Signature: sig, RequestID: requestID, ClientID: "client-a",
+			Subject: subject, Active: true, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	}
+	tokens := []storage.Token{
+		tok(storage.TokenRefresh, "r1", "req-1", "alice"),
+		tok(storage.TokenRefresh, "r2", "req-1", "alice"),
+		tok(storage.TokenAccess, "a1", "req-1", "alice"),
+		tok(storage.TokenRefresh, "r3", "req-2", "alice"),
+		tok(storage.TokenAccess, "a2", "req-2", "alice"),
+		tok(storage.TokenAccess, "a3", "req-3", "bob"),
+	}
+	for _, x := range tokens {
+		must(t, s.CreateToken(ctx, x))
+	}
+	active := func() map[string]bool {
+		m := map[string]bool{}
+		for _, x := range tokens {
+			got, err := s.GetToken(ctx, x.Kind, x.Signature)
+			must(t, err)
+			m[x.Signature] = got.Active
+		}
+		return m
+	}
+
+	must(t, s.DeactivateTokensByRequestID(ctx, storage.TokenRefresh, "req-1"))
+	equal(t, "after family revocation", map[string]bool{
+		"r1": false, "r2": false, "a1": true, "r3": true, "a2": true, "a3": true,
+	}, active())
+
+	must(t, s.DeactivateTokensBySubject(ctx, storage.TokenAccess, "alice"))
+	equal(t, "after subject revocation", map[string]bool{
+		"r1": false, "r2": false, "a1": false, "r3": true, "a2": false, "a3": true,
+	}, active())
+
+	// Nothing matching is not an error.
+	must(t, s.DeactivateTokensByRequestID(ctx, storage.TokenRefresh, "req-none"))
+	must(t, s.DeactivateTokensBySubject(ctx, storage.TokenRefresh, "nobody"))
+}
+
+func testDeleteExpiredTokens(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	expiries := map[string]time.Time{
+		"old":      base.Add(-time.Hour),
+		"just-old": base.Add(-time.Microsecond),
+		"now":      base, // not before base, so kept
+		"later":    base.Add(time.Hour),
+	}
+	for sig, exp := range expiries {
+		for _, kind := range []storage.TokenKind{storage.TokenAccess, storage.TokenRefresh} {
+			must(t, s.CreateToken(ctx, storage.Token{Kind: kind, Signature: sig, Active: true, CreatedAt: base.Add(-2 * time.Hour), ExpiresAt: exp}))
+		}
+	}
+	n, err := s.DeleteExpiredTokens(ctx, base)
+	must(t, err)
+	if n != 4 {
+		t.Errorf("deleted %d tokens, want 4", n)
+	}
+	for sig := range expiries {
+		_, err := s.GetToken(ctx, storage.TokenRefresh, sig)
+		if gone := errors.Is(err, storage.ErrNotFound); gone != (sig == "old" || sig == "just-old") {
+			t.Errorf("token %s: get error %v after cleanup", sig, err)
+		}
+	}
+}
+
+func testFlows(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := storage.Flow{
+		ID: "flow-1", BrowserHash: "bh", ClientID: "client-a",
+		AuthorizeQuery: "client_id=client-a&response_type=code&scope=openid",
+		RequestedAt:    base, State: storage.FlowLogin, ExpiresAt: base.Add(15 * time.Minute), Version: 1,
+	}
+	must(t, s.CreateFlow(ctx, f))
+	wantErr(t, "duplicate", s.CreateFlow(ctx, f), storage.ErrAlreadyExists)
+	got, err := s.GetFlow(ctx, f.ID)
+	must(t, err)
+	equal(t, "flow", f, got)
+	_, err = s.GetFlow(ctx, "nope")
+	wantErr(t, "get missing", err, storage.ErrNotFound)
+
+	f.State = storage.FlowConsent
+	f.UserID = "user-1"
+	f.Proven = []storage.FactorProof{
+		{Method: "pwd", At: base.Add(time.Minute)},
+		// Any location must round-trip as the same instant.
+		{Method: "otp", At: base.Add(2 * time.Minute).In(time.FixedZone("UTC+2", 2*60*60))},
+	}
+	must(t, s.UpdateFlow(ctx, f))
+	got, err = s.GetFlow(ctx, f.ID)
+	must(t, err)
+	f.Version = 2
+	equal(t, "updated flow", f, got)
+
+	stale := f
+	stale.Version = 1
+	stale.State = storage.FlowDone
+	wantErr(t, "stale update", s.UpdateFlow(ctx, stale), storage.ErrConflict)
+	got, err = s.GetFlow(ctx, f.ID)
+	must(t, err)
+	equal(t, "flow after stale update", f, got)
+
+	f.State = storage.FlowDone
+	must(t, s.UpdateFlow(ctx, f))
+	got, err = s.GetFlow(ctx, f.ID)
+	must(t, err)
+	if got.Version != 3 || got.State != storage.FlowDone {
+		t.Errorf("after second update: version %d state %q, want 3 %q", got.Version, got.State, storage.FlowDone)
+	}
+	wantErr(t, "update missing", s.UpdateFlow(ctx, storage.Flow{ID: "nope"}), storage.ErrNotFound)
+
+	must(t, s.DeleteFlow(ctx, f.ID))
+	_, err = s.GetFlow(ctx, f.ID)
+	wantErr(t, "get deleted", err, storage.ErrNotFound)
+	wantErr(t, "delete missing", s.DeleteFlow(ctx, f.ID), storage.ErrNotFound)
+
+	for id, exp := range map[string]time.Time{"old": base.Add(-time.Second), "now": base, "later": base.Add(time.Second)} {
+		must(t, s.CreateFlow(ctx, storage.Flow{ID: id, State: storage.FlowLogin, RequestedAt: base, ExpiresAt: exp}))
+	}
+	n, err := s.DeleteExpiredFlows(ctx, base)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("deleted %d flows, want 1", n)
+	}
+	_, err = s.GetFlow(ctx, "old")
+	wantErr(t, "expired flow", err, storage.ErrNotFound)
+	for _, id := range []string{"now", "later"} {
+		_, err := s.GetFlow(ctx, id)
+		must(t, err)
+	}
+}
+
+func testSessions(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	sess := func(id, user string, created time.Duration) storage.Session {
+		return storage.Session{
+			ID: id, UserID: user,
+			Factors:   []storage.FactorProof{{Method: "pwd", At: base.Add(created)}, {Method: "hwk", At: base.Add(created + time.Second)}},
+			AuthTime:  base.Add(created),
+			CreatedAt: base.Add(created),
+			ExpiresAt: base.Add(created + 24*time.Hour),
+		}
+	}
+	a1, a2, a3 := sess("s-a1", "alice", 0), sess("s-a2", "alice", 2*time.Hour), sess("s-a3", "alice", time.Hour)
+	b1 := sess("s-b1", "bob", time.Hour)
+	for _, x := range []storage.Session{a1, a2, a3, b1} {
+		must(t, s.CreateSession(ctx, x))
+	}
+	wantErr(t, "duplicate", s.CreateSession(ctx, a1), storage.ErrAlreadyExists)
+
+	got, err := s.GetSession(ctx, a1.ID)
+	must(t, err)
+	equal(t, "session", a1, got)
+	_, err = s.GetSession(ctx, "nope")
+	wantErr(t, "get missing", err, storage.ErrNotFound)
+
+	list, err := s.ListSessionsByUser(ctx, "alice")
+	must(t, err)
+	equal(t, "alice's sessions, newest first", []storage.Session{a2, a3, a1}, list)
+	list, err = s.ListSessionsByUser(ctx, "nobody")
+	must(t, err)
+	equal(t, "nobody's sessions", []storage.Session(nil), list)
+
+	must(t, s.DeleteSession(ctx, a3.ID))
+	wantErr(t, "delete missing", s.DeleteSession(ctx, a3.ID), storage.ErrNotFound)
+	n, err := s.DeleteSessionsByUser(ctx, "alice")
+	must(t, err)
+	if n != 2 {
+		t.Errorf("deleted %d of alice's sessions, want 2", n)
+	}
+	list, err = s.ListSessionsByUser(ctx, "alice")
+	must(t, err)
+	equal(t, "alice's sessions after delete", []storage.Session(nil), list)
+	list, err = s.ListSessionsByUser(ctx, "bob")
+	must(t, err)
+	equal(t, "bob's sessions", []storage.Session{b1}, list)
+
+	// b1 expires at base+25h; the cleanup keeps a session expiring exactly then.
+	n, err = s.DeleteExpiredSessions(ctx, b1.ExpiresAt)
+	must(t, err)
+	if n != 0 {
+		t.Errorf("deleted %d sessions at their expiry, want 0", n)
+	}
+	n, err = s.DeleteExpiredSessions(ctx, b1.ExpiresAt.Add(time.Microsecond))
+	must(t, err)
+	if n != 1 {
+		t.Errorf("deleted %d expired sessions, want 1", n)
+	}
+	_, err = s.GetSession(ctx, b1.ID)
+	wantErr(t, "expired session", err, storage.ErrNotFound)
+}
+
+func testConsents(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	_, err := s.GetConsent(ctx, "alice", "client-a")
+	wantErr(t, "get missing", err, storage.ErrNotFound)
+
+	c := storage.Consent{UserID: "alice", ClientID: "client-a", Scopes: []string{"openid", "email"}, GrantedAt: base}
+	other := storage.Consent{UserID: "alice", ClientID: "client-b", Scopes: []string{"openid"}, GrantedAt: base}
+	must(t, s.SaveConsent(ctx, c))
+	must(t, s.SaveConsent(ctx, other))
+	got, err := s.GetConsent(ctx, c.UserID, c.ClientID)
+	must(t, err)
+	equal(t, "consent", c, got)
+
+	c.Scopes = []string{"openid"}
+	c.GrantedAt = base.Add(time.Hour)
+	must(t, s.SaveConsent(ctx, c))
+	got, err = s.GetConsent(ctx, c.UserID, c.ClientID)
+	must(t, err)
+	equal(t, "replaced consent", c, got)
+	got, err = s.GetConsent(ctx, other.UserID, other.ClientID)
+	must(t, err)
+	equal(t, "other consent", other, got)
+
+	must(t, s.DeleteConsent(ctx, c.UserID, c.ClientID))
+	_, err = s.GetConsent(ctx, c.UserID, c.ClientID)
+	wantErr(t, "get deleted", err, storage.ErrNotFound)
+	wantErr(t, "delete missing", s.DeleteConsent(ctx, c.UserID, c.ClientID), storage.ErrNotFound)
+}
+
+func testSigningKeys(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	key := func(id, alg string, created time.Duration) storage.SigningKey {
+		return storage.SigningKey{ID: id, Algorithm: alg, PrivateEnc: []byte("enc-" + id),
+			PublicJWK: []byte(`{"kid":"` + id + `"}`), CreatedAt: base.Add(created)}
+	}
+	list, err := s.ListSigningKeys(ctx)
+	must(t, err)
+	equal(t, "no keys", []storage.SigningKey(nil), list)
+
+	rs1, es1, rs2 := key("rs1", "RS256", 0), key("es1", "ES256", time.Minute), key("rs2", "RS256", time.Hour)
+	must(t, s.AddSigningKey(ctx, rs1, base.Add(100*time.Hour)))
+	must(t, s.AddSigningKey(ctx, es1, base.Add(100*time.Hour)))
+	must(t, s.AddSigningKey(ctx, rs2, rs2.CreatedAt.Add(24*time.Hour)))
+	// Only the active key of the same algorithm retires, at the new key's CreatedAt.
+	rs1.RetiredAt, rs1.ExpiresAt = rs2.CreatedAt, rs2.CreatedAt.Add(24*time.Hour)
+	list, err = s.ListSigningKeys(ctx)
+	must(t, err)
+	equal(t, "keys, newest first", []storage.SigningKey{rs2, es1, rs1}, list)
+
+	// A failed add changes nothing.
+	dup := key("rs2", "RS256", 2*time.Hour)
+	wantErr(t, "duplicate", s.AddSigningKey(ctx, dup, base.Add(50*time.Hour)), storage.ErrAlreadyExists)
+	list, err = s.ListSigningKeys(ctx)
+	must(t, err)
+	equal(t, "keys after failed add", []storage.SigningKey{rs2, es1, rs1}, list)
+
+	// Retired keys keep their first retirement.
+	rs3 := key("rs3", "RS256", 3*time.Hour)
+	must(t, s.AddSigningKey(ctx, rs3, rs3.CreatedAt.Add(24*time.Hour)))
+	rs2.RetiredAt, rs2.ExpiresAt = rs3.CreatedAt, rs3.CreatedAt.Add(24*time.Hour)
+	list, err = s.ListSigningKeys(ctx)
+	must(t, err)
+	equal(t, "keys after second rotation", []storage.SigningKey{rs3, rs2, es1, rs1}, list)
+
+	n, err := s.DeleteExpiredSigningKeys(ctx, rs1.ExpiresAt)
+	must(t, err)
+	if n != 0 {
+		t.Errorf("deleted %d keys at their expiry, want 0", n)
+	}
+	// Far in the future: both retired keys go, the active ones stay.
+	n, err = s.DeleteExpiredSigningKeys(ctx, base.Add(1000*time.Hour))
+	must(t, err)
+	if n != 2 {
+		t.Errorf("deleted %d expired keys, want 2", n)
+	}
+	list, err = s.ListSigningKeys(ctx)
+	must(t, err)
+	equal(t, "keys after cleanup", []storage.SigningKey{rs3, es1}, list)
+}
+
+func testThrottle(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	const key, window = "login:alice", time.Minute
+	steps := []struct {
+		op   string // "hit", "count" or "reset"
+		key  string
+		at   time.Duration // after base
+		want int
+	}{
+		{"count", key, 0, 0},
+		{"hit", key, 0, 1},
+		{"hit", key, 10 * time.Second, 2},
+		{"hit", "login:bob", 20 * time.Second, 1},
+		{"hit", key, 59 * time.Second, 3},
+		{"count", key, 59 * time.Second, 3},
+		{"count", key, time.Minute, 0}, // the window ends at base+1m
+		{"hit", key, time.Minute, 1},   // and a new one starts
+		{"hit", key, time.Minute + 59*time.Second, 2},
+		{"count", key, 2*time.Minute - time.Microsecond, 2},
+		{"count", key, 2 * time.Minute, 0},
+		{"hit", key, 2*time.Minute + time.Second, 1},
+		{"hit", key, 2*time.Minute + 2*time.Second, 2},
+		{"reset", key, 0, 0},
+		{"count", key, 2*time.Minute + 3*time.Second, 0},
+		{"hit", key, 2*time.Minute + 3*time.Second, 1},
+		{"reset", "never-hit", 0, 0},
+		{"count", "login:bob", 30 * time.Second, 1},
+	}
+	for i, st := range steps {
+		now := base.Add(st.at)
+		var got int
+		var err error
+		switch st.op {
+		case "hit":
+			got, err = s.HitThrottle(ctx, st.key, window, now)
+		case "count":
+			got, err = s.ThrottleCount(ctx, st.key, now)
+		case "reset":
+			err = s.ResetThrottle(ctx, st.key)
+		}
+		must(t, err)
+		if got != st.want {
+			t.Errorf("step %d: %s %s at +%v = %d, want %d", i, st.op, st.key, st.at, got, st.want)
+		}
+	}
+}
+
+func testNonce(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	steps := []struct {
+		key     string
+		expires time.Duration // after base
+		now     time.Duration
+		want    error
+	}{
+		{"jti-1", 5 * time.Minute, 0, nil},
+		{"jti-1", 5 * time.Minute, time.Minute, storage.ErrConflict},
+		{"jti-2", 5 * time.Minute, time.Minute, nil},
+		{"jti-1", 10 * time.Minute, 5*time.Minute - time.Microsecond, storage.ErrConflict},
+		{"jti-1", 10 * time.Minute, 5 * time.Minute, nil}, // expired at exactly base+5m
+		{"jti-1", 20 * time.Minute, 6 * time.Minute, storage.ErrConflict},
+		{"jti-1", 20 * time.Minute, 10 * time.Minute, nil},
+	}
+	for i, st := range steps {
+		err := s.UseNonce(ctx, st.key, base.Add(st.expires), base.Add(st.now))
+		if !errors.Is(err, st.want) {
+			t.Errorf("step %d: use %s at +%v: got error %v, want %v", i, st.key, st.now, err, st.want)
+		}
+	}
+}
+
+func testAudit(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	ev := func(id string, at time.Duration, user, client string) storage.AuditEvent {
+		return storage.AuditEvent{ID: id, At: base.Add(at), Type: "login.success", UserID: user, ClientID: client,
+			IP: "192.0.2.1", Detail: map[string]string{"acr": "1", "id": id}}
+	}
+	events := []storage.AuditEvent{
+		ev("e1", 0, "alice", "app1"),
+		ev("e2", time.Minute, "bob", "app1"),
+		ev("e3", 2*time.Minute, "alice", "app2"),
+		ev("e4", 2*time.Minute, "alice", "app1"), // same At as e3, appended later
+		{ID: "e5", At: base.Add(3 * time.Minute), Type: "client.create", ClientID: "app2"},
+	}
+	for _, e := range events {
+		must(t, s.AppendAudit(ctx, e))
+	}
+	wantErr(t, "duplicate", s.AppendAudit(ctx, events[0]), storage.ErrAlreadyExists)
+
+	all, err := s.ListAudit(ctx, storage.AuditFilter{})
+	must(t, err)
+	equal(t, "all events", []storage.AuditEvent{events[4], events[3], events[2], events[1], events[0]}, all)
+
+	tests := []struct {
+		name   string
+		filter storage.AuditFilter
+		want   []string
+	}{
+		{"user", storage.AuditFilter{UserID: "alice"}, []string{"e4", "e3", "e1"}},
+		{"client", storage.AuditFilter{ClientID: "app1"}, []string{"e4", "e2", "e1"}},
+		{"user and client", storage.AuditFilter{UserID: "alice", ClientID: "app1"}, []string{"e4", "e1"}},
+		{"since is inclusive", storage.AuditFilter{Since: base.Add(time.Minute)}, []string{"e5", "e4", "e3", "e2"}},
+		{"until is exclusive", storage.AuditFilter{Until: base.Add(2 * time.Minute)}, []string{"e2", "e1"}},
+		{"range", storage.AuditFilter{Since: base.Add(time.Minute), Until: base.Add(3 * time.Minute)}, []string{"e4", "e3", "e2"}},
+		{"limit", storage.AuditFilter{Limit: 2}, []string{"e5", "e4"}},
+		{"limit with filter", storage.AuditFilter{UserID: "alice", Limit: 2}, []string{"e4", "e3"}},
+		{"limit above count", storage.AuditFilter{ClientID: "app2", Limit: 10}, []string{"e5", "e3"}},
+		{"no match", storage.AuditFilter{UserID: "carol"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.ListAudit(ctx, tt.filter)
+			must(t, err)
+			var ids []string
+			for _, e := range got {
+				ids = append(ids, e.ID)
+			}
+			equal(t, "event ids", tt.want, ids)
+		})
+	}
+}
+
+// testCopies checks that neither a slice passed in nor one handed out aliases the
+// stored record.
+func testCopies(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	scribble := func(b []byte) { b[0] ^= 0xff }
+
+	t.Run("client", func(t *testing.T) {
+		c := storage.Client{ID: "c", SecretHash: []byte{1}, RedirectURIs: []string{"https://a/"},
+			PostLogoutRedirectURIs: []string{"https://a/"}, GrantTypes: []string{"g"},
+			ResponseTypes: []string{"code"}, Scopes: []string{"openid"}, CreatedAt: base, UpdatedAt: base}
+		in := c
+		in.SecretHash, in.RedirectURIs, in.Scopes = slices.Clone(c.SecretHash), slices.Clone(c.RedirectURIs), slices.Clone(c.Scopes)
+		must(t, s.CreateClient(ctx, in))
+		scribble(in.SecretHash)
+		in.RedirectURIs[0], in.Scopes[0] = "in", "in"
+		got, err := s.GetClient(ctx, c.ID)
+		must(t, err)
+		scribble(got.SecretHash)
+		got.RedirectURIs[0], got.PostLogoutRedirectURIs[0], got.GrantTypes[0], got.ResponseTypes[0], got.Scopes[0] = "x", "x", "x", "x", "x"
+		list, err := s.ListClients(ctx)
+		must(t, err)
+		list[0].RedirectURIs[0] = "x"
+		got, err = s.GetClient(ctx, c.ID)
+		must(t, err)
+		equal(t, "client", c, got)
+	})
+	t.Run("token", func(t *testing.T) {
+		tok := storage.Token{Kind: storage.TokenAccess, Signature: "t", Active: true, Data: []byte("data"), CreatedAt: base, ExpiresAt: base}
+		in := tok
+		in.Data = slices.Clone(tok.Data)
+		must(t, s.CreateToken(ctx, in))
+		scribble(in.Data)
+		got, err := s.GetToken(ctx, tok.Kind, tok.Signature)
+		must(t, err)
+		scribble(got.Data)
+		got, err = s.GetToken(ctx, tok.Kind, tok.Signature)
+		must(t, err)
+		equal(t, "token", tok, got)
+	})
+	t.Run("flow", func(t *testing.T) {
+		f := storage.Flow{ID: "f", State: storage.FlowLogin, Proven: []storage.FactorProof{{Method: "pwd", At: base}}, RequestedAt: base, ExpiresAt: base}
+		in := f
+		in.Proven = slices.Clone(f.Proven)
+		must(t, s.CreateFlow(ctx, in))
+		in.Proven[0].Method = "in"
+		got, err := s.GetFlow(ctx, f.ID)
+		must(t, err)
+		got.Proven[0].Method = "x"
+		// An update must copy too.
+		must(t, s.UpdateFlow(ctx, got))
+		got.Proven[0].Method = "after update"
+		f.Version, f.Proven[0].Method = 1, "x"
+		got, err = s.GetFlow(ctx, f.ID)
+		must(t, err)
+		equal(t, "flow", f, got)
+	})
+	t.Run("session", func(t *testing.T) {
+		x := storage.Session{ID: "s", UserID: "u", Factors: []storage.FactorProof{{Method: "pwd", At: base}}, AuthTime: base, CreatedAt: base, ExpiresAt: base}
+		in := x
+		in.Factors = slices.Clone(x.Factors)
+		must(t, s.CreateSession(ctx, in))
+		in.Factors[0].Method = "in"
+		got, err := s.GetSession(ctx, x.ID)
+		must(t, err)
+		got.Factors[0].Method = "x"
+		list, err := s.ListSessionsByUser(ctx, x.UserID)
+		must(t, err)
+		list[0].Factors[0].Method = "x"
+		got, err = s.GetSession(ctx, x.ID)
+		must(t, err)
+		equal(t, "session", x, got)
+	})
+	t.Run("consent", func(t *testing.T) {
+		c := storage.Consent{UserID: "u", ClientID: "c", Scopes: []string{"openid"}, GrantedAt: base}
+		in := c
+		in.Scopes = slices.Clone(c.Scopes)
+		must(t, s.SaveConsent(ctx, in))
+		in.Scopes[0] = "in"
+		got, err := s.GetConsent(ctx, c.UserID, c.ClientID)
+		must(t, err)
+		got.Scopes[0] = "x"
+		got, err = s.GetConsent(ctx, c.UserID, c.ClientID)
+		must(t, err)
+		equal(t, "consent", c, got)
+	})
+	t.Run("signing key", func(t *testing.T) {
+		k := storage.SigningKey{ID: "k", Algorithm: "ES256", PrivateEnc: []byte("priv"), PublicJWK: []byte("pub"), CreatedAt: base}
+		in := k
+		in.PrivateEnc, in.PublicJWK = slices.Clone(k.PrivateEnc), slices.Clone(k.PublicJWK)
+		must(t, s.AddSigningKey(ctx, in, base))
+		scribble(in.PrivateEnc)
+		scribble(in.PublicJWK)
+		list, err := s.ListSigningKeys(ctx)
+		must(t, err)
+		scribble(list[0].PrivateEnc)
+		scribble(list[0].PublicJWK)
+		list, err = s.ListSigningKeys(ctx)
+		must(t, err)
+		equal(t, "keys", []storage.SigningKey{k}, list)
+	})
+	t.Run("audit", func(t *testing.T) {
+		e := storage.AuditEvent{ID: "e", At: base, Type: "x", Detail: map[string]string{"k": "v"}}
+		in := e
+		in.Detail = map[string]string{"k": "v"}
+		must(t, s.AppendAudit(ctx, in))
+		in.Detail["k"] = "in"
+		got, err := s.ListAudit(ctx, storage.AuditFilter{})
+		must(t, err)
+		got[0].Detail["k"] = "x"
+		got, err = s.ListAudit(ctx, storage.AuditFilter{})
+		must(t, err)
+		equal(t, "events", []storage.AuditEvent{e}, got)
+	})
+}

@@ -1,0 +1,605 @@
+// Package memory is an in-process storage.Storage: maps behind one mutex. It backs
+// dev mode and fast tests, and passes the same conformance suite as Postgres.
+//
+// Every record is copied on the way in and on the way out, so callers can neither
+// change stored state through a slice they passed nor through one they got back.
+// Times are kept as given (nanoseconds, caller's location); Postgres keeps
+// microseconds in UTC, which is why the conformance suite compares with time.Equal.
+package memory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+var _ storage.Storage = (*Store)(nil)
+
+type tokenKey struct {
+	kind      storage.TokenKind
+	signature string
+}
+
+type consentKey struct {
+	userID, clientID string
+}
+
+type throttleEntry struct {
+	count   int
+	resetAt time.Time
+}
+
+// Store is the in-memory backend. The zero value is not usable; call New.
+type Store struct {
+	mu       sync.Mutex
+	clients  map[string]storage.Client
+	users    map[string]storage.User
+	emails   map[string]string // email -> user ID, for uniqueness and lookup
+	tokens   map[tokenKey]storage.Token
+	flows    map[string]storage.Flow
+	sessions map[string]storage.Session
+	consents map[consentKey]storage.Consent
+	keys     map[string]storage.SigningKey
+	throttle map[string]throttleEntry
+	nonces   map[string]time.Time
+	audit    []storage.AuditEvent // in append order
+	auditIDs map[string]struct{}
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		clients:  map[string]storage.Client{},
+		users:    map[string]storage.User{},
+		emails:   map[string]string{},
+		tokens:   map[tokenKey]storage.Token{},
+		flows:    map[string]storage.Flow{},
+		sessions: map[string]storage.Session{},
+		consents: map[consentKey]storage.Consent{},
+		keys:     map[string]storage.SigningKey{},
+		throttle: map[string]throttleEntry{},
+		nonces:   map[string]time.Time{},
+		auditIDs: map[string]struct{}{},
+	}
+}
+
+// Ping always succeeds.
+func (s *Store) Ping(context.Context) error { return nil }
+
+// Close does nothing; the store stays usable.
+func (s *Store) Close() error { return nil }
+
+func notFound(what, id string) error {
+	return fmt.Errorf("memory: %s %q: %w", what, id, storage.ErrNotFound)
+}
+
+func exists(what, id string) error {
+	return fmt.Errorf("memory: %s %q: %w", what, id, storage.ErrAlreadyExists)
+}
+
+func conflict(what, id string) error {
+	return fmt.Errorf("memory: %s %q: %w", what, id, storage.ErrConflict)
+}
+
+// Clients.
+
+func copyClient(c storage.Client) storage.Client {
+	c.SecretHash = slices.Clone(c.SecretHash)
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	c.GrantTypes = slices.Clone(c.GrantTypes)
+	c.ResponseTypes = slices.Clone(c.ResponseTypes)
+	c.Scopes = slices.Clone(c.Scopes)
+	return c
+}
+
+func (s *Store) CreateClient(_ context.Context, c storage.Client) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.clients[c.ID]; ok {
+		return exists("create client", c.ID)
+	}
+	s.clients[c.ID] = copyClient(c)
+	return nil
+}
+
+func (s *Store) GetClient(_ context.Context, id string) (storage.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return storage.Client{}, notFound("get client", id)
+	}
+	return copyClient(c), nil
+}
+
+func (s *Store) ListClients(context.Context) ([]storage.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]storage.Client, 0, len(s.clients))
+	for _, id := range slices.Sorted(maps.Keys(s.clients)) {
+		out = append(out, copyClient(s.clients[id]))
+	}
+	return out, nil
+}
+
+func (s *Store) UpdateClient(_ context.Context, c storage.Client) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.clients[c.ID]; !ok {
+		return notFound("update client", c.ID)
+	}
+	s.clients[c.ID] = copyClient(c)
+	return nil
+}
+
+func (s *Store) DeleteClient(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.clients[id]; !ok {
+		return notFound("delete client", id)
+	}
+	delete(s.clients, id)
+	return nil
+}
+
+// Users. User has no reference fields, so plain assignment copies it.
+
+func (s *Store) CreateUser(_ context.Context, u storage.User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.ID]; ok {
+		return exists("create user", u.ID)
+	}
+	if _, ok := s.emails[u.Email]; ok {
+		return fmt.Errorf("memory: create user %q: email %q: %w", u.ID, u.Email, storage.ErrAlreadyExists)
+	}
+	s.users[u.ID] = u
+	s.emails[u.Email] = u.ID
+	return nil
+}
+
+func (s *Store) GetUser(_ context.Context, id string) (storage.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return storage.User{}, notFound("get user", id)
+	}
+	return u, nil
+}
+
+func (s *Store) GetUserByEmail(_ context.Context, email string) (storage.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.emails[email]
+	if !ok {
+		return storage.User{}, notFound("get user by email", email)
+	}
+	return s.users[id], nil
+}
+
+func (s *Store) ListUsers(context.Context) ([]storage.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]storage.User, 0, len(s.users))
+	for _, id := range slices.Sorted(maps.Keys(s.users)) {
+		out = append(out, s.users[id])
+	}
+	return out, nil
+}
+
+func (s *Store) UpdateUser(_ context.Context, u storage.User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.users[u.ID]
+	if !ok {
+		return notFound("update user", u.ID)
+	}
+	if owner, ok := s.emails[u.Email]; ok && owner != u.ID {
+		return fmt.Errorf("memory: update user %q: email %q: %w", u.ID, u.Email, storage.ErrAlreadyExists)
+	}
+	delete(s.emails, old.Email)
+	s.emails[u.Email] = u.ID
+	s.users[u.ID] = u
+	return nil
+}
+
+// Tokens.
+
+func copyToken(t storage.Token) storage.Token {
+	t.Data = slices.Clone(t.Data)
+	return t
+}
+
+func (s *Store) CreateToken(_ context.Context, t storage.Token) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := tokenKey{t.Kind, t.Signature}
+	if _, ok := s.tokens[k]; ok {
+		return exists("create token "+string(t.Kind), t.Signature)
+	}
+	s.tokens[k] = copyToken(t)
+	return nil
+}
+
+func (s *Store) GetToken(_ context.Context, kind storage.TokenKind, signature string) (storage.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[tokenKey{kind, signature}]
+	if !ok {
+		return storage.Token{}, notFound("get token "+string(kind), signature)
+	}
+	return copyToken(t), nil
+}
+
+func (s *Store) DeleteToken(_ context.Context, kind storage.TokenKind, signature string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := tokenKey{kind, signature}
+	if _, ok := s.tokens[k]; !ok {
+		return notFound("delete token "+string(kind), signature)
+	}
+	delete(s.tokens, k)
+	return nil
+}
+
+func (s *Store) ConsumeToken(_ context.Context, kind storage.TokenKind, signature string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := tokenKey{kind, signature}
+	t, ok := s.tokens[k]
+	if !ok {
+		return notFound("consume token "+string(kind), signature)
+	}
+	if !t.Active {
+		return conflict("consume token "+string(kind), signature)
+	}
+	t.Active = false
+	s.tokens[k] = t
+	return nil
+}
+
+// deactivateTokens marks inactive every token of kind for which match is true.
+// A linear scan is fine at dev-mode sizes.
+func (s *Store) deactivateTokens(kind storage.TokenKind, match func(storage.Token) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range s.tokens {
+		if k.kind == kind && t.Active && match(t) {
+			t.Active = false
+			s.tokens[k] = t
+		}
+	}
+}
+
+func (s *Store) DeactivateTokensByRequestID(_ context.Context, kind storage.TokenKind, requestID string) error {
+	s.deactivateTokens(kind, func(t storage.Token) bool { return t.RequestID == requestID })
+	return nil
+}
+
+func (s *Store) DeactivateTokensBySubject(_ context.Context, kind storage.TokenKind, subject string) error {
+	s.deactivateTokens(kind, func(t storage.Token) bool { return t.Subject == subject })
+	return nil
+}
+
+// deleteExpired removes the entries of m whose expiry is before the given time.
+func deleteExpired[K comparable, V any](m map[K]V, expiresAt func(V) time.Time, before time.Time) int {
+	n := 0
+	for k, v := range m {
+		if expiresAt(v).Before(before) {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Store) DeleteExpiredTokens(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.tokens, func(t storage.Token) time.Time { return t.ExpiresAt }, before), nil
+}
+
+// Flows.
+
+func copyFlow(f storage.Flow) storage.Flow {
+	f.Proven = slices.Clone(f.Proven)
+	return f
+}
+
+func (s *Store) CreateFlow(_ context.Context, f storage.Flow) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.flows[f.ID]; ok {
+		return exists("create flow", f.ID)
+	}
+	s.flows[f.ID] = copyFlow(f)
+	return nil
+}
+
+func (s *Store) GetFlow(_ context.Context, id string) (storage.Flow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.flows[id]
+	if !ok {
+		return storage.Flow{}, notFound("get flow", id)
+	}
+	return copyFlow(f), nil
+}
+
+func (s *Store) UpdateFlow(_ context.Context, f storage.Flow) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.flows[f.ID]
+	if !ok {
+		return notFound("update flow", f.ID)
+	}
+	if old.Version != f.Version {
+		return fmt.Errorf("memory: update flow %q at version %d (stored %d): %w", f.ID, f.Version, old.Version, storage.ErrConflict)
+	}
+	f = copyFlow(f)
+	f.Version++
+	s.flows[f.ID] = f
+	return nil
+}
+
+func (s *Store) DeleteFlow(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.flows[id]; !ok {
+		return notFound("delete flow", id)
+	}
+	delete(s.flows, id)
+	return nil
+}
+
+func (s *Store) DeleteExpiredFlows(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.flows, func(f storage.Flow) time.Time { return f.ExpiresAt }, before), nil
+}
+
+// Sessions.
+
+func copySession(x storage.Session) storage.Session {
+	x.Factors = slices.Clone(x.Factors)
+	return x
+}
+
+func (s *Store) CreateSession(_ context.Context, x storage.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[x.ID]; ok {
+		return exists("create session", x.ID)
+	}
+	s.sessions[x.ID] = copySession(x)
+	return nil
+}
+
+func (s *Store) GetSession(_ context.Context, id string) (storage.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x, ok := s.sessions[id]
+	if !ok {
+		return storage.Session{}, notFound("get session", id)
+	}
+	return copySession(x), nil
+}
+
+func (s *Store) DeleteSession(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[id]; !ok {
+		return notFound("delete session", id)
+	}
+	delete(s.sessions, id)
+	return nil
+}
+
+func (s *Store) ListSessionsByUser(_ context.Context, userID string) ([]storage.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.Session
+	for _, x := range s.sessions {
+		if x.UserID == userID {
+			out = append(out, copySession(x))
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Session) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (s *Store) DeleteSessionsByUser(_ context.Context, userID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, x := range s.sessions {
+		if x.UserID == userID {
+			delete(s.sessions, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Store) DeleteExpiredSessions(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.sessions, func(x storage.Session) time.Time { return x.ExpiresAt }, before), nil
+}
+
+// Consents.
+
+func (s *Store) SaveConsent(_ context.Context, c storage.Consent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Scopes = slices.Clone(c.Scopes)
+	s.consents[consentKey{c.UserID, c.ClientID}] = c
+	return nil
+}
+
+func (s *Store) GetConsent(_ context.Context, userID, clientID string) (storage.Consent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.consents[consentKey{userID, clientID}]
+	if !ok {
+		return storage.Consent{}, notFound("get consent", userID+"/"+clientID)
+	}
+	c.Scopes = slices.Clone(c.Scopes)
+	return c, nil
+}
+
+func (s *Store) DeleteConsent(_ context.Context, userID, clientID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := consentKey{userID, clientID}
+	if _, ok := s.consents[k]; !ok {
+		return notFound("delete consent", userID+"/"+clientID)
+	}
+	delete(s.consents, k)
+	return nil
+}
+
+// Signing keys.
+
+func copyKey(k storage.SigningKey) storage.SigningKey {
+	k.PrivateEnc = slices.Clone(k.PrivateEnc)
+	k.PublicJWK = slices.Clone(k.PublicJWK)
+	return k
+}
+
+func (s *Store) ListSigningKeys(context.Context) ([]storage.SigningKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]storage.SigningKey, 0, len(s.keys))
+	for _, k := range s.keys {
+		out = append(out, copyKey(k))
+	}
+	slices.SortFunc(out, func(a, b storage.SigningKey) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (s *Store) AddSigningKey(_ context.Context, k storage.SigningKey, retiredUntil time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.keys[k.ID]; ok {
+		return exists("add signing key", k.ID)
+	}
+	for id, old := range s.keys {
+		if old.Algorithm == k.Algorithm && old.RetiredAt.IsZero() {
+			old.RetiredAt = k.CreatedAt
+			old.ExpiresAt = retiredUntil
+			s.keys[id] = old
+		}
+	}
+	s.keys[k.ID] = copyKey(k)
+	return nil
+}
+
+func (s *Store) DeleteExpiredSigningKeys(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, k := range s.keys {
+		if !k.ExpiresAt.IsZero() && k.ExpiresAt.Before(before) {
+			delete(s.keys, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Throttle.
+
+func (s *Store) HitThrottle(_ context.Context, key string, window time.Duration, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.throttle[key]
+	if !ok || !e.resetAt.After(now) {
+		e = throttleEntry{resetAt: now.Add(window)}
+	}
+	e.count++
+	s.throttle[key] = e
+	return e.count, nil
+}
+
+func (s *Store) ThrottleCount(_ context.Context, key string, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.throttle[key]
+	if !ok || !e.resetAt.After(now) {
+		return 0, nil
+	}
+	return e.count, nil
+}
+
+func (s *Store) ResetThrottle(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.throttle, key)
+	return nil
+}
+
+// Nonces.
+
+func (s *Store) UseNonce(_ context.Context, key string, expiresAt time.Time, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.nonces[key]; ok && old.After(now) {
+		return conflict("use nonce", key)
+	}
+	s.nonces[key] = expiresAt
+	return nil
+}
+
+// Audit.
+
+func copyEvent(e storage.AuditEvent) storage.AuditEvent {
+	e.Detail = maps.Clone(e.Detail)
+	return e
+}
+
+func (s *Store) AppendAudit(_ context.Context, e storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.auditIDs[e.ID]; ok {
+		return exists("append audit", e.ID)
+	}
+	s.auditIDs[e.ID] = struct{}{}
+	s.audit = append(s.audit, copyEvent(e))
+	return nil
+}
+
+func (s *Store) ListAudit(_ context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.AuditEvent
+	// Walking backwards and sorting stably puts events with equal At newest-appended first.
+	for _, e := range slices.Backward(s.audit) {
+		if (f.UserID == "" || e.UserID == f.UserID) &&
+			(f.ClientID == "" || e.ClientID == f.ClientID) &&
+			(f.Since.IsZero() || !e.At.Before(f.Since)) &&
+			(f.Until.IsZero() || e.At.Before(f.Until)) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b storage.AuditEvent) int { return b.At.Compare(a.At) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	for i := range out {
+		out[i] = copyEvent(out[i])
+	}
+	return out, nil
+}

@@ -1,0 +1,63 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+func (s *Store) CreateFlow(ctx context.Context, f storage.Flow) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO flows (id, browser_hash, client_id, authorize_query,
+		requested_at, state, user_id, proven, expires_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		f.ID, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Version)
+	if err != nil {
+		return fmt.Errorf("postgres: create flow %q: %w", f.ID, translate(err))
+	}
+	return nil
+}
+
+func (s *Store) GetFlow(ctx context.Context, id string) (storage.Flow, error) {
+	f := storage.Flow{ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT browser_hash, client_id, authorize_query, requested_at,
+		state, user_id, proven, expires_at, version FROM flows WHERE id = $1`, id).
+		Scan(&f.BrowserHash, &f.ClientID, &f.AuthorizeQuery, &f.RequestedAt, &f.State, &f.UserID, &f.Proven, &f.ExpiresAt, &f.Version)
+	if err != nil {
+		return storage.Flow{}, fmt.Errorf("postgres: get flow %q: %w", id, translate(err))
+	}
+	utcProofs(f.Proven)
+	return f, nil
+}
+
+func (s *Store) UpdateFlow(ctx context.Context, f storage.Flow) error {
+	// As in ConsumeToken, the row lock serialises concurrent updates and the loser
+	// re-checks the version, finds it moved on and touches no row.
+	n, err := s.count(ctx, `UPDATE flows SET browser_hash = $3, client_id = $4, authorize_query = $5,
+		requested_at = $6, state = $7, user_id = $8, proven = $9, expires_at = $10, version = version + 1
+		WHERE id = $1 AND version = $2`,
+		f.ID, f.Version, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt)
+	if err == nil && n == 0 {
+		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`, f.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: update flow %q at version %d: %w", f.ID, f.Version, err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteFlow(ctx context.Context, id string) error {
+	if err := s.exec(ctx, `DELETE FROM flows WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("postgres: delete flow %q: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteExpiredFlows(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.count(ctx, `DELETE FROM flows WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete expired flows: %w", err)
+	}
+	return n, nil
+}

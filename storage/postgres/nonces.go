@@ -1,0 +1,24 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+func (s *Store) UseNonce(ctx context.Context, key string, expiresAt time.Time, now time.Time) error {
+	// A live row makes the conditional upsert touch nothing; an expired one is
+	// taken over. Concurrent callers queue on the row lock, so one wins.
+	n, err := s.count(ctx, `INSERT INTO nonces (key, expires_at) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+		WHERE nonces.expires_at <= $3`, key, expiresAt, now)
+	if err == nil && n == 0 {
+		err = storage.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: use nonce %q: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+const userColumns = `id, email, password_hash, given_name, family_name, disabled, created_at, updated_at`
+
+func scanUser(row pgx.Row) (storage.User, error) {
+	var u storage.User
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.GivenName, &u.FamilyName, &u.Disabled, &u.CreatedAt, &u.UpdatedAt)
+	return u, err
+}
+
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("postgres: create user %q: %w", u.ID, translate(err))
+	}
+	return nil
+}
+
+func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return storage.User{}, fmt.Errorf("postgres: get user %q: %w", id, translate(err))
+	}
+	return u, nil
+}
+
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (storage.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, email))
+	if err != nil {
+		return storage.User{}, fmt.Errorf("postgres: get user by email %q: %w", email, translate(err))
+	}
+	return u, nil
+}
+
+func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
+	us, err := list(ctx, s, scanUser, `SELECT `+userColumns+` FROM users ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list users: %w", err)
+	}
+	return us, nil
+}
+
+func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
+	err := s.exec(ctx, `UPDATE users SET email = $2, password_hash = $3, given_name = $4,
+		family_name = $5, disabled = $6, created_at = $7, updated_at = $8
+		WHERE id = $1`,
+		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("postgres: update user %q: %w", u.ID, err)
+	}
+	return nil
+}
