@@ -50,7 +50,10 @@ func PasswordHasher(c configs.PasswordConfig) *password.Hasher {
 
 // Build wires a Lockstep server from a validated configuration and an open store.
 // It creates signing keys on first start.
-func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, now func() time.Time) (*Server, error) {
+//
+// tweaks adjust the provider options before composition (dev mode uses it for the
+// home page's hints).
+func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, now func() time.Time, tweaks ...func(*Options)) (*Server, error) {
 	pages, err := templates.New()
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -96,7 +99,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		Dev:             cfg.Dev,
 		ClientIP:        ClientIP(proxies),
 	}
-	p, err := New(Options{
+	opt := Options{
 		Issuer:                cfg.Issuer,
 		Store:                 store,
 		Flows:                 fl,
@@ -112,7 +115,11 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		IDTokenLifespan:       cfg.Tokens.IDTokenLifespan,
 		AuthorizeCodeLifespan: cfg.Tokens.AuthorizeCodeLifespan,
 		Dev:                   cfg.Dev,
-	})
+	}
+	for _, t := range tweaks {
+		t(&opt)
+	}
+	p, err := New(opt)
 	if err != nil {
 		return nil, err
 	}

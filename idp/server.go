@@ -60,6 +60,10 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	r.Handle(PathEndSession, page(p.logoutPage)).Methods(http.MethodGet)
 	r.Handle(PathEndSession, page(p.logoutSubmit)).Methods(http.MethodPost)
 	r.PathPrefix(PathStatic).Handler(http.StripPrefix(p.prefix, templates.StaticHandler()))
+	if p.prefix != "" {
+		// The pages link /static/ from the host's root.
+		root.PathPrefix(PathStatic).Handler(templates.StaticHandler())
+	}
 	r.Handle("/", errorPages.Handle(p.home)).Methods(http.MethodGet)
 	root.NotFoundHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return flows.UserError(http.StatusNotFound, "Page not found", "There is nothing at this address.", nil)

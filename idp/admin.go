@@ -1,0 +1,237 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// ClientSpec is what an admin asks for when creating a client.
+type ClientSpec struct {
+	ID                     string
+	Name                   string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	Scopes                 []string
+	Public                 bool
+	FirstParty             bool
+	// Secret is used instead of a generated one when set (at least 32 characters).
+	Secret string
+}
+
+// MinClientSecretLen is the shortest secret an admin may choose.
+const MinClientSecretLen = 32
+
+var (
+	supportedGrants = []string{"authorization_code", "refresh_token", "client_credentials"}
+	defaultScopes   = []string{"openid", "profile", "email", "offline_access"}
+)
+
+// Validate checks the spec and fills defaults. Every problem is reported.
+func (s *ClientSpec) Validate() error {
+	var errs []error
+	if strings.TrimSpace(s.Name) == "" {
+		errs = append(errs, errors.New("a client needs a name"))
+	}
+	if s.ID != "" && !validClientID(s.ID) {
+		errs = append(errs, errors.New("a client id may use letters, digits, '-', '_' and '.' only, at most 64 characters"))
+	}
+	if len(s.GrantTypes) == 0 {
+		s.GrantTypes = []string{"authorization_code", "refresh_token"}
+	}
+	for _, g := range s.GrantTypes {
+		if !slices.Contains(supportedGrants, g) {
+			errs = append(errs, fmt.Errorf("grant type %q is not supported (use %s)", g, strings.Join(supportedGrants, ", ")))
+		}
+	}
+	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
+		errs = append(errs, errors.New("a public client cannot use client_credentials"))
+	}
+	if s.Public && s.Secret != "" {
+		errs = append(errs, errors.New("a public client has no secret"))
+	}
+	if s.Secret != "" && len(s.Secret) < MinClientSecretLen {
+		errs = append(errs, fmt.Errorf("a client secret must be at least %d characters", MinClientSecretLen))
+	}
+	needsRedirect := slices.Contains(s.GrantTypes, "authorization_code")
+	if needsRedirect && len(s.RedirectURIs) == 0 {
+		errs = append(errs, errors.New("the authorization_code grant needs at least one redirect URI"))
+	}
+	for _, u := range s.RedirectURIs {
+		if err := validRedirectURI(u); err != nil {
+			errs = append(errs, fmt.Errorf("redirect URI %q: %w", u, err))
+		}
+	}
+	for _, u := range s.PostLogoutRedirectURIs {
+		if err := validRedirectURI(u); err != nil {
+			errs = append(errs, fmt.Errorf("post-logout redirect URI %q: %w", u, err))
+		}
+	}
+	if len(s.Scopes) == 0 {
+		s.Scopes = defaultScopes
+	}
+	for _, sc := range s.Scopes {
+		if sc == "" || strings.ContainsAny(sc, " \"\\") {
+			errs = append(errs, fmt.Errorf("scope %q is not a valid scope token", sc))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validClientID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// validRedirectURI accepts https URLs, http only for loopback hosts (RFC 8252 native
+// apps and local development), and private-use schemes such as com.example.app:/cb.
+func validRedirectURI(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	switch {
+	case u.Scheme == "":
+		return errors.New("must be an absolute URL")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errors.New("must not contain a fragment")
+	case u.User != nil:
+		return errors.New("must not contain user information")
+	case u.Scheme == "https":
+		if u.Host == "" {
+			return errors.New("needs a host")
+		}
+	case u.Scheme == "http":
+		if !isLoopbackHost(u.Hostname()) {
+			return errors.New("http is only allowed for localhost; use https")
+		}
+	case u.Scheme == "javascript" || u.Scheme == "data" || u.Scheme == "file":
+		return fmt.Errorf("the %s scheme is not allowed", u.Scheme)
+	case !strings.Contains(u.Scheme, "."):
+		return errors.New("a private-use scheme must be a reversed domain name such as com.example.app")
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+// CreateClient stores a new client and returns it with the secret in clear, which
+// is shown once and never stored.
+func CreateClient(ctx context.Context, store storage.ClientStore, hasher SecretHasher, spec ClientSpec, now time.Time) (storage.Client, string, error) {
+	if err := spec.Validate(); err != nil {
+		return storage.Client{}, "", err
+	}
+	c := storage.Client{
+		ID:                     spec.ID,
+		Name:                   spec.Name,
+		RedirectURIs:           spec.RedirectURIs,
+		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs,
+		GrantTypes:             spec.GrantTypes,
+		ResponseTypes:          []string{"code"},
+		Scopes:                 spec.Scopes,
+		Public:                 spec.Public,
+		FirstParty:             spec.FirstParty,
+		CreatedAt:              now.UTC(),
+		UpdatedAt:              now.UTC(),
+	}
+	if c.ID == "" {
+		c.ID = randomToken(16)
+	}
+	secret := ""
+	if !c.Public {
+		secret = spec.Secret
+		if secret == "" {
+			secret = NewClientSecret()
+		}
+		c.SecretHash, _ = hasher.Hash(ctx, []byte(secret))
+	}
+	if err := store.CreateClient(ctx, c); err != nil {
+		return storage.Client{}, "", err
+	}
+	return c, secret, nil
+}
+
+// RotateClientSecret gives a confidential client a new generated secret; the old
+// one stops working at once.
+func RotateClientSecret(ctx context.Context, store storage.ClientStore, hasher SecretHasher, id string, now time.Time) (string, error) {
+	c, err := store.GetClient(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if c.Public {
+		return "", errors.New("a public client has no secret to rotate")
+	}
+	secret := NewClientSecret()
+	c.SecretHash, _ = hasher.Hash(ctx, []byte(secret))
+	c.UpdatedAt = now.UTC()
+	if err := store.UpdateClient(ctx, c); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// UserSpec is what an admin asks for when creating a user.
+type UserSpec struct {
+	Email      string
+	Password   string
+	GivenName  string
+	FamilyName string
+}
+
+// MinPasswordLen follows NIST SP 800-63B's minimum for chosen passwords.
+const MinPasswordLen = 8
+
+// CreateUser validates and stores a user with an argon2id password hash.
+func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.Hasher, spec UserSpec, now time.Time) (storage.User, error) {
+	email := strings.ToLower(strings.TrimSpace(spec.Email))
+	var errs []error
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		errs = append(errs, fmt.Errorf("%q is not a valid email address", spec.Email))
+	}
+	if n := len([]rune(spec.Password)); n < MinPasswordLen {
+		errs = append(errs, fmt.Errorf("the password must be at least %d characters", MinPasswordLen))
+	} else if len(spec.Password) > password.MaxLen {
+		errs = append(errs, fmt.Errorf("the password must be at most %d bytes", password.MaxLen))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return storage.User{}, err
+	}
+	hash, err := hasher.Hash(ctx, spec.Password)
+	if err != nil {
+		return storage.User{}, err
+	}
+	u := storage.User{
+		ID:           randomToken(16),
+		Email:        email,
+		PasswordHash: hash,
+		GivenName:    strings.TrimSpace(spec.GivenName),
+		FamilyName:   strings.TrimSpace(spec.FamilyName),
+		CreatedAt:    now.UTC(),
+		UpdatedAt:    now.UTC(),
+	}
+	if err := store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return storage.User{}, fmt.Errorf("a user with email %s exists already: %w", email, err)
+		}
+		return storage.User{}, err
+	}
+	return u, nil
+}
