@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,12 +23,18 @@ import (
 // or the browser is sent into a login flow.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	if err := p.checkRedirectURI(r); err != nil {
+		return err
+	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
 	if err != nil {
 		return p.authorizeError(w, r, ar, err)
 	}
 	areq, err := parseAuthRequest(ar.GetRequestForm())
 	if err != nil {
+		return p.authorizeError(w, r, ar, err)
+	}
+	if err := checkPKCE(ar); err != nil {
 		return p.authorizeError(w, r, ar, err)
 	}
 	if hint := ar.GetRequestForm().Get("id_token_hint"); hint != "" {
@@ -146,6 +153,32 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 	return p.issueCode(w, r, ar, sess, user, f.RequestedAt)
 }
 
+// checkRedirectURI insists on an exact, character-for-character match with a
+// registered redirect URI. fosite alone would let a loopback URI differ in port and
+// user information (RFC 8252 leniency), which we do not want.
+func (p *Provider) checkRedirectURI(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return flows.UserError(http.StatusBadRequest, "This sign-in request is not valid", "The request could not be read.", err)
+	}
+	id, uri := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
+	if id == "" || uri == "" {
+		return nil // fosite reports a missing client, or uses the registered URI
+	}
+	c, err := p.opt.Store.GetClient(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // fosite reports the unknown client
+	}
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(c.RedirectURIs, uri) {
+		return flows.UserError(http.StatusBadRequest, "This sign-in request is not valid",
+			"The application asked Lockstep to send you to an address it has not registered (redirect_uri mismatch). Please let the application's owner know.",
+			fmt.Errorf("redirect_uri %q not registered for client %s", uri, id))
+	}
+	return nil
+}
+
 var errFlowUsed = flows.UserError(http.StatusBadRequest, "This sign-in was already completed",
 	"Each sign-in link works once. Go back to the app and start again.", nil)
 
@@ -260,6 +293,22 @@ func essentialACR(claims string) ([]string, error) {
 		out = append(out, acr.Values...)
 	}
 	return out, nil
+}
+
+// checkPKCE refuses a request that fosite would only refuse after the user signed
+// in: a public client without a challenge, or any method but S256.
+func checkPKCE(ar fosite.AuthorizeRequester) error {
+	form := ar.GetRequestForm()
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	switch {
+	case challenge == "" && ar.GetClient().IsPublic():
+		return fosite.ErrInvalidRequest.WithHint("Public clients must use PKCE with code_challenge_method=S256.")
+	case challenge != "" && method != "S256":
+		return fosite.ErrInvalidRequest.WithHint("Only code_challenge_method=S256 is supported.")
+	case challenge == "" && method != "":
+		return fosite.ErrInvalidRequest.WithHint("code_challenge_method was sent without a code_challenge.")
+	}
+	return nil
 }
 
 func hasPrompt(ar fosite.AuthorizeRequester, v string) bool {

@@ -278,6 +278,13 @@ func (s *fositeStore) GetPKCERequestSession(ctx context.Context, signature strin
 	return r, err
 }
 
+// DeletePKCERequestSession is where fosite spends a code's PKCE challenge. When a
+// concurrent redemption already deleted it, this one lost the race: a conflict,
+// which the token endpoint reports as invalid_grant.
 func (s *fositeStore) DeletePKCERequestSession(ctx context.Context, signature string) error {
-	return s.store.DeleteToken(ctx, storage.TokenPKCE, signature)
+	err := s.store.DeleteToken(ctx, storage.TokenPKCE, signature)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("pkce challenge already spent: %w", storage.ErrConflict)
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package idp
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/ory/fosite"
@@ -41,7 +42,8 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 	}
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if rfc.CodeField >= 500 {
-		p.opt.Log.ErrorContext(r.Context(), "token endpoint error", "error", err, "debug", rfc.GetDescription())
+		p.opt.Log.ErrorContext(r.Context(), "token endpoint error", "error", rfc.ErrorField,
+			"debug", rfc.DebugField, "cause", fmt.Sprint(rfc.Cause()), "request_id", RequestID(r))
 	}
 	p.oauth.WriteAccessError(r.Context(), w, ar, err)
 }

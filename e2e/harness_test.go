@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/storage/memory"
+	"github.com/lockstep-id/lockstep/storage/postgres/pgtest"
+)
+
+// backends runs f once per storage backend.
+func backends(t *testing.T, f func(t *testing.T, newStore func(t *testing.T) storage.Storage)) {
+	t.Run("memory", func(t *testing.T) {
+		f(t, func(t *testing.T) storage.Storage { return memory.New() })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		f(t, func(t *testing.T) storage.Storage { return pgtest.NewStore(t) })
+	})
+}
+
+// server is a running Lockstep with one confidential client, one public client and
+// one user.
+type server struct {
+	t      *testing.T
+	URL    string // the issuer
+	Store  storage.Storage
+	Srv    *idp.Server
+	Config configs.Config
+
+	ClientID, ClientSecret, RedirectURI string
+	PublicID, PublicRedirect            string
+	FirstPartyID, FirstPartySecret      string
+	Email, Password                     string
+	UserID                              string
+}
+
+const testSecret = "e2e-test-secret-0123456789abcdefghijklmnop"
+
+// fastPasswords keeps argon2id cheap in tests; the real parameters are measured by
+// the benchmark.
+func fastPasswords(c *configs.Config) {
+	c.Password.MemoryKiB, c.Password.Iterations, c.Password.Parallelism = 8*1024, 1, 1
+}
+
+// startServer builds and starts Lockstep on a loopback port.
+func startServer(t *testing.T, store storage.Storage, tweak ...func(*configs.Config)) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	cfg := configs.Default()
+	cfg.Issuer, cfg.Secret, cfg.DSN = issuer, testSecret, "memory"
+	fastPasswords(&cfg)
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	ctx := context.Background()
+	built, err := idp.Build(ctx, cfg, store, log, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(built.Handler)
+	hs.Listener.Close()
+	hs.Listener = ln
+	hs.Start()
+	t.Cleanup(hs.Close)
+
+	s := &server{t: t, URL: issuer, Store: store, Srv: built, Config: cfg,
+		RedirectURI: "http://127.0.0.1:1/callback", PublicRedirect: "http://127.0.0.1:2/callback",
+		Email: "alice@example.com", Password: "correct horse battery staple"}
+	now := time.Now()
+	hasher := idp.ClientSecretHasher(cfg.Secret)
+	c, secret, err := idp.CreateClient(ctx, store, hasher, idp.ClientSpec{
+		Name: "Test App", RedirectURIs: []string{s.RedirectURI}, PostLogoutRedirectURIs: []string{"http://127.0.0.1:1/bye"},
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"},
+	}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ClientID, s.ClientSecret = c.ID, secret
+	pc, _, err := idp.CreateClient(ctx, store, hasher, idp.ClientSpec{
+		Name: "Public App", RedirectURIs: []string{s.PublicRedirect}, Public: true,
+	}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.PublicID = pc.ID
+	fc, fsecret, err := idp.CreateClient(ctx, store, hasher, idp.ClientSpec{
+		Name: "First Party", RedirectURIs: []string{s.RedirectURI}, FirstParty: true,
+	}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.FirstPartyID, s.FirstPartySecret = fc.ID, fsecret
+	u, err := idp.CreateUser(ctx, store, idp.PasswordHasher(cfg.Password), idp.UserSpec{
+		Email: s.Email, Password: s.Password, GivenName: "Alice", FamilyName: "Liddell",
+	}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.UserID = u.ID
+	return s
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// browser is a cookie-keeping HTTP client that does not follow redirects, so a
+// test sees every hop as a person's browser would take it.
+type browser struct {
+	t      *testing.T
+	client *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, client: &http.Client{
+		Jar:     jar,
+		Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}}
+}
