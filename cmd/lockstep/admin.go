@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type clientJSON struct {
+	ID                     string    `json:"client_id"`
+	Secret                 string    `json:"client_secret,omitempty"`
+	Name                   string    `json:"name"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	GrantTypes             []string  `json:"grant_types"`
+	Scopes                 []string  `json:"scopes"`
+	Public                 bool      `json:"public"`
+	FirstParty             bool      `json:"first_party"`
+	CreatedAt              time.Time `json:"created_at"`
+}
+
+func toClientJSON(c storage.Client, secret string) clientJSON {
+	return clientJSON{ID: c.ID, Secret: secret, Name: c.Name, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
+		Public: c.Public, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt}
+}
+
+const clientsUsage = `Usage:
+  lockstep clients create --name N --redirect-uri U [--redirect-uri U2 ...] [--post-logout-redirect-uri U]
+                          [--public] [--grant-type T ...] [--scope S ...] [--first-party] [--id ID]
+                          [--secret S] [--output json]
+  lockstep clients list [--output json]
+  lockstep clients get ID [--output json]
+  lockstep clients delete ID
+  lockstep clients rotate-secret ID
+`
+
+func cmdClients(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, clientsUsage)
+		return errUsage
+	}
+	fs := flag.NewFlagSet("clients "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var spec idp.ClientSpec
+	var redirects, postLogout, grants, scopes multiFlag
+	output := fs.String("output", "text", "text or json")
+	if args[0] == "create" {
+		fs.StringVar(&spec.Name, "name", "", "display name shown on the consent page")
+		fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
+		fs.StringVar(&spec.Secret, "secret", "", "client secret, at least 32 characters (generated when empty)")
+		fs.BoolVar(&spec.Public, "public", false, "public client (no secret; PKCE required)")
+		fs.BoolVar(&spec.FirstParty, "first-party", false, "skip the consent page")
+		fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
+		fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
+		fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable)")
+		fs.Var(&scopes, "scope", "allowed scope (repeatable)")
+	}
+	cfg, err := adminConfig(fs, args[1:], env)
+	if err != nil {
+		return err
+	}
+	if *output != "text" && *output != "json" {
+		return errors.New("--output must be text or json")
+	}
+	store, err := adminStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	hasher := idp.ClientSecretHasher(cfg.Secret)
+	arg := func() (string, error) {
+		if fs.NArg() != 1 {
+			return "", fmt.Errorf("clients %s needs exactly one client id", args[0])
+		}
+		return fs.Arg(0), nil
+	}
+
+	switch args[0] {
+	case "create":
+		spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.GrantTypes, spec.Scopes = redirects, postLogout, grants, scopes
+		c, secret, err := idp.CreateClient(ctx, store, hasher, spec, time.Now())
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return fmt.Errorf("a client with id %q exists already", spec.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if *output == "json" {
+			return writeJSONOut(stdout, toClientJSON(c, secret))
+		}
+		fmt.Fprintf(stdout, "client_id:     %s\n", c.ID)
+		if secret != "" {
+			fmt.Fprintf(stdout, "client_secret: %s\n\nThe secret is shown only now; store it safely.\n", secret)
+		}
+		return nil
+	case "list":
+		cs, err := store.ListClients(ctx)
+		if err != nil {
+			return err
+		}
+		if *output == "json" {
+			out := []clientJSON{}
+			for _, c := range cs {
+				out = append(out, toClientJSON(c, ""))
+			}
+			return writeJSONOut(stdout, out)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tGRANTS")
+		for _, c := range cs {
+			typ := "confidential"
+			if c.Public {
+				typ = "public"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Name, typ, strings.Join(c.GrantTypes, ","))
+		}
+		return tw.Flush()
+	case "get":
+		id, err := arg()
+		if err != nil {
+			return err
+		}
+		c, err := store.GetClient(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client with id %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		return writeJSONOut(stdout, toClientJSON(c, ""))
+	case "delete":
+		id, err := arg()
+		if err != nil {
+			return err
+		}
+		if err := store.DeleteClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client with id %q", id)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "client %s deleted\n", id)
+		return nil
+	case "rotate-secret":
+		id, err := arg()
+		if err != nil {
+			return err
+		}
+		secret, err := idp.RotateClientSecret(ctx, store, hasher, id, time.Now())
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client with id %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "client_secret: %s\n\nThe old secret no longer works. The new one is shown only now.\n", secret)
+		return nil
+	default:
+		fmt.Fprint(stderr, clientsUsage)
+		return errUsage
+	}
+}
+
+const usersUsage = `Usage:
+  lockstep users create --email E --password-stdin [--given-name G] [--family-name F]
+  lockstep users list
+  lockstep users disable EMAIL
+`
+
+func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usersUsage)
+		return errUsage
+	}
+	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var spec idp.UserSpec
+	pwStdin := false
+	if args[0] == "create" {
+		fs.StringVar(&spec.Email, "email", "", "email address (the sign-in name)")
+		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
+		fs.StringVar(&spec.GivenName, "given-name", "", "first name")
+		fs.StringVar(&spec.FamilyName, "family-name", "", "last name")
+	}
+	cfg, err := adminConfig(fs, args[1:], env)
+	if err != nil {
+		return err
+	}
+	store, err := adminStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	switch args[0] {
+	case "create":
+		if !pwStdin {
+			return errors.New("give the password on standard input with --password-stdin (never as an argument, where it would land in shell history)")
+		}
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		spec.Password = strings.TrimRight(line, "\r\n")
+		u, err := idp.CreateUser(ctx, store, idp.PasswordHasher(cfg.Password), spec, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s created (id %s)\n", u.Email, u.ID)
+		return nil
+	case "list":
+		us, err := store.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tSTATUS")
+		for _, u := range us {
+			status := "active"
+			if u.Disabled {
+				status = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.ID, u.Email, strings.TrimSpace(u.GivenName+" "+u.FamilyName), status)
+		}
+		return tw.Flush()
+	case "disable":
+		if fs.NArg() != 1 {
+			return errors.New("users disable needs exactly one email")
+		}
+		email := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
+		u, err := store.GetUserByEmail(ctx, email)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no user with email %s", email)
+		}
+		if err != nil {
+			return err
+		}
+		u.Disabled = true
+		u.UpdatedAt = time.Now().UTC()
+		if err := store.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		// A disabled user keeps no session and no token.
+		if _, err := store.DeleteSessionsByUser(ctx, u.ID); err != nil {
+			return err
+		}
+		for _, k := range []storage.TokenKind{storage.TokenAccess, storage.TokenRefresh} {
+			if err := store.DeactivateTokensBySubject(ctx, k, u.ID); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(stdout, "user %s disabled; sessions ended and tokens revoked\n", email)
+		return nil
+	default:
+		fmt.Fprint(stderr, usersUsage)
+		return errUsage
+	}
+}
+
+func cmdKeys(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		fmt.Fprint(stderr, "Usage:\n  lockstep keys rotate\n")
+		return errUsage
+	}
+	cfg, err := adminConfig(flag.NewFlagSet("keys rotate", flag.ContinueOnError), args[1:], env)
+	if err != nil {
+		return err
+	}
+	store, err := adminStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	km, err := idp.NewKeyManager(store, idp.DeriveKey(cfg.Secret, "key-encryption", 32), cfg.Tokens.KeyRetention, time.Now)
+	if err != nil {
+		return err
+	}
+	if err := km.Init(ctx); err != nil {
+		return err
+	}
+	if err := km.Rotate(ctx); err != nil {
+		return err
+	}
+	set, err := km.PublicKeys(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signing keys rotated; %d public keys published (retired ones until %s)\n",
+		len(set.Keys), time.Now().Add(cfg.Tokens.KeyRetention).UTC().Format(time.RFC3339))
+	return nil
+}
+
+func writeJSONOut(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

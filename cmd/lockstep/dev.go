@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// Demo data that dev mode creates and prints.
+const (
+	devUserEmail    = "demo@lockstep.test"
+	devUserPassword = "lockstep-demo-password"
+	devClientID     = "demo-app"
+	devClientSecret = "demo-app-secret-for-local-development-only"
+)
+
+// devDefaults are used for any setting the environment does not give.
+var devDefaults = map[string]string{
+	"LOCKSTEP_ISSUER":     "http://localhost:8080",
+	"LOCKSTEP_LISTEN":     "localhost:8080",
+	"LOCKSTEP_DSN":        "memory",
+	"LOCKSTEP_DEV":        "true",
+	"LOCKSTEP_LOG_FORMAT": "text",
+}
+
+func cmdDev(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	withDefaults := func(k string) string {
+		if v := env(k); v != "" {
+			return v
+		}
+		return devDefaults[k]
+	}
+	cfg, err := loadConfig(flag.NewFlagSet("dev", flag.ContinueOnError), args, withDefaults)
+	if err != nil {
+		return err
+	}
+	cfg.Dev = true
+	if !cfg.UsesMemory() && env("LOCKSTEP_SECRET") == "" {
+		// Keys and client secrets stored in a database must outlive this process.
+		return fmt.Errorf("dev mode with a database needs LOCKSTEP_SECRET (at least %d characters)", configs.MinSecretLen)
+	}
+	log := newLogger(cfg, stderr)
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := seedDemo(ctx, cfg, store); err != nil {
+		return err
+	}
+	demo := newDemoApp(cfg.Issuer, devClientID, devClientSecret)
+	mountDemo := func(h http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/demo", demo)
+		mux.Handle("/demo/", demo)
+		mux.Handle("/", h)
+		return mux
+	}
+	hints := func(o *idp.Options) {
+		o.DevUser, o.DevPassword, o.DevClientID = devUserEmail, devUserPassword, devClientID
+		o.DevHints = []string{"Open " + cfg.Issuer + "/demo to sign in through the demo app and see the ID token."}
+	}
+	return serve(ctx, cfg, store, log, func(addr string) {
+		fmt.Fprintf(stdout, `
+Lockstep is running in development mode (in-memory store; nothing is kept).
+
+  Issuer        %[1]s
+  Discovery     %[1]s/.well-known/openid-configuration
+  Try it        %[1]s/demo   (a built-in demo app signs you in and shows the tokens)
+
+  Demo user     %[2]s / %[3]s
+  Demo client   %[4]s / %[5]s
+                redirect URIs: %[1]s/demo/callback, http://127.0.0.1:9090/callback
+
+Stop with Ctrl-C.
+`, cfg.Issuer, devUserEmail, devUserPassword, devClientID, devClientSecret)
+	}, mountDemo, hints)
+}
+
+// seedDemo creates the demo user and client unless they exist.
+func seedDemo(ctx context.Context, cfg configs.Config, store storage.Storage) error {
+	now := time.Now()
+	if _, err := store.GetUserByEmail(ctx, devUserEmail); err != nil {
+		_, err := idp.CreateUser(ctx, store, idp.PasswordHasher(cfg.Password), idp.UserSpec{
+			Email: devUserEmail, Password: devUserPassword, GivenName: "Demo", FamilyName: "User",
+		}, now)
+		if err != nil {
+			return fmt.Errorf("seed demo user: %w", err)
+		}
+	}
+	if _, err := store.GetClient(ctx, devClientID); err != nil {
+		_, _, err := idp.CreateClient(ctx, store, idp.ClientSecretHasher(cfg.Secret), idp.ClientSpec{
+			ID:                     devClientID,
+			Name:                   "Demo App",
+			Secret:                 devClientSecret,
+			RedirectURIs:           []string{cfg.Issuer + "/demo/callback", "http://127.0.0.1:9090/callback"},
+			PostLogoutRedirectURIs: []string{cfg.Issuer + "/demo"},
+			GrantTypes:             []string{"authorization_code", "refresh_token", "client_credentials"},
+		}, now)
+		if err != nil {
+			return fmt.Errorf("seed demo client: %w", err)
+		}
+	}
+	return nil
+}
