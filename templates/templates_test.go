@@ -44,8 +44,8 @@ func pageCases() []pageCase {
 				`<form method="post" action="/login?flow=f123"`,
 				`<input type="hidden" name="flow" value="f123">`,
 				`type="email" id="email" name="email" value="alice@example.com" autocomplete="username"`,
-				`type="password" id="password" name="password" autocomplete="current-password" required`,
-				" required autofocus",
+				// With the email known, the cursor starts in the password field.
+				`type="password" id="password" name="password" autocomplete="current-password" required autofocus`,
 				`<label for="email">`,
 				`<label for="password">`,
 				`<button type="submit" class="btn btn-primary">Sign in</button>`,
@@ -65,6 +65,7 @@ func pageCases() []pageCase {
 				`class="alert alert-notice" role="status">Please sign in again to continue.</div>`,
 				`aria-invalid="true" aria-describedby="login-error"`,
 				"dev-ribbon",
+				`autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus`,
 			},
 		},
 		{
