@@ -506,6 +506,10 @@ func TestLoginFailures(t *testing.T) {
 		s := startServer(t, newStore(t))
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 		b := newBrowser(t)
+		// login_hint prefills the email.
+		if p := newBrowser(t).get(s, r.start(oauth2.SetAuthURLParam("login_hint", "hint@example.com")).url); !strings.Contains(p.body, `value="hint@example.com"`) {
+			t.Errorf("login_hint not prefilled")
+		}
 		p := b.get(s, r.start().url)
 		flow := p.flowID()
 		try := func(email, pw string) page {
