@@ -89,16 +89,9 @@ func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) error {
 // ConsentSubmit records the user's decision and hands the flow back to the provider.
 func (s *Service) ConsentSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
-	}
-	f, err := s.LoadFlow(ctx, r, r.PostForm.Get("flow"))
-	if err != nil {
+	f, ok, err := s.postedFlow(w, r, storage.FlowConsent)
+	if !ok {
 		return err
-	}
-	if f.State != storage.FlowConsent {
-		s.redirectToNext(w, r, f)
-		return nil
 	}
 	switch r.PostForm.Get("decision") {
 	case "allow":

@@ -98,6 +98,24 @@ func (s *Service) Advance(ctx context.Context, f *storage.Flow) error {
 	return nil
 }
 
+// postedFlow reads a step's form and its flow. ok is false when the flow is not in
+// state any more (a replayed or out-of-order post): the browser was then sent on to
+// where the flow stands.
+func (s *Service) postedFlow(w http.ResponseWriter, r *http.Request, state storage.FlowState) (f storage.Flow, ok bool, err error) {
+	if err := r.ParseForm(); err != nil {
+		return f, false, UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	f, err = s.LoadFlow(r.Context(), r, r.PostForm.Get("flow"))
+	if err != nil {
+		return f, false, err
+	}
+	if f.State != state {
+		s.redirectToNext(w, r, f)
+		return f, false, nil
+	}
+	return f, true, nil
+}
+
 // redirectToNext sends the browser to the page for the flow's state.
 func (s *Service) redirectToNext(w http.ResponseWriter, r *http.Request, f storage.Flow) {
 	next := s.Paths.Resume

@@ -64,16 +64,9 @@ func (s *Service) renderLogin(w http.ResponseWriter, status int, p templates.Log
 // timing tells whether an account exists.
 func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
-	}
-	f, err := s.LoadFlow(ctx, r, r.PostForm.Get("flow"))
-	if err != nil {
+	f, ok, err := s.postedFlow(w, r, storage.FlowLogin)
+	if !ok {
 		return err
-	}
-	if f.State != storage.FlowLogin {
-		s.redirectToNext(w, r, f)
-		return nil
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	pw := r.PostForm.Get("password")

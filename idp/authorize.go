@@ -67,11 +67,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	cl, err := p.opt.Store.GetClient(ctx, ar.GetClient().GetID())
-	if err != nil {
-		return err
-	}
-	need, err := p.opt.Flows.NeedsConsent(ctx, user.ID, cl, ar.GetRequestedScopes(), hasPrompt(ar, "consent"))
+	need, err := p.needsConsent(ctx, user.ID, ar)
 	if err != nil {
 		return err
 	}
@@ -80,7 +76,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 			return p.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The user has not allowed this application yet."))
 		}
 		next, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
-			ClientID: cl.ID, AuthorizeQuery: authorizeQuery(r), UserID: user.ID, Proven: sess.Factors,
+			ClientID: ar.GetClient().GetID(), AuthorizeQuery: authorizeQuery(r), UserID: user.ID, Proven: sess.Factors,
 		})
 		if err != nil {
 			return err
@@ -125,11 +121,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 		return p.authorizeError(w, r, ar, err)
 	}
 	if f.State == storage.FlowAuthenticated {
-		cl, err := p.opt.Store.GetClient(ctx, f.ClientID)
-		if err != nil {
-			return err
-		}
-		need, err := p.opt.Flows.NeedsConsent(ctx, user.ID, cl, ar.GetRequestedScopes(), hasPrompt(ar, "consent"))
+		need, err := p.needsConsent(ctx, user.ID, ar)
 		if err != nil {
 			return err
 		}
@@ -177,6 +169,15 @@ func (p *Provider) checkRedirectURI(r *http.Request) error {
 			fmt.Errorf("redirect_uri %q not registered for client %s", uri, id))
 	}
 	return nil
+}
+
+// needsConsent asks the login journey whether the user must allow the client first.
+func (p *Provider) needsConsent(ctx context.Context, userID string, ar fosite.AuthorizeRequester) (bool, error) {
+	cl, err := p.opt.Store.GetClient(ctx, ar.GetClient().GetID())
+	if err != nil {
+		return false, err
+	}
+	return p.opt.Flows.NeedsConsent(ctx, userID, cl, ar.GetRequestedScopes(), hasPrompt(ar, "consent"))
 }
 
 var errFlowUsed = flows.UserError(http.StatusBadRequest, "This sign-in was already completed",
