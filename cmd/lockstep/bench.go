@@ -1,0 +1,1082 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/idp"
+)
+
+const benchUsage = `Usage: lockstep bench [flags]
+
+Measures a running Lockstep: each scenario warms up, then runs for --duration with
+its workers, and reports operations per second and latency percentiles.
+
+Scenarios (--scenarios, comma-separated; default cc,refresh,introspect,login):
+  cc          client credentials: POST /oauth/token grant_type=client_credentials
+  refresh     refresh-token rotation: each worker signs in once with
+              scope "openid offline_access", then rotates its own token chain
+  introspect  POST /oauth/introspect of a client-credentials access token
+  login       the whole browser sign-in as one operation, with a fresh cookie jar
+              each time: GET /authorize (PKCE S256, state, nonce) → GET /login →
+              POST /login → /authorize/resume → [consent the first time] →
+              redirect_uri?code=… → POST /oauth/token, which must return an id_token
+  hash        argon2id alone, in this process, with the default parameters and
+              --login-concurrency goroutines: the ceiling for login (also --hash-baseline)
+  all         all of the above
+
+The client must be confidential, allowed authorization_code, refresh_token and
+client_credentials, the scopes openid and offline_access, and --redirect-uri. Nothing
+listens on the redirect URI: the code is read from the Location header.
+
+Flags:
+`
+
+// benchOptions are the flags of lockstep bench.
+type benchOptions struct {
+	issuer, clientID, clientSecret, redirectURI string
+	email, password                             string
+	duration, warmup                            time.Duration
+	concurrency, loginConcurrency               int
+	scenarios                                   []string
+	output                                      string
+	// serverPID and postgresDB, when set, make each scenario report the CPU time
+	// the server and PostgreSQL spent per operation (Linux, from /proc).
+	serverPID  int
+	postgresDB string
+	// pages makes the login fetch the login and consent pages before posting them.
+	pages bool
+}
+
+var benchScenarios = []string{"cc", "refresh", "introspect", "login", "hash"}
+
+func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
+	var o benchOptions
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.issuer, "issuer", "http://localhost:8080", "issuer URL of the running server")
+	fs.StringVar(&o.clientID, "client-id", "", "confidential client id")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "the client's secret")
+	fs.StringVar(&o.redirectURI, "redirect-uri", "http://127.0.0.1:1/callback", "a redirect URI registered for the client")
+	fs.StringVar(&o.email, "email", "", "email of the user who signs in (login, refresh)")
+	fs.StringVar(&o.password, "password", "", "that user's password")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per scenario")
+	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.NumCPU(), "workers for cc, refresh and introspect")
+	fs.IntVar(&o.loginConcurrency, "login-concurrency", runtime.NumCPU(), "workers for login and hash")
+	scen := fs.String("scenarios", "cc,refresh,introspect,login", "comma-separated scenarios: cc, refresh, introspect, login, hash, all")
+	hash := fs.Bool("hash-baseline", false, "also run the hash scenario")
+	fs.StringVar(&o.output, "output", "text", "text or json")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report its CPU time per operation (Linux)")
+	fs.StringVar(&o.postgresDB, "postgres-db", "", "database the server uses, to report PostgreSQL's CPU time per operation\n(its backends plus walwriter, checkpointer and background writer; Linux, same machine)")
+	fs.BoolVar(&o.pages, "login-pages", true, "login: GET the login and consent pages before posting them, as a browser does")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
+		return o, errUsage
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	o.issuer = strings.TrimSuffix(o.issuer, "/")
+	for _, s := range strings.Split(*scen, ",") {
+		s = strings.TrimSpace(s)
+		switch {
+		case s == "":
+		case s == "all":
+			o.scenarios = append(o.scenarios, benchScenarios...)
+		case slices.Contains(benchScenarios, s):
+			o.scenarios = append(o.scenarios, s)
+		default:
+			return o, fmt.Errorf("unknown scenario %q (choose from %s, all)", s, strings.Join(benchScenarios, ", "))
+		}
+	}
+	if *hash {
+		o.scenarios = append(o.scenarios, "hash")
+	}
+	o.scenarios = dedupe(o.scenarios)
+	if len(o.scenarios) == 0 {
+		return o, errors.New("--scenarios names no scenario")
+	}
+	if o.output != "text" && o.output != "json" {
+		return o, errors.New("--output must be text or json")
+	}
+	if o.duration <= 0 || o.warmup < 0 {
+		return o, errors.New("--duration must be positive and --warmup not negative")
+	}
+	if o.concurrency < 1 || o.loginConcurrency < 1 {
+		return o, errors.New("--concurrency and --login-concurrency must be at least 1")
+	}
+	needClient, needUser := false, false
+	for _, s := range o.scenarios {
+		needClient = needClient || s != "hash"
+		needUser = needUser || s == "login" || s == "refresh"
+	}
+	if needClient {
+		u, err := url.Parse(o.issuer)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, fmt.Errorf("--issuer %q is not an http(s) URL", o.issuer)
+		}
+		if o.clientID == "" || o.clientSecret == "" {
+			return o, errors.New("--client-id and --client-secret are required")
+		}
+	}
+	if needUser && (o.email == "" || o.password == "") {
+		return o, errors.New("--email and --password are required for the login and refresh scenarios")
+	}
+	return o, nil
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseBenchFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	b := newBencher(o)
+	defer b.transport.CloseIdleConnections()
+
+	report := benchReport{
+		Issuer: o.issuer, GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Duration: o.duration.Seconds(), Warmup: o.warmup.Seconds(),
+		Concurrency: o.concurrency, LoginConcurrency: o.loginConcurrency,
+	}
+	failed := 0
+	for _, name := range o.scenarios {
+		if o.output == "text" {
+			fmt.Fprintf(stderr, "running %s…\n", name)
+		}
+		res, err := b.run(ctx, name)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			res.Setup = err.Error()
+			failed++
+		} else if res.Errors > 0 {
+			failed++
+		}
+		report.Results = append(report.Results, res)
+	}
+	report.addGoals()
+
+	if o.output == "json" {
+		if err := writeJSONOut(stdout, report); err != nil {
+			return err
+		}
+	} else {
+		report.writeText(stdout)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d scenarios had errors", failed, len(o.scenarios))
+	}
+	return nil
+}
+
+// summary is what one scenario's measured operations come to.
+type summary struct {
+	Ops    int     `json:"ops"`
+	Errors int     `json:"errors"`
+	Rate   float64 `json:"ops_per_second"`
+	P50    float64 `json:"p50_ms"`
+	P90    float64 `json:"p90_ms"`
+	P99    float64 `json:"p99_ms"`
+	Max    float64 `json:"max_ms"`
+	Mean   float64 `json:"mean_ms"`
+}
+
+// summarize computes throughput and latency percentiles of the successful
+// operations (lat, which it sorts) measured over window. Percentiles are nearest
+// rank: the smallest latency that at least p% of operations did not exceed.
+func summarize(lat []time.Duration, errs int, window time.Duration) summary {
+	s := summary{Ops: len(lat), Errors: errs}
+	if window > 0 {
+		s.Rate = float64(len(lat)) / window.Seconds()
+	}
+	if len(lat) == 0 {
+		return s
+	}
+	slices.Sort(lat)
+	var total time.Duration
+	for _, d := range lat {
+		total += d
+	}
+	s.P50 = ms(percentile(lat, 50))
+	s.P90 = ms(percentile(lat, 90))
+	s.P99 = ms(percentile(lat, 99))
+	s.Max = ms(lat[len(lat)-1])
+	s.Mean = ms(total / time.Duration(len(lat)))
+	return s
+}
+
+// percentile is the nearest-rank p-th percentile of sorted, which is not empty.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+
+// benchResult is one scenario's line of the report.
+type benchResult struct {
+	Scenario string `json:"scenario"`
+	Workers  int    `json:"workers"`
+	summary
+	// ConsentShown counts the logins, setup included, that went through the
+	// consent page.
+	ConsentShown int64 `json:"consent_shown,omitempty"`
+	// CPU is the CPU time spent per measured operation, by process.
+	CPU *cpuPerOp `json:"cpu_ms_per_op,omitempty"`
+	// Setup is why the scenario could not start; FirstError the first failed
+	// operation, with the response body.
+	Setup      string `json:"setup_error,omitempty"`
+	FirstError string `json:"first_error,omitempty"`
+}
+
+type benchGoal struct {
+	Name     string  `json:"name"`
+	Value    float64 `json:"value"`
+	Target   float64 `json:"target"`
+	Unit     string  `json:"unit"`
+	Achieved bool    `json:"achieved"`
+}
+
+type benchReport struct {
+	Issuer           string        `json:"issuer"`
+	GoVersion        string        `json:"go_version"`
+	NumCPU           int           `json:"num_cpu"`
+	GOMAXPROCS       int           `json:"gomaxprocs"`
+	Duration         float64       `json:"duration_seconds"`
+	Warmup           float64       `json:"warmup_seconds"`
+	Concurrency      int           `json:"concurrency"`
+	LoginConcurrency int           `json:"login_concurrency"`
+	Results          []benchResult `json:"results"`
+	// LoginHashRatio is login/s over argon2id hashes/s, when both ran.
+	LoginHashRatio float64 `json:"login_hash_ratio,omitempty"`
+	// LoginHashCPURatio is the CPU time of one hash over that of one whole login
+	// (client, server and PostgreSQL): the throughput ratio a machine that does
+	// nothing else would reach once its CPUs are saturated. Unlike the throughput
+	// ratio it hardly moves when other programs compete for the CPUs.
+	LoginHashCPURatio float64     `json:"login_hash_cpu_ratio,omitempty"`
+	Goals             []benchGoal `json:"goals,omitempty"`
+}
+
+func (r *benchReport) result(name string) (benchResult, bool) {
+	for _, res := range r.Results {
+		if res.Scenario == name && res.Setup == "" {
+			return res, true
+		}
+	}
+	return benchResult{}, false
+}
+
+// addGoals checks the figures the issue sets: client credentials at least 1,500
+// tokens/s, and the full login at least 80% of what argon2id alone allows. A
+// scenario with errors meets no goal.
+func (r *benchReport) addGoals() {
+	if cc, ok := r.result("cc"); ok {
+		r.Goals = append(r.Goals, benchGoal{Name: "client credentials", Value: cc.Rate, Target: 1500, Unit: "tokens/s", Achieved: cc.Rate >= 1500 && cc.Errors == 0})
+	}
+	login, ok1 := r.result("login")
+	hash, ok2 := r.result("hash")
+	if ok1 && ok2 && hash.Rate > 0 {
+		r.LoginHashRatio = math.Round(login.Rate/hash.Rate*1000) / 1000
+		r.Goals = append(r.Goals, benchGoal{Name: "login / argon2id alone", Value: r.LoginHashRatio, Target: 0.8, Unit: "ratio", Achieved: r.LoginHashRatio >= 0.8 && login.Errors == 0})
+		if login.CPU != nil && hash.CPU != nil && login.CPU.Server != nil && login.CPU.Total > 0 {
+			r.LoginHashCPURatio = math.Round(hash.CPU.Total/login.CPU.Total*1000) / 1000
+		}
+	}
+}
+
+func (r *benchReport) writeText(w io.Writer) {
+	fmt.Fprintf(w, "lockstep bench against %s\n", r.Issuer)
+	fmt.Fprintf(w, "%d CPUs (GOMAXPROCS %d), %s; %gs per scenario after %gs warm-up; concurrency %d, login concurrency %d\n\n",
+		r.NumCPU, r.GOMAXPROCS, r.GoVersion, r.Duration, r.Warmup, r.Concurrency, r.LoginConcurrency)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tworkers\tops\terrors\tops/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
+	for _, res := range r.Results {
+		if res.Setup != "" {
+			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t-\t-\t-\t-\t\n", res.Scenario, res.Workers)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", res.Scenario, res.Workers,
+			res.Ops, res.Errors, res.Rate, res.P50, res.P90, res.P99, res.Max)
+	}
+	_ = tw.Flush()
+	r.writeCPU(w)
+	for _, res := range r.Results {
+		switch {
+		case res.Setup != "":
+			fmt.Fprintf(w, "\n%s could not start: %s\n", res.Scenario, res.Setup)
+		case res.FirstError != "":
+			fmt.Fprintf(w, "\n%s: first error: %s\n", res.Scenario, res.FirstError)
+		}
+	}
+	var notes []string
+	for _, res := range r.Results {
+		if res.Scenario != "login" && res.Scenario != "refresh" || res.Setup != "" {
+			continue
+		}
+		if res.ConsentShown > 0 {
+			notes = append(notes, fmt.Sprintf("%s: the consent page was shown in %d of its logins, setup included (then the stored consent skips it)", res.Scenario, res.ConsentShown))
+		} else {
+			notes = append(notes, fmt.Sprintf("%s: no consent page was shown (a first-party client, or consent stored before)", res.Scenario))
+		}
+	}
+	if r.LoginHashRatio > 0 {
+		notes = append(notes, fmt.Sprintf("login/hash ratio: %.3f (logins per second over argon2id hashes per second)", r.LoginHashRatio))
+	}
+	if r.LoginHashCPURatio > 0 {
+		notes = append(notes, fmt.Sprintf("login/hash CPU ratio: %.3f (CPU time of one hash over that of one whole login)", r.LoginHashCPURatio))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
+	}
+	if len(r.Goals) > 0 {
+		fmt.Fprintln(w, "\ngoals:")
+		for _, g := range r.Goals {
+			verdict := "MET"
+			if !g.Achieved {
+				verdict = "NOT MET"
+			}
+			fmt.Fprintf(w, "  %-24s %10.3f %-9s (target ≥ %g)  %s\n", g.Name, g.Value, g.Unit, g.Target, verdict)
+		}
+	}
+}
+
+// writeCPU prints the CPU time per operation, when it was measured.
+func (r *benchReport) writeCPU(w io.Writer) {
+	measured := false
+	for _, res := range r.Results {
+		measured = measured || res.CPU != nil
+	}
+	if !measured {
+		return
+	}
+	fmt.Fprintln(w, "\nCPU time per operation (ms), over the measured window:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tbench\tserver\tpostgres\ttotal\t")
+	opt := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f", *v)
+	}
+	for _, res := range r.Results {
+		if res.CPU == nil {
+			continue
+		}
+		c := res.CPU
+		fmt.Fprintf(tw, "%s\t%.3f\t%s\t%s\t%.3f\t\n", res.Scenario, c.Client, opt(c.Server), opt(c.Postgres), c.Total)
+	}
+	_ = tw.Flush()
+}
+
+// bencher holds what every scenario shares: one HTTP transport kept alive to the
+// server, and the client's credentials.
+type bencher struct {
+	o         benchOptions
+	transport *http.Transport
+	// client does not follow redirects and keeps no cookies.
+	client     *http.Client
+	issuer     *url.URL
+	origin     string
+	basicAuth  string
+	redirect   *url.URL
+	paths      struct{ token, introspect, login, consent string }
+	consent    atomic.Int64
+	firstError struct {
+		sync.Mutex
+		msg string
+	}
+}
+
+func newBencher(o benchOptions) *bencher {
+	conns := max(o.concurrency, o.loginConcurrency)
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	b := &bencher{o: o, transport: tr}
+	b.client = &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: noRedirects}
+	b.issuer, _ = url.Parse(strings.TrimSuffix(o.issuer, "/"))
+	if b.issuer != nil {
+		b.origin = b.issuer.Scheme + "://" + b.issuer.Host
+	}
+	b.redirect, _ = url.Parse(o.redirectURI)
+	// RFC 6749 §2.3.1: id and secret are form-encoded before base64.
+	b.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(o.clientID)+":"+url.QueryEscape(o.clientSecret)))
+	prefix := ""
+	if b.issuer != nil {
+		prefix = b.issuer.Path
+	}
+	b.paths.token = b.origin + prefix + idp.PathToken
+	b.paths.introspect = b.origin + prefix + idp.PathIntrospect
+	b.paths.login = prefix + idp.PathLogin
+	b.paths.consent = prefix + idp.PathConsent
+	return b
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// op is one measured operation of a worker.
+type op func(ctx context.Context) error
+
+// run sets up a scenario's workers, runs them through the warm-up and the
+// measured window, and summarizes the operations that started in the window.
+func (b *bencher) run(ctx context.Context, name string) (benchResult, error) {
+	b.firstError.msg = ""
+	b.consent.Store(0)
+	workers := b.o.concurrency
+	if name == "login" || name == "hash" {
+		workers = b.o.loginConcurrency
+	}
+	res := benchResult{Scenario: name, Workers: workers}
+	ops, err := b.setup(ctx, name, workers)
+	if err != nil {
+		return res, err
+	}
+
+	start := time.Now()
+	measureStart := start.Add(b.o.warmup)
+	measureEnd := measureStart.Add(b.o.duration)
+	type tally struct {
+		lat  []time.Duration
+		errs int
+	}
+	tallies := make([]tally, workers)
+	// CPU times are read when the measured window opens and once every worker
+	// has stopped.
+	var cpuStart cpuTimes
+	cpuDone := make(chan struct{})
+	go func() {
+		defer close(cpuDone)
+		select {
+		case <-time.After(time.Until(measureStart)):
+		case <-ctx.Done():
+		}
+		cpuStart = b.cpuNow()
+	}()
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() {
+			t := &tallies[i]
+			t.lat = make([]time.Duration, 0, 1024)
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(measureEnd) {
+					return
+				}
+				err := ops[i](ctx)
+				d := time.Since(t0)
+				measured := !t0.Before(measureStart)
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					b.recordError(err)
+					if measured {
+						t.errs++
+					}
+					// A server that fails fast must not be hammered in a tight loop.
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				if measured {
+					t.lat = append(t.lat, d)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	<-cpuDone
+	cpuEnd := b.cpuNow()
+	var lat []time.Duration
+	errs := 0
+	for _, t := range tallies {
+		lat = append(lat, t.lat...)
+		errs += t.errs
+	}
+	res.summary = summarize(lat, errs, b.o.duration)
+	res.CPU = cpuEnd.perOp(cpuStart, res.Ops+res.Errors)
+	res.FirstError = b.firstError.msg
+	res.ConsentShown = b.consent.Load()
+	return res, nil
+}
+
+func (b *bencher) recordError(err error) {
+	b.firstError.Lock()
+	defer b.firstError.Unlock()
+	if b.firstError.msg == "" {
+		b.firstError.msg = err.Error()
+	}
+}
+
+// setup prepares one op per worker: tokens are obtained here, unmeasured.
+func (b *bencher) setup(ctx context.Context, name string, workers int) ([]op, error) {
+	ops := make([]op, workers)
+	switch name {
+	case "cc":
+		for i := range ops {
+			ops[i] = func(ctx context.Context) error { _, err := b.clientCredentials(ctx); return err }
+		}
+		// One request first, so a wrong client fails with its reason.
+		if _, err := b.clientCredentials(ctx); err != nil {
+			return nil, err
+		}
+	case "introspect":
+		tok, err := b.clientCredentials(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("client credentials token to introspect: %w", err)
+		}
+		body := "token=" + url.QueryEscape(tok.AccessToken) + "&token_type_hint=access_token"
+		for i := range ops {
+			ops[i] = func(ctx context.Context) error { return b.introspect(ctx, body) }
+		}
+		if err := b.introspect(ctx, body); err != nil {
+			return nil, err
+		}
+	case "login":
+		for i := range ops {
+			ops[i] = func(ctx context.Context) error { _, err := b.login(ctx, "openid"); return err }
+		}
+		// One login first: it grants consent if the client needs it, and a wrong
+		// password or redirect URI fails here with its reason.
+		if _, err := b.login(ctx, "openid"); err != nil {
+			return nil, err
+		}
+	case "refresh":
+		// Each worker rotates its own chain: a refresh token is single use.
+		first, err := b.login(ctx, "openid offline_access")
+		if err != nil {
+			return nil, fmt.Errorf("sign in for a refresh token: %w", err)
+		}
+		if first.RefreshToken == "" {
+			return nil, errors.New("the token response has no refresh_token: is the client allowed the refresh_token grant and the offline_access scope?")
+		}
+		tokens := make([]string, workers)
+		tokens[0] = first.RefreshToken
+		errc := make(chan error, workers)
+		var wg sync.WaitGroup
+		for i := 1; i < workers; i++ {
+			wg.Go(func() {
+				t, err := b.login(ctx, "openid offline_access")
+				if err == nil && t.RefreshToken == "" {
+					err = errors.New("the token response has no refresh_token")
+				}
+				tokens[i] = t.RefreshToken
+				errc <- err
+			})
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				return nil, fmt.Errorf("sign in for a refresh token: %w", err)
+			}
+		}
+		for i := range ops {
+			rt := tokens[i]
+			ops[i] = func(ctx context.Context) error {
+				if rt == "" {
+					// The chain broke on an earlier error: start a new one, unmeasured
+					// (this operation counts as the error's).
+					t, err := b.login(ctx, "openid offline_access")
+					if err != nil {
+						return err
+					}
+					rt = t.RefreshToken
+					return errors.New("refresh chain restarted after an error")
+				}
+				t, err := b.refresh(ctx, rt)
+				rt = t.RefreshToken
+				return err
+			}
+		}
+	case "hash":
+		h := idp.PasswordHasher(configs.Default().Password)
+		for i := range ops {
+			ops[i] = func(ctx context.Context) error {
+				_, err := h.Hash(ctx, "correct horse battery staple")
+				return err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unknown scenario %q", name)
+	}
+	return ops, nil
+}
+
+// tokenResponse is the token endpoint's answer.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+	Scope        string `json:"scope"`
+}
+
+// statusError is a response other than the one expected.
+type statusError struct {
+	method, url string
+	got, want   int
+	location    string
+	body        []byte
+}
+
+func (e *statusError) Error() string {
+	u := e.url
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		u = u[:i] + "?…" // the query may carry codes and flow ids
+	}
+	msg := fmt.Sprintf("%s %s: status %d, want %d", e.method, u, e.got, e.want)
+	if e.location != "" {
+		msg += "; Location: " + e.location
+	}
+	body := bytes.TrimSpace(e.body)
+	if isHTML(body) {
+		body = htmlText(body)
+	}
+	if len(body) > 800 {
+		body = append(body[:800:800], "…"...)
+	}
+	if len(body) > 0 {
+		msg += "; body: " + string(body)
+	}
+	return msg
+}
+
+var (
+	htmlTag   = regexp.MustCompile(`(?s)<(script|style)\b.*?</(script|style)>|<[^>]*>`)
+	htmlSpace = regexp.MustCompile(`\s+`)
+)
+
+func isHTML(b []byte) bool {
+	head := bytes.ToLower(b[:min(len(b), 100)])
+	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.HasPrefix(head, []byte("<html"))
+}
+
+// htmlText is the visible text of a page's main part, where Lockstep's pages say
+// what went wrong.
+func htmlText(b []byte) []byte {
+	for _, start := range []string{"<main", "<body"} {
+		if i := bytes.Index(b, []byte(start)); i >= 0 {
+			b = b[i:]
+			break
+		}
+	}
+	b = htmlTag.ReplaceAll(b, []byte(" "))
+	b = []byte(html.UnescapeString(string(b)))
+	return bytes.TrimSpace(htmlSpace.ReplaceAll(b, []byte(" ")))
+}
+
+type reply struct {
+	header http.Header
+	body   []byte
+}
+
+// send does req with c and reads the whole body, so the connection is reused. A
+// status other than want is a *statusError.
+func send(c *http.Client, req *http.Request, want int) (reply, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return reply{}, fmt.Errorf("%s %s: read body: %w", req.Method, req.URL.Path, err)
+	}
+	if resp.StatusCode != want {
+		return reply{}, &statusError{method: req.Method, url: req.URL.String(), got: resp.StatusCode, want: want,
+			location: resp.Header.Get("Location"), body: body}
+	}
+	return reply{header: resp.Header, body: body}, nil
+}
+
+// postClient posts a form to an endpoint that authenticates the client.
+func (b *bencher) postClient(ctx context.Context, endpoint, form string) (reply, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form))
+	if err != nil {
+		return reply{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", b.basicAuth)
+	req.Header.Set("Accept", "application/json")
+	return send(b.client, req, http.StatusOK)
+}
+
+func (b *bencher) tokenRequest(ctx context.Context, form string) (tokenResponse, error) {
+	r, err := b.postClient(ctx, b.paths.token, form)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	var t tokenResponse
+	if err := json.Unmarshal(r.body, &t); err != nil {
+		return t, fmt.Errorf("token response is not JSON: %w", err)
+	}
+	if t.AccessToken == "" {
+		return t, fmt.Errorf("token response has no access_token: %s", r.body)
+	}
+	return t, nil
+}
+
+func (b *bencher) clientCredentials(ctx context.Context) (tokenResponse, error) {
+	return b.tokenRequest(ctx, "grant_type=client_credentials")
+}
+
+func (b *bencher) refresh(ctx context.Context, rt string) (tokenResponse, error) {
+	t, err := b.tokenRequest(ctx, "grant_type=refresh_token&refresh_token="+url.QueryEscape(rt))
+	if err == nil && t.RefreshToken == "" {
+		err = errors.New("refresh response has no new refresh_token")
+	}
+	return t, err
+}
+
+var activeTrue = []byte(`"active":true`)
+
+func (b *bencher) introspect(ctx context.Context, form string) error {
+	r, err := b.postClient(ctx, b.paths.introspect, form)
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(r.body, activeTrue) {
+		return fmt.Errorf("introspection did not say active: %s", r.body)
+	}
+	return nil
+}
+
+// browser is one fresh browser: its own cookie jar, no redirect following.
+type browser struct {
+	b      *bencher
+	client *http.Client
+}
+
+func (b *bencher) newBrowser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{b: b, client: &http.Client{Transport: b.transport, Jar: jar, Timeout: 30 * time.Second, CheckRedirect: noRedirects}}
+}
+
+// get fetches u and expects want; for a redirect it returns the absolute next URL.
+func (br *browser) get(ctx context.Context, u *url.URL, want int) (*url.URL, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/html")
+	r, err := send(br.client, req, want)
+	if err != nil {
+		return nil, err
+	}
+	return next(u, r)
+}
+
+// post submits a form as a browser does from one of the server's own pages.
+func (br *browser) post(ctx context.Context, u *url.URL, form url.Values) (*url.URL, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	// What http.CrossOriginProtection looks at.
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", br.b.origin)
+	r, err := send(br.client, req, http.StatusSeeOther)
+	if err != nil {
+		return nil, err
+	}
+	return next(u, r)
+}
+
+func next(base *url.URL, r reply) (*url.URL, error) {
+	loc := r.header.Get("Location")
+	if loc == "" {
+		return nil, nil
+	}
+	u, err := base.Parse(loc)
+	if err != nil {
+		return nil, fmt.Errorf("bad Location %q: %w", loc, err)
+	}
+	return u, nil
+}
+
+// login is the whole browser sign-in: it ends with the code redeemed at the token
+// endpoint, and the token response must hold an ID token.
+func (b *bencher) login(ctx context.Context, scope string) (tokenResponse, error) {
+	br := b.newBrowser()
+	verifier := benchRandom(32)
+	challenge := sha256.Sum256([]byte(verifier))
+	state, nonce := benchRandom(16), benchRandom(16)
+	q := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {b.o.clientID},
+		"redirect_uri":          {b.o.redirectURI},
+		"scope":                 {scope},
+		"state":                 {state},
+		"nonce":                 {nonce},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
+		"code_challenge_method": {"S256"},
+	}
+	u, err := url.Parse(b.o.issuer + idp.PathAuthorize + "?" + q.Encode())
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	flowForm := func(u *url.URL, extra ...string) url.Values {
+		f := url.Values{"flow": {u.Query().Get("flow")}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f.Set(extra[i], extra[i+1])
+		}
+		return f
+	}
+	var callback *url.URL
+	for hops := 0; callback == nil; hops++ {
+		if hops == 12 {
+			return tokenResponse{}, errors.New("more than 12 redirects without reaching the redirect URI")
+		}
+		if u == nil {
+			return tokenResponse{}, errors.New("a redirect without a Location")
+		}
+		switch {
+		case b.isCallback(u):
+			callback = u
+		case u.Path == b.paths.login:
+			if b.o.pages {
+				if _, err := br.get(ctx, u, http.StatusOK); err != nil {
+					return tokenResponse{}, err
+				}
+			}
+			post := *u
+			post.RawQuery = ""
+			u, err = br.post(ctx, &post, flowForm(u, "email", b.o.email, "password", b.o.password))
+		case u.Path == b.paths.consent:
+			b.consent.Add(1)
+			if b.o.pages {
+				if _, err := br.get(ctx, u, http.StatusOK); err != nil {
+					return tokenResponse{}, err
+				}
+			}
+			post := *u
+			post.RawQuery = ""
+			u, err = br.post(ctx, &post, flowForm(u, "decision", "allow"))
+		default: // /authorize, /authorize/resume
+			u, err = br.get(ctx, u, http.StatusSeeOther)
+		}
+		if err != nil {
+			return tokenResponse{}, err
+		}
+	}
+	cq := callback.Query()
+	if e := cq.Get("error"); e != "" {
+		return tokenResponse{}, fmt.Errorf("authorization error %s: %s", e, cq.Get("error_description"))
+	}
+	if cq.Get("state") != state {
+		return tokenResponse{}, errors.New("the redirect's state is not the one sent")
+	}
+	if iss := cq.Get("iss"); iss != "" && strings.TrimSuffix(iss, "/") != b.o.issuer {
+		return tokenResponse{}, fmt.Errorf("the redirect's iss is %q, not %q", iss, b.o.issuer)
+	}
+	code := cq.Get("code")
+	if code == "" {
+		return tokenResponse{}, errors.New("the redirect carries no code")
+	}
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {b.o.redirectURI},
+		"code_verifier": {verifier},
+	}
+	t, err := b.tokenRequest(ctx, form.Encode())
+	if err != nil {
+		return t, err
+	}
+	if t.IDToken == "" {
+		return t, errors.New("the token response has no id_token")
+	}
+	return t, nil
+}
+
+func (b *bencher) isCallback(u *url.URL) bool {
+	r := b.redirect
+	return r != nil && u.Scheme == r.Scheme && u.Host == r.Host && u.Path == r.Path
+}
+
+func benchRandom(n int) string {
+	p := make([]byte, n)
+	_, _ = rand.Read(p)
+	return base64.RawURLEncoding.EncodeToString(p)
+}
+
+// cpuTimes are CPU times (user plus system) read from /proc: this process's,
+// the server's and PostgreSQL's. A part that could not be read is not "has".
+type cpuTimes struct {
+	client, server, postgres          time.Duration
+	hasClient, hasServer, hasPostgres bool
+}
+
+func (b *bencher) cpuNow() cpuTimes {
+	var c cpuTimes
+	var err error
+	c.client, err = procCPU("/proc/self/stat")
+	c.hasClient = err == nil
+	if b.o.serverPID > 0 {
+		c.server, err = procCPU(fmt.Sprintf("/proc/%d/stat", b.o.serverPID))
+		c.hasServer = err == nil
+	}
+	if b.o.postgresDB != "" {
+		c.postgres, err = postgresCPU(b.o.postgresDB)
+		c.hasPostgres = err == nil
+	}
+	return c
+}
+
+// cpuPerOp is CPU milliseconds per operation.
+type cpuPerOp struct {
+	Client   float64  `json:"bench"`
+	Server   *float64 `json:"server,omitempty"`
+	Postgres *float64 `json:"postgres,omitempty"`
+	Total    float64  `json:"total"`
+}
+
+// perOp divides the CPU time spent since start by ops; nil when this process's
+// own time cannot be read (not Linux) or there were no operations.
+func (c cpuTimes) perOp(start cpuTimes, ops int) *cpuPerOp {
+	if !c.hasClient || !start.hasClient || ops == 0 {
+		return nil
+	}
+	per := func(d time.Duration) float64 { return math.Round(float64(d)/float64(ops)/1e3) / 1e3 }
+	out := &cpuPerOp{Client: per(c.client - start.client)}
+	out.Total = out.Client
+	if c.hasServer && start.hasServer {
+		v := per(c.server - start.server)
+		out.Server, out.Total = &v, out.Total+v
+	}
+	if c.hasPostgres && start.hasPostgres {
+		v := per(c.postgres - start.postgres)
+		out.Postgres, out.Total = &v, out.Total+v
+	}
+	out.Total = math.Round(out.Total*1e3) / 1e3
+	return out
+}
+
+// userHZ is the unit of the times in /proc/PID/stat; 100 on every Linux
+// architecture Go supports.
+const userHZ = 100
+
+// procCPU reads utime+stime of a process (all its threads) from a /proc stat file.
+func procCPU(path string) (time.Duration, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// The command name in parentheses may contain spaces; fields follow the last ')'.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("%s: unexpected format", path)
+	}
+	f := strings.Fields(string(data[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("%s: unexpected format", path)
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("%s: unexpected format", path)
+	}
+	return time.Duration(ut+st) * time.Second / userHZ, nil
+}
+
+// postgresCPU sums the CPU time of the PostgreSQL backends connected to db and of
+// the background processes that write WAL and pages for every database.
+func postgresCPU(db string) (time.Duration, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var total time.Duration
+	found := false
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !isPostgresFor(string(cmd), db) {
+			continue
+		}
+		d, err := procCPU("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // it exited meanwhile
+		}
+		total += d
+		found = true
+	}
+	if !found {
+		return 0, errors.New("no PostgreSQL process found")
+	}
+	return total, nil
+}
+
+// isPostgresFor reports whether a process command line (as PostgreSQL rewrites
+// it: "postgres: 15/main: user db 127.0.0.1(5432) idle") belongs to a backend of
+// db or to one of the shared writer processes.
+func isPostgresFor(cmdline, db string) bool {
+	cmdline = strings.TrimRight(strings.ReplaceAll(cmdline, "\x00", " "), " ")
+	if !strings.HasPrefix(cmdline, "postgres: ") {
+		return false
+	}
+	for _, bg := range []string{": walwriter", ": checkpointer", ": background writer"} {
+		if strings.HasSuffix(cmdline, bg) {
+			return true
+		}
+	}
+	return strings.Contains(cmdline, " "+db+" ")
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Benchmarks Lockstep against PostgreSQL on this machine (SPEC §9).
+#
+# It creates a throwaway database on the local PostgreSQL, builds lockstep, migrates,
+# creates a client and a user, starts `lockstep serve`, runs `lockstep bench` with
+# every scenario plus the argon2id baseline, and prints the machine it ran on. The
+# server is stopped and the database dropped on exit, whatever happens.
+#
+# Needs Go and a PostgreSQL reachable as PGUSER (default postgres) on PGHOST:PGPORT
+# (default 127.0.0.1:5432) without a password (trust), or with PGPASSWORD set.
+#
+# Usage: scripts/bench.sh [lockstep bench flags...]
+#   e.g. scripts/bench.sh --duration 20s --login-concurrency 4
+# Environment: PGHOST PGPORT PGUSER, BENCH_PORT (default: the first free from 18080),
+#   BENCH_DSN_PARAMS (extra DSN query parameters, e.g. pool_max_conns=8).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+PGUSER=${PGUSER:-postgres}
+export PGHOST PGPORT PGUSER
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+command -v go >/dev/null || die "go is not on PATH"
+command -v psql >/dev/null || die "psql is not on PATH"
+
+randstr() { # $1 characters of [A-Za-z0-9]
+	local s=""
+	while [ ${#s} -lt "$1" ]; do
+		s+=$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+	done
+	printf '%s' "${s:0:$1}"
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lockstep-bench.XXXXXX")
+db="lockstep_bench_$(date +%s)_$$"
+server_pid=""
+db_created=""
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -TERM "$server_pid"
+		wait "$server_pid" 2>/dev/null
+	fi
+	if [ -n "$db_created" ]; then
+		psql -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null ||
+			echo "bench.sh: could not drop database $db" >&2
+	fi
+	if [ $rc -ne 0 ] && [ -s "$tmp/server.log" ]; then
+		echo "--- server log (last 40 lines) ---" >&2
+		tail -n 40 "$tmp/server.log" >&2
+	fi
+	rm -rf "$tmp"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+psql -X -q -d postgres -c "SELECT 1" >/dev/null ||
+	die "cannot reach PostgreSQL as $PGUSER at $PGHOST:$PGPORT"
+
+echo "building lockstep…" >&2
+(cd "$repo" && go build -o "$tmp/lockstep" ./cmd/lockstep)
+bin="$tmp/lockstep"
+
+psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+db_created=1
+
+# A free port: nothing answers a TCP connection to it.
+port=${BENCH_PORT:-}
+if [ -z "$port" ]; then
+	for p in $(seq 18080 18180); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			port=$p
+			break
+		fi
+	done
+	[ -n "$port" ] || die "no free port in 18080-18180"
+fi
+
+dsn="postgres://$PGUSER@$PGHOST:$PGPORT/$db?sslmode=disable"
+if [ -n "${BENCH_DSN_PARAMS:-}" ]; then
+	dsn+="&$BENCH_DSN_PARAMS"
+fi
+export LOCKSTEP_DSN="$dsn"
+export LOCKSTEP_ISSUER="http://127.0.0.1:$port"
+export LOCKSTEP_LISTEN="127.0.0.1:$port"
+export LOCKSTEP_SECRET; LOCKSTEP_SECRET=$(randstr 48)
+export LOCKSTEP_LOG_LEVEL=warn
+unset LOCKSTEP_DEV
+
+client_secret=$(randstr 40)
+user_password=$(randstr 24)
+redirect_uri="http://127.0.0.1:1/callback"
+
+"$bin" migrate >"$tmp/migrate.log" 2>&1 || { cat "$tmp/migrate.log" >&2; exit 1; }
+# Not first-party: the first login of the user shows the consent page, later ones
+# find the stored consent (as a returning user's would).
+"$bin" clients create --name bench --id bench --secret "$client_secret" \
+	--redirect-uri "$redirect_uri" \
+	--grant-type authorization_code --grant-type refresh_token --grant-type client_credentials \
+	--scope openid --scope offline_access >/dev/null
+printf '%s\n' "$user_password" | "$bin" users create --email bench@example.com --password-stdin >/dev/null
+
+"$bin" serve >"$tmp/server.log" 2>&1 &
+server_pid=$!
+
+# Wait for /readyz without needing curl.
+ready() {
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$port" >&3
+	IFS= read -r -t 2 line <&3 || line=""
+	exec 3<&- 3>&-
+	[[ $line == "HTTP/1."?" 200"* ]]
+}
+for _ in $(seq 1 100); do
+	kill -0 "$server_pid" 2>/dev/null || die "the server exited: $(tail -n 20 "$tmp/server.log")"
+	if ready 2>/dev/null; then
+		break
+	fi
+	sleep 0.1
+done
+ready 2>/dev/null || die "the server did not become ready within 10s"
+
+cpu_model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
+echo "machine"
+echo "  cpus:       $(nproc) ($cpu_model)"
+echo "  memory:     $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo 2>/dev/null)"
+echo "  kernel:     $(uname -sr)"
+echo "  go:         $(go version | cut -d' ' -f3-)"
+echo "  postgresql: $(psql -X -At -d postgres -c 'SHOW server_version')" \
+	"(synchronous_commit=$(psql -X -At -d postgres -c 'SHOW synchronous_commit'))"
+echo "  server:     lockstep serve on $LOCKSTEP_ISSUER, same machine as the load generator"
+echo "  client:     confidential, not first-party (consent asked once, then remembered)"
+echo "  load avg:   $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) before the run (anything else running competes for the CPUs)"
+echo
+
+"$bin" bench --issuer "$LOCKSTEP_ISSUER" --client-id bench --client-secret "$client_secret" \
+	--redirect-uri "$redirect_uri" --email bench@example.com --password "$user_password" \
+	--server-pid "$server_pid" --postgres-db "$db" \
+	--scenarios cc,refresh,introspect,login,hash "$@"
