@@ -129,7 +129,7 @@ func (s *Service) redirectToNext(w http.ResponseWriter, r *http.Request, f stora
 }
 
 func (s *Service) clientName(ctx context.Context, id string) string {
-	c, err := s.Store.GetClient(ctx, id)
+	c, err := s.Clients.GetClient(ctx, id)
 	if err != nil || c.Name == "" {
 		return id
 	}

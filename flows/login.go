@@ -77,9 +77,11 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	acctKey, ipKey := "login:acct:"+digest(email), "login:ip:"+s.ClientIP(r)
-	if blocked, err := s.throttled(ctx, acctKey, ipKey); err != nil {
+	acctFailures, blocked, err := s.throttled(ctx, acctKey, ipKey)
+	if err != nil {
 		return err
-	} else if blocked {
+	}
+	if blocked {
 		s.audit(ctx, r, "login.throttled", "", f.ClientID, map[string]string{"email_hash": digest(email)})
 		page.Error = msgThrottled
 		return s.renderLogin(w, http.StatusTooManyRequests, page)
@@ -104,8 +106,10 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 		page.Error = msgDisabled
 		return s.renderLogin(w, http.StatusForbidden, page)
 	}
-	if err := s.Store.ResetThrottle(ctx, acctKey); err != nil {
-		return fmt.Errorf("reset login throttle: %w", err)
+	if acctFailures > 0 {
+		if err := s.Store.ResetThrottle(ctx, acctKey); err != nil {
+			return fmt.Errorf("reset login throttle: %w", err)
+		}
 	}
 
 	proof := storage.FactorProof{Method: "pwd", At: s.Now().UTC()}
@@ -152,21 +156,22 @@ func (s *Service) checkPassword(ctx context.Context, email, pw string) (storage.
 	return user, ok, nil
 }
 
-// throttled reports whether the account or the address has used up its failures.
-func (s *Service) throttled(ctx context.Context, acctKey, ipKey string) (bool, error) {
+// throttled reports whether the account or the address has used up its failures,
+// and the account's failures so far.
+func (s *Service) throttled(ctx context.Context, acctKey, ipKey string) (int, bool, error) {
 	now := s.Now()
-	n, err := s.Store.ThrottleCount(ctx, acctKey, now)
+	acct, err := s.Store.ThrottleCount(ctx, acctKey, now)
 	if err != nil {
-		return false, fmt.Errorf("read login throttle: %w", err)
+		return 0, false, fmt.Errorf("read login throttle: %w", err)
 	}
-	if n >= s.Limits.AccountFailures {
-		return true, nil
+	if acct >= s.Limits.AccountFailures {
+		return acct, true, nil
 	}
-	n, err = s.Store.ThrottleCount(ctx, ipKey, now)
+	ip, err := s.Store.ThrottleCount(ctx, ipKey, now)
 	if err != nil {
-		return false, fmt.Errorf("read login throttle: %w", err)
+		return acct, false, fmt.Errorf("read login throttle: %w", err)
 	}
-	return n >= s.Limits.IPFailures, nil
+	return acct, ip >= s.Limits.IPFailures, nil
 }
 
 // digest keeps personal data such as emails out of throttle keys and audit details.

@@ -27,7 +27,11 @@ type Limits struct {
 
 // Service holds what the login journey needs. Build it with plain struct fields in cmd.
 type Service struct {
-	Store           storage.Storage
+	Store storage.Storage
+	// Clients reads clients, cached; the provider shares it.
+	Clients interface {
+		GetClient(ctx context.Context, id string) (storage.Client, error)
+	}
 	Pages           *templates.Renderer
 	Errors          *ErrorPages
 	Hasher          *password.Hasher

@@ -156,7 +156,7 @@ func (p *Provider) checkRedirectURI(r *http.Request) error {
 	if id == "" || uri == "" {
 		return nil // fosite reports a missing client, or uses the registered URI
 	}
-	c, err := p.opt.Store.GetClient(r.Context(), id)
+	c, err := p.opt.Clients.GetClient(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil // fosite reports the unknown client
 	}
@@ -173,7 +173,7 @@ func (p *Provider) checkRedirectURI(r *http.Request) error {
 
 // needsConsent asks the login journey whether the user must allow the client first.
 func (p *Provider) needsConsent(ctx context.Context, userID string, ar fosite.AuthorizeRequester) (bool, error) {
-	cl, err := p.opt.Store.GetClient(ctx, ar.GetClient().GetID())
+	cl, err := p.opt.Clients.GetClient(ctx, ar.GetClient().GetID())
 	if err != nil {
 		return false, err
 	}

@@ -82,11 +82,13 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		cookiePath = "/"
 	}
 	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: RequestID, ProductName: "Lockstep"}
+	clients := NewClientCache(store, now)
 	fl := &flows.Service{
-		Store:  store,
-		Pages:  pages,
-		Errors: errorPages,
-		Hasher: PasswordHasher(cfg.Password),
+		Store:   store,
+		Clients: clients,
+		Pages:   pages,
+		Errors:  errorPages,
+		Hasher:  PasswordHasher(cfg.Password),
 		Cookies: flows.NewCookies(cfg.Session.CookieName, DeriveKey(cfg.Secret, "cookie-hash", 64),
 			DeriveKey(cfg.Secret, "cookie-block", 32), cookiePath, iss.Scheme == "https", int(cfg.Session.Lifetime.Seconds())),
 		Now:             now,
@@ -102,6 +104,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	opt := Options{
 		Issuer:                cfg.Issuer,
 		Store:                 store,
+		Clients:               clients,
 		Flows:                 fl,
 		Keys:                  keys,
 		Pages:                 pages,

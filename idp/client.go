@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -31,17 +33,61 @@ func (c *client) GetScopes() fosite.Arguments        { return c.Client.Scopes }
 func (c *client) IsPublic() bool                     { return c.Public }
 func (c *client) GetAudience() fosite.Arguments      { return nil }
 
-// clientSource loads clients for fosite.
-type clientSource struct {
-	store storage.ClientStore
+// NewClientCache returns a client source shared by the provider and the login pages.
+func NewClientCache(store storage.ClientStore, now func() time.Time) *ClientCache {
+	return &ClientCache{store: store, ttl: ClientCacheTTL, now: now}
 }
 
-func (s *clientSource) get(ctx context.Context, id string) (*client, error) {
+// GetClient returns the client with that id, from the cache when fresh.
+func (s *ClientCache) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	c, err := s.get(ctx, id)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	return c.Client, nil
+}
+
+// ClientCache loads clients for fosite and the pages, keeping each for a short while: fosite asks
+// for the same client several times per request and a sign-in spans several
+// requests. A change to a client (rotated secret, new redirect URI, deletion) reaches
+// every node within ttl.
+type ClientCache struct {
+	store storage.ClientStore
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu     sync.Mutex
+	cached map[string]cachedClient
+}
+
+type cachedClient struct {
+	c       *client
+	expires time.Time
+}
+
+// maxCachedClients bounds the cache so unknown ids sent by anyone cannot grow it.
+const maxCachedClients = 10000
+
+func (s *ClientCache) get(ctx context.Context, id string) (*client, error) {
+	now := s.now()
+	s.mu.Lock()
+	e, ok := s.cached[id]
+	s.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.c, nil
+	}
 	c, err := s.store.GetClient(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return &client{Client: c}, nil
+	fc := &client{Client: c}
+	s.mu.Lock()
+	if s.cached == nil || len(s.cached) >= maxCachedClients {
+		s.cached = map[string]cachedClient{}
+	}
+	s.cached[id] = cachedClient{c: fc, expires: now.Add(s.ttl)}
+	s.mu.Unlock()
+	return fc, nil
 }
 
 // SecretHasher hashes client secrets with HMAC-SHA256 under a server key.

@@ -20,7 +20,7 @@ import (
 // declare. It is the only place that turns fosite requests into storage records.
 type fositeStore struct {
 	store   storage.Storage
-	clients *clientSource
+	clients *ClientCache
 	now     func() time.Time
 }
 

@@ -22,11 +22,13 @@ import (
 type Options struct {
 	Issuer string
 	Store  storage.Storage
-	Flows  *flows.Service
-	Keys   *KeyManager
-	Pages  *templates.Renderer
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Clients is the client cache shared with the login pages.
+	Clients *ClientCache
+	Flows   *flows.Service
+	Keys    *KeyManager
+	Pages   *templates.Renderer
+	Log     *slog.Logger
+	Now     func() time.Time
 	// TokenKey is the 32-byte HMAC key for opaque tokens and codes.
 	TokenKey []byte
 	// ClientSecrets hashes client secrets (keyed HMAC).
@@ -56,6 +58,10 @@ type Provider struct {
 	store      *fositeStore
 }
 
+// ClientCacheTTL is how long a node may use a client it loaded before reading it
+// again; client changes take effect everywhere within it.
+const ClientCacheTTL = 2 * time.Second
+
 // Endpoint paths relative to the issuer.
 const (
 	PathAuthorize  = "/authorize"
@@ -79,7 +85,7 @@ func New(opt Options) (*Provider, error) {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
 	p := &Provider{opt: opt, issuer: iss, prefix: strings.TrimSuffix(iss.Path, "/")}
-	p.store = &fositeStore{store: opt.Store, clients: &clientSource{store: opt.Store}, now: opt.Now}
+	p.store = &fositeStore{store: opt.Store, clients: opt.Clients, now: opt.Now}
 
 	cfg := &fosite.Config{
 		IDTokenIssuer:               opt.Issuer,
