@@ -690,3 +690,34 @@ func kidOf(t *testing.T, raw string) string {
 	_ = json.Unmarshal(data, &h)
 	return h.Kid
 }
+
+// TestNoCodesOrTokensInClear looks for the values clients hold among the keys of
+// every stored token record: after the authorization response (code pending) and
+// after the token response.
+func TestNoCodesOrTokensInClear(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t))
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		b := newBrowser(t)
+		ctx := context.Background()
+		check := func(secrets ...string) {
+			t.Helper()
+			for _, kind := range []storage.TokenKind{storage.TokenAuthorizeCode, storage.TokenAccess, storage.TokenRefresh, storage.TokenPKCE, storage.TokenOIDC} {
+				for _, secret := range secrets {
+					// fosite tokens are "prefix_random.signature": neither the whole nor the random part may be a key.
+					before, _, _ := strings.Cut(secret, ".")
+					for _, key := range []string{secret, before} {
+						if _, err := s.Store.GetToken(ctx, kind, key); err == nil {
+							t.Errorf("a %s record is keyed by a value a client holds", kind)
+						}
+					}
+				}
+			}
+		}
+		a := r.start()
+		cb := b.signIn(s, a.url, s.Email, s.Password)
+		check(cb.Query().Get("code"))
+		tk := r.redeem(a, cb)
+		check(tk.tok.AccessToken, tk.tok.RefreshToken)
+	})
+}

@@ -2,6 +2,8 @@ package idp
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -256,17 +258,24 @@ func (s *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) e
 	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, requestID)
 }
 
+// fosite keys the OpenID Connect session by the authorization code itself, not by its
+// signature; the store only ever sees a hash of it.
+func oidcKey(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:])
+}
+
 func (s *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) error {
-	return s.create(ctx, storage.TokenOIDC, code, req)
+	return s.create(ctx, storage.TokenOIDC, oidcKey(code), req)
 }
 
 func (s *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) (fosite.Requester, error) {
-	r, _, err := s.get(ctx, storage.TokenOIDC, code, req.GetSession())
+	r, _, err := s.get(ctx, storage.TokenOIDC, oidcKey(code), req.GetSession())
 	return r, err
 }
 
 func (s *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
-	return s.store.DeleteToken(ctx, storage.TokenOIDC, code)
+	return s.store.DeleteToken(ctx, storage.TokenOIDC, oidcKey(code))
 }
 
 func (s *fositeStore) CreatePKCERequestSession(ctx context.Context, signature string, req fosite.Requester) error {
