@@ -45,8 +45,17 @@ type Client struct {
 	Public                 bool
 	// FirstParty clients skip the consent page.
 	FirstParty bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// MinACR is the lowest acr this client accepts ("" for none): every sign-in for it
+	// must reach at least this level.
+	MinACR string
+	// DefaultACRValues apply when a request names no acr of its own.
+	DefaultACRValues []string
+	// MaxAuthAge, when not zero, caps how old the proven factors may be (like max_age).
+	MaxAuthAge time.Duration
+	// AccessTokenFormat is "opaque" (default, also for "") or "jwt" (RFC 9068).
+	AccessTokenFormat string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // ClientStore keeps OAuth clients.
@@ -144,12 +153,15 @@ type FactorProof struct {
 type FlowState string
 
 const (
-	FlowLogin         FlowState = "login"         // waiting for the password
-	FlowAuthenticated FlowState = "authenticated" // every required factor proven; consent not yet decided
-	FlowConsent       FlowState = "consent"       // waiting for the user's consent
-	FlowReady         FlowState = "ready"         // consent given; the authorize request may resume
-	FlowDenied        FlowState = "denied"        // the user refused consent
-	FlowDone          FlowState = "done"          // the authorize request was resumed; the flow is spent
+	FlowLogin         FlowState = "login"          // waiting for the password
+	FlowAuthenticated FlowState = "authenticated"  // every required factor proven; consent not yet decided
+	FlowConsent       FlowState = "consent"        // waiting for the user's consent
+	FlowReady         FlowState = "ready"          // consent given; the authorize request may resume
+	FlowDenied        FlowState = "denied"         // the user refused consent
+	FlowSecondFactor  FlowState = "second_factor"  // waiting for a second factor
+	FlowEnrol         FlowState = "enrol"          // the user must enrol a second factor first
+	FlowRecoveryCodes FlowState = "recovery_codes" // showing new recovery codes until acknowledged
+	FlowDone          FlowState = "done"           // the authorize request was resumed; the flow is spent
 )
 
 // Flow is the server-side record of one pending authorization request while the
@@ -296,6 +308,57 @@ type AuditStore interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 }
 
+// TOTPDevice is an authenticator app linked to a user (RFC 6238).
+type TOTPDevice struct {
+	ID     string
+	UserID string
+	Name   string
+	// SecretEnc is the shared secret, encrypted by the caller; never the secret itself.
+	SecretEnc []byte
+	// Active is false until the user proved the device with one correct code.
+	Active bool
+	// LastStep is the last time step (unix time / 30 s) accepted; a code is only
+	// accepted for a later step, so no code works twice.
+	LastStep    int64
+	CreatedAt   time.Time
+	ConfirmedAt time.Time
+	LastUsedAt  time.Time
+}
+
+// TOTPStore keeps authenticator-app devices.
+type TOTPStore interface {
+	CreateTOTPDevice(ctx context.Context, d TOTPDevice) error
+	GetTOTPDevice(ctx context.Context, id string) (TOTPDevice, error)
+	// ListTOTPDevices returns the user's devices, active or not, oldest first.
+	ListTOTPDevices(ctx context.Context, userID string) ([]TOTPDevice, error)
+	// ActivateTOTPDevice atomically marks an inactive device active with LastStep =
+	// step and ConfirmedAt = LastUsedAt = at. When revokeOthers is set it deletes
+	// every other device of the same user in the same transaction. An already active
+	// device gives ErrConflict.
+	ActivateTOTPDevice(ctx context.Context, id string, step int64, at time.Time, revokeOthers bool) error
+	// AdvanceTOTPStep atomically sets LastStep = step and LastUsedAt = at if the
+	// device is active and its LastStep is lower than step; otherwise ErrConflict
+	// (the code, or an older one, was used already). Of concurrent callers with the
+	// same step exactly one succeeds.
+	AdvanceTOTPStep(ctx context.Context, id string, step int64, at time.Time) error
+	DeleteTOTPDevice(ctx context.Context, id string) error
+	// DeleteTOTPDevicesByUser removes every device of the user, returning how many.
+	DeleteTOTPDevicesByUser(ctx context.Context, userID string) (int, error)
+}
+
+// RecoveryCodeStore keeps single-use recovery codes, by keyed hash only.
+type RecoveryCodeStore interface {
+	// ReplaceRecoveryCodes atomically deletes the user's codes and stores these hashes.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, at time.Time) error
+	// UseRecoveryCode atomically marks the unused code with that hash used. A code
+	// that does not exist gives ErrNotFound; one already used gives ErrConflict. Of
+	// concurrent callers exactly one succeeds.
+	UseRecoveryCode(ctx context.Context, userID, hash string, at time.Time) error
+	// CountRecoveryCodes returns how many codes the user has and how many are unused.
+	CountRecoveryCodes(ctx context.Context, userID string) (total, unused int, err error)
+	DeleteRecoveryCodes(ctx context.Context, userID string) error
+}
+
 // Storage is everything a backend provides.
 type Storage interface {
 	ClientStore
@@ -308,6 +371,8 @@ type Storage interface {
 	ThrottleStore
 	NonceStore
 	AuditStore
+	TOTPStore
+	RecoveryCodeStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
