@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -13,43 +14,286 @@ type AuthRequest struct {
 	PromptNone  bool
 	// MaxAge is the max_age parameter; nil when absent. Zero forces a new login.
 	MaxAge *time.Duration
+	// ACRValues are the requested levels in order of preference (a wish).
+	ACRValues []string
 	// EssentialACR lists the acr values of an essential acr claim; one must be met.
 	EssentialACR []string
 	// HintSubject is the sub of a valid id_token_hint, or "".
 	HintSubject string
 }
 
-// Decision is what the provider must do before issuing a code.
-type Decision int
+// ClientPolicy is what a client demands of every sign-in (AAL-4).
+type ClientPolicy struct {
+	MinACR           string
+	DefaultACRValues []string
+	MaxAuthAge       time.Duration
+}
+
+// PolicyInput is everything the policy looks at. It is a plain value so the
+// decision can be table-tested exhaustively.
+type PolicyInput struct {
+	Request AuthRequest
+	Client  ClientPolicy
+	// UserKnown is false until someone proved who they are (a session or a password).
+	UserKnown bool
+	// SecondFactors are the user's enrolled second-factor methods (amr values, e.g. "otp").
+	SecondFactors []string
+	// Session holds the SSO session's proofs (nil when there is none or it is another user's).
+	Session []storage.FactorProof
+	// Flow holds the proofs made during this sign-in.
+	Flow []storage.FactorProof
+	// RequestedAt is when the authorization request arrived.
+	RequestedAt time.Time
+	Now         time.Time
+	// EnrolOnSpot lets a user who lacks a required factor enrol it during the sign-in.
+	EnrolOnSpot bool
+}
+
+// Outcome is what must happen next.
+type Outcome int
 
 const (
-	// Satisfied: the session proves enough; issue the code.
-	Satisfied Decision = iota
-	// NeedLogin: the user must sign in (again) with a password.
-	NeedLogin
-	// Unmet: the request asks for more than can ever be proven; refuse it.
-	Unmet
+	// Done: the proofs meet the request; issue the code.
+	Done Outcome = iota
+	// Prove: the user must prove the factors in Prove, in that order.
+	Prove
+	// Enrol: the user must enrol a second factor, then prove it.
+	Enrol
+	// Refuse: the request cannot be met; answer the client with Error.
+	Refuse
 )
 
-// Decide compares the request with the SSO session (nil when there is none).
-// It returns a reason for the audit log.
-func Decide(req AuthRequest, sess *storage.Session, now time.Time) (Decision, string) {
-	if len(req.EssentialACR) > 0 && !slices.Contains(req.EssentialACR, ACRPassword) {
-		// Only the password level can be proven so far; a higher essential level is
-		// refused rather than answered with a lower acr.
-		return Unmet, "essential acr cannot be met"
+func (o Outcome) String() string {
+	return [...]string{"done", "prove", "enrol", "refuse"}[o]
+}
+
+// Factor kinds the policy asks for.
+const (
+	NeedPassword     = "pwd"
+	NeedSecondFactor = "2fa"
+)
+
+// Errors the policy answers clients with.
+const (
+	ErrLoginRequired       = "login_required"
+	ErrInteractionRequired = "interaction_required"
+	ErrUnmet               = "unmet_authentication_requirements"
+)
+
+// Decision is the policy's answer with its reasons, which go to the audit log.
+type Decision struct {
+	Outcome Outcome
+	// Prove lists what is missing, password first (NeedPassword, NeedSecondFactor).
+	Prove []string
+	// Level is the acr the sign-in aims for.
+	Level string
+	// Error is the OAuth error for Refuse.
+	Error string
+	// Proofs are the proofs that count for this request: what amr and acr describe.
+	Proofs  []storage.FactorProof
+	Reasons []string
+}
+
+// secondFactorMethods are amr values that prove a second factor.
+var secondFactorMethods = []string{"otp", "sms", "hwk", "swk"}
+
+// Decide is the one place that decides what a sign-in still needs (FLOW-3): from
+// the request (acr_values, essential acr, max_age, prompt), the client's minimum
+// and maximum authentication age, the user's enrolled factors, the proofs of the
+// session and of this flow with their times, and the time.
+func Decide(in PolicyInput) Decision {
+	d := Decision{}
+	because := func(format string, args ...any) { d.Reasons = append(d.Reasons, fmt.Sprintf(format, args...)) }
+
+	// The level that must be met (hard) and the one that is wished for (soft).
+	hard := 0 // rank on ACRLadder: 0 is the password level
+	if in.Client.MinACR != "" {
+		r := ACRRank(in.Client.MinACR)
+		if r < 0 {
+			because("client minimum acr %q is not on the ladder", in.Client.MinACR)
+			return refuse(d, ErrUnmet)
+		}
+		hard = r
+		because("client requires at least %s", in.Client.MinACR)
 	}
+	if len(in.Request.EssentialACR) > 0 {
+		r := lowestKnown(in.Request.EssentialACR)
+		if r < 0 {
+			because("essential acr %v names no level we offer", in.Request.EssentialACR)
+			return refuse(d, ErrUnmet)
+		}
+		hard = max(hard, r)
+		because("essential acr %v requires at least %s", in.Request.EssentialACR, ACRLadder[r])
+	}
+	wished := in.Request.ACRValues
+	if len(wished) == 0 && len(in.Request.EssentialACR) == 0 {
+		wished = in.Client.DefaultACRValues
+	}
+	soft := hard
+	if r := firstKnown(wished); r > soft {
+		soft = r
+		because("acr_values ask for %s", ACRLadder[r])
+	}
+
+	// Which proofs still count: prompt=login and max_age=0 want proofs from this
+	// request; max_age and the client's maximum age bound how old a proof may be.
+	since := time.Time{}
 	switch {
-	case sess == nil:
-		return NeedLogin, "no session"
-	case req.PromptLogin:
-		return NeedLogin, "prompt=login"
-	case req.MaxAge != nil && now.Sub(sess.AuthTime) > *req.MaxAge:
-		return NeedLogin, "max_age exceeded"
-	case req.MaxAge != nil && *req.MaxAge == 0:
-		return NeedLogin, "max_age=0"
-	case req.HintSubject != "" && req.HintSubject != sess.UserID:
-		return NeedLogin, "id_token_hint names another user"
+	case in.Request.PromptLogin:
+		since = in.RequestedAt
+		because("prompt=login: only proofs from this request count")
+	case in.Request.MaxAge != nil && *in.Request.MaxAge == 0:
+		since = in.RequestedAt
+		because("max_age=0: only proofs from this request count")
 	}
-	return Satisfied, "session satisfies request"
+	if age, ok := maxAge(in); ok {
+		if t := in.Now.Add(-age); t.After(since) {
+			since = t
+		}
+		because("proofs must be at most %s old", age)
+	}
+	var counted []storage.FactorProof
+	for _, p := range append(slices.Clone(in.Session), in.Flow...) {
+		if !p.At.Before(since) {
+			counted = append(counted, p)
+		}
+	}
+	d.Proofs = MergeProofs(counted)
+
+	// A level the user cannot reach: refuse (hard) or aim lower (soft).
+	has2FA := len(in.SecondFactors) > 0
+	canReach := func(rank int) bool {
+		switch rank {
+		case 0:
+			return true
+		case 1:
+			return has2FA || !in.UserKnown // unknown user: find out after the password
+		default:
+			return false // phishing-resistant factors are not offered yet
+		}
+	}
+	target := soft
+	for target > hard && !canReach(target) {
+		target--
+	}
+	if target != soft {
+		because("this user cannot reach %s; aiming for %s", ACRLadder[soft], ACRLadder[target])
+	}
+	d.Level = ACRLadder[target]
+
+	needPwd := !hasMethod(d.Proofs, "pwd")
+	need2FA := target >= 1 && !hasAnyMethod(d.Proofs, secondFactorMethods)
+	if needPwd {
+		d.Prove = append(d.Prove, NeedPassword)
+	}
+	if need2FA {
+		d.Prove = append(d.Prove, NeedSecondFactor)
+	}
+	if target >= 2 {
+		because("%s cannot be proven with the factors on offer", ACRLadder[target])
+		return refuse(d, ErrUnmet)
+	}
+
+	switch {
+	case len(d.Prove) == 0:
+		d.Outcome = Done
+		because("proven: %v", AMR(d.Proofs))
+		return d
+	case in.Request.PromptNone:
+		because("prompt=none but %v must be proven", d.Prove)
+		if needPwd {
+			return refuse(d, ErrLoginRequired)
+		}
+		return refuse(d, ErrInteractionRequired)
+	case need2FA && in.UserKnown && !has2FA:
+		if !in.EnrolOnSpot {
+			because("no second factor enrolled and enrolment during sign-in is off")
+			return refuse(d, ErrUnmet)
+		}
+		if needPwd {
+			d.Outcome = Prove
+			d.Prove = []string{NeedPassword}
+			because("password first, then enrolment of a second factor")
+			return d
+		}
+		d.Outcome = Enrol
+		because("no second factor enrolled: enrol one now")
+		return d
+	}
+	d.Outcome = Prove
+	because("missing %v", d.Prove)
+	return d
+}
+
+func refuse(d Decision, code string) Decision {
+	d.Outcome, d.Error, d.Prove, d.Proofs = Refuse, code, nil, nil
+	return d
+}
+
+// maxAge is the tighter of max_age and the client's maximum authentication age.
+func maxAge(in PolicyInput) (time.Duration, bool) {
+	age, ok := time.Duration(0), false
+	if in.Request.MaxAge != nil && *in.Request.MaxAge > 0 {
+		age, ok = *in.Request.MaxAge, true
+	}
+	if c := in.Client.MaxAuthAge; c > 0 && (!ok || c < age) {
+		age, ok = c, true
+	}
+	return age, ok
+}
+
+func lowestKnown(values []string) int {
+	low := -1
+	for _, v := range values {
+		if r := ACRRank(v); r >= 0 && (low < 0 || r < low) {
+			low = r
+		}
+	}
+	return low
+}
+
+func firstKnown(values []string) int {
+	for _, v := range values {
+		if r := ACRRank(v); r >= 0 {
+			return r
+		}
+	}
+	return -1
+}
+
+func hasMethod(proofs []storage.FactorProof, m string) bool {
+	return slices.ContainsFunc(proofs, func(p storage.FactorProof) bool { return p.Method == m })
+}
+
+func hasAnyMethod(proofs []storage.FactorProof, ms []string) bool {
+	return slices.ContainsFunc(proofs, func(p storage.FactorProof) bool { return slices.Contains(ms, p.Method) })
+}
+
+// AuthTime is when the password that counts was proven (zero when none).
+func AuthTime(proofs []storage.FactorProof) time.Time {
+	var t time.Time
+	for _, p := range proofs {
+		if p.Method == "pwd" && p.At.After(t) {
+			t = p.At
+		}
+	}
+	return t
+}
+
+// MergeProofs keeps the latest proof of each method, ordered by time.
+func MergeProofs(lists ...[]storage.FactorProof) []storage.FactorProof {
+	latest := map[string]storage.FactorProof{}
+	for _, l := range lists {
+		for _, p := range l {
+			if old, ok := latest[p.Method]; !ok || p.At.After(old.At) {
+				latest[p.Method] = p
+			}
+		}
+	}
+	out := make([]storage.FactorProof, 0, len(latest))
+	for _, p := range latest {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b storage.FactorProof) int { return a.At.Compare(b.At) })
+	return out
 }

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,37 +11,98 @@ import (
 
 func TestDecide(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	reqAt := now.Add(-30 * time.Second)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	dur := func(d time.Duration) *time.Duration { return &d }
-	fresh := &storage.Session{UserID: "u1", AuthTime: now.Add(-time.Minute)}
-	old := &storage.Session{UserID: "u1", AuthTime: now.Add(-2 * time.Hour)}
+	proof := func(m string, at time.Time) storage.FactorProof { return storage.FactorProof{Method: m, At: at} }
+	pwdOld := []storage.FactorProof{proof("pwd", ago(2*time.Hour))}
+	pwdFresh := []storage.FactorProof{proof("pwd", ago(time.Minute))}
+	mfaFresh := []storage.FactorProof{proof("pwd", ago(time.Minute)), proof("otp", ago(50*time.Second))}
+	mfaOldOTP := []storage.FactorProof{proof("pwd", ago(time.Minute)), proof("otp", ago(3*time.Hour))}
+	flowPwd := []storage.FactorProof{proof("pwd", now)}
+	flowOTP := []storage.FactorProof{proof("otp", now)}
+	otp := []string{"otp"}
+
+	type want struct {
+		outcome Outcome
+		prove   []string
+		level   string
+		err     string
+		amr     []string
+	}
 	tests := []struct {
 		name string
-		req  AuthRequest
-		sess *storage.Session
-		want Decision
+		in   PolicyInput
+		want want
 	}{
-		{"no session", AuthRequest{}, nil, NeedLogin},
-		{"fresh session", AuthRequest{}, fresh, Satisfied},
-		{"prompt login", AuthRequest{PromptLogin: true}, fresh, NeedLogin},
-		{"max_age within", AuthRequest{MaxAge: dur(time.Hour)}, fresh, Satisfied},
-		{"max_age exceeded", AuthRequest{MaxAge: dur(time.Hour)}, old, NeedLogin},
-		{"max_age zero", AuthRequest{MaxAge: dur(0)}, fresh, NeedLogin},
-		{"max_age zero same instant", AuthRequest{MaxAge: dur(0)}, &storage.Session{UserID: "u1", AuthTime: now}, NeedLogin},
-		{"hint same user", AuthRequest{HintSubject: "u1"}, fresh, Satisfied},
-		{"hint other user", AuthRequest{HintSubject: "u2"}, fresh, NeedLogin},
-		{"essential pwd", AuthRequest{EssentialACR: []string{ACRPassword}}, fresh, Satisfied},
-		{"essential mfa only", AuthRequest{EssentialACR: []string{ACRMultiFactor}}, fresh, Unmet},
-		{"essential mfa no session", AuthRequest{EssentialACR: []string{ACRMultiFactor}}, nil, Unmet},
-		{"essential mfa or pwd", AuthRequest{EssentialACR: []string{ACRMultiFactor, ACRPassword}}, nil, NeedLogin},
+		// Plain sign-in.
+		{"no session: password", PolicyInput{}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"fresh session: done", PolicyInput{UserKnown: true, Session: pwdFresh}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"password proven in flow: done", PolicyInput{UserKnown: true, Flow: flowPwd}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"mfa session reports mfa without asking", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaFresh}, want{Done, nil, ACRPassword, "", []string{"pwd", "otp", "mfa"}}},
+		{"no session, prompt=none", PolicyInput{Request: AuthRequest{PromptNone: true}}, want{Refuse, nil, ACRPassword, ErrLoginRequired, nil}},
+		{"session, prompt=none: done", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{PromptNone: true}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+
+		// prompt=login and max_age.
+		{"prompt=login ignores the session", PolicyInput{UserKnown: true, Session: mfaFresh, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"prompt=login satisfied by flow password", PolicyInput{UserKnown: true, Session: pwdFresh, Flow: flowPwd, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"prompt=login at mfa asks both again", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaFresh, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true, ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"pwd", "2fa"}, ACRMultiFactor, "", nil}},
+		{"prompt=login at mfa, password done, code next", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaFresh, Flow: flowPwd, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true, ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"max_age=0 like prompt=login", PolicyInput{UserKnown: true, Session: pwdFresh, RequestedAt: reqAt, Request: AuthRequest{MaxAge: dur(0)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"max_age within", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"max_age exceeded", PolicyInput{UserKnown: true, Session: pwdOld, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"max_age exceeded, prompt=none", PolicyInput{UserKnown: true, Session: pwdOld, Request: AuthRequest{MaxAge: dur(time.Hour), PromptNone: true}}, want{Refuse, nil, ACRPassword, ErrLoginRequired, nil}},
+		{"max_age drops an old code from amr", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"max_age at mfa with an old code asks the code", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour), ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"client max age exceeded", PolicyInput{UserKnown: true, Session: pwdOld, Client: ClientPolicy{MaxAuthAge: time.Hour}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"client max age tighter than max_age", PolicyInput{UserKnown: true, Session: []storage.FactorProof{proof("pwd", ago(30 * time.Minute))}, Client: ClientPolicy{MaxAuthAge: 10 * time.Minute}, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+
+		// Step-up.
+		{"pwd session asked for mfa proves the code alone", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"step-up done after the code", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Flow: flowOTP, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRMultiFactor, "", []string{"pwd", "otp", "mfa"}}},
+		{"step-up with prompt=none", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}, PromptNone: true}}, want{Refuse, nil, ACRMultiFactor, ErrInteractionRequired, nil}},
+		{"no session asked for mfa: password then code", PolicyInput{Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"pwd", "2fa"}, ACRMultiFactor, "", nil}},
+		{"essential mfa, pwd session", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"client minimum mfa", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{MinACR: ACRMultiFactor}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"client default acr used without acr_values", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{DefaultACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"request acr_values override the client default", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{DefaultACRValues: []string{ACRMultiFactor}}, Request: AuthRequest{ACRValues: []string{ACRPassword}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+
+		// Users without a second factor.
+		{"wish for mfa without 2fa: password level", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"essential mfa without 2fa, enrolment on", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Enrol, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"essential mfa without 2fa, enrolment off", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Refuse, nil, ACRMultiFactor, ErrUnmet, nil}},
+		{"client minimum without 2fa, enrolment on, no password yet", PolicyInput{UserKnown: true, Session: pwdOld, EnrolOnSpot: true, Client: ClientPolicy{MinACR: ACRMultiFactor, MaxAuthAge: time.Hour}}, want{Prove, []string{"pwd"}, ACRMultiFactor, "", nil}},
+		{"enrolled during the flow: done", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Flow: flowOTP, EnrolOnSpot: true, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Done, nil, ACRMultiFactor, "", []string{"pwd", "otp", "mfa"}}},
+		{"essential mfa, unknown user: password first", PolicyInput{Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Prove, []string{"pwd", "2fa"}, ACRMultiFactor, "", nil}},
+
+		// Levels we cannot give.
+		{"unknown acr_values are ignored", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{"urn:example:gold"}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"first known acr_value wins", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{"urn:example:gold", ACRMultiFactor, ACRPassword}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"unknown essential acr", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{EssentialACR: []string{"urn:example:gold"}}}, want{Refuse, nil, "", ErrUnmet, nil}},
+		{"essential: lowest known of several", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor, ACRPassword}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"essential phishing-resistant", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaFresh, Request: AuthRequest{EssentialACR: []string{ACRPhishingResistant}}}, want{Refuse, nil, ACRPhishingResistant, ErrUnmet, nil}},
+		{"wish for phishing-resistant falls back to mfa", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{ACRPhishingResistant}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"bad client minimum refuses", PolicyInput{UserKnown: true, Session: pwdFresh, Client: ClientPolicy{MinACR: "urn:example:x"}}, want{Refuse, nil, "", ErrUnmet, nil}},
+		{"essential below client minimum: minimum wins", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{MinACR: ACRMultiFactor}, Request: AuthRequest{EssentialACR: []string{ACRPassword}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, reason := Decide(tt.req, tt.sess, now)
-			if got != tt.want {
-				t.Fatalf("Decide = %v (%s), want %v", got, reason, tt.want)
+			in := tt.in
+			in.Now = now
+			if in.RequestedAt.IsZero() {
+				in.RequestedAt = now
 			}
-			if reason == "" {
-				t.Fatal("no reason given")
+			d := Decide(in)
+			reasons := strings.Join(d.Reasons, "; ")
+			if d.Outcome != tt.want.outcome || !slices.Equal(d.Prove, tt.want.prove) || d.Level != tt.want.level || d.Error != tt.want.err {
+				t.Fatalf("Decide = %v prove=%v level=%q err=%q (%s); want %v prove=%v level=%q err=%q",
+					d.Outcome, d.Prove, d.Level, d.Error, reasons, tt.want.outcome, tt.want.prove, tt.want.level, tt.want.err)
+			}
+			if d.Outcome == Done && !slices.Equal(AMR(d.Proofs), tt.want.amr) {
+				t.Fatalf("amr = %v, want %v (%s)", AMR(d.Proofs), tt.want.amr, reasons)
+			}
+			if len(d.Reasons) == 0 {
+				t.Fatal("no reasons given")
 			}
 		})
 	}
@@ -66,17 +129,25 @@ func TestAMRAndACR(t *testing.T) {
 		{p("pwd", "hwk"), []string{"pwd", "hwk", "mfa"}, ACRPhishingResistant},
 	}
 	for _, tt := range tests {
-		amr := AMR(tt.proofs)
-		if len(amr) != len(tt.wantAMR) {
+		if amr := AMR(tt.proofs); !slices.Equal(amr, tt.wantAMR) {
 			t.Fatalf("AMR(%v) = %v, want %v", tt.proofs, amr, tt.wantAMR)
-		}
-		for i := range amr {
-			if amr[i] != tt.wantAMR[i] {
-				t.Fatalf("AMR(%v) = %v, want %v", tt.proofs, amr, tt.wantAMR)
-			}
 		}
 		if got := ACR(tt.proofs); got != tt.wantACR {
 			t.Fatalf("ACR(%v) = %q, want %q", tt.proofs, got, tt.wantACR)
 		}
+	}
+}
+
+func TestMergeProofsKeepsLatest(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	got := MergeProofs(
+		[]storage.FactorProof{{Method: "pwd", At: t0}, {Method: "otp", At: t0.Add(time.Second)}},
+		[]storage.FactorProof{{Method: "pwd", At: t0.Add(time.Minute)}},
+	)
+	if len(got) != 2 || got[0].Method != "otp" || got[1].Method != "pwd" || !got[1].At.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("MergeProofs = %v", got)
+	}
+	if AuthTime(got) != t0.Add(time.Minute) {
+		t.Fatalf("AuthTime = %v", AuthTime(got))
 	}
 }
