@@ -53,7 +53,26 @@ type Config struct {
 	Tokens         TokenConfig    `yaml:"tokens"`
 	Session        SessionConfig  `yaml:"session"`
 	Throttle       ThrottleConfig `yaml:"throttle"`
+	MFA            MFAConfig      `yaml:"mfa"`
 }
+
+// MFAConfig holds the second-factor settings.
+type MFAConfig struct {
+	// EnrolDuringSignIn lets a user who lacks a second factor that a client requires
+	// set one up during the sign-in; when false the client gets
+	// unmet_authentication_requirements. Default true.
+	EnrolDuringSignIn *bool `yaml:"enrol_during_sign_in"`
+	// CodeFailures locks second-factor codes for a user after this many wrong codes
+	// within the throttle window; CodeIPFailures does the same per client address.
+	CodeFailures   int `yaml:"code_failures"`
+	CodeIPFailures int `yaml:"code_ip_failures"`
+}
+
+// EnrolOnSpot reports the effective enrol_during_sign_in.
+func (m MFAConfig) EnrolOnSpot() bool { return m.EnrolDuringSignIn == nil || *m.EnrolDuringSignIn }
+
+// SetEnrolOnSpot sets enrol_during_sign_in.
+func (m *MFAConfig) SetEnrolOnSpot(on bool) { m.EnrolDuringSignIn = &on }
 
 // PasswordConfig holds the argon2id parameters (spec FLOW-2).
 type PasswordConfig struct {
@@ -202,6 +221,13 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.Throttle.AccountFailures, 10)
 	setDefault(&c.Throttle.IPFailures, 50)
 	setDefault(&c.Throttle.Window, 15*time.Minute)
+
+	if c.MFA.EnrolDuringSignIn == nil {
+		on := true
+		c.MFA.EnrolDuringSignIn = &on
+	}
+	setDefault(&c.MFA.CodeFailures, 10)
+	setDefault(&c.MFA.CodeIPFailures, 50)
 }
 
 func setDefault[T comparable](dst *T, def T) {
@@ -303,6 +329,9 @@ func (c Config) Validate() error {
 		add("session.cookie_name %q is not a valid cookie name", c.Session.CookieName)
 	}
 
+	if c.MFA.CodeFailures < 1 || c.MFA.CodeIPFailures < 1 {
+		add("mfa.code_failures and mfa.code_ip_failures must be at least 1")
+	}
 	if c.Throttle.AccountFailures < 1 {
 		add("throttle.account_failures must be at least 1, not %d", c.Throttle.AccountFailures)
 	}
