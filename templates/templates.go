@@ -1,10 +1,13 @@
-// Package templates renders Lockstep's hosted pages (sign-in, consent,
-// logout, errors and the landing page) and serves their static assets.
+// Package templates renders Lockstep's hosted pages (sign-in, the
+// second-factor challenge, two-step enrolment, consent, logout, errors and
+// the landing page) and serves their static assets.
 //
 // Templates and static files are embedded in the binary. Every page shares
-// one layout (html/layout.html) and defines a "content" block; templates are
-// parsed once in New and each page is rendered into a buffer before anything
-// is written, so a template error never produces half a page.
+// one layout (html/layout.html) and the small components in
+// html/partials.html (the wizard's step indicator), and defines a "content"
+// block; templates are parsed once in New and each page is rendered into a
+// buffer before anything is written, so a template error never produces half
+// a page.
 //
 // The markup is compatible with a strict Content-Security-Policy
 // (default-src 'none'; style-src 'self'; img-src 'self' data:; ...): there are
@@ -86,6 +89,134 @@ type ErrorPage struct {
 	RequestID string
 }
 
+// MethodChoice is a link to another way of passing the second-factor
+// challenge, e.g. {Label: "Use a recovery code", Href: "/login/2fa?flow=…&method=recovery"}.
+type MethodChoice struct {
+	Label string
+	Href  string
+}
+
+// Second-factor methods a ChallengePage can show.
+const (
+	MethodTOTP     = "totp"
+	MethodRecovery = "recovery"
+)
+
+// ChallengePage asks for the second factor during sign-in or step-up
+// (FLOW-4, MFA-11). The form posts flow, method and code.
+type ChallengePage struct {
+	Page
+	Action     string
+	FlowID     string
+	ClientName string
+	// Method is the method shown now: MethodTOTP (the default when empty)
+	// or MethodRecovery. Anything else is a render error.
+	Method string
+	// Methods are the other methods the user can switch to, listed under
+	// "Use another method".
+	Methods []MethodChoice
+	// Error, e.g. "That code is not right. Check your authenticator app and
+	// try again." or "That code has expired. Enter the new code from your app."
+	Error string
+	// Throttled shows Error as a "wait before trying again" notice. The form
+	// stays usable; the server keeps refusing until the wait is over.
+	Throttled bool
+	// StepUp is set when the user is already signed in and the application
+	// asks for more assurance ("Confirm it's you").
+	StepUp bool
+}
+
+// Step is one stage of a wizard's progress indicator.
+type Step struct {
+	Label   string
+	Done    bool
+	Current bool
+}
+
+// TOTPEnrolPage links an authenticator app (MFA-1): QR code, the secret for
+// manual entry, an otpauth:// link for this device, and the first code. The
+// form posts flow (when set), device, device_name and code.
+type TOTPEnrolPage struct {
+	Page
+	Action     string
+	FlowID     string // empty outside a login flow (account settings)
+	ClientName string
+	Required   bool   // the application or organisation requires two-step verification
+	DeviceID   string // sent back in the hidden "device" input
+	DeviceName string // prefill of "device_name"; "Authenticator app" when empty
+	QRCodeURL  string // same-origin URL of the QR code PNG, shown at 192×192 CSS px
+	Secret     string // base32 secret, shown in groups of four
+	// OTPAuthURI is the otpauth://totp/ key URI. It is rendered as a link
+	// only when it starts with "otpauth://totp/"; see OTPAuthHref.
+	OTPAuthURI string
+	Error      string
+	Steps      []Step
+}
+
+// DefaultDeviceName is the prefilled name of a new authenticator device.
+const DefaultDeviceName = "Authenticator app"
+
+// otpauthPrefix is the only kind of URI TOTPEnrolPage links to.
+const otpauthPrefix = "otpauth://totp/"
+
+// OTPAuthHref returns OTPAuthURI as a link target, or "" unless it starts
+// with "otpauth://totp/".
+//
+// html/template replaces any URL whose scheme is not http, https or mailto
+// with "#ZgotmplZ", so the key URI must be marked as a template.URL to be
+// rendered at all. That is safe here because the scheme is fixed to
+// otpauth, which browsers never execute: they hand it to the registered
+// authenticator app. The value still goes through html/template's URL
+// normaliser and attribute escaper, so quotes, spaces and angle brackets in
+// it are percent-encoded and cannot leave the href attribute.
+func (p TOTPEnrolPage) OTPAuthHref() template.URL {
+	if !strings.HasPrefix(p.OTPAuthURI, otpauthPrefix) {
+		return ""
+	}
+	return template.URL(p.OTPAuthURI)
+}
+
+// SecretGroups returns Secret in groups of four characters for display.
+func (p TOTPEnrolPage) SecretGroups() []string {
+	s := []rune(strings.ReplaceAll(p.Secret, " ", ""))
+	var groups []string
+	for len(s) > 4 {
+		groups = append(groups, string(s[:4]))
+		s = s[4:]
+	}
+	if len(s) > 0 {
+		groups = append(groups, string(s))
+	}
+	return groups
+}
+
+// RecoveryCodesPage shows freshly generated recovery codes once (MFA-6).
+// The form posts flow (when set) and stored=yes; the checkbox is required
+// in the browser and the server checks it again.
+type RecoveryCodesPage struct {
+	Page
+	Action string
+	FlowID string
+	Codes  []string
+	Error  string // e.g. "Tick the box to confirm you stored your codes."
+	Steps  []Step
+}
+
+// EnrolChoicePage interrupts sign-in to ask for two-step enrolment (FLOW-5).
+// The form posts flow and decision=totp or decision=later.
+type EnrolChoicePage struct {
+	Page
+	Action     string
+	FlowID     string
+	ClientName string
+	// Required: the user must enrol before continuing; no "Later" button.
+	Required bool
+	// DaysLeft, when not Required and positive, is the grace period left
+	// ("5 days left to set up two-step verification"). Not Required and zero
+	// is a plain offer, e.g. at a user's first sign-in.
+	DaysLeft int
+}
+
 // LogoutPage is the "Sign out?" confirmation for RP-initiated logout.
 type LogoutPage struct {
 	Page
@@ -122,9 +253,20 @@ const (
 	pageLogout    = "logout"
 	pageLoggedOut = "loggedout"
 	pageHome      = "home"
+	pageChallenge = "challenge"
+	pageTOTPEnrol = "totpenrol"
+	pageRecovery  = "recoverycodes"
+	pageEnrol     = "enrolchoice"
 )
 
-var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome}
+var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
+	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol}
+
+// funcs are the helpers available to every template.
+var funcs = template.FuncMap{
+	// inc turns a 0-based range index into a 1-based number.
+	"inc": func(i int) int { return i + 1 },
+}
 
 // Renderer renders the hosted pages. It is safe for concurrent use.
 type Renderer struct {
@@ -135,7 +277,7 @@ type Renderer struct {
 func New() (*Renderer, error) {
 	r := &Renderer{pages: make(map[string]*template.Template, len(pageNames))}
 	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(htmlFS, "html/layout.html", "html/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(htmlFS, "html/layout.html", "html/partials.html", "html/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}
@@ -171,6 +313,51 @@ func (r *Renderer) Login(w io.Writer, p LoginPage) error {
 		p.Title = "Sign in"
 	}
 	return r.render(w, pageLogin, p)
+}
+
+// Challenge renders the second-factor challenge.
+func (r *Renderer) Challenge(w io.Writer, p ChallengePage) error {
+	switch p.Method {
+	case "":
+		p.Method = MethodTOTP
+	case MethodTOTP, MethodRecovery:
+	default:
+		return fmt.Errorf("templates: unknown challenge method %q", p.Method)
+	}
+	if p.Title == "" {
+		p.Title = "Two-step verification"
+		if p.StepUp {
+			p.Title = "Confirm it's you"
+		}
+	}
+	return r.render(w, pageChallenge, p)
+}
+
+// TOTPEnrol renders the authenticator-app enrolment step.
+func (r *Renderer) TOTPEnrol(w io.Writer, p TOTPEnrolPage) error {
+	if p.Title == "" {
+		p.Title = "Set up an authenticator app"
+	}
+	if p.DeviceName == "" {
+		p.DeviceName = DefaultDeviceName
+	}
+	return r.render(w, pageTOTPEnrol, p)
+}
+
+// RecoveryCodes renders the one-time display of new recovery codes.
+func (r *Renderer) RecoveryCodes(w io.Writer, p RecoveryCodesPage) error {
+	if p.Title == "" {
+		p.Title = "Save your recovery codes"
+	}
+	return r.render(w, pageRecovery, p)
+}
+
+// EnrolChoice renders the "Protect your account" enrolment interrupt.
+func (r *Renderer) EnrolChoice(w io.Writer, p EnrolChoicePage) error {
+	if p.Title == "" {
+		p.Title = "Protect your account"
+	}
+	return r.render(w, pageEnrol, p)
 }
 
 // Consent renders the consent screen.

@@ -152,6 +152,210 @@ func pageCases() []pageCase {
 			want:    []string{"https://id.example.com"},
 			notWant: []string{"Development credentials", "dev-ribbon"},
 		},
+		{
+			name: "challenge totp",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Page: page(""), Action: "/login/2fa?flow=f1", FlowID: "f1", ClientName: "Demo App",
+					Methods: []MethodChoice{{Label: "Use a recovery code", Href: "/login/2fa?flow=f1&method=recovery"}}})
+			},
+			want: []string{
+				"<title>Two-step verification · Lockstep</title>",
+				"<h1>Two-step verification</h1>",
+				"to continue to <strong>Demo App</strong>",
+				`<form method="post" action="/login/2fa?flow=f1"`,
+				`<input type="hidden" name="flow" value="f1">`,
+				`<input type="hidden" name="method" value="totp">`, // the default method
+				`<label for="code">6-digit code from your authenticator app</label>`,
+				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required autofocus>`,
+				">Verify</button>",
+				"Use another method",
+				`<a href="/login/2fa?flow=f1&amp;method=recovery"><span>Use a recovery code</span>`,
+			},
+			notWant: []string{`role="alert"`, "aria-invalid", "Confirm it", "Recovery code</label>"},
+		},
+		{
+			name: "challenge totp error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa", FlowID: "f1", Method: MethodTOTP,
+					Error: "That code is not right. Check your authenticator app and try again."})
+			},
+			want: []string{
+				`class="alert alert-error" role="alert" id="code-error">That code is not right. Check your authenticator app and try again.</div>`,
+				`aria-describedby="code-error" aria-invalid="true"`,
+				"Open the authenticator app on your phone and enter the code it shows.",
+			},
+			notWant: []string{"alert-warn", "Use another method", "to continue to"},
+		},
+		{
+			name: "challenge throttled",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa", FlowID: "f1", Throttled: true, Error: "Too many wrong codes. Wait 5 minutes, then try again."})
+			},
+			want: []string{
+				`class="alert alert-warn" role="alert" id="code-error"`,
+				"Please wait before trying again</strong>Too many wrong codes. Wait 5 minutes, then try again.",
+				// The form stays usable; the code was not wrong, so no aria-invalid.
+				`maxlength="6" required autofocus aria-describedby="code-error">`,
+				">Verify</button>",
+			},
+			notWant: []string{"aria-invalid", "disabled", "alert-error"},
+		},
+		{
+			name: "challenge throttled without message",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa", FlowID: "f1", Throttled: true})
+			},
+			want: []string{"Too many attempts. Wait a few minutes, then try again."},
+		},
+		{
+			name: "challenge recovery",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa", FlowID: "f1", Method: MethodRecovery, ClientName: "Demo App",
+					Error:   "That code was already used.",
+					Methods: []MethodChoice{{Label: "Use your authenticator app", Href: "/login/2fa?method=totp"}}})
+			},
+			want: []string{
+				`<input type="hidden" name="method" value="recovery">`,
+				`<label for="code">Recovery code</label>`,
+				`name="code" class="input-code input-recovery" autocomplete="off" autocapitalize="none" spellcheck="false" required autofocus aria-describedby="code-hint code-error" aria-invalid="true">`,
+				`<p class="hint" id="code-hint">Each recovery code works once.</p>`,
+				"Enter one of the recovery codes you saved",
+				"Use your authenticator app",
+			},
+			notWant: []string{"one-time-code", "inputmode", "6-digit code"},
+		},
+		{
+			name: "challenge step-up",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa", FlowID: "f1", ClientName: "Demo App", StepUp: true})
+			},
+			want: []string{
+				"<title>Confirm it&#39;s you · Lockstep</title>",
+				"<h1>Confirm it's you</h1>",
+				"<strong>Demo App</strong> asks for a second step to protect this action.",
+				`autocomplete="one-time-code" inputmode="numeric"`,
+			},
+			notWant: []string{"Two-step verification"},
+		},
+		{
+			name: "totp enrolment",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TOTPEnrol(w, TOTPEnrolPage{Page: page(""), Action: "/enrol/totp?flow=f2", FlowID: "f2", ClientName: "Demo App", Required: true,
+					DeviceID: "d1", QRCodeURL: "/enrol/totp/qr?flow=f2", Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+					OTPAuthURI: "otpauth://totp/Lockstep:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Lockstep",
+					Steps:      []Step{{Label: "Scan", Current: true}, {Label: "Verify"}, {Label: "Recovery codes"}, {Label: "Done"}}})
+			},
+			want: []string{
+				"<title>Set up an authenticator app · Lockstep</title>",
+				"<strong>Demo App</strong> requires two-step verification. Set it up now to continue.",
+				`<ol class="steps" aria-label="Progress">`,
+				`<li class="step step-current" aria-current="step"><span class="step-dot" aria-hidden="true">1</span><span class="step-label">Scan</span></li>`,
+				`<li class="step"><span class="step-dot" aria-hidden="true">4</span><span class="step-label">Done</span></li>`,
+				`<div class="qr"><img src="/enrol/totp/qr?flow=f2" width="192" height="192" alt="QR code that adds your Lockstep account to an authenticator app">`,
+				"Can't scan? Enter this key:",
+				`<span>JBSW</span><span>Y3DP</span><span>EHPK</span><span>3PXP</span><span>JBSW</span>`,
+				`href="otpauth://totp/Lockstep:alice@example.com?secret=JBSWY3DPEHPK3PXP&amp;issuer=Lockstep"`,
+				"Open in an authenticator app on this device",
+				`<form method="post" action="/enrol/totp?flow=f2"`,
+				`<input type="hidden" name="flow" value="f2">`,
+				`<input type="hidden" name="device" value="d1">`,
+				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required>`,
+				`name="device_name" value="Authenticator app" maxlength="40" autocomplete="off"`,
+				">Verify and turn on</button>",
+			},
+			notWant: []string{`role="alert"`, "aria-invalid", "step-done"},
+		},
+		{
+			name: "totp enrolment optional, outside a flow, with error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TOTPEnrol(w, TOTPEnrolPage{Action: "/account/totp", DeviceID: "d1", DeviceName: "Work phone", Secret: "ABCDEFGHIJ",
+					Error: "That code has expired. Enter the new code your app shows now.",
+					Steps: []Step{{Label: "Scan", Done: true}, {Label: "Verify", Current: true}}})
+			},
+			want: []string{
+				"Add a second step to your sign-in",
+				`role="alert" id="code-error">That code has expired. Enter the new code your app shows now.</div>`,
+				`maxlength="6" required autofocus aria-invalid="true" aria-describedby="code-error">`,
+				`value="Work phone"`,
+				`<span>ABCD</span><span>EFGH</span><span>IJ</span>`,
+				`<li class="step step-done"><span class="step-dot" aria-hidden="true"><svg`,
+				`<span class="visually-hidden"> (done)</span>`,
+				`<li class="step step-current" aria-current="step"><span class="step-dot" aria-hidden="true">2</span>`,
+			},
+			// No flow, no QR image, no otpauth link.
+			notWant: []string{`name="flow"`, "<img", "otpauth", "requires two-step"},
+		},
+		{
+			name: "recovery codes",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.RecoveryCodes(w, RecoveryCodesPage{Page: page(""), Action: "/enrol/recovery?flow=f3", FlowID: "f3",
+					Codes: []string{"aaaaa-bbbbb", "ccccc-ddddd", "eeeee-fffff", "ggggg-hhhhh", "jjjjj-kkkkk", "mmmmm-nnnnn", "ppppp-qqqqq", "rrrrr-sssss", "ttttt-uuuuu", "vvvvv-wwwww"},
+					Steps: []Step{{Label: "Scan", Done: true}, {Label: "Verify", Done: true}, {Label: "Recovery codes", Current: true}, {Label: "Done"}}})
+			},
+			want: []string{
+				"<title>Save your recovery codes · Lockstep</title>",
+				`<ol class="codes" aria-label="Recovery codes">`,
+				`<li><span class="code-n">1</span><code class="code">aaaaa-bbbbb</code></li>`,
+				`<li><span class="code-n">10</span><code class="code">vvvvv-wwwww</code></li>`,
+				"Each code works once.",
+				"print this page",
+				`<form method="post" action="/enrol/recovery?flow=f3" class="form form-confirm">`,
+				`<input type="hidden" name="flow" value="f3">`,
+				`<label class="check"><input type="checkbox" name="stored" value="yes" required><span>I have safely copied and stored these codes</span></label>`,
+				">Continue</button>",
+				`aria-current="step"><span class="step-dot" aria-hidden="true">3</span>`,
+			},
+			notWant: []string{`role="alert"`, `href="#"`, "download"},
+		},
+		{
+			name: "recovery codes error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.RecoveryCodes(w, RecoveryCodesPage{Action: "/account/recovery", Codes: []string{"aaaaa-bbbbb"}, Error: "Tick the box to confirm you stored your codes."})
+			},
+			want: []string{
+				`role="alert" id="stored-error">Tick the box to confirm you stored your codes.</div>`,
+				`name="stored" value="yes" required aria-invalid="true" aria-describedby="stored-error">`,
+			},
+			notWant: []string{`name="flow"`, `class="steps"`},
+		},
+		{
+			name: "enrol choice grace period",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Page: page(""), Action: "/enrol?flow=f4", FlowID: "f4", ClientName: "Demo App", DaysLeft: 5})
+			},
+			want: []string{
+				"<title>Protect your account · Lockstep</title>",
+				"Protect your account</h1>",
+				"5 days left</strong> to set up two-step verification",
+				`<input type="hidden" name="flow" value="f4">`,
+				`<button type="submit" name="decision" value="totp" class="btn btn-primary">Set up an authenticator app</button>`,
+				`<button type="submit" name="decision" value="later" class="btn btn-secondary">Later</button>`,
+			},
+		},
+		{
+			name: "enrol choice one day left",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4", DaysLeft: 1})
+			},
+			want:    []string{"1 day left</strong>"},
+			notWant: []string{"1 days"},
+		},
+		{
+			name: "enrol choice required",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4", ClientName: "Demo App", Required: true, DaysLeft: 3})
+			},
+			want:    []string{"<strong>Demo App</strong> requires two-step verification. Set it up now to continue.", `value="totp"`},
+			notWant: []string{`value="later"`, "Later", "days left"},
+		},
+		{
+			name: "enrol choice offer",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4"})
+			},
+			want:    []string{"a stolen password alone is not enough", `value="totp"`, `value="later"`},
+			notWant: []string{"days left", "requires"},
+		},
 	}
 }
 
@@ -252,6 +456,27 @@ func TestEscaping(t *testing.T) {
 		{"home", func(w io.Writer) error {
 			return r.Home(w, HomePage{Page: p, Issuer: evil, DevUser: evil, DevPassword: evil, DevClientID: evil, DevHints: []string{evil}})
 		}},
+		{"challenge", func(w io.Writer) error {
+			return r.Challenge(w, ChallengePage{Page: p, Action: "/login/2fa", FlowID: evil, ClientName: evil, Error: evil,
+				Methods: []MethodChoice{{Label: evil, Href: `/x?a="><script>x</script>`}}})
+		}},
+		{"challenge step-up recovery", func(w io.Writer) error {
+			return r.Challenge(w, ChallengePage{Page: p, Action: "/login/2fa", FlowID: evil, ClientName: evil, Error: evil, Method: MethodRecovery, StepUp: true})
+		}},
+		{"challenge throttled", func(w io.Writer) error {
+			return r.Challenge(w, ChallengePage{Page: p, Action: "/login/2fa", FlowID: evil, Error: evil, Throttled: true})
+		}},
+		{"totp enrolment", func(w io.Writer) error {
+			return r.TOTPEnrol(w, TOTPEnrolPage{Page: p, Action: "/enrol/totp", FlowID: evil, ClientName: evil, Required: true,
+				DeviceID: evil, DeviceName: evil, QRCodeURL: `/qr?x="><script>x</script>`, Secret: evil, Error: evil,
+				OTPAuthURI: `otpauth://totp/"><script>x</script>`, Steps: []Step{{Label: evil, Current: true}}})
+		}},
+		{"recovery codes", func(w io.Writer) error {
+			return r.RecoveryCodes(w, RecoveryCodesPage{Page: p, Action: "/enrol/recovery", FlowID: evil, Codes: []string{evil}, Error: evil, Steps: []Step{{Label: evil, Done: true}}})
+		}},
+		{"enrol choice", func(w io.Writer) error {
+			return r.EnrolChoice(w, EnrolChoicePage{Page: p, Action: "/enrol", FlowID: evil, ClientName: evil, Required: true})
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,6 +503,116 @@ func TestUnsafeURLsAreFiltered(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "javascript:") {
 		t.Errorf("javascript: URL not filtered:\n%s", buf.String())
+	}
+}
+
+func TestChallengeUnknownMethod(t *testing.T) {
+	r := newRenderer(t)
+	var buf bytes.Buffer
+	if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", Method: "sms"}); err == nil {
+		t.Error("expected an error for an unknown method")
+	}
+	if buf.Len() != 0 {
+		t.Errorf("wrote %q despite the error", buf.String())
+	}
+}
+
+// The otpauth link is the one URL html/template would otherwise refuse; it
+// must render only for an otpauth://totp/ value and stay inside its
+// attribute.
+func TestOTPAuthLink(t *testing.T) {
+	r := newRenderer(t)
+	render := func(uri string) string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := r.TOTPEnrol(&buf, TOTPEnrolPage{Action: "/enrol/totp", Secret: "JBSWY3DP", OTPAuthURI: uri}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	for _, uri := range []string{
+		"",
+		"javascript:alert(1)",
+		"JAVASCRIPT:alert(1)",
+		"otpauth://hotp/Lockstep:alice?secret=JBSWY3DP&counter=1",
+		"OTPAUTH://TOTP/Lockstep:alice?secret=JBSWY3DP",
+		" otpauth://totp/Lockstep:alice?secret=JBSWY3DP",
+		"data:text/html,otpauth://totp/",
+		"https://evil.example/otpauth://totp/",
+	} {
+		html := render(uri)
+		if strings.Contains(html, "app-link") || strings.Contains(html, "Open in an authenticator app") {
+			t.Errorf("%q: link rendered:\n%s", uri, html)
+		}
+		if strings.Contains(strings.ToLower(html), "javascript:") {
+			t.Errorf("%q: javascript: in output", uri)
+		}
+	}
+
+	html := render("otpauth://totp/Lockstep:alice@example.com?secret=JBSWY3DP&issuer=Lockstep")
+	if want := `<a class="app-link" href="otpauth://totp/Lockstep:alice@example.com?secret=JBSWY3DP&amp;issuer=Lockstep">`; !strings.Contains(html, want) {
+		t.Errorf("missing %q in:\n%s", want, html)
+	}
+
+	// Quotes, spaces and angle brackets cannot leave the href attribute.
+	html = render(`otpauth://totp/x" onmouseover="alert(1)"><script>alert(1)</script>`)
+	link := regexp.MustCompile(`<a class="app-link" href="([^"]*)">`).FindStringSubmatch(html)
+	if link == nil {
+		t.Fatalf("link not rendered:\n%s", html)
+	}
+	if !strings.HasPrefix(link[1], "otpauth://totp/x") || strings.ContainsAny(link[1], "<> ") {
+		t.Errorf("href not contained: %q", link[1])
+	}
+	if strings.Contains(html, "<script>") || inlineOnFn.MatchString(html) {
+		t.Errorf("unescaped otpauth URI:\n%s", html)
+	}
+}
+
+func TestSecretGroups(t *testing.T) {
+	cases := map[string][]string{
+		"":                  nil,
+		"ABC":               {"ABC"},
+		"ABCD":              {"ABCD"},
+		"ABCDEFGHI":         {"ABCD", "EFGH", "I"},
+		"ABCD EFGH":         {"ABCD", "EFGH"},
+		"JBSWY3DPEHPK3PXPX": {"JBSW", "Y3DP", "EHPK", "3PXP", "X"},
+	}
+	for in, want := range cases {
+		got := TOTPEnrolPage{Secret: in}.SecretGroups()
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("SecretGroups(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Every page has a case in pageCases, so the generic CSP checks in
+// checkCommon run on each of them: a new page without a case fails here.
+func TestEveryPageIsTested(t *testing.T) {
+	r := newRenderer(t)
+	// Prefix each page's layout with a marker naming the page.
+	for name, tmpl := range r.pages {
+		c := template.Must(tmpl.Clone())
+		template.Must(c.AddParseTree("page-layout", c.Lookup("layout").Tree))
+		template.Must(c.New("layout").Parse(`PAGE=` + name + ";" + `{{template "page-layout" .}}`))
+		r.pages[name] = c
+	}
+	marker := regexp.MustCompile(`^PAGE=([a-z]+);`)
+	rendered := make(map[string]bool)
+	for _, tc := range pageCases() {
+		var buf bytes.Buffer
+		if err := tc.render(r, &buf); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		m := marker.FindStringSubmatch(buf.String())
+		if m == nil {
+			t.Fatalf("%s: no page marker", tc.name)
+		}
+		rendered[m[1]] = true
+	}
+	for _, name := range pageNames {
+		if !rendered[name] {
+			t.Errorf("page %q has no case in pageCases", name)
+		}
 	}
 }
 
