@@ -81,6 +81,8 @@ type introspection struct {
 	ACR       string       `json:"acr"`
 	AMR       words        `json:"amr"`
 	AuthTime  *numericDate `json:"auth_time"`
+	// TokenUse is Lockstep's word for which kind of token this is.
+	TokenUse string `json:"token_use"`
 }
 
 // Validate asks the introspection endpoint about raw.
@@ -116,6 +118,10 @@ func (v *IntrospectionValidator) Validate(ctx context.Context, raw string) (*Tok
 
 	if !ir.Active {
 		return nil, invalid("The access token is not active.", nil)
+	}
+	if ir.TokenUse != "" && ir.TokenUse != "access_token" {
+		// A refresh token is active too, but it is no bearer token.
+		return nil, invalid("The token is not an access token.", nil)
 	}
 	if ir.Issuer != "" && ir.Issuer != v.issuer {
 		return nil, invalid("The access token was issued by another issuer.", nil)

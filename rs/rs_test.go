@@ -673,6 +673,17 @@ func TestIntrospection(t *testing.T) {
 			header: hdrInvalid + `"The access token is not active."`,
 		},
 		{
+			name:     "access token use",
+			response: introspected(set("token_use", "access_token")),
+			status:   200,
+		},
+		{
+			name:     "a refresh token as bearer",
+			response: introspected(set("token_use", "refresh_token")),
+			status:   401, error: "invalid_token",
+			header: hdrInvalid + `"The token is not an access token."`,
+		},
+		{
 			name:     "active but expired",
 			response: introspected(set("exp", t0.Add(-time.Hour).Unix())),
 			status:   401, error: "invalid_token",
