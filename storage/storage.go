@@ -334,12 +334,13 @@ type TOTPStore interface {
 	// ActivateTOTPDevice atomically marks an inactive device active with LastStep =
 	// step and ConfirmedAt = LastUsedAt = at. When revokeOthers is set it deletes
 	// every other device of the same user in the same transaction. An already active
-	// device gives ErrConflict.
+	// device gives ErrConflict; one that does not exist, or was revoked by a
+	// concurrent activation, ErrNotFound.
 	ActivateTOTPDevice(ctx context.Context, id string, step int64, at time.Time, revokeOthers bool) error
 	// AdvanceTOTPStep atomically sets LastStep = step and LastUsedAt = at if the
 	// device is active and its LastStep is lower than step; otherwise ErrConflict
-	// (the code, or an older one, was used already). Of concurrent callers with the
-	// same step exactly one succeeds.
+	// (the code, or an older one, was used already). A device that does not exist
+	// gives ErrNotFound. Of concurrent callers with the same step exactly one succeeds.
 	AdvanceTOTPStep(ctx context.Context, id string, step int64, at time.Time) error
 	DeleteTOTPDevice(ctx context.Context, id string) error
 	// DeleteTOTPDevicesByUser removes every device of the user, returning how many.
@@ -348,7 +349,9 @@ type TOTPStore interface {
 
 // RecoveryCodeStore keeps single-use recovery codes, by keyed hash only.
 type RecoveryCodeStore interface {
-	// ReplaceRecoveryCodes atomically deletes the user's codes and stores these hashes.
+	// ReplaceRecoveryCodes atomically deletes the user's codes and stores these hashes;
+	// of concurrent replaces exactly one set survives. A hash listed twice gives
+	// ErrAlreadyExists and changes nothing.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, at time.Time) error
 	// UseRecoveryCode atomically marks the unused code with that hash used. A code
 	// that does not exist gives ErrNotFound; one already used gives ErrConflict. Of
@@ -356,6 +359,7 @@ type RecoveryCodeStore interface {
 	UseRecoveryCode(ctx context.Context, userID, hash string, at time.Time) error
 	// CountRecoveryCodes returns how many codes the user has and how many are unused.
 	CountRecoveryCodes(ctx context.Context, userID string) (total, unused int, err error)
+	// DeleteRecoveryCodes removes every code of the user; none is not an error.
 	DeleteRecoveryCodes(ctx context.Context, userID string) error
 }
 

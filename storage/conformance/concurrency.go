@@ -32,6 +32,12 @@ func race[T any](n int, f func(i int) T) []T {
 // and returns the winner's index.
 func oneWinner(t *testing.T, errs []error) int {
 	t.Helper()
+	return oneWinnerLosing(t, errs, storage.ErrConflict)
+}
+
+// oneWinnerLosing is oneWinner for losers that get loss instead of ErrConflict.
+func oneWinnerLosing(t *testing.T, errs []error, loss error) int {
+	t.Helper()
 	winner := -1
 	for i, err := range errs {
 		switch {
@@ -39,8 +45,8 @@ func oneWinner(t *testing.T, errs []error) int {
 			t.Errorf("callers %d and %d both succeeded", winner, i)
 		case err == nil:
 			winner = i
-		case !errors.Is(err, storage.ErrConflict):
-			t.Errorf("caller %d: got error %v, want %v", i, err, storage.ErrConflict)
+		case !errors.Is(err, loss):
+			t.Errorf("caller %d: got error %v, want %v", i, err, loss)
 		}
 	}
 	if winner < 0 {
@@ -163,5 +169,118 @@ func testConcurrentAddSigningKey(t *testing.T, s storage.Storage) {
 	}
 	if len(keys) != 10 || active != 1 {
 		t.Errorf("%d keys, %d active; want 10 keys, 1 active", len(keys), active)
+	}
+}
+
+func testConcurrentAdvanceTOTPStep(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	d := storage.TOTPDevice{ID: "totp", UserID: "alice", SecretEnc: []byte("enc"), CreatedAt: base}
+	must(t, s.CreateTOTPDevice(ctx, d))
+	must(t, s.ActivateTOTPDevice(ctx, d.ID, 1000, base, false))
+	// The same code submitted 20 times at once: one login, 19 replays refused.
+	errs := race(20, func(i int) error {
+		return s.AdvanceTOTPStep(ctx, d.ID, 1001, base.Add(time.Duration(i+1)*time.Second))
+	})
+	winner := oneWinner(t, errs)
+	got, err := s.GetTOTPDevice(ctx, d.ID)
+	must(t, err)
+	if want := base.Add(time.Duration(winner+1) * time.Second); got.LastStep != 1001 || !got.LastUsedAt.Equal(want) {
+		t.Errorf("stored device has step %d last used %v, want 1001 %v", got.LastStep, got.LastUsedAt, want)
+	}
+}
+
+func testConcurrentActivateTOTPDevice(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	d := storage.TOTPDevice{ID: "totp-new", UserID: "alice", SecretEnc: []byte("enc"), CreatedAt: base}
+	old := storage.TOTPDevice{ID: "totp-old", UserID: "alice", Active: true, LastStep: 10, CreatedAt: base, ConfirmedAt: base, LastUsedAt: base}
+	bobs := storage.TOTPDevice{ID: "totp-bob", UserID: "bob", CreatedAt: base}
+	for _, x := range []storage.TOTPDevice{d, old, bobs} {
+		must(t, s.CreateTOTPDevice(ctx, x))
+	}
+	// Even callers also revoke the user's other devices, odd ones do not.
+	errs := race(20, func(i int) error {
+		return s.ActivateTOTPDevice(ctx, d.ID, int64(100+i), base.Add(time.Minute), i%2 == 0)
+	})
+	winner := oneWinner(t, errs)
+	got, err := s.GetTOTPDevice(ctx, d.ID)
+	must(t, err)
+	if !got.Active || got.LastStep != int64(100+winner) {
+		t.Errorf("stored device active %t step %d, want active at step %d", got.Active, got.LastStep, 100+winner)
+	}
+	_, err = s.GetTOTPDevice(ctx, old.ID)
+	if revoked := errors.Is(err, storage.ErrNotFound); revoked != (winner%2 == 0) {
+		t.Errorf("alice's other device: get error %v (winner %d)", err, winner)
+	}
+	_, err = s.GetTOTPDevice(ctx, bobs.ID)
+	must(t, err)
+}
+
+func testConcurrentActivateRevokingOthers(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	// Enrolments finished at once, each revoking the user's other devices: one
+	// device must be left, active, and each loser finds its device gone. Several
+	// rounds, as the losing interleavings need two callers in step.
+	const rounds, n = 20, 4
+	for r := range rounds {
+		user := fmt.Sprintf("user-%d", r)
+		id := func(i int) string { return fmt.Sprintf("totp-%d-%d", r, i) }
+		for i := range n {
+			must(t, s.CreateTOTPDevice(ctx, storage.TOTPDevice{ID: id(i), UserID: user, CreatedAt: base}))
+		}
+		errs := race(n, func(i int) error { return s.ActivateTOTPDevice(ctx, id(i), 100, base, true) })
+		winner := oneWinnerLosing(t, errs, storage.ErrNotFound)
+		list, err := s.ListTOTPDevices(ctx, user)
+		must(t, err)
+		if len(list) != 1 || list[0].ID != id(winner) || !list[0].Active {
+			t.Errorf("round %d: devices after the race: %+v; want only %s, active", r, list, id(winner))
+		}
+	}
+}
+
+func testConcurrentUseRecoveryCode(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.ReplaceRecoveryCodes(ctx, "alice", []string{"h1", "h2", "h3"}, base))
+	errs := race(20, func(int) error { return s.UseRecoveryCode(ctx, "alice", "h2", base.Add(time.Minute)) })
+	oneWinner(t, errs)
+	total, unused, err := s.CountRecoveryCodes(ctx, "alice")
+	must(t, err)
+	if total != 3 || unused != 2 {
+		t.Errorf("%d codes, %d unused; want 3, 2 unused", total, unused)
+	}
+}
+
+func testConcurrentReplaceRecoveryCodes(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.ReplaceRecoveryCodes(ctx, "alice", []string{"old-1", "old-2"}, base))
+	// Regenerating twice at once (a double submit) must leave exactly one new set.
+	const n, size = 10, 5
+	errs := race(n, func(i int) error {
+		var hashes []string
+		for j := range size {
+			hashes = append(hashes, fmt.Sprintf("set%d-%d", i, j))
+		}
+		return s.ReplaceRecoveryCodes(ctx, "alice", hashes, base.Add(time.Minute))
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replace %d: %v", i, err)
+		}
+	}
+	total, unused, err := s.CountRecoveryCodes(ctx, "alice")
+	must(t, err)
+	if total != size || unused != size {
+		t.Errorf("%d codes, %d unused after the race; want %d, all unused", total, unused, size)
+	}
+	var live []int
+	for i := range n {
+		switch err := s.UseRecoveryCode(ctx, "alice", fmt.Sprintf("set%d-0", i), base.Add(time.Hour)); {
+		case err == nil:
+			live = append(live, i)
+		case !errors.Is(err, storage.ErrNotFound):
+			t.Errorf("use a code of set %d: %v", i, err)
+		}
+	}
+	if len(live) != 1 {
+		t.Errorf("sets %v are live; want exactly one", live)
 	}
 }

@@ -41,6 +41,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Throttle", testThrottle},
 		{"Nonce", testNonce},
 		{"Audit", testAudit},
+		{"TOTPDevices", testTOTPDevices},
+		{"RecoveryCodes", testRecoveryCodes},
 		{"Copies", testCopies},
 		{"ConcurrentConsumeCode", testConcurrentConsumeCode},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
@@ -48,6 +50,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentUpdateFlow", testConcurrentUpdateFlow},
 		{"ConcurrentNonce", testConcurrentNonce},
 		{"ConcurrentAddSigningKey", testConcurrentAddSigningKey},
+		{"ConcurrentAdvanceTOTPStep", testConcurrentAdvanceTOTPStep},
+		{"ConcurrentActivateTOTPDevice", testConcurrentActivateTOTPDevice},
+		{"ConcurrentActivateRevokingOthers", testConcurrentActivateRevokingOthers},
+		{"ConcurrentUseRecoveryCode", testConcurrentUseRecoveryCode},
+		{"ConcurrentReplaceRecoveryCodes", testConcurrentReplaceRecoveryCodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
@@ -95,6 +102,10 @@ func testClients(t *testing.T, s storage.Storage) {
 		ResponseTypes:          []string{"code"},
 		Scopes:                 []string{"openid", "email"},
 		FirstParty:             true,
+		MinACR:                 "urn:lockstep:acr:mfa",
+		DefaultACRValues:       []string{"urn:lockstep:acr:phr", "urn:lockstep:acr:mfa"},
+		MaxAuthAge:             15 * time.Minute, // whole seconds, like every MaxAuthAge here
+		AccessTokenFormat:      "jwt",
 		CreatedAt:              base,
 		UpdatedAt:              base,
 	}
@@ -120,11 +131,26 @@ func testClients(t *testing.T, s storage.Storage) {
 	c.Scopes = []string{"openid"}
 	c.RedirectURIs = nil
 	c.FirstParty = false
+	c.MinACR = "urn:lockstep:acr:phr"
+	c.DefaultACRValues = []string{"urn:lockstep:acr:pwd"}
+	c.MaxAuthAge = 36 * time.Hour
+	c.AccessTokenFormat = "opaque"
 	c.UpdatedAt = base.Add(time.Hour)
 	must(t, s.UpdateClient(ctx, c))
 	got, err = s.GetClient(ctx, c.ID)
 	must(t, err)
 	equal(t, "updated client", c, got)
+
+	// Back to the zero values, which mean "no requirement" and the default format.
+	c.MinACR, c.DefaultACRValues, c.MaxAuthAge, c.AccessTokenFormat = "", nil, 0, ""
+	must(t, s.UpdateClient(ctx, c))
+	got, err = s.GetClient(ctx, c.ID)
+	must(t, err)
+	equal(t, "client with acr settings cleared", c, got)
+	// The zero-valued client lists beside it unchanged.
+	list, err = s.ListClients(ctx)
+	must(t, err)
+	equal(t, "list after updates", []storage.Client{public, c}, list)
 	wantErr(t, "update missing", s.UpdateClient(ctx, storage.Client{ID: "nope"}), storage.ErrNotFound)
 
 	must(t, s.DeleteClient(ctx, c.ID))
@@ -629,19 +655,22 @@ func testCopies(t *testing.T, s storage.Storage) {
 	t.Run("client", func(t *testing.T) {
 		c := storage.Client{ID: "c", SecretHash: []byte{1}, RedirectURIs: []string{"https://a/"},
 			PostLogoutRedirectURIs: []string{"https://a/"}, GrantTypes: []string{"g"},
-			ResponseTypes: []string{"code"}, Scopes: []string{"openid"}, CreatedAt: base, UpdatedAt: base}
+			ResponseTypes: []string{"code"}, Scopes: []string{"openid"}, DefaultACRValues: []string{"acr"},
+			CreatedAt: base, UpdatedAt: base}
 		in := c
 		in.SecretHash, in.RedirectURIs, in.Scopes = slices.Clone(c.SecretHash), slices.Clone(c.RedirectURIs), slices.Clone(c.Scopes)
+		in.DefaultACRValues = slices.Clone(c.DefaultACRValues)
 		must(t, s.CreateClient(ctx, in))
 		scribble(in.SecretHash)
-		in.RedirectURIs[0], in.Scopes[0] = "in", "in"
+		in.RedirectURIs[0], in.Scopes[0], in.DefaultACRValues[0] = "in", "in", "in"
 		got, err := s.GetClient(ctx, c.ID)
 		must(t, err)
 		scribble(got.SecretHash)
 		got.RedirectURIs[0], got.PostLogoutRedirectURIs[0], got.GrantTypes[0], got.ResponseTypes[0], got.Scopes[0] = "x", "x", "x", "x", "x"
+		got.DefaultACRValues[0] = "x"
 		list, err := s.ListClients(ctx)
 		must(t, err)
-		list[0].RedirectURIs[0] = "x"
+		list[0].RedirectURIs[0], list[0].DefaultACRValues[0] = "x", "x"
 		got, err = s.GetClient(ctx, c.ID)
 		must(t, err)
 		equal(t, "client", c, got)
@@ -719,6 +748,29 @@ func testCopies(t *testing.T, s storage.Storage) {
 		list, err = s.ListSigningKeys(ctx)
 		must(t, err)
 		equal(t, "keys", []storage.SigningKey{k}, list)
+	})
+	t.Run("totp device", func(t *testing.T) {
+		d := storage.TOTPDevice{ID: "d", UserID: "u", SecretEnc: []byte("secret"), CreatedAt: base}
+		in := d
+		in.SecretEnc = slices.Clone(d.SecretEnc)
+		must(t, s.CreateTOTPDevice(ctx, in))
+		scribble(in.SecretEnc)
+		got, err := s.GetTOTPDevice(ctx, d.ID)
+		must(t, err)
+		scribble(got.SecretEnc)
+		list, err := s.ListTOTPDevices(ctx, d.UserID)
+		must(t, err)
+		scribble(list[0].SecretEnc)
+		got, err = s.GetTOTPDevice(ctx, d.ID)
+		must(t, err)
+		equal(t, "totp device", d, got)
+	})
+	t.Run("recovery codes", func(t *testing.T) {
+		hashes := []string{"h1", "h2"}
+		must(t, s.ReplaceRecoveryCodes(ctx, "u", hashes, base))
+		hashes[0] = "x"
+		must(t, s.UseRecoveryCode(ctx, "u", "h1", base))
+		wantErr(t, "use the changed hash", s.UseRecoveryCode(ctx, "u", "x", base), storage.ErrNotFound)
 	})
 	t.Run("audit", func(t *testing.T) {
 		e := storage.AuditEvent{ID: "e", At: base, Type: "x", Detail: map[string]string{"k": "v"}}

@@ -50,6 +50,8 @@ type Store struct {
 	nonces   map[string]time.Time
 	audit    []storage.AuditEvent // in append order
 	auditIDs map[string]struct{}
+	totp     map[string]storage.TOTPDevice
+	recovery map[string]map[string]bool // user ID -> hash -> used; no times, as none is read back
 }
 
 // New returns an empty store.
@@ -66,6 +68,8 @@ func New() *Store {
 		throttle: map[string]throttleEntry{},
 		nonces:   map[string]time.Time{},
 		auditIDs: map[string]struct{}{},
+		totp:     map[string]storage.TOTPDevice{},
+		recovery: map[string]map[string]bool{},
 	}
 }
 
@@ -96,6 +100,7 @@ func copyClient(c storage.Client) storage.Client {
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	c.ResponseTypes = slices.Clone(c.ResponseTypes)
 	c.Scopes = slices.Clone(c.Scopes)
+	c.DefaultACRValues = slices.Clone(c.DefaultACRValues)
 	return c
 }
 
@@ -602,4 +607,159 @@ func (s *Store) ListAudit(_ context.Context, f storage.AuditFilter) ([]storage.A
 		out[i] = copyEvent(out[i])
 	}
 	return out, nil
+}
+
+// TOTP devices.
+
+func copyTOTPDevice(d storage.TOTPDevice) storage.TOTPDevice {
+	d.SecretEnc = slices.Clone(d.SecretEnc)
+	return d
+}
+
+func (s *Store) CreateTOTPDevice(_ context.Context, d storage.TOTPDevice) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.totp[d.ID]; ok {
+		return exists("create totp device", d.ID)
+	}
+	s.totp[d.ID] = copyTOTPDevice(d)
+	return nil
+}
+
+func (s *Store) GetTOTPDevice(_ context.Context, id string) (storage.TOTPDevice, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.totp[id]
+	if !ok {
+		return storage.TOTPDevice{}, notFound("get totp device", id)
+	}
+	return copyTOTPDevice(d), nil
+}
+
+func (s *Store) ListTOTPDevices(_ context.Context, userID string) ([]storage.TOTPDevice, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.TOTPDevice
+	for _, d := range s.totp {
+		if d.UserID == userID {
+			out = append(out, copyTOTPDevice(d))
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.TOTPDevice) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (s *Store) ActivateTOTPDevice(_ context.Context, id string, step int64, at time.Time, revokeOthers bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.totp[id]
+	if !ok {
+		return notFound("activate totp device", id)
+	}
+	if d.Active {
+		return conflict("activate totp device", id)
+	}
+	d.Active, d.LastStep, d.ConfirmedAt, d.LastUsedAt = true, step, at, at
+	s.totp[id] = d
+	if revokeOthers {
+		for other, o := range s.totp {
+			if o.UserID == d.UserID && other != id {
+				delete(s.totp, other)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) AdvanceTOTPStep(_ context.Context, id string, step int64, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.totp[id]
+	if !ok {
+		return notFound("advance totp device", id)
+	}
+	if !d.Active || d.LastStep >= step {
+		return fmt.Errorf("memory: advance totp device %q to step %d (active %t, last step %d): %w", id, step, d.Active, d.LastStep, storage.ErrConflict)
+	}
+	d.LastStep, d.LastUsedAt = step, at
+	s.totp[id] = d
+	return nil
+}
+
+func (s *Store) DeleteTOTPDevice(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.totp[id]; !ok {
+		return notFound("delete totp device", id)
+	}
+	delete(s.totp, id)
+	return nil
+}
+
+func (s *Store) DeleteTOTPDevicesByUser(_ context.Context, userID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, d := range s.totp {
+		if d.UserID == userID {
+			delete(s.totp, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Recovery codes. Errors name the user but never the hash.
+
+func (s *Store) ReplaceRecoveryCodes(_ context.Context, userID string, hashes []string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	codes := make(map[string]bool, len(hashes))
+	for _, h := range hashes {
+		if _, ok := codes[h]; ok {
+			return fmt.Errorf("memory: replace recovery codes of user %q: duplicate hash: %w", userID, storage.ErrAlreadyExists)
+		}
+		codes[h] = false
+	}
+	if len(codes) == 0 {
+		delete(s.recovery, userID)
+		return nil
+	}
+	s.recovery[userID] = codes
+	return nil
+}
+
+func (s *Store) UseRecoveryCode(_ context.Context, userID, hash string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used, ok := s.recovery[userID][hash]
+	if !ok {
+		return fmt.Errorf("memory: use recovery code of user %q: %w", userID, storage.ErrNotFound)
+	}
+	if used {
+		return fmt.Errorf("memory: use recovery code of user %q: %w", userID, storage.ErrConflict)
+	}
+	s.recovery[userID][hash] = true
+	return nil
+}
+
+func (s *Store) CountRecoveryCodes(_ context.Context, userID string) (total, unused int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, used := range s.recovery[userID] {
+		total++
+		if !used {
+			unused++
+		}
+	}
+	return total, unused, nil
+}
+
+func (s *Store) DeleteRecoveryCodes(_ context.Context, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.recovery, userID)
+	return nil
 }

@@ -9,24 +9,37 @@
 //     foreign keys: the memory backend has none, the conformance suite defines the
 //     behaviour, and the hot paths (tokens) stay single-index inserts.
 //   - Times are timestamptz (microsecond precision). Values go in as instants and
-//     every connection scans them back in UTC. "Unset" signing-key times are NULL,
-//     so a partial unique index can allow one active key per algorithm.
+//     every connection scans them back in UTC. "Unset" (zero) times of signing
+//     keys and TOTP devices, and a recovery code's used_at, are NULL; for keys that
+//     lets a partial unique index allow one active key per algorithm.
+//   - Client.MaxAuthAge is a bigint of nanoseconds (max_auth_age_ns), so every
+//     time.Duration round-trips exactly, as in the memory backend.
 //   - String lists are text[]; FactorProof lists and audit Detail are jsonb (read
-//     whole, never queried into); Token.Data and key material are bytea. A nil
-//     slice is stored as NULL and comes back nil.
+//     whole, never queried into); Token.Data, key material and TOTP secrets are
+//     bytea. A nil slice is stored as NULL and comes back nil, except in the
+//     columns added to existing tables later (clients.default_acr_values), which
+//     are NOT NULL DEFAULT '{}' so old rows need no rewrite: there nil goes in as
+//     empty and comes back empty.
 //   - tokens has primary key (kind, signature), so fosite's separate token tables
 //     share one table; (kind, request_id) and (kind, subject) serve family and
 //     subject revocation, expires_at the cleanup. Emails are stored as given (the
 //     caller lower-cases them) under a unique index.
+//   - totp_devices is indexed on (user_id, created_at) for listing and deleting a
+//     user's devices; recovery_codes has primary key (user_id, hash) and holds
+//     keyed hashes only.
 //   - audit carries an identity column, seq, so events with equal timestamps list in
 //     reverse order of appending; it is indexed for the user, client and time filters.
 //   - Sort keys that are text use COLLATE "C", so lists come back in Go's byte
 //     order whatever the database collation.
 //
 // Concurrency: every operation that must be atomic is a single statement whose row
-// lock serialises racing callers (ConsumeToken, UpdateFlow, HitThrottle, UseNonce),
-// or, for AddSigningKey, one transaction. This holds across any number of nodes
-// sharing the database. Statements are static text where possible so pgx's
+// lock serialises racing callers (ConsumeToken, UpdateFlow, HitThrottle, UseNonce,
+// AdvanceTOTPStep, UseRecoveryCode), or one transaction that first takes a lock
+// covering what a racing caller could touch: AddSigningKey locks the table,
+// ActivateTOTPDevice with revokeOthers locks the user's devices in id order (so two
+// devices activated at once cannot deadlock), ReplaceRecoveryCodes takes a per-user
+// advisory lock (so two replaces cannot both survive). This holds across any number
+// of nodes sharing the database. Statements are static text where possible so pgx's
 // statement cache prepares each once per connection, and the success path of every
-// call but the rare AddSigningKey is one round trip.
+// call but those rare transactions is one round trip.
 package postgres
