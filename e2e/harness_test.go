@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ type server struct {
 	Store  storage.Storage
 	Srv    *idp.Server
 	Config configs.Config
+	// Clock is Lockstep's clock. It runs with real time, at an offset a test may set.
+	Clock *testClock
 
 	ClientID, ClientSecret, RedirectURI string
 	PublicID, PublicRedirect            string
@@ -75,7 +78,8 @@ func startServer(t *testing.T, store storage.Storage, tweak ...func(*configs.Con
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	ctx := context.Background()
-	built, err := idp.Build(ctx, cfg, store, log, time.Now)
+	clock := &testClock{}
+	built, err := idp.Build(ctx, cfg, store, log, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +89,7 @@ func startServer(t *testing.T, store storage.Storage, tweak ...func(*configs.Con
 	hs.Start()
 	t.Cleanup(hs.Close)
 
-	s := &server{t: t, URL: issuer, Store: store, Srv: built, Config: cfg,
+	s := &server{t: t, URL: issuer, Store: store, Srv: built, Config: cfg, Clock: clock,
 		RedirectURI: "http://127.0.0.1:1/callback", PublicRedirect: "http://127.0.0.1:2/callback",
 		Email: "alice@example.com", Password: "correct horse battery staple"}
 	now := time.Now()
@@ -120,6 +124,27 @@ func startServer(t *testing.T, store storage.Storage, tweak ...func(*configs.Con
 	}
 	s.UserID = u.ID
 	return s
+}
+
+// testClock is real time shifted by an offset. Tests that need new TOTP time steps
+// first move it an hour back and then forward in 30-second steps: Lockstep's own
+// times stay in the past of the real clock, which fosite compares some of them with.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
 }
 
 type testWriter struct{ t *testing.T }

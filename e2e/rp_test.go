@@ -162,8 +162,17 @@ func (b *browser) do(s *server, req *http.Request) page {
 	return page{}
 }
 
-// flowID is the flow of a login or consent page.
-func (p page) flowID() string { return p.url.Query().Get("flow") }
+// flowID is the flow of a step page: from its address, or from its form when the
+// page answered a post.
+func (p page) flowID() string {
+	if f := p.url.Query().Get("flow"); f != "" {
+		return f
+	}
+	if m := reFlowField.FindStringSubmatch(p.body); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 func (p page) isLogin() bool   { return p.callback == nil && p.url.Path == "/login" }
 func (p page) isConsent() bool { return p.callback == nil && p.url.Path == "/consent" }

@@ -21,10 +21,12 @@ var (
 type NewFlow struct {
 	ClientID       string
 	AuthorizeQuery string
-	// UserID is set when the SSO session already proves enough and only consent
-	// may be missing; the flow then starts authenticated.
+	// UserID is the SSO session's user when the session counts for this request
+	// ("" when the password must name the user).
 	UserID string
-	Proven []storage.FactorProof
+	// State is where the flow starts: FlowLogin, FlowSecondFactor, FlowEnrol, or
+	// FlowAuthenticated when only consent may be missing.
+	State storage.FlowState
 }
 
 // StartFlow stores a flow bound to this browser and returns the URL to send it to.
@@ -43,22 +45,14 @@ func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.
 		ClientID:       nf.ClientID,
 		AuthorizeQuery: nf.AuthorizeQuery,
 		RequestedAt:    now,
-		State:          storage.FlowLogin,
+		State:          nf.State,
 		UserID:         nf.UserID,
-		Proven:         nf.Proven,
 		ExpiresAt:      now.Add(s.FlowLifetime),
-	}
-	if nf.UserID != "" {
-		f.State = storage.FlowAuthenticated
 	}
 	if err := s.Store.CreateFlow(ctx, f); err != nil {
 		return "", fmt.Errorf("create flow: %w", err)
 	}
-	next := s.Paths.Login
-	if f.State == storage.FlowAuthenticated {
-		next = s.Paths.Resume
-	}
-	return next + "?flow=" + url.QueryEscape(f.ID), nil
+	return s.pathFor(f.State) + "?flow=" + url.QueryEscape(f.ID), nil
 }
 
 // LoadFlow returns the live flow with that id if it belongs to this browser.
@@ -116,16 +110,31 @@ func (s *Service) postedFlow(w http.ResponseWriter, r *http.Request, state stora
 	return f, true, nil
 }
 
+// pathFor is the page where a flow in that state goes on.
+func (s *Service) pathFor(state storage.FlowState) string {
+	switch state {
+	case storage.FlowLogin:
+		return s.Paths.Login
+	case storage.FlowSecondFactor:
+		return s.Paths.Challenge
+	case storage.FlowEnrol:
+		return s.Paths.Enrol
+	case storage.FlowRecoveryCodes:
+		return s.Paths.RecoveryCodes
+	case storage.FlowConsent:
+		return s.Paths.Consent
+	}
+	return s.Paths.Resume
+}
+
+// StepURL is where a flow goes on, for its state.
+func (s *Service) StepURL(f storage.Flow) string {
+	return s.pathFor(f.State) + "?flow=" + url.QueryEscape(f.ID)
+}
+
 // redirectToNext sends the browser to the page for the flow's state.
 func (s *Service) redirectToNext(w http.ResponseWriter, r *http.Request, f storage.Flow) {
-	next := s.Paths.Resume
-	switch f.State {
-	case storage.FlowLogin:
-		next = s.Paths.Login
-	case storage.FlowConsent:
-		next = s.Paths.Consent
-	}
-	http.Redirect(w, r, next+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+	http.Redirect(w, r, s.StepURL(f), http.StatusSeeOther)
 }
 
 func (s *Service) clientName(ctx context.Context, id string) string {

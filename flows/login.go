@@ -97,7 +97,7 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 				return fmt.Errorf("count failed login: %w", err)
 			}
 		}
-		s.audit(ctx, r, "login.failure", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
+		s.audit(ctx, r, "factor.failure", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
 		page.Error = msgBadCredentials
 		return s.renderLogin(w, http.StatusUnauthorized, page)
 	}
@@ -112,19 +112,13 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 
-	proof := storage.FactorProof{Method: "pwd", At: s.Now().UTC()}
-	f.UserID = user.ID
-	f.Proven = append(f.Proven, proof)
-	f.State = storage.FlowAuthenticated
-	if err := s.Advance(ctx, &f); err != nil {
-		return err
+	if f.UserID != user.ID {
+		// Someone else than the session's user signed in: nothing proven so far counts.
+		f.UserID, f.Proven = user.ID, nil
 	}
-	if _, err := s.startSession(ctx, w, r, user.ID, []storage.FactorProof{proof}); err != nil {
-		return err
-	}
-	s.audit(ctx, r, "login.success", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
-	s.redirectToNext(w, r, f)
-	return nil
+	f.Proven = append(f.Proven, storage.FactorProof{Method: "pwd", At: s.Now().UTC()})
+	s.audit(ctx, r, "factor.success", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
+	return s.next(ctx, w, r, f)
 }
 
 // checkPassword returns the user and whether the password is theirs. It hashes

@@ -55,7 +55,7 @@ func TestDecide(t *testing.T) {
 		{"max_age drops an old code from amr", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"max_age at mfa with an old code asks the code", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour), ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 		{"client max age exceeded", PolicyInput{UserKnown: true, Session: pwdOld, Client: ClientPolicy{MaxAuthAge: time.Hour}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
-		{"client max age tighter than max_age", PolicyInput{UserKnown: true, Session: []storage.FactorProof{proof("pwd", ago(30 * time.Minute))}, Client: ClientPolicy{MaxAuthAge: 10 * time.Minute}, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"client max age tighter than max_age", PolicyInput{UserKnown: true, Session: []storage.FactorProof{proof("pwd", ago(30*time.Minute))}, Client: ClientPolicy{MaxAuthAge: 10 * time.Minute}, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
 
 		// Step-up.
 		{"pwd session asked for mfa proves the code alone", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},

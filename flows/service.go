@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
@@ -13,16 +14,23 @@ import (
 
 // Paths are the absolute URL paths of the pages, under the issuer's path.
 type Paths struct {
-	Login   string
-	Consent string
-	Resume  string // the provider's endpoint that resumes a finished flow
+	Login         string
+	Challenge     string // the second-factor step
+	Enrol         string // authenticator-app enrolment during sign-in
+	EnrolQR       string // its QR code image
+	RecoveryCodes string // new recovery codes, shown once
+	Consent       string
+	Resume        string // the provider's endpoint that resumes a finished flow
 }
 
-// Limits bound failed sign-in attempts within Window.
+// Limits bound failed sign-in attempts within Window: passwords per account and per
+// address, second-factor codes per user and per address.
 type Limits struct {
-	AccountFailures int
-	IPFailures      int
-	Window          time.Duration
+	AccountFailures      int
+	IPFailures           int
+	SecondFactorFailures int
+	SecondFactorIP       int
+	Window               time.Duration
 }
 
 // Service holds what the login journey needs. Build it with plain struct fields in cmd.
@@ -42,8 +50,14 @@ type Service struct {
 	SessionLifetime time.Duration
 	FlowLifetime    time.Duration
 	Paths           Paths
-	ProductName     string
-	Dev             bool
+	// TOTP and Recovery are the second factors on offer.
+	TOTP     *factor.TOTP
+	Recovery *factor.Recovery
+	// EnrolOnSpot lets a user who lacks a required second factor enrol one during
+	// the sign-in; otherwise the client gets unmet_authentication_requirements.
+	EnrolOnSpot bool
+	ProductName string
+	Dev         bool
 	// ClientIP is the caller's address as the trusted-proxy rules allow.
 	ClientIP func(*http.Request) string
 }

@@ -39,9 +39,15 @@ func (s *Service) CurrentSession(ctx context.Context, r *http.Request) (storage.
 	return sess, user, true, nil
 }
 
-// startSession replaces the browser's SSO session with a new one under a new token,
-// so the session id always changes when privilege changes.
-func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, proofs []storage.FactorProof) (storage.Session, error) {
+// upgradeSession replaces the browser's SSO session with a new one under a new
+// token, so the session id changes at every privilege change. The new session keeps
+// the factors of the current one (when it is the same user's) and adds proofs;
+// auth_time becomes the time of the latest password.
+func (s *Service) upgradeSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, current *storage.Session, proofs []storage.FactorProof) (storage.Session, error) {
+	var kept []storage.FactorProof
+	if current != nil && current.UserID == userID {
+		kept = current.Factors
+	}
 	if old := s.Cookies.SessionToken(r); old != "" {
 		if err := s.Store.DeleteSession(ctx, hashToken(old)); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return storage.Session{}, fmt.Errorf("end previous session: %w", err)
@@ -49,11 +55,12 @@ func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, r *ht
 	}
 	now := s.Now().UTC()
 	token := newToken()
+	factors := MergeProofs(kept, proofs)
 	sess := storage.Session{
 		ID:        hashToken(token),
 		UserID:    userID,
-		Factors:   proofs,
-		AuthTime:  now,
+		Factors:   factors,
+		AuthTime:  AuthTime(factors),
 		CreatedAt: now,
 		ExpiresAt: now.Add(s.SessionLifetime),
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -26,6 +27,14 @@ type ClientSpec struct {
 	FirstParty             bool
 	// Secret is used instead of a generated one when set (at least 32 characters).
 	Secret string
+	// MinACR, DefaultACRValues and MaxAuthAge are the client's assurance settings
+	// (AAL-4): the lowest level every sign-in must reach, the levels asked for when a
+	// request names none, and the oldest a proven factor may be.
+	MinACR           string
+	DefaultACRValues []string
+	MaxAuthAge       time.Duration
+	// AccessTokenFormat is "opaque" (default) or "jwt" (RFC 9068).
+	AccessTokenFormat string
 }
 
 // MinClientSecretLen is the shortest secret an admin may choose.
@@ -75,6 +84,24 @@ func (s *ClientSpec) Validate() error {
 		if err := validRedirectURI(u); err != nil {
 			errs = append(errs, fmt.Errorf("post-logout redirect URI %q: %w", u, err))
 		}
+	}
+	if s.MinACR != "" && flows.ACRRank(s.MinACR) < 0 {
+		errs = append(errs, fmt.Errorf("minimum acr %q is not one of %s", s.MinACR, strings.Join(flows.ACRLadder, ", ")))
+	}
+	for _, a := range s.DefaultACRValues {
+		if flows.ACRRank(a) < 0 {
+			errs = append(errs, fmt.Errorf("default acr %q is not one of %s", a, strings.Join(flows.ACRLadder, ", ")))
+		}
+	}
+	if s.MaxAuthAge < 0 {
+		errs = append(errs, errors.New("the maximum authentication age cannot be negative"))
+	}
+	switch s.AccessTokenFormat {
+	case "":
+		s.AccessTokenFormat = "opaque"
+	case "opaque", "jwt":
+	default:
+		errs = append(errs, fmt.Errorf("access token format %q is not opaque or jwt", s.AccessTokenFormat))
 	}
 	if len(s.Scopes) == 0 {
 		s.Scopes = defaultScopes
@@ -149,6 +176,10 @@ func CreateClient(ctx context.Context, store storage.ClientStore, hasher SecretH
 		Scopes:                 spec.Scopes,
 		Public:                 spec.Public,
 		FirstParty:             spec.FirstParty,
+		MinACR:                 spec.MinACR,
+		DefaultACRValues:       spec.DefaultACRValues,
+		MaxAuthAge:             spec.MaxAuthAge,
+		AccessTokenFormat:      spec.AccessTokenFormat,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
 	}
@@ -167,6 +198,33 @@ func CreateClient(ctx context.Context, store storage.ClientStore, hasher SecretH
 		return storage.Client{}, "", err
 	}
 	return c, secret, nil
+}
+
+// UpdateClient changes a client: change edits the spec of the stored client, which
+// is validated as at creation. The secret and the client type stay as they are.
+func UpdateClient(ctx context.Context, store storage.ClientStore, id string, change func(*ClientSpec), now time.Time) (storage.Client, error) {
+	c, err := store.GetClient(ctx, id)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	spec := ClientSpec{
+		ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Public: c.Public, FirstParty: c.FirstParty,
+		MinACR: c.MinACR, DefaultACRValues: c.DefaultACRValues, MaxAuthAge: c.MaxAuthAge, AccessTokenFormat: c.AccessTokenFormat,
+	}
+	change(&spec)
+	spec.Public, spec.Secret = c.Public, ""
+	if err := spec.Validate(); err != nil {
+		return storage.Client{}, err
+	}
+	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs = spec.Name, spec.RedirectURIs, spec.PostLogoutRedirectURIs
+	c.GrantTypes, c.Scopes, c.FirstParty = spec.GrantTypes, spec.Scopes, spec.FirstParty
+	c.MinACR, c.DefaultACRValues, c.MaxAuthAge, c.AccessTokenFormat = spec.MinACR, spec.DefaultACRValues, spec.MaxAuthAge, spec.AccessTokenFormat
+	c.UpdatedAt = now.UTC()
+	if err := store.UpdateClient(ctx, c); err != nil {
+		return storage.Client{}, err
+	}
+	return c, nil
 }
 
 // RotateClientSecret gives a confidential client a new generated secret; the old

@@ -3,6 +3,7 @@ package idp
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestClientSpecValidate(t *testing.T) {
@@ -35,6 +36,12 @@ func TestClientSpecValidate(t *testing.T) {
 		{"private-use scheme without dot", func(s *ClientSpec) { s.RedirectURIs = []string{"myapp:/cb"} }, "reversed domain"},
 		{"bad post-logout", func(s *ClientSpec) { s.PostLogoutRedirectURIs = []string{"http://evil.example/"} }, "post-logout"},
 		{"bad scope", func(s *ClientSpec) { s.Scopes = []string{"a b"} }, "valid scope"},
+		{"min acr on the ladder", func(s *ClientSpec) { s.MinACR = "urn:lockstep:acr:mfa" }, ""},
+		{"min acr unknown", func(s *ClientSpec) { s.MinACR = "gold" }, "minimum acr"},
+		{"default acr unknown", func(s *ClientSpec) { s.DefaultACRValues = []string{"urn:lockstep:acr:mfa", "gold"} }, "default acr"},
+		{"negative max age", func(s *ClientSpec) { s.MaxAuthAge = -time.Second }, "negative"},
+		{"jwt access tokens", func(s *ClientSpec) { s.AccessTokenFormat = "jwt" }, ""},
+		{"unknown token format", func(s *ClientSpec) { s.AccessTokenFormat = "paseto" }, "opaque or jwt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,13 +2,11 @@ package idp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +18,7 @@ import (
 
 // authorize is the /authorize dispatcher: fosite validates the request, the policy
 // decides whether the SSO session satisfies it, and either a code is issued at once
-// or the browser is sent into a login flow.
+// or the browser is sent into a login flow that proves what is missing.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := p.checkRedirectURI(r); err != nil {
@@ -30,9 +28,9 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return p.authorizeError(w, r, ar, err)
 	}
-	areq, err := parseAuthRequest(ar.GetRequestForm())
+	areq, err := flows.ParseAuthRequest(ar.GetRequestForm())
 	if err != nil {
-		return p.authorizeError(w, r, ar, err)
+		return p.authorizeError(w, r, ar, requestError(err))
 	}
 	if err := checkPKCE(ar); err != nil {
 		return p.authorizeError(w, r, ar, err)
@@ -42,25 +40,35 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 			return p.authorizeError(w, r, ar, fosite.ErrInvalidRequest.WithHint("The id_token_hint is not a valid ID token from this provider."))
 		}
 	}
+	client, err := p.opt.Clients.GetClient(ctx, ar.GetClient().GetID())
+	if err != nil {
+		return err
+	}
 	sess, user, ok, err := p.opt.Flows.CurrentSession(ctx, r)
 	if err != nil {
 		return err
 	}
+	// The session counts unless there is none or the id_token_hint names someone else.
 	var current *storage.Session
-	if ok {
+	if ok && (areq.HintSubject == "" || areq.HintSubject == sess.UserID) {
 		current = &sess
+	} else {
+		user = storage.User{}
 	}
 	now := p.opt.Now()
-	decision, reason := flows.Decide(areq, current, now)
-	p.auditDecision(ctx, r, ar.GetClient().GetID(), sess.UserID, decision, reason)
-	switch decision {
-	case flows.Unmet:
-		return p.authorizeError(w, r, ar, errUnmetAuthentication)
-	case flows.NeedLogin:
-		if areq.PromptNone {
-			return p.authorizeError(w, r, ar, fosite.ErrLoginRequired.WithHint("The user must sign in: "+reason+"."))
-		}
-		next, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{ClientID: ar.GetClient().GetID(), AuthorizeQuery: authorizeQuery(r)})
+	in, err := p.opt.Flows.PolicyInput(ctx, areq, client, current, user.ID, now)
+	if err != nil {
+		return err
+	}
+	d := flows.Decide(in)
+	p.opt.Flows.AuditDecision(ctx, r, user.ID, client.ID, d)
+	switch d.Outcome {
+	case flows.Refuse:
+		return p.authorizeError(w, r, ar, refusal(d))
+	case flows.Prove, flows.Enrol:
+		next, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
+			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: user.ID, State: flows.StateFor(d),
+		})
 		if err != nil {
 			return err
 		}
@@ -76,7 +84,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 			return p.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The user has not allowed this application yet."))
 		}
 		next, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
-			ClientID: ar.GetClient().GetID(), AuthorizeQuery: authorizeQuery(r), UserID: user.ID, Proven: sess.Factors,
+			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: user.ID, State: storage.FlowAuthenticated,
 		})
 		if err != nil {
 			return err
@@ -84,10 +92,11 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return p.issueCode(w, r, ar, sess, user, now)
+	return p.issueCode(w, r, ar, user, sess.ID, d.Proofs, now)
 }
 
-// resume finishes a flow: the stored request is replayed through fosite once.
+// resume finishes a flow: the policy is asked once more (a flow cannot skip a step
+// by jumping here), and the stored request is replayed through fosite once.
 func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	f, err := p.opt.Flows.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
@@ -95,22 +104,13 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch f.State {
-	case storage.FlowLogin:
-		http.Redirect(w, r, p.Path(PathLogin)+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return nil
-	case storage.FlowConsent:
-		http.Redirect(w, r, p.Path(PathConsent)+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
-		return nil
 	case storage.FlowDone:
 		return errFlowUsed
-	}
-	sess, user, ok, err := p.opt.Flows.CurrentSession(ctx, r)
-	if err != nil {
-		return err
-	}
-	if !ok || sess.UserID != f.UserID {
-		return flows.UserError(http.StatusBadRequest, "Your sign-in was interrupted",
-			"You were signed out while signing in. Go back to the app and start again.", nil)
+	case storage.FlowAuthenticated, storage.FlowReady, storage.FlowDenied:
+	default:
+		// A step is still open: go there.
+		http.Redirect(w, r, p.opt.Flows.StepURL(f), http.StatusSeeOther)
+		return nil
 	}
 	replay, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Path(PathAuthorize)+"?"+f.AuthorizeQuery, nil)
 	if err != nil {
@@ -120,8 +120,41 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return p.authorizeError(w, r, ar, err)
 	}
+	finish := func(cause error) error {
+		f.State = storage.FlowDone
+		if err := p.opt.Flows.Advance(ctx, &f); err != nil {
+			return err
+		}
+		return p.authorizeError(w, r, ar, cause)
+	}
+	if f.State == storage.FlowDenied {
+		return finish(fosite.ErrAccessDenied.WithHint("The user did not allow access."))
+	}
+	ev, err := p.opt.Flows.Evaluate(ctx, r, f)
+	if err != nil {
+		var re *flows.RequestError
+		if errors.As(err, &re) {
+			return finish(requestError(err))
+		}
+		return err
+	}
+	switch d := ev.Decision; d.Outcome {
+	case flows.Refuse:
+		return finish(refusal(d))
+	case flows.Prove, flows.Enrol:
+		f.State = flows.StateFor(d)
+		if err := p.opt.Flows.Advance(ctx, &f); err != nil {
+			return err
+		}
+		http.Redirect(w, r, p.opt.Flows.StepURL(f), http.StatusSeeOther)
+		return nil
+	}
+	if ev.Session == nil {
+		return flows.UserError(http.StatusBadRequest, "Your sign-in was interrupted",
+			"You were signed out while signing in. Go back to the app and start again.", nil)
+	}
 	if f.State == storage.FlowAuthenticated {
-		need, err := p.needsConsent(ctx, user.ID, ar)
+		need, err := p.needsConsent(ctx, ev.User.ID, ar)
 		if err != nil {
 			return err
 		}
@@ -130,19 +163,34 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 			if err := p.opt.Flows.Advance(ctx, &f); err != nil {
 				return err
 			}
-			http.Redirect(w, r, p.Path(PathConsent)+"?flow="+url.QueryEscape(f.ID), http.StatusSeeOther)
+			http.Redirect(w, r, p.opt.Flows.StepURL(f), http.StatusSeeOther)
 			return nil
 		}
 	}
-	denied := f.State == storage.FlowDenied
 	f.State = storage.FlowDone
 	if err := p.opt.Flows.Advance(ctx, &f); err != nil {
 		return err
 	}
-	if denied {
-		return p.authorizeError(w, r, ar, fosite.ErrAccessDenied.WithHint("The user did not allow access."))
+	return p.issueCode(w, r, ar, ev.User, ev.Session.ID, ev.Decision.Proofs, f.RequestedAt)
+}
+
+// refusal is the OAuth error for a policy refusal.
+func refusal(d flows.Decision) error {
+	switch d.Error {
+	case flows.ErrLoginRequired:
+		return fosite.ErrLoginRequired.WithHint("The user must sign in.")
+	case flows.ErrInteractionRequired:
+		return fosite.ErrInteractionRequired.WithHint("The user must prove a second factor.")
 	}
-	return p.issueCode(w, r, ar, sess, user, f.RequestedAt)
+	return errUnmetAuthentication
+}
+
+func requestError(err error) error {
+	var re *flows.RequestError
+	if errors.As(err, &re) {
+		return fosite.ErrInvalidRequest.WithHint(re.Hint)
+	}
+	return err
 }
 
 // checkRedirectURI insists on an exact, character-for-character match with a
@@ -190,24 +238,26 @@ var errUnmetAuthentication = &fosite.RFC6749Error{
 	CodeField:        http.StatusBadRequest,
 }
 
-// issueCode writes the authorization response for an authenticated session.
-func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, sess storage.Session, user storage.User, requestedAt time.Time) error {
+// issueCode writes the authorization response: the ID token says exactly which
+// proofs counted for this request (amr, acr) and when the password was proven.
+func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, user storage.User, sid string, proofs []storage.FactorProof, requestedAt time.Time) error {
 	ctx := r.Context()
 	for _, sc := range ar.GetRequestedScopes() {
 		ar.GrantScope(sc)
 	}
+	ar.GrantAudience(ar.GetClient().GetID())
 	fs := newSession()
 	fs.Subject = user.ID
 	fs.Username = user.Email
 	c := fs.Claims
 	c.Subject = user.ID
 	c.Issuer = p.opt.Issuer
-	c.AuthTime = sess.AuthTime.UTC().Truncate(time.Second)
+	c.AuthTime = flows.AuthTime(proofs).UTC().Truncate(time.Second)
 	// fosite checks prompt and max_age against RequestedAt at second precision.
 	c.RequestedAt = requestedAt.UTC().Truncate(time.Second)
-	c.AuthenticationContextClassReference = flows.ACR(sess.Factors)
-	c.AuthenticationMethodsReferences = flows.AMR(sess.Factors)
-	c.Extra["sid"] = sess.ID
+	c.AuthenticationContextClassReference = flows.ACR(proofs)
+	c.AuthenticationMethodsReferences = flows.AMR(proofs)
+	c.Extra["sid"] = sid
 	for k, v := range profileClaims(user, ar.GetGrantedScopes()) {
 		c.Extra[k] = v
 	}
@@ -233,67 +283,6 @@ func (p *Provider) authorizeError(w http.ResponseWriter, r *http.Request, ar fos
 	p.opt.Log.InfoContext(r.Context(), "authorize error", "client_id", ar.GetClient().GetID(), "error", err)
 	p.oauth.WriteAuthorizeError(r.Context(), &issWriter{ResponseWriter: w, iss: p.opt.Issuer}, ar, err)
 	return nil
-}
-
-// parseAuthRequest reads and validates the parameters fosite leaves to us.
-func parseAuthRequest(form url.Values) (flows.AuthRequest, error) {
-	var areq flows.AuthRequest
-	prompts := strings.Fields(form.Get("prompt"))
-	for _, pr := range prompts {
-		if !slices.Contains([]string{"none", "login", "consent", "select_account"}, pr) {
-			return areq, fosite.ErrInvalidRequest.WithHintf("Unknown prompt value %q.", pr)
-		}
-	}
-	areq.PromptNone = slices.Contains(prompts, "none")
-	areq.PromptLogin = slices.Contains(prompts, "login")
-	if areq.PromptNone && len(prompts) > 1 {
-		return areq, fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
-	}
-	if form.Has("max_age") {
-		n, err := strconv.ParseUint(form.Get("max_age"), 10, 31)
-		if err != nil {
-			return areq, fosite.ErrInvalidRequest.WithHint("max_age must be a non-negative whole number of seconds.")
-		}
-		d := time.Duration(n) * time.Second
-		areq.MaxAge = &d
-	}
-	if rm := form.Get("response_mode"); rm != "" && rm != "query" {
-		return areq, fosite.ErrInvalidRequest.WithHint("Only response_mode=query is supported.")
-	}
-	if c := form.Get("claims"); c != "" {
-		essential, err := essentialACR(c)
-		if err != nil {
-			return areq, err
-		}
-		areq.EssentialACR = essential
-	}
-	return areq, nil
-}
-
-// essentialACR extracts the acr values of an essential acr claim request
-// (OIDC Core 5.5.1.1) from the claims parameter.
-func essentialACR(claims string) ([]string, error) {
-	type claimReq struct {
-		Essential bool     `json:"essential"`
-		Value     string   `json:"value"`
-		Values    []string `json:"values"`
-	}
-	var parsed map[string]map[string]*claimReq
-	if err := json.Unmarshal([]byte(claims), &parsed); err != nil {
-		return nil, fosite.ErrInvalidRequest.WithHint("The claims parameter is not valid JSON.")
-	}
-	var out []string
-	for _, member := range []string{"id_token", "userinfo"} {
-		acr := parsed[member]["acr"]
-		if acr == nil || !acr.Essential {
-			continue
-		}
-		if acr.Value != "" {
-			out = append(out, acr.Value)
-		}
-		out = append(out, acr.Values...)
-	}
-	return out, nil
 }
 
 // checkPKCE refuses a request that fosite would only refuse after the user signed
@@ -335,11 +324,6 @@ func (p *Provider) idTokenHintSubject(ctx context.Context, hint string) (string,
 		return "", errors.New("id_token_hint has no sub")
 	}
 	return sub, nil
-}
-
-func (p *Provider) auditDecision(ctx context.Context, r *http.Request, clientID, userID string, d flows.Decision, reason string) {
-	names := map[flows.Decision]string{flows.Satisfied: "satisfied", flows.NeedLogin: "login", flows.Unmet: "unmet"}
-	p.audit(ctx, r, "policy.decision", userID, clientID, map[string]string{"decision": names[d], "reason": reason})
 }
 
 // audit appends to the audit log; a failure is logged, not shown to the user.

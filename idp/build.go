@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
@@ -83,6 +84,10 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	}
 	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: RequestID, ProductName: "Lockstep"}
 	clients := NewClientCache(store, now)
+	sealer, err := factor.NewAEADSealer(DeriveKey(cfg.Secret, "totp-secrets", 32))
+	if err != nil {
+		return nil, err
+	}
 	fl := &flows.Service{
 		Store:   store,
 		Clients: clients,
@@ -91,9 +96,16 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		Hasher:  PasswordHasher(cfg.Password),
 		Cookies: flows.NewCookies(cfg.Session.CookieName, DeriveKey(cfg.Secret, "cookie-hash", 64),
 			DeriveKey(cfg.Secret, "cookie-block", 32), cookiePath, iss.Scheme == "https", int(cfg.Session.Lifetime.Seconds())),
-		Now:             now,
-		Log:             log,
-		Limits:          flows.Limits{AccountFailures: cfg.Throttle.AccountFailures, IPFailures: cfg.Throttle.IPFailures, Window: cfg.Throttle.Window},
+		Now: now,
+		Log: log,
+		Limits: flows.Limits{
+			AccountFailures: cfg.Throttle.AccountFailures, IPFailures: cfg.Throttle.IPFailures,
+			SecondFactorFailures: cfg.MFA.CodeFailures, SecondFactorIP: cfg.MFA.CodeIPFailures,
+			Window: cfg.Throttle.Window,
+		},
+		TOTP:            &factor.TOTP{Store: store, Sealer: sealer, Issuer: "Lockstep", Now: now},
+		Recovery:        &factor.Recovery{Store: store, Key: DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now},
+		EnrolOnSpot:     cfg.MFA.EnrolOnSpot(),
 		SessionLifetime: cfg.Session.Lifetime,
 		FlowLifetime:    cfg.Session.FlowLifetime,
 		Paths:           FlowPaths(cfg.Issuer),

@@ -31,7 +31,10 @@ func (c *client) GetGrantTypes() fosite.Arguments    { return c.Client.GrantType
 func (c *client) GetResponseTypes() fosite.Arguments { return c.Client.ResponseTypes }
 func (c *client) GetScopes() fosite.Arguments        { return c.Client.Scopes }
 func (c *client) IsPublic() bool                     { return c.Public }
-func (c *client) GetAudience() fosite.Arguments      { return nil }
+
+// GetAudience: without resource indicators, a client's tokens are meant for the
+// client itself (RFC 9068 aud).
+func (c *client) GetAudience() fosite.Arguments { return fosite.Arguments{c.ID} }
 
 // NewClientCache returns a client source shared by the provider and the login pages.
 func NewClientCache(store storage.ClientStore, now func() time.Time) *ClientCache {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
 
@@ -64,18 +65,22 @@ const ClientCacheTTL = 2 * time.Second
 
 // Endpoint paths relative to the issuer.
 const (
-	PathAuthorize  = "/authorize"
-	PathResume     = "/authorize/resume"
-	PathToken      = "/oauth/token"
-	PathUserinfo   = "/userinfo"
-	PathIntrospect = "/oauth/introspect"
-	PathRevoke     = "/oauth/revoke"
-	PathJWKS       = "/.well-known/jwks.json"
-	PathDiscovery  = "/.well-known/openid-configuration"
-	PathEndSession = "/logout"
-	PathLogin      = "/login"
-	PathConsent    = "/consent"
-	PathStatic     = "/static/"
+	PathAuthorize     = "/authorize"
+	PathResume        = "/authorize/resume"
+	PathToken         = "/oauth/token"
+	PathUserinfo      = "/userinfo"
+	PathIntrospect    = "/oauth/introspect"
+	PathRevoke        = "/oauth/revoke"
+	PathJWKS          = "/.well-known/jwks.json"
+	PathDiscovery     = "/.well-known/openid-configuration"
+	PathEndSession    = "/logout"
+	PathLogin         = "/login"
+	PathConsent       = "/consent"
+	PathChallenge     = "/challenge"
+	PathEnrol         = "/enrol/totp"
+	PathEnrolQR       = "/enrol/totp/qr"
+	PathRecoveryCodes = "/enrol/recovery-codes"
+	PathStatic        = "/static/"
 )
 
 // New composes the provider.
@@ -107,15 +112,23 @@ func New(opt Options) (*Provider, error) {
 		MinParameterEntropy:            fosite.MinParameterEntropy,
 		SendDebugMessagesToClients:     opt.Dev,
 		TokenEntropy:                   32,
+		// RFC 9068: scope is one space-separated string.
+		JWTScopeClaimKey: jwt.JWTScopeFieldString,
 	}
 	keyGetter := func(ctx context.Context) (interface{}, error) {
 		return opt.Keys.SigningKey(ctx, opt.SigningAlgorithm)
 	}
 	p.idStrategy = compose.NewOpenIDConnectStrategy(keyGetter, cfg)
+	signer := &jwt.DefaultSigner{GetPrivateKey: keyGetter}
+	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               compose.NewOAuth2HMACStrategy(cfg),
+		CoreStrategy: &tokenStrategy{
+			HMACSHAStrategy: hmacStrategy,
+			jwt:             &oauth2.DefaultJWTStrategy{Signer: signer, HMACSHAStrategy: hmacStrategy, Config: cfg},
+			now:             opt.Now,
+		},
 		OpenIDConnectTokenStrategy: p.idStrategy,
-		Signer:                     &jwt.DefaultSigner{GetPrivateKey: keyGetter},
+		Signer:                     signer,
 	}
 	p.oauth = compose.Compose(cfg, p.store, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
@@ -145,13 +158,9 @@ func FlowPaths(issuer string) flows.Paths {
 	if u != nil {
 		prefix = strings.TrimSuffix(u.Path, "/")
 	}
-	return flows.Paths{Login: prefix + PathLogin, Consent: prefix + PathConsent, Resume: prefix + PathResume}
-}
-
-// newSession is the fosite session every request starts with.
-func newSession() *openid.DefaultSession {
-	return &openid.DefaultSession{
-		Claims:  &jwt.IDTokenClaims{Extra: map[string]interface{}{}},
-		Headers: &jwt.Headers{Extra: map[string]interface{}{}},
+	return flows.Paths{
+		Login: prefix + PathLogin, Challenge: prefix + PathChallenge, Enrol: prefix + PathEnrol,
+		EnrolQR: prefix + PathEnrolQR, RecoveryCodes: prefix + PathRecoveryCodes,
+		Consent: prefix + PathConsent, Resume: prefix + PathResume,
 	}
 }

@@ -25,6 +25,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 			ar.GrantScope(sc)
 		}
 		sess.Subject = ar.GetClient().GetID()
+		ar.GrantAudience(ar.GetClient().GetID())
 	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
@@ -54,6 +55,9 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.oauth.WriteIntrospectionError(ctx, w, err)
 		return
+	}
+	if s, ok := ir.GetAccessRequester().GetSession().(*Session); ok {
+		s.introspectedAs = ir.GetTokenUse()
 	}
 	p.oauth.WriteIntrospectionResponse(ctx, w, ir)
 }

@@ -342,6 +342,8 @@ type TOTPStore interface {
 	// (the code, or an older one, was used already). A device that does not exist
 	// gives ErrNotFound. Of concurrent callers with the same step exactly one succeeds.
 	AdvanceTOTPStep(ctx context.Context, id string, step int64, at time.Time) error
+	// RenameTOTPDevice sets the device's name; ErrNotFound when there is none.
+	RenameTOTPDevice(ctx context.Context, id, name string) error
 	DeleteTOTPDevice(ctx context.Context, id string) error
 	// DeleteTOTPDevicesByUser removes every device of the user, returning how many.
 	DeleteTOTPDevicesByUser(ctx context.Context, userID string) (int, error)

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -19,8 +20,15 @@ import (
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set ignores an empty value, so `--default-acr ""` clears the list in an update.
+func (m *multiFlag) Set(v string) error {
+	if v != "" {
+		*m = append(*m, v)
+	}
+	return nil
+}
 
 type clientJSON struct {
 	ID                     string    `json:"client_id"`
@@ -32,19 +40,26 @@ type clientJSON struct {
 	Scopes                 []string  `json:"scopes"`
 	Public                 bool      `json:"public"`
 	FirstParty             bool      `json:"first_party"`
+	MinACR                 string    `json:"min_acr,omitempty"`
+	DefaultACRValues       []string  `json:"default_acr_values,omitempty"`
+	MaxAuthAgeSeconds      int64     `json:"max_auth_age_seconds,omitempty"`
+	AccessTokenFormat      string    `json:"access_token_format"`
 	CreatedAt              time.Time `json:"created_at"`
 }
 
 func toClientJSON(c storage.Client, secret string) clientJSON {
 	return clientJSON{ID: c.ID, Secret: secret, Name: c.Name, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
-		Public: c.Public, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt}
+		Public: c.Public, FirstParty: c.FirstParty, MinACR: c.MinACR, DefaultACRValues: c.DefaultACRValues,
+		MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenFormat: c.AccessTokenFormat, CreatedAt: c.CreatedAt}
 }
 
 const clientsUsage = `Usage:
   lockstep clients create --name N --redirect-uri U [--redirect-uri U2 ...] [--post-logout-redirect-uri U]
                           [--public] [--grant-type T ...] [--scope S ...] [--first-party] [--id ID]
-                          [--secret S] [--output json]
+                          [--secret S] [--min-acr A] [--default-acr A ...] [--max-auth-age D]
+                          [--access-token-format opaque|jwt] [--output json]
+  lockstep clients update ID [the create flags to change, except --id, --secret and --public]
   lockstep clients list [--output json]
   lockstep clients get ID [--output json]
   lockstep clients delete ID
@@ -60,19 +75,34 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	fs.SetOutput(stderr)
 	var spec idp.ClientSpec
 	var redirects, postLogout, grants, scopes multiFlag
+	var defaultACR multiFlag
 	output := fs.String("output", "text", "text or json")
-	if args[0] == "create" {
+	rest := args[1:]
+	if args[0] == "create" || args[0] == "update" {
 		fs.StringVar(&spec.Name, "name", "", "display name shown on the consent page")
-		fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
-		fs.StringVar(&spec.Secret, "secret", "", "client secret, at least 32 characters (generated when empty)")
-		fs.BoolVar(&spec.Public, "public", false, "public client (no secret; PKCE required)")
 		fs.BoolVar(&spec.FirstParty, "first-party", false, "skip the consent page")
 		fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 		fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 		fs.Var(&grants, "grant-type", "authorization_code, refresh_token or client_credentials (repeatable)")
 		fs.Var(&scopes, "scope", "allowed scope (repeatable)")
+		fs.StringVar(&spec.MinACR, "min-acr", "", "lowest acr every sign-in must reach ("+strings.Join(flows.ACRLadder, ", ")+")")
+		fs.Var(&defaultACR, "default-acr", "acr asked for when a request names none (repeatable)")
+		fs.DurationVar(&spec.MaxAuthAge, "max-auth-age", 0, "oldest a proven factor may be, such as 12h (0: no limit)")
+		fs.StringVar(&spec.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068)")
 	}
-	cfg, err := adminConfig(fs, args[1:], env)
+	if args[0] == "create" {
+		fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
+		fs.StringVar(&spec.Secret, "secret", "", "client secret, at least 32 characters (generated when empty)")
+		fs.BoolVar(&spec.Public, "public", false, "public client (no secret; PKCE required)")
+	}
+	if args[0] == "update" {
+		// The client id comes before the flags.
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			return errors.New("clients update needs the client id first: lockstep clients update ID --min-acr ...")
+		}
+		spec.ID, rest = rest[0], rest[1:]
+	}
+	cfg, err := adminConfig(fs, rest, env)
 	if err != nil {
 		return err
 	}
@@ -93,8 +123,45 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	}
 
 	switch args[0] {
+	case "update":
+		if fs.NArg() != 0 {
+			return fmt.Errorf("unexpected arguments %v", fs.Args())
+		}
+		changed := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { changed[f.Name] = true })
+		c, err := idp.UpdateClient(ctx, store, spec.ID, func(s *idp.ClientSpec) {
+			set := map[string]func(){
+				"name":                     func() { s.Name = spec.Name },
+				"first-party":              func() { s.FirstParty = spec.FirstParty },
+				"redirect-uri":             func() { s.RedirectURIs = redirects },
+				"post-logout-redirect-uri": func() { s.PostLogoutRedirectURIs = postLogout },
+				"grant-type":               func() { s.GrantTypes = grants },
+				"scope":                    func() { s.Scopes = scopes },
+				"min-acr":                  func() { s.MinACR = spec.MinACR },
+				"default-acr":              func() { s.DefaultACRValues = defaultACR },
+				"max-auth-age":             func() { s.MaxAuthAge = spec.MaxAuthAge },
+				"access-token-format":      func() { s.AccessTokenFormat = spec.AccessTokenFormat },
+			}
+			for name := range changed {
+				if f := set[name]; f != nil {
+					f()
+				}
+			}
+		}, time.Now())
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no client with id %q", spec.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if *output == "json" {
+			return writeJSONOut(stdout, toClientJSON(c, ""))
+		}
+		fmt.Fprintf(stdout, "client %s updated\n", c.ID)
+		return nil
 	case "create":
 		spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.GrantTypes, spec.Scopes = redirects, postLogout, grants, scopes
+		spec.DefaultACRValues = defaultACR
 		c, secret, err := idp.CreateClient(ctx, store, hasher, spec, time.Now())
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return fmt.Errorf("a client with id %q exists already", spec.ID)

@@ -134,6 +134,21 @@ func (f *fakeTOTPStore) AdvanceTOTPStep(_ context.Context, id string, step int64
 	return nil
 }
 
+func (f *fakeTOTPStore) RenameTOTPDevice(_ context.Context, id, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	d, ok := f.devices[id]
+	if !ok {
+		return storage.ErrNotFound
+	}
+	d.Name = name
+	f.devices[id] = d
+	return nil
+}
+
 func (f *fakeTOTPStore) DeleteTOTPDevice(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -54,6 +54,7 @@ type TOTPStore interface {
 	ListTOTPDevices(ctx context.Context, userID string) ([]storage.TOTPDevice, error)
 	ActivateTOTPDevice(ctx context.Context, id string, step int64, at time.Time, revokeOthers bool) error
 	AdvanceTOTPStep(ctx context.Context, id string, step int64, at time.Time) error
+	RenameTOTPDevice(ctx context.Context, id, name string) error
 	DeleteTOTPDevice(ctx context.Context, id string) error
 }
 
@@ -294,6 +295,30 @@ func (t *TOTP) Remove(ctx context.Context, userID, deviceID string) error {
 		return ErrUnknownDevice
 	case err != nil:
 		return fmt.Errorf("factor: delete totp device: %w", err)
+	}
+	return nil
+}
+
+// Rename names one of the user's devices; a blank name becomes the default one.
+func (t *TOTP) Rename(ctx context.Context, userID, deviceID, name string) error {
+	name, err := cleanDeviceName(name)
+	if err != nil {
+		return err
+	}
+	d, err := t.Store.GetTOTPDevice(ctx, deviceID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return ErrUnknownDevice
+	case err != nil:
+		return fmt.Errorf("factor: get totp device: %w", err)
+	case d.UserID != userID:
+		return ErrUnknownDevice
+	}
+	switch err := t.Store.RenameTOTPDevice(ctx, deviceID, name); {
+	case errors.Is(err, storage.ErrNotFound):
+		return ErrUnknownDevice
+	case err != nil:
+		return fmt.Errorf("factor: rename totp device: %w", err)
 	}
 	return nil
 }

@@ -713,3 +713,31 @@ func TestParseTOTPCodeASCIIOnly(t *testing.T) {
 		t.Errorf("leading zero refused: %v", err)
 	}
 }
+
+func TestRename(t *testing.T) {
+	e := newTOTPEnv(t)
+	en := e.begin(t, alice, "phone")
+	ctx := context.Background()
+	tests := []struct {
+		name, user, device, newName string
+		want                        error
+		stored                      string
+	}{
+		{"renamed", alice, en.DeviceID, "  Work phone ", nil, "Work phone"},
+		{"blank becomes the default", alice, en.DeviceID, " ", nil, DefaultDeviceName},
+		{"too long", alice, en.DeviceID, strings.Repeat("x", MaxDeviceNameLen+1), ErrInvalidName, DefaultDeviceName},
+		{"control character", alice, en.DeviceID, "a\x07b", ErrInvalidName, DefaultDeviceName},
+		{"another user's device", bob, en.DeviceID, "mine", ErrUnknownDevice, DefaultDeviceName},
+		{"unknown device", alice, "nope", "x", ErrUnknownDevice, DefaultDeviceName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := e.totp.Rename(ctx, tt.user, tt.device, tt.newName); !errors.Is(err, tt.want) {
+				t.Fatalf("Rename = %v, want %v", err, tt.want)
+			}
+			if d, _ := e.store.get(en.DeviceID); d.Name != tt.stored {
+				t.Fatalf("stored name %q, want %q", d.Name, tt.stored)
+			}
+		})
+	}
+}

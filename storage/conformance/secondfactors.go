@@ -88,6 +88,13 @@ func testTOTPDevices(t *testing.T, s storage.Storage) {
 	must(t, err)
 	equal(t, "bob's devices", []storage.TOTPDevice{b1}, list)
 
+	must(t, s.RenameTOTPDevice(ctx, a2.ID, "Work phone"))
+	got, err := s.GetTOTPDevice(ctx, a2.ID)
+	must(t, err)
+	a2.Name = "Work phone"
+	equal(t, "renamed device", a2, got)
+	wantErr(t, "rename missing", s.RenameTOTPDevice(ctx, "no-such-device", "x"), storage.ErrNotFound)
+
 	must(t, s.DeleteTOTPDevice(ctx, a2.ID))
 	_, err = s.GetTOTPDevice(ctx, a2.ID)
 	wantErr(t, "get deleted", err, storage.ErrNotFound)

@@ -688,6 +688,18 @@ func (s *Store) AdvanceTOTPStep(_ context.Context, id string, step int64, at tim
 	return nil
 }
 
+func (s *Store) RenameTOTPDevice(_ context.Context, id, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.totp[id]
+	if !ok {
+		return notFound("rename totp device", id)
+	}
+	d.Name = name
+	s.totp[id] = d
+	return nil
+}
+
 func (s *Store) DeleteTOTPDevice(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

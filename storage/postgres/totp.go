@@ -99,6 +99,13 @@ func (s *Store) AdvanceTOTPStep(ctx context.Context, id string, step int64, at t
 	return nil
 }
 
+func (s *Store) RenameTOTPDevice(ctx context.Context, id, name string) error {
+	if err := s.exec(ctx, `UPDATE totp_devices SET name = $2 WHERE id = $1`, id, name); err != nil {
+		return fmt.Errorf("postgres: rename totp device %q: %w", id, err)
+	}
+	return nil
+}
+
 func (s *Store) DeleteTOTPDevice(ctx context.Context, id string) error {
 	if err := s.exec(ctx, `DELETE FROM totp_devices WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("postgres: delete totp device %q: %w", id, err)

@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+var (
+	reSecret   = regexp.MustCompile(`(?s)<div class="secret"[^>]*>(.*?)</div>`)
+	reTags     = regexp.MustCompile(`<[^>]+>|\s`)
+	reDevice   = regexp.MustCompile(`name="device" value="([^"]+)"`)
+	reRecovery = regexp.MustCompile(`<code class="code">([^<]+)</code>`)
+)
+
+// totpCode is the authenticator app's code for secret at t.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// enrolment is what a user kept from setting up an authenticator app.
+type enrolment struct {
+	secret        string
+	recoveryCodes []string
+}
+
+// enrolTOTP completes the enrolment pages from the enrolment page p, as a person
+// scanning the key would, and returns the page after the recovery codes.
+func (b *browser) enrolTOTP(s *server, p page) (enrolment, page) {
+	b.t.Helper()
+	if p.url.Path != "/enrol/totp" || p.resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("expected the enrolment page, got %s (%d): %.300s", p.url, p.resp.StatusCode, p.body)
+	}
+	m := reSecret.FindStringSubmatch(p.body)
+	d := reDevice.FindStringSubmatch(p.body)
+	if m == nil || d == nil {
+		b.t.Fatalf("no key or device on the enrolment page: %.500s", p.body)
+	}
+	var e enrolment
+	e.secret = reTags.ReplaceAllString(m[1], "")
+	if !strings.Contains(p.body, `src="/enrol/totp/qr?`) {
+		b.t.Error("the enrolment page shows no QR code")
+	}
+	codes := b.post(s, s.URL+"/enrol/totp", url.Values{"flow": {p.flowID()}, "device": {d[1]},
+		"device_name": {"Test phone"}, "code": {totpCode(b.t, e.secret, s.Clock.Now())}})
+	if codes.resp.StatusCode != http.StatusOK || !strings.Contains(codes.body, "I have safely copied and stored these codes") {
+		b.t.Fatalf("after the code: %d %.500s", codes.resp.StatusCode, codes.body)
+	}
+	for _, c := range reRecovery.FindAllStringSubmatch(codes.body, -1) {
+		e.recoveryCodes = append(e.recoveryCodes, c[1])
+	}
+	if len(e.recoveryCodes) != 10 {
+		b.t.Fatalf("%d recovery codes shown", len(e.recoveryCodes))
+	}
+	flow := reFlowField.FindStringSubmatch(codes.body)
+	if flow == nil {
+		b.t.Fatal("no flow on the recovery codes page")
+	}
+	// Not ticking the box is refused, with a new set of codes.
+	again := b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {flow[1]}})
+	if again.resp.StatusCode != http.StatusBadRequest {
+		b.t.Fatalf("continuing without ticking the box: %d", again.resp.StatusCode)
+	}
+	e.recoveryCodes = nil
+	for _, c := range reRecovery.FindAllStringSubmatch(again.body, -1) {
+		e.recoveryCodes = append(e.recoveryCodes, c[1])
+	}
+	return e, b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {flow[1]}, "stored": {"yes"}})
+}
+
+var reFlowField = regexp.MustCompile(`name="flow" value="([^"]+)"`)
+
+// password posts the password on a login page.
+func (b *browser) password(s *server, p page, email, pw string) page {
+	b.t.Helper()
+	if !p.isLogin() {
+		b.t.Fatalf("expected the login page, got %s %v: %.300s", p.url, p.callback, p.body)
+	}
+	return b.post(s, s.URL+"/login", url.Values{"flow": {p.flowID()}, "email": {email}, "password": {pw}})
+}
+
+// code posts a second-factor code on a challenge page.
+func (b *browser) code(s *server, p page, method, code string) page {
+	b.t.Helper()
+	if !p.isChallenge() {
+		b.t.Fatalf("expected the challenge page, got %s %v: %.300s", p.url, p.callback, p.body)
+	}
+	return b.post(s, s.URL+"/challenge", url.Values{"flow": {p.flowID()}, "method": {method}, "code": {code}})
+}
+
+func (p page) isChallenge() bool { return p.callback == nil && p.url.Path == "/challenge" }
+
+// essentialMFA is a claims parameter that makes the multi-factor level essential.
+const essentialMFA = `{"id_token":{"acr":{"essential":true,"values":["urn:lockstep:acr:mfa"]}}}`

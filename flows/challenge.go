@@ -1,0 +1,193 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// Second-factor methods on the challenge page.
+const (
+	methodTOTP     = "totp"
+	methodRecovery = "recovery"
+)
+
+// Messages for codes. A wrong code and a used one say different things: the user
+// can act on the difference, and the code's owner learns nothing new from it.
+const (
+	msgWrongCode     = "That code is not right. Check your authenticator app and try again."
+	msgUsedCode      = "That code was already used. Wait for the next code in your app and enter it."
+	msgExpiredCode   = "That code has expired. Enter the code your app shows now."
+	msgMalformedCode = "Enter the 6 digits your authenticator app shows."
+	msgWrongRecovery = "That recovery code is not right, or it was used already."
+	msgCodeThrottled = "Too many wrong codes. For your security, two-step verification is locked for 15 minutes."
+)
+
+// availableMethods lists the user's ways to prove a second factor, preferred first.
+func (s *Service) availableMethods(ctx context.Context, userID string) ([]string, error) {
+	var methods []string
+	factors, err := s.SecondFactors(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if len(factors) > 0 {
+		methods = append(methods, methodTOTP)
+	}
+	_, unused, err := s.Recovery.Remaining(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("count recovery codes: %w", err)
+	}
+	if unused > 0 {
+		methods = append(methods, methodRecovery)
+	}
+	return methods, nil
+}
+
+func (s *Service) challengePage(ctx context.Context, f storage.Flow, method string, methods []string) templates.ChallengePage {
+	p := templates.ChallengePage{
+		Page:       s.page(""), // the template titles a step-up differently
+		Action:     s.Paths.Challenge,
+		FlowID:     f.ID,
+		ClientName: s.clientName(ctx, f.ClientID),
+		Method:     method,
+		// Without a password in this flow, an existing session is being stepped up.
+		StepUp: !hasMethod(f.Proven, "pwd"),
+	}
+	labels := map[string]string{methodTOTP: "Use your authenticator app", methodRecovery: "Use a recovery code"}
+	for _, m := range methods {
+		if m != method {
+			p.Methods = append(p.Methods, templates.MethodChoice{Label: labels[m],
+				Href: s.Paths.Challenge + "?flow=" + url.QueryEscape(f.ID) + "&method=" + m})
+		}
+	}
+	return p
+}
+
+func (s *Service) renderChallenge(w http.ResponseWriter, status int, p templates.ChallengePage) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return s.Pages.Challenge(w, p)
+}
+
+// chosenMethod is the requested method when the user has it, else the preferred one.
+func chosenMethod(want string, methods []string) string {
+	for _, m := range methods {
+		if m == want {
+			return m
+		}
+	}
+	if len(methods) > 0 {
+		return methods[0]
+	}
+	return ""
+}
+
+// ChallengePage asks for the second factor.
+func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowSecondFactor {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	methods, err := s.availableMethods(ctx, f.UserID)
+	if err != nil {
+		return err
+	}
+	method := chosenMethod(r.URL.Query().Get("method"), methods)
+	if method == "" {
+		return s.next(ctx, w, r, f) // the factors went away meanwhile: ask the policy
+	}
+	return s.renderChallenge(w, http.StatusOK, s.challengePage(ctx, f, method, methods))
+}
+
+// ChallengeSubmit checks a second-factor code. Every attempt is counted before it
+// is checked (per user and per address), so a burst of parallel guesses cannot get
+// past the limit; a success clears the user's count.
+func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, ok, err := s.postedFlow(w, r, storage.FlowSecondFactor)
+	if !ok {
+		return err
+	}
+	methods, err := s.availableMethods(ctx, f.UserID)
+	if err != nil {
+		return err
+	}
+	method := chosenMethod(r.PostForm.Get("method"), methods)
+	if method == "" {
+		return s.next(ctx, w, r, f)
+	}
+	page := s.challengePage(ctx, f, method, methods)
+
+	userKey, ipKey := "2fa:user:"+f.UserID, "2fa:ip:"+s.ClientIP(r)
+	now := s.Now()
+	nUser, err := s.Store.HitThrottle(ctx, userKey, s.Limits.Window, now)
+	if err != nil {
+		return fmt.Errorf("count second-factor attempt: %w", err)
+	}
+	nIP, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, now)
+	if err != nil {
+		return fmt.Errorf("count second-factor attempt: %w", err)
+	}
+	if nUser > s.Limits.SecondFactorFailures || nIP > s.Limits.SecondFactorIP {
+		s.audit(ctx, r, "factor.throttled", f.UserID, f.ClientID, map[string]string{"factor": method})
+		page.Error, page.Throttled = msgCodeThrottled, true
+		return s.renderChallenge(w, http.StatusTooManyRequests, page)
+	}
+
+	code := r.PostForm.Get("code")
+	var amr string
+	switch method {
+	case methodTOTP:
+		_, err = s.TOTP.Verify(ctx, f.UserID, code)
+		amr = "otp"
+	case methodRecovery:
+		err = s.Recovery.Use(ctx, f.UserID, code)
+		amr = "otp"
+	}
+	if err != nil {
+		page.Error = codeMessage(method, err)
+		if page.Error == "" {
+			return fmt.Errorf("verify %s: %w", method, err)
+		}
+		s.audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": method, "reason": err.Error()})
+		return s.renderChallenge(w, http.StatusUnauthorized, page)
+	}
+	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
+		return fmt.Errorf("reset second-factor throttle: %w", err)
+	}
+	s.audit(ctx, r, "factor.success", f.UserID, f.ClientID, map[string]string{"factor": method})
+	if method == methodRecovery {
+		s.audit(ctx, r, "recovery_code.used", f.UserID, f.ClientID, nil)
+	}
+	f.Proven = append(f.Proven, storage.FactorProof{Method: amr, At: s.Now().UTC()})
+	return s.next(ctx, w, r, f)
+}
+
+// codeMessage is what the user reads for a refused code ("" for a server fault).
+func codeMessage(method string, err error) string {
+	switch {
+	case method == methodRecovery && (errors.Is(err, factor.ErrWrongCode) || errors.Is(err, factor.ErrCodeUsed) || errors.Is(err, factor.ErrMalformedCode)):
+		return msgWrongRecovery
+	case errors.Is(err, factor.ErrCodeExpired):
+		return msgExpiredCode
+	case errors.Is(err, factor.ErrCodeUsed):
+		return msgUsedCode
+	case errors.Is(err, factor.ErrMalformedCode):
+		return msgMalformedCode
+	case errors.Is(err, factor.ErrWrongCode), errors.Is(err, factor.ErrNoDevice):
+		return msgWrongCode
+	}
+	return ""
+}

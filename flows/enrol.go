@@ -1,0 +1,201 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+func enrolSteps(current int) []templates.Step {
+	labels := []string{"Scan", "Verify", "Recovery codes", "Done"}
+	steps := make([]templates.Step, len(labels))
+	for i, l := range labels {
+		steps[i] = templates.Step{Label: l, Done: i < current, Current: i == current}
+	}
+	return steps
+}
+
+func (s *Service) enrolPage(ctx context.Context, f storage.Flow, e factor.Enrolment, name string) templates.TOTPEnrolPage {
+	q := url.Values{"flow": {f.ID}, "device": {e.DeviceID}}
+	return templates.TOTPEnrolPage{
+		Page:       s.page("Set up two-step verification"),
+		Action:     s.Paths.Enrol,
+		FlowID:     f.ID,
+		ClientName: s.clientName(ctx, f.ClientID),
+		Required:   true,
+		DeviceID:   e.DeviceID,
+		DeviceName: name,
+		QRCodeURL:  s.Paths.EnrolQR + "?" + q.Encode(),
+		Secret:     e.Secret,
+		OTPAuthURI: e.URI,
+		Steps:      enrolSteps(0),
+	}
+}
+
+func (s *Service) render(w http.ResponseWriter, status int, render func() error) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return render()
+}
+
+// EnrolPage starts linking an authenticator app during a sign-in that needs one: a
+// new inactive device with a fresh secret, shown as a QR code, a key and a link.
+func (s *Service) EnrolPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowEnrol {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return fmt.Errorf("load enrolling user: %w", err)
+	}
+	e, err := s.TOTP.Begin(ctx, f.UserID, user.Email, factor.DefaultDeviceName)
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, r, "totp.enrol_started", f.UserID, f.ClientID, map[string]string{"device": e.DeviceID})
+	p := s.enrolPage(ctx, f, e, factor.DefaultDeviceName)
+	return s.render(w, http.StatusOK, func() error { return s.Pages.TOTPEnrol(w, p) })
+}
+
+// EnrolQR serves the QR code of a pending device of the flow's user.
+func (s *Service) EnrolQR(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowEnrol {
+		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", nil)
+	}
+	e, err := s.TOTP.Pending(ctx, f.UserID, r.URL.Query().Get("device"))
+	if err != nil {
+		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", err)
+	}
+	png, err := s.TOTP.QRCodePNG(e, 240)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(png)
+	return err
+}
+
+// EnrolSubmit activates the device with one correct code. That code also proves
+// the factor for this sign-in. A user's first second factor comes with recovery codes.
+func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, ok, err := s.postedFlow(w, r, storage.FlowEnrol)
+	if !ok {
+		return err
+	}
+	deviceID, name := r.PostForm.Get("device"), r.PostForm.Get("device_name")
+	if name == "" {
+		name = factor.DefaultDeviceName
+	}
+	e, err := s.TOTP.Pending(ctx, f.UserID, deviceID)
+	if err != nil {
+		return UserError(http.StatusBadRequest, "This setup expired", "Start setting up your authenticator app again.", err)
+	}
+	page := s.enrolPage(ctx, f, e, name)
+	// Enrolment codes count against the same limit as sign-in codes.
+	n, err := s.Store.HitThrottle(ctx, "2fa:user:"+f.UserID, s.Limits.Window, s.Now())
+	if err != nil {
+		return fmt.Errorf("count enrolment attempt: %w", err)
+	}
+	if n > s.Limits.SecondFactorFailures {
+		page.Error = msgCodeThrottled
+		return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.TOTPEnrol(w, page) })
+	}
+	if err := s.TOTP.Rename(ctx, f.UserID, deviceID, name); err != nil {
+		if errors.Is(err, factor.ErrInvalidName) {
+			page.Error = fmt.Sprintf("Give the device a name of at most %d characters.", factor.MaxDeviceNameLen)
+			return s.render(w, http.StatusBadRequest, func() error { return s.Pages.TOTPEnrol(w, page) })
+		}
+		return err
+	}
+	if err := s.TOTP.Confirm(ctx, f.UserID, deviceID, r.PostForm.Get("code"), false); err != nil {
+		page.Error = codeMessage(methodTOTP, err)
+		if page.Error == "" {
+			return err
+		}
+		s.audit(ctx, r, "totp.enrol_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
+		return s.render(w, http.StatusUnauthorized, func() error { return s.Pages.TOTPEnrol(w, page) })
+	}
+	if err := s.Store.ResetThrottle(ctx, "2fa:user:"+f.UserID); err != nil {
+		return err
+	}
+	s.audit(ctx, r, "totp.enrolled", f.UserID, f.ClientID, map[string]string{"device": deviceID})
+	f.Proven = append(f.Proven, storage.FactorProof{Method: "otp", At: s.Now().UTC()})
+
+	total, _, err := s.Recovery.Remaining(ctx, f.UserID)
+	if err != nil {
+		return err
+	}
+	if total > 0 {
+		return s.next(ctx, w, r, f)
+	}
+	f.State = storage.FlowRecoveryCodes
+	if err := s.Advance(ctx, &f); err != nil {
+		return err
+	}
+	return s.showRecoveryCodes(w, r, f, "", http.StatusOK)
+}
+
+// showRecoveryCodes makes a new set (the old one dies) and shows it once.
+func (s *Service) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f storage.Flow, msg string, status int) error {
+	ctx := r.Context()
+	codes, err := s.Recovery.Generate(ctx, f.UserID)
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, r, "recovery_codes.generated", f.UserID, f.ClientID, nil)
+	p := templates.RecoveryCodesPage{
+		Page:   s.page("Save your recovery codes"),
+		Action: s.Paths.RecoveryCodes,
+		FlowID: f.ID,
+		Codes:  codes,
+		Error:  msg,
+		Steps:  enrolSteps(2),
+	}
+	return s.render(w, status, func() error { return s.Pages.RecoveryCodes(w, p) })
+}
+
+// RecoveryCodesPage shows a fresh set when the page is opened again: the set shown
+// before was never confirmed as stored.
+func (s *Service) RecoveryCodesPage(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.LoadFlow(r.Context(), r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowRecoveryCodes {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	return s.showRecoveryCodes(w, r, f, "", http.StatusOK)
+}
+
+// RecoveryCodesSubmit goes on only once the user ticked that the codes are stored.
+func (s *Service) RecoveryCodesSubmit(w http.ResponseWriter, r *http.Request) error {
+	f, ok, err := s.postedFlow(w, r, storage.FlowRecoveryCodes)
+	if !ok {
+		return err
+	}
+	if r.PostForm.Get("stored") != "yes" {
+		return s.showRecoveryCodes(w, r, f, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.", http.StatusBadRequest)
+	}
+	return s.next(r.Context(), w, r, f)
+}

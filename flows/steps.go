@@ -1,0 +1,150 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// Evaluation is the policy's decision for a flow with what it was based on.
+type Evaluation struct {
+	Decision Decision
+	// Session is the browser's SSO session when it belongs to the flow's user.
+	Session *storage.Session
+	User    storage.User
+}
+
+// Evaluate asks the policy what the flow still needs, from the flow's stored
+// request, the client, the flow's and the session's proofs, and the user's factors.
+// The decision and its reasons go to the audit log.
+func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow) (Evaluation, error) {
+	q, err := url.ParseQuery(f.AuthorizeQuery)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("stored authorize query: %w", err)
+	}
+	areq, err := ParseAuthRequest(q)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	client, err := s.Clients.GetClient(ctx, f.ClientID)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("load flow client: %w", err)
+	}
+	var ev Evaluation
+	sess, user, ok, err := s.CurrentSession(ctx, r)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	// The session counts only for the user the flow is about; a flow that starts
+	// without a user (no usable session) waits for the password to name one.
+	if ok && f.UserID != "" && sess.UserID == f.UserID {
+		ev.Session, ev.User = &sess, user
+	}
+	if f.UserID != "" && ev.Session == nil {
+		if ev.User, err = s.Store.GetUser(ctx, f.UserID); err != nil {
+			return Evaluation{}, fmt.Errorf("load flow user: %w", err)
+		}
+	}
+	in, err := s.PolicyInput(ctx, areq, client, ev.Session, ev.User.ID, f.RequestedAt)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	in.Flow = f.Proven
+	ev.Decision = Decide(in)
+	s.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
+	return ev, nil
+}
+
+// PolicyInput gathers what the policy needs about a user and a client.
+func (s *Service) PolicyInput(ctx context.Context, areq AuthRequest, client storage.Client, sess *storage.Session, userID string, requestedAt time.Time) (PolicyInput, error) {
+	in := PolicyInput{
+		Request:     areq,
+		Client:      ClientPolicy{MinACR: client.MinACR, DefaultACRValues: client.DefaultACRValues, MaxAuthAge: client.MaxAuthAge},
+		UserKnown:   userID != "",
+		RequestedAt: requestedAt,
+		Now:         s.Now(),
+		EnrolOnSpot: s.EnrolOnSpot,
+	}
+	if sess != nil {
+		in.Session = sess.Factors
+	}
+	if userID != "" {
+		methods, err := s.SecondFactors(ctx, userID)
+		if err != nil {
+			return in, err
+		}
+		in.SecondFactors = methods
+	}
+	return in, nil
+}
+
+// SecondFactors lists the second-factor methods the user has enrolled (amr values).
+func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, error) {
+	devices, err := s.Store.ListTOTPDevices(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list authenticator apps: %w", err)
+	}
+	for _, d := range devices {
+		if d.Active {
+			return []string{"otp"}, nil
+		}
+	}
+	return nil, nil
+}
+
+// AuditDecision writes a policy decision and its reasons to the audit log.
+func (s *Service) AuditDecision(ctx context.Context, r *http.Request, userID, clientID string, d Decision) {
+	detail := map[string]string{"outcome": d.Outcome.String(), "level": d.Level, "reasons": strings.Join(d.Reasons, "; ")}
+	if len(d.Prove) > 0 {
+		detail["prove"] = strings.Join(d.Prove, " ")
+	}
+	if d.Error != "" {
+		detail["error"] = d.Error
+	}
+	s.audit(ctx, r, "policy.decision", userID, clientID, detail)
+}
+
+// next asks the policy again after a step and sends the browser on: to the next
+// step, or, when nothing is missing, upgrades the SSO session and hands the flow
+// back to the provider. A refusal is also handed back: the provider tells the client.
+func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+	ev, err := s.Evaluate(ctx, r, f)
+	var re *RequestError
+	if errors.As(err, &re) {
+		f.State = storage.FlowAuthenticated // the provider reports the bad request
+	} else if err != nil {
+		return err
+	} else {
+		f.State = StateFor(ev.Decision)
+		if ev.Decision.Outcome == Done && len(f.Proven) > 0 {
+			if _, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.Advance(ctx, &f); err != nil {
+		return err
+	}
+	s.redirectToNext(w, r, f)
+	return nil
+}
+
+// StateFor is the flow state in which a decision's next step happens.
+func StateFor(d Decision) storage.FlowState {
+	switch d.Outcome {
+	case Enrol:
+		return storage.FlowEnrol
+	case Prove:
+		if d.Prove[0] == NeedSecondFactor {
+			return storage.FlowSecondFactor
+		}
+		return storage.FlowLogin
+	}
+	return storage.FlowAuthenticated
+}
