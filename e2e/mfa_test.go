@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -162,6 +163,26 @@ func TestStepUpWithAuthenticatorApp(t *testing.T) {
 		wantAMR(t, c4, "pwd")
 		if c4["acr"] != flows.ACRPassword {
 			t.Errorf("acr = %v", c4["acr"])
+		}
+
+		// Every decision is in the audit log with its reasons.
+		events, err := s.Store.ListAudit(context.Background(), storage.AuditFilter{UserID: s.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, ev := range events {
+			if ev.Type == "policy.decision" && ev.Detail["reasons"] != "" {
+				seen["decision:"+ev.Detail["outcome"]] = true
+			}
+			if ev.Type == "factor.success" {
+				seen["factor:"+ev.Detail["factor"]] = true
+			}
+		}
+		for _, want := range []string{"decision:prove", "decision:done", "decision:enrol", "factor:pwd", "factor:totp"} {
+			if !seen[want] {
+				t.Errorf("audit log lacks %s (has %v)", want, seen)
+			}
 		}
 	})
 }

@@ -95,6 +95,37 @@ func TestClientsCLI(t *testing.T) {
 		t.Fatal("rotate-secret did not replace the secret")
 	}
 
+	// Assurance settings, at creation and by update; bad values change nothing.
+	out, _, err = cli(t, dsn, "", "clients", "create", "--name", "Bank", "--id", "bank", "--redirect-uri", "https://bank.example/cb",
+		"--min-acr", "urn:lockstep:acr:mfa", "--max-auth-age", "12h", "--access-token-format", "jwt", "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bank clientJSON
+	if err := json.Unmarshal([]byte(out), &bank); err != nil || bank.MinACR != "urn:lockstep:acr:mfa" || bank.MaxAuthAgeSeconds != 12*3600 || bank.AccessTokenFormat != "jwt" {
+		t.Fatalf("bank = %+v %v", bank, err)
+	}
+	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--min-acr", "gold"); err == nil {
+		t.Fatal("an unknown acr was accepted")
+	}
+	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--default-acr", "urn:lockstep:acr:mfa", "--max-auth-age", "5m", "--name", "Big Bank"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.GetClient(context.Background(), "bank")
+	if err != nil || b.MinACR != "urn:lockstep:acr:mfa" || b.MaxAuthAge != 5*time.Minute || b.Name != "Big Bank" ||
+		len(b.DefaultACRValues) != 1 || b.AccessTokenFormat != "jwt" || len(b.RedirectURIs) != 1 {
+		t.Fatalf("after update: %+v %v", b, err)
+	}
+	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--min-acr", ""); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := st.GetClient(context.Background(), "bank"); b.MinACR != "" || b.MaxAuthAge != 5*time.Minute {
+		t.Fatalf("clearing the minimum: %+v", b)
+	}
+	if _, _, err := cli(t, dsn, "", "clients", "update", "nobody", "--name", "x"); err == nil || !strings.Contains(err.Error(), "no client") {
+		t.Fatalf("update of an unknown client: %v", err)
+	}
+
 	out, _, err = cli(t, dsn, "", "clients", "get", "shop")
 	if err != nil || !strings.Contains(out, `"client_id": "shop"`) || strings.Contains(out, "client_secret") {
 		t.Fatalf("get = %q %v", out, err)
