@@ -47,8 +47,11 @@
 //	)
 //
 //	const (
-//		issuer   = "https://login.example.com"
-//		audience = "https://api.example.com"
+//		issuer = "https://login.example.com"
+//		// Lockstep sets aud to the id of the client the token was issued to (it has
+//		// no resource indicators yet): name the app whose tokens this API accepts,
+//		// or "" to accept every client's.
+//		audience = "web-app"
 //
 //		acrMFA      = "urn:lockstep:acr:mfa" // password and a second factor
 //		acrPhishing = "urn:lockstep:acr:phr" // multi-factor with WebAuthn
