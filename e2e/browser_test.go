@@ -411,8 +411,14 @@ func startBrowserRP(t *testing.T, s *server) *browserRP {
 		mu.Lock()
 		pending[state] = rpPending{nonce: nonce, verifier: pkce}
 		mu.Unlock()
+		opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(pkce)}
+		// Extra authorization parameters come from the app's own query string, so a
+		// test can sign in with /login?acr_values=… or /login?claims=….
+		for k, v := range r.URL.Query() {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
+		}
 		http.SetCookie(w, &http.Cookie{Name: "rp_state", Value: state, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-		http.Redirect(w, r, cfg.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(pkce)), http.StatusFound)
+		http.Redirect(w, r, cfg.AuthCodeURL(state, opts...), http.StatusFound)
 	})
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
 		claims, err := app.callback(r, &cfg, verifier, s.URL, func(state string) (rpPending, bool) {
