@@ -21,6 +21,14 @@ type Paths struct {
 	RecoveryCodes string // new recovery codes, shown once
 	Consent       string
 	Resume        string // the provider's endpoint that resumes a finished flow
+	Logout        string
+	// The account security pages.
+	Account          string
+	AccountRemove    string
+	AccountAdd       string
+	AccountQR        string
+	AccountCodes     string // POST: a new set of recovery codes
+	AccountCodesDone string // POST: the new set is stored
 }
 
 // Limits bound failed sign-in attempts within Window: passwords per account and per

@@ -114,6 +114,9 @@ func (s *Service) AuditDecision(ctx context.Context, r *http.Request, userID, cl
 // step, or, when nothing is missing, upgrades the SSO session and hands the flow
 // back to the provider. A refusal is also handed back: the provider tells the client.
 func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+	if isAccountFlow(f) {
+		return s.accountNext(ctx, w, r, f)
+	}
 	ev, err := s.Evaluate(ctx, r, f)
 	var re *RequestError
 	if errors.As(err, &re) {

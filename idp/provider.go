@@ -80,6 +80,12 @@ const (
 	PathEnrol         = "/enrol/totp"
 	PathEnrolQR       = "/enrol/totp/qr"
 	PathRecoveryCodes = "/enrol/recovery-codes"
+	PathAccount       = "/account"
+	PathAccountRemove = "/account/totp/remove"
+	PathAccountAdd    = "/account/totp/add"
+	PathAccountQR     = "/account/totp/qr"
+	PathAccountCodes  = "/account/recovery-codes/new"
+	PathAccountDone   = "/account/recovery-codes"
 	PathStatic        = "/static/"
 )
 
@@ -161,6 +167,8 @@ func FlowPaths(issuer string) flows.Paths {
 	return flows.Paths{
 		Login: prefix + PathLogin, Challenge: prefix + PathChallenge, Enrol: prefix + PathEnrol,
 		EnrolQR: prefix + PathEnrolQR, RecoveryCodes: prefix + PathRecoveryCodes,
-		Consent: prefix + PathConsent, Resume: prefix + PathResume,
+		Consent: prefix + PathConsent, Resume: prefix + PathResume, Logout: prefix + PathEndSession,
+		Account: prefix + PathAccount, AccountRemove: prefix + PathAccountRemove, AccountAdd: prefix + PathAccountAdd,
+		AccountQR: prefix + PathAccountQR, AccountCodes: prefix + PathAccountCodes, AccountCodesDone: prefix + PathAccountDone,
 	}
 }

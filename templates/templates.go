@@ -1,6 +1,7 @@
 // Package templates renders Lockstep's hosted pages (sign-in, the
-// second-factor challenge, two-step enrolment, consent, logout, errors and
-// the landing page) and serves their static assets.
+// second-factor challenge, two-step enrolment, the account security page,
+// consent, logout, errors and the landing page) and serves their static
+// assets.
 //
 // Templates and static files are embedded in the binary. Every page shares
 // one layout (html/layout.html) and the small components in
@@ -245,6 +246,51 @@ type HomePage struct {
 	DevHints    []string
 }
 
+// AccountDevice is one authenticator app on the account security page.
+type AccountDevice struct {
+	ID       string // sent back in the hidden "device" input of its Remove form
+	Name     string
+	Added    string // already formatted, e.g. "23 Nov 2026"
+	LastUsed string // already formatted; "" shows "Never used"
+}
+
+// Modes an AccountPage can show; Account picks one from Devices when Mode
+// is empty.
+const (
+	ModePasswordOnly = "Password only"
+	ModeTOTP         = "Password and authenticator app"
+)
+
+// AccountPage is the self-service account security page (ACC-1, MFA-1,
+// MFA-6): the two-step verification mode, the authenticator apps with a
+// Remove button each, links to add one or replace them all, and the
+// recovery-code status with a button to generate new codes. Every change is
+// a POST form or a GET link to a page that asks again (ACC-2 is the
+// server's business). A URL or action left empty hides its link or form.
+type AccountPage struct {
+	Page
+	Email  string // the signed-in user
+	Notice string // success message, e.g. "Authenticator app added."
+	Error  string
+	// Mode is shown as a status pill, e.g. ModePasswordOnly or ModeTOTP.
+	Mode    string
+	Devices []AccountDevice // authenticator apps; none shows "Two-step verification is off"
+	// RemoveAction is the POST target for removing one device; each
+	// device row has its own form posting device=ID.
+	RemoveAction string
+	AddURL       string // GET link "Add an authenticator app"
+	// ReplaceURL is the GET link "Replace all devices": link a new device
+	// and sign out every earlier one (MFA-1). Shown only with Devices.
+	ReplaceURL string
+	// RecoveryTotal and RecoveryUnused give "7 of 10 recovery codes left".
+	// With Devices and no unused codes, the page warns.
+	RecoveryTotal, RecoveryUnused int
+	// RegenerateAction is the POST target of "Generate new recovery codes";
+	// the old codes stop working (MFA-6).
+	RegenerateAction string
+	SignOutURL       string // small "Sign out" link in the footer
+}
+
 // Page template names, one per file in html/ besides the layout.
 const (
 	pageLogin     = "login"
@@ -257,10 +303,11 @@ const (
 	pageTOTPEnrol = "totpenrol"
 	pageRecovery  = "recoverycodes"
 	pageEnrol     = "enrolchoice"
+	pageAccount   = "account"
 )
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
-	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol}
+	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{
@@ -358,6 +405,20 @@ func (r *Renderer) EnrolChoice(w io.Writer, p EnrolChoicePage) error {
 		p.Title = "Protect your account"
 	}
 	return r.render(w, pageEnrol, p)
+}
+
+// Account renders the account security page.
+func (r *Renderer) Account(w io.Writer, p AccountPage) error {
+	if p.Title == "" {
+		p.Title = "Security"
+	}
+	if p.Mode == "" {
+		p.Mode = ModePasswordOnly
+		if len(p.Devices) > 0 {
+			p.Mode = ModeTOTP
+		}
+	}
+	return r.render(w, pageAccount, p)
 }
 
 // Consent renders the consent screen.

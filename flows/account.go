@@ -1,0 +1,356 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// SudoWindow is how long a re-verification lets the user change their account
+// security (ACC-2).
+const SudoWindow = 5 * time.Minute
+
+// accountNotices are the only messages the account page shows after an action; the
+// query names one, so no text comes from the address.
+var accountNotices = map[string]string{
+	"added":    "Authenticator app added.",
+	"replaced": "New authenticator app linked. Every earlier device was removed.",
+	"removed":  "Authenticator app removed.",
+	"codes":    "New recovery codes saved. The old ones no longer work.",
+}
+
+// accountFlowQuery marks a flow that re-verifies the user for the account page: it
+// has no client and returns to the page instead of resuming an authorization.
+const accountFlowQuery = "return_to=account"
+
+func isAccountFlow(f storage.Flow) bool { return f.ClientID == "" }
+
+// verifiedMethod is the factor that re-verifies a user: the second factor when they
+// have one, else the password.
+func verifiedMethod(has2FA bool) string {
+	if has2FA {
+		return "otp"
+	}
+	return "pwd"
+}
+
+// reverified reports whether proofs hold a re-verification newer than since: the
+// user's configured factor, or a second factor (which is at least as strong, and
+// matters right after the last device was removed).
+func reverified(proofs []storage.FactorProof, has2FA bool, since time.Time) bool {
+	want := verifiedMethod(has2FA)
+	for _, p := range proofs {
+		if (p.Method == want || p.Method == "otp") && !p.At.Before(since) {
+			return true
+		}
+	}
+	return false
+}
+
+// accountSession returns the browser's session and user when they were verified
+// within SudoWindow with the factor currently configured.
+func (s *Service) accountSession(ctx context.Context, r *http.Request) (storage.Session, storage.User, bool, error) {
+	sess, user, ok, err := s.CurrentSession(ctx, r)
+	if err != nil || !ok {
+		return sess, user, false, err
+	}
+	factors, err := s.SecondFactors(ctx, user.ID)
+	if err != nil {
+		return sess, user, false, err
+	}
+	return sess, user, reverified(sess.Factors, len(factors) > 0, s.Now().Add(-SudoWindow)), nil
+}
+
+// requireAccount sends a browser that is not freshly verified through a
+// re-verification flow that comes back to the account page.
+func (s *Service) requireAccount(w http.ResponseWriter, r *http.Request) (storage.Session, storage.User, bool, error) {
+	ctx := r.Context()
+	sess, user, ok, err := s.accountSession(ctx, r)
+	if err != nil || ok {
+		return sess, user, ok, err
+	}
+	nf := NewFlow{AuthorizeQuery: accountFlowQuery, State: storage.FlowLogin}
+	if current, _, signedIn, err := s.CurrentSession(ctx, r); err != nil {
+		return sess, user, false, err
+	} else if signedIn {
+		factors, err := s.SecondFactors(ctx, current.UserID)
+		if err != nil {
+			return sess, user, false, err
+		}
+		nf.UserID = current.UserID
+		if len(factors) > 0 {
+			nf.State = storage.FlowSecondFactor
+		}
+	}
+	next, err := s.StartFlow(ctx, w, r, nf)
+	if err != nil {
+		return sess, user, false, err
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return sess, user, false, nil
+}
+
+// accountNext moves a re-verification flow on: the password when nobody is signed
+// in, then the factor that re-verifies this user; then back to the account page with
+// the session upgraded.
+func (s *Service) accountNext(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+	var kept []storage.FactorProof
+	sess, _, ok, err := s.CurrentSession(ctx, r)
+	if err != nil {
+		return err
+	}
+	var current *storage.Session
+	if ok && sess.UserID == f.UserID {
+		current, kept = &sess, sess.Factors
+	}
+	factors, err := s.SecondFactors(ctx, f.UserID)
+	if err != nil {
+		return err
+	}
+	has2FA := len(factors) > 0
+	fresh := reverified(MergeProofs(kept, f.Proven), has2FA, s.Now().Add(-SudoWindow))
+	switch {
+	case f.UserID == "" || (current == nil && !hasMethod(f.Proven, "pwd")):
+		f.State = storage.FlowLogin
+	case !fresh:
+		f.State = storage.FlowLogin
+		if has2FA {
+			f.State = storage.FlowSecondFactor
+		}
+	default:
+		if _, err := s.upgradeSession(ctx, w, r, f.UserID, current, f.Proven); err != nil {
+			return err
+		}
+		f.State = storage.FlowDone
+		if err := s.Advance(ctx, &f); err != nil {
+			return err
+		}
+		http.Redirect(w, r, s.Paths.Account, http.StatusSeeOther)
+		return nil
+	}
+	if err := s.Advance(ctx, &f); err != nil {
+		return err
+	}
+	s.redirectToNext(w, r, f)
+	return nil
+}
+
+// AccountPage shows the user's two-step verification settings.
+func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	devices, err := s.TOTP.Devices(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	total, unused, err := s.Recovery.Remaining(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	p := templates.AccountPage{
+		Page:             s.page("Security"),
+		Email:            user.Email,
+		Notice:           accountNotices[r.URL.Query().Get("done")],
+		Mode:             "Password only",
+		RemoveAction:     s.Paths.AccountRemove,
+		AddURL:           s.Paths.AccountAdd,
+		ReplaceURL:       s.Paths.AccountAdd + "?replace=1",
+		RecoveryTotal:    total,
+		RecoveryUnused:   unused,
+		RegenerateAction: s.Paths.AccountCodes,
+		SignOutURL:       s.Paths.Logout,
+	}
+	for _, d := range devices {
+		ad := templates.AccountDevice{ID: d.ID, Name: d.Name, Added: d.CreatedAt.Format("2 Jan 2006")}
+		if !d.LastUsedAt.IsZero() {
+			ad.LastUsed = d.LastUsedAt.Format("2 Jan 2006 15:04 MST")
+		}
+		p.Devices = append(p.Devices, ad)
+	}
+	if len(devices) > 0 {
+		p.Mode = "Password and authenticator app"
+	}
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
+}
+
+// AccountRemoveDevice removes one of the user's authenticator apps.
+func (s *Service) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	err = s.TOTP.Remove(ctx, user.ID, r.PostForm.Get("device"))
+	if errors.Is(err, factor.ErrUnknownDevice) {
+		return UserError(http.StatusNotFound, "No such device", "That authenticator app is not linked to your account.", err)
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, r, "totp.removed", user.ID, "", map[string]string{"device": r.PostForm.Get("device")})
+	http.Redirect(w, r, s.Paths.Account+"?done=removed", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Service) accountEnrolPage(e factor.Enrolment, replace bool) templates.TOTPEnrolPage {
+	action := s.Paths.AccountAdd
+	if replace {
+		action += "?replace=1"
+	}
+	return templates.TOTPEnrolPage{
+		Page:       s.page("Add an authenticator app"),
+		Action:     action,
+		DeviceID:   e.DeviceID,
+		DeviceName: e.Name,
+		QRCodeURL:  s.Paths.AccountQR + "?" + url.Values{"device": {e.DeviceID}}.Encode(),
+		Secret:     e.Secret,
+		OTPAuthURI: e.URI,
+		Steps:      enrolSteps(0),
+	}
+}
+
+// AccountAddDevicePage starts linking an authenticator app; with replace=1 the
+// new device will replace every earlier one ("revoke devices").
+func (s *Service) AccountAddDevicePage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	e, err := s.TOTP.Begin(ctx, user.ID, user.Email, factor.DefaultDeviceName)
+	if err != nil {
+		return err
+	}
+	p := s.accountEnrolPage(e, r.URL.Query().Get("replace") == "1")
+	return s.render(w, http.StatusOK, func() error { return s.Pages.TOTPEnrol(w, p) })
+}
+
+// AccountQR serves the QR code of one of the user's pending devices.
+func (s *Service) AccountQR(w http.ResponseWriter, r *http.Request) error {
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	e, err := s.TOTP.Pending(r.Context(), user.ID, r.URL.Query().Get("device"))
+	if err != nil {
+		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", err)
+	}
+	png, err := s.TOTP.QRCodePNG(e, 240)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(png)
+	return err
+}
+
+// AccountAddDevice activates the new device with one correct code.
+func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	replace := r.URL.Query().Get("replace") == "1"
+	deviceID := r.PostForm.Get("device")
+	e, err := s.TOTP.Pending(ctx, user.ID, deviceID)
+	if err != nil {
+		return UserError(http.StatusBadRequest, "This setup expired", "Start adding your authenticator app again.", err)
+	}
+	page := s.accountEnrolPage(e, replace)
+	n, err := s.Store.HitThrottle(ctx, "2fa:user:"+user.ID, s.Limits.Window, s.Now())
+	if err != nil {
+		return fmt.Errorf("count enrolment attempt: %w", err)
+	}
+	if n > s.Limits.SecondFactorFailures {
+		page.Error = msgCodeThrottled
+		return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.TOTPEnrol(w, page) })
+	}
+	if err := s.TOTP.Rename(ctx, user.ID, deviceID, r.PostForm.Get("device_name")); err != nil {
+		if errors.Is(err, factor.ErrInvalidName) {
+			page.Error = fmt.Sprintf("Give the device a name of at most %d characters.", factor.MaxDeviceNameLen)
+			return s.render(w, http.StatusBadRequest, func() error { return s.Pages.TOTPEnrol(w, page) })
+		}
+		return err
+	}
+	if err := s.TOTP.Confirm(ctx, user.ID, deviceID, r.PostForm.Get("code"), replace); err != nil {
+		page.Error = codeMessage(methodTOTP, err)
+		if page.Error == "" {
+			return err
+		}
+		return s.render(w, http.StatusUnauthorized, func() error { return s.Pages.TOTPEnrol(w, page) })
+	}
+	if err := s.Store.ResetThrottle(ctx, "2fa:user:"+user.ID); err != nil {
+		return err
+	}
+	done := "added"
+	if replace {
+		done = "replaced"
+	}
+	s.audit(ctx, r, "totp."+done, user.ID, "", map[string]string{"device": deviceID})
+	total, _, err := s.Recovery.Remaining(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	if total == 0 {
+		return s.showAccountCodes(w, r, user, "")
+	}
+	http.Redirect(w, r, s.Paths.Account+"?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Service) showAccountCodes(w http.ResponseWriter, r *http.Request, user storage.User, msg string) error {
+	codes, err := s.Recovery.Generate(r.Context(), user.ID)
+	if err != nil {
+		return err
+	}
+	s.audit(r.Context(), r, "recovery_codes.generated", user.ID, "", nil)
+	p := templates.RecoveryCodesPage{Page: s.page("Save your recovery codes"), Action: s.Paths.AccountCodesDone, Codes: codes, Error: msg}
+	status := http.StatusOK
+	if msg != "" {
+		status = http.StatusBadRequest
+	}
+	return s.render(w, status, func() error { return s.Pages.RecoveryCodes(w, p) })
+}
+
+// AccountNewCodes makes a new set of recovery codes (the old set dies) and shows it.
+func (s *Service) AccountNewCodes(w http.ResponseWriter, r *http.Request) error {
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	return s.showAccountCodes(w, r, user, "")
+}
+
+// AccountCodesDone goes back to the account page once the codes are stored.
+func (s *Service) AccountCodesDone(w http.ResponseWriter, r *http.Request) error {
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	if r.PostForm.Get("stored") != "yes" {
+		return s.showAccountCodes(w, r, user, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.")
+	}
+	http.Redirect(w, r, s.Paths.Account+"?done=codes", http.StatusSeeOther)
+	return nil
+}
