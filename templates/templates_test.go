@@ -356,6 +356,116 @@ func pageCases() []pageCase {
 			want:    []string{"a stolen password alone is not enough", `value="totp"`, `value="later"`},
 			notWant: []string{"days left", "requires"},
 		},
+		{
+			name: "account with devices and notice",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Page: page(""), Email: "alice@example.com", Notice: "Authenticator app added.",
+					Mode: "Password and authenticator app",
+					Devices: []AccountDevice{
+						{ID: "d1", Name: "Work phone", Added: "23 Nov 2026", LastUsed: "2 Dec 2026"},
+						{ID: "d2", Name: "Old iPad", Added: "1 Dec 2026"},
+					},
+					RemoveAction: "/account/totp/remove", AddURL: "/account/totp", ReplaceURL: "/account/totp?replace=1",
+					RecoveryTotal: 10, RecoveryUnused: 7, RegenerateAction: "/account/recovery", SignOutURL: "/logout"})
+			},
+			want: []string{
+				"<title>Security · Lockstep</title>",
+				`<main class="card card-wide">`,
+				"<h1>Security</h1>",
+				`<p class="lead account-email">alice@example.com</p>`,
+				`class="alert alert-success" role="status">`,
+				`<span class="alert-body">Authenticator app added.</span>`,
+				`<h2 id="tsv-heading">Two-step verification</h2>`,
+				`<p class="pill pill-on"><span class="visually-hidden">Current mode: </span>`,
+				"</svg>Password and authenticator app</p>",
+				// One small form per device.
+				`<span class="device-name">Work phone</span><span class="device-meta"><span>Added 23 Nov 2026</span><span>Last used 2 Dec 2026</span></span>`,
+				`<span class="device-name">Old iPad</span><span class="device-meta"><span>Added 1 Dec 2026</span><span>Never used</span></span>`,
+				`<form method="post" action="/account/totp/remove" class="device-remove">` + "\n" + `<input type="hidden" name="device" value="d1">`,
+				`<form method="post" action="/account/totp/remove" class="device-remove">` + "\n" + `<input type="hidden" name="device" value="d2">`,
+				`<button type="submit" class="btn btn-small btn-danger">Remove<span class="visually-hidden"> Work phone</span></button>`,
+				`<a class="btn btn-secondary btn-add" href="/account/totp">`,
+				"Add an authenticator app</a>",
+				`<a href="/account/totp?replace=1" aria-describedby="replace-hint">Replace all devices</a>`,
+				"Link a new device and sign out every earlier one in one step.",
+				`<h2 id="codes-heading">Recovery codes</h2>`,
+				"<strong>7</strong> of 10 recovery codes left",
+				`<form method="post" action="/account/recovery" class="codes-form">`,
+				`class="btn btn-secondary" aria-describedby="codes-hint">Generate new recovery codes</button>`,
+				"Your old codes stop working",
+				`<a class="footer-link" href="/logout">Sign out</a></footer>`,
+			},
+			notWant: []string{`role="alert"`, "Two-step verification is off", "btn-primary", "pill-warn", "no recovery codes", "Secured by Lockstep</footer>"},
+		},
+		{
+			name: "account empty state",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "bob@example.com", RemoveAction: "/account/totp/remove", AddURL: "/account/totp",
+					ReplaceURL: "/account/totp?replace=1", RegenerateAction: "/account/recovery", SignOutURL: "/logout"})
+			},
+			want: []string{
+				"<title>Security · Lockstep</title>",                                                   // default title
+				`<p class="pill"><span class="visually-hidden">Current mode: </span>Password only</p>`, // default mode
+				"<strong>Two-step verification is off.</strong> Add an authenticator app to protect your account.",
+				`<a class="btn btn-primary" href="/account/totp">Add an authenticator app</a>`,
+				"You get recovery codes when you turn on two-step verification.",
+			},
+			notWant: []string{
+				`class="devices"`, "Remove", "Replace all devices", `name="device"`, "pill-on",
+				"recovery codes left", "Generate new recovery codes", "alert-success", `role="alert"`,
+			},
+		},
+		{
+			name: "account without recovery codes, with error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "carol@example.com", Error: "That authenticator app is not linked to your account.",
+					Devices:      []AccountDevice{{ID: "d1", Name: "Phone", Added: "23 Nov 2026"}},
+					RemoveAction: "/account/totp/remove", AddURL: "/account/totp", RegenerateAction: "/account/recovery"})
+			},
+			want: []string{
+				`<div class="alert alert-error" role="alert">That authenticator app is not linked to your account.</div>`,
+				"</svg>Password and authenticator app</p>", // mode derived from the devices
+				`<p class="pill pill-warn">No recovery codes</p>`,
+				`<div class="callout" role="note">`,
+				`<strong class="alert-title">You have no recovery codes</strong>`,
+				`<button type="submit" class="btn btn-primary" aria-describedby="codes-hint">Generate new recovery codes</button>`,
+				"You will see the new codes once.",
+				"Secured by Lockstep</span></footer>",
+			},
+			// No ReplaceURL, no SignOutURL: no link; nothing was ever issued, so no "old codes".
+			notWant: []string{"Replace all devices", "Sign out", "recovery codes left", "old codes", "alert-success", "used all"},
+		},
+		{
+			name: "account with every recovery code used",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Devices: []AccountDevice{{ID: "d1", Name: "Phone", Added: "23 Nov 2026"}},
+					RecoveryTotal: 10, RecoveryUnused: 0, RegenerateAction: "/account/recovery"})
+			},
+			want: []string{
+				`<p class="pill pill-warn"><span><strong>0</strong> of 10 recovery codes left</span></p>`,
+				"You have used all your recovery codes",
+				`class="btn btn-primary" aria-describedby="codes-hint">Generate new recovery codes`,
+				"Your old codes stop working",
+			},
+			// Without RemoveAction the rows have no Remove form.
+			notWant: []string{`name="device"`, "Remove", "You have no recovery codes"},
+		},
+		{
+			name: "account escapes device names",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: `"><b>mallory</b>`, RemoveAction: "/account/totp/remove",
+					Devices:       []AccountDevice{{ID: `d1"><script>x</script>`, Name: `<script>alert("x")</script> & <b>Phone</b>`, Added: "<i>today</i>", LastUsed: "<i>now</i>"}},
+					RecoveryTotal: 10, RecoveryUnused: 10, RegenerateAction: "/account/recovery"})
+			},
+			want: []string{
+				`<span class="device-name">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Phone&lt;/b&gt;</span>`,
+				`<span class="visually-hidden"> &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Phone&lt;/b&gt;</span>`,
+				`<input type="hidden" name="device" value="d1&#34;&gt;&lt;script&gt;x&lt;/script&gt;">`,
+				"<span>Added &lt;i&gt;today&lt;/i&gt;</span><span>Last used &lt;i&gt;now&lt;/i&gt;</span>",
+				`<p class="lead account-email">&#34;&gt;&lt;b&gt;mallory&lt;/b&gt;</p>`,
+			},
+			notWant: []string{"<script", "<b>", "<i>"},
+		},
 	}
 }
 
@@ -476,6 +586,15 @@ func TestEscaping(t *testing.T) {
 		}},
 		{"enrol choice", func(w io.Writer) error {
 			return r.EnrolChoice(w, EnrolChoicePage{Page: p, Action: "/enrol", FlowID: evil, ClientName: evil, Required: true})
+		}},
+		{"account", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Email: evil, Notice: evil, Error: evil, Mode: evil,
+				Devices:      []AccountDevice{{ID: evil, Name: evil, Added: evil, LastUsed: evil}},
+				RemoveAction: `/x?a="><script>x</script>`, AddURL: `/x?a="><script>x</script>`, ReplaceURL: `/x?a="><script>x</script>`,
+				RegenerateAction: `/x?a="><script>x</script>`, SignOutURL: `/x?a="><script>x</script>`})
+		}},
+		{"account empty", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Email: evil, Mode: evil, AddURL: `/x?a="><script>x</script>`})
 		}},
 	}
 	for _, tc := range cases {

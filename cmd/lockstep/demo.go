@@ -36,8 +36,14 @@ var demoPage = template.Must(template.New("demo").Parse(`<!doctype html>
 <h1>Demo App</h1>
 {{if .Error}}<div class="alert alert-error" role="alert">{{.Error}}</div>{{end}}
 {{if .Claims}}<p>You are signed in. The ID token Lockstep issued says:</p><pre class="mono">{{.Claims}}</pre>{{end}}
-<p><a class="btn btn-primary" href="/demo?{{.Again}}">Sign in again</a></p>
+<p><a class="btn btn-primary" href="/demo?claims={{.StepUp}}">Ask for two-step verification</a></p>
+<p><a class="btn btn-secondary" href="/demo?prompt=login">Sign in again</a></p>
+<p><a href="/account">Your security settings</a> · <a href="/logout">Sign out</a></p>
 </main></div></body></html>`))
+
+// demoStepUpClaims asks for the multi-factor level as an essential claim: a user
+// without a second factor is asked to set one up.
+const demoStepUpClaims = `{"id_token":{"acr":{"essential":true,"values":["urn:lockstep:acr:mfa"]}}}`
 
 func randomString() string {
 	b := make([]byte, 24)
@@ -60,7 +66,7 @@ func (d *demoApp) start(w http.ResponseWriter, r *http.Request) {
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"},
 	}
-	for _, k := range []string{"prompt", "max_age", "acr_values"} {
+	for _, k := range []string{"prompt", "max_age", "acr_values", "claims"} {
 		if v := r.URL.Query().Get(k); v != "" {
 			q.Set(k, v)
 		}
@@ -69,7 +75,7 @@ func (d *demoApp) start(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *demoApp) callback(w http.ResponseWriter, r *http.Request) {
-	page := struct{ Error, Claims, Again string }{Again: "prompt=login"}
+	page := struct{ Error, Claims, StepUp string }{StepUp: demoStepUpClaims}
 	render := func() {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = demoPage.Execute(w, page)
