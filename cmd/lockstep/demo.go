@@ -45,8 +45,10 @@ var demoPage = template.Must(template.New("demo").Parse(`<!doctype html>
 // without a second factor is asked to set one up.
 const demoStepUpClaims = `{"id_token":{"acr":{"essential":true,"values":["urn:lockstep:acr:mfa"]}}}`
 
+// randomString has 256 bits: enough for state and nonce, and a PKCE verifier must
+// be at least 43 characters (RFC 7636).
 func randomString() string {
-	b := make([]byte, 24)
+	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -52,6 +53,26 @@ func cmdDev(ctx context.Context, args []string, env func(string) string, stdout,
 		return err
 	}
 	defer store.Close()
+	return runDev(ctx, cfg, store, log, func(addr string) {
+		fmt.Fprintf(stdout, `
+Lockstep is running in development mode (in-memory store; nothing is kept).
+
+  Issuer        %[1]s
+  Discovery     %[1]s/.well-known/openid-configuration
+  Try it        %[1]s/demo   (a built-in demo app signs you in and shows the tokens)
+  Account       %[1]s/account   (two-step verification settings)
+
+  Demo user     %[2]s / %[3]s
+  Demo client   %[4]s / %[5]s
+                redirect URIs: %[1]s/demo/callback, http://127.0.0.1:9090/callback
+
+Stop with Ctrl-C.
+`, cfg.Issuer, devUserEmail, devUserPassword, devClientID, devClientSecret)
+	})
+}
+
+// runDev seeds the demo data and serves Lockstep with the demo app beside it.
+func runDev(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, ready func(addr string)) error {
 	if err := seedDemo(ctx, cfg, store); err != nil {
 		return err
 	}
@@ -65,23 +86,12 @@ func cmdDev(ctx context.Context, args []string, env func(string) string, stdout,
 	}
 	hints := func(o *idp.Options) {
 		o.DevUser, o.DevPassword, o.DevClientID = devUserEmail, devUserPassword, devClientID
-		o.DevHints = []string{"Open " + cfg.Issuer + "/demo to sign in through the demo app and see the ID token."}
+		o.DevHints = []string{
+			"Open " + cfg.Issuer + "/demo to sign in through the demo app and see the ID token.",
+			"From there, ask for two-step verification to set up an authenticator app and see acr and amr change.",
+		}
 	}
-	return serve(ctx, cfg, store, log, func(addr string) {
-		fmt.Fprintf(stdout, `
-Lockstep is running in development mode (in-memory store; nothing is kept).
-
-  Issuer        %[1]s
-  Discovery     %[1]s/.well-known/openid-configuration
-  Try it        %[1]s/demo   (a built-in demo app signs you in and shows the tokens)
-
-  Demo user     %[2]s / %[3]s
-  Demo client   %[4]s / %[5]s
-                redirect URIs: %[1]s/demo/callback, http://127.0.0.1:9090/callback
-
-Stop with Ctrl-C.
-`, cfg.Issuer, devUserEmail, devUserPassword, devClientID, devClientSecret)
-	}, mountDemo, hints)
+	return serve(ctx, cfg, store, log, ready, mountDemo, hints)
 }
 
 // seedDemo creates the demo user and client unless they exist.
