@@ -248,7 +248,7 @@ func (s *Service) AccountQR(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", err)
 	}
-	png, err := s.TOTP.QRCodePNG(e, 240)
+	png, err := s.TOTP.QRCodePNG(e, qrPixels)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,10 @@ import (
 	"github.com/lockstep-id/lockstep/templates"
 )
 
+// qrPixels is twice the size the page shows the QR code at, so it stays sharp on
+// high-density screens and scales by a whole number everywhere.
+const qrPixels = 384
+
 func enrolSteps(current int) []templates.Step {
 	labels := []string{"Scan", "Verify", "Recovery codes", "Done"}
 	steps := make([]templates.Step, len(labels))
@@ -84,7 +88,7 @@ func (s *Service) EnrolQR(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", err)
 	}
-	png, err := s.TOTP.QRCodePNG(e, 240)
+	png, err := s.TOTP.QRCodePNG(e, qrPixels)
 	if err != nil {
 		return err
 	}

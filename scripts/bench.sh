@@ -2,15 +2,23 @@
 # Benchmarks Lockstep against PostgreSQL on this machine (SPEC §9).
 #
 # It creates a throwaway database on the local PostgreSQL, builds lockstep, migrates,
-# creates a client and a user, starts `lockstep serve`, runs `lockstep bench` with
-# every scenario plus the argon2id baseline, and prints the machine it ran on. The
-# server is stopped and the database dropped on exit, whatever happens.
+# creates a client, a user and the users of the mfa scenario, starts `lockstep serve`,
+# runs `lockstep bench` with every scenario plus the argon2id baseline, and prints
+# the machine it ran on. The server is stopped and the database dropped on exit,
+# whatever happens.
+#
+# The mfa scenario signs in with a password and an authenticator-app code. A code
+# is accepted once per user and 30 s step, so it needs many users: N users allow N
+# sign-ins per step (--mfa-users N, default MFA_USERS_DEFAULT below). They are
+# bench-mfa-1@example.com … bench-mfa-N@example.com, created fresh here, and the
+# bench enrols each in an authenticator app through the pages before measuring.
 #
 # Needs Go and a PostgreSQL reachable as PGUSER (default postgres) on PGHOST:PGPORT
 # (default 127.0.0.1:5432) without a password (trust), or with PGPASSWORD set.
 #
 # Usage: scripts/bench.sh [lockstep bench flags...]
 #   e.g. scripts/bench.sh --duration 20s --login-concurrency 4
+#        scripts/bench.sh --scenarios mfa,hash --mfa-users 2000
 # Environment: PGHOST PGPORT PGUSER, BENCH_PORT (default: the first free from 18080),
 #   BENCH_DSN_PARAMS (extra DSN query parameters, e.g. pool_max_conns=8).
 set -euo pipefail
@@ -22,6 +30,26 @@ PGUSER=${PGUSER:-postgres}
 export PGHOST PGPORT PGUSER
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
+
+MFA_USERS_DEFAULT=1000
+scenarios="cc,refresh,introspect,login,mfa,hash"
+mfa_users=$MFA_USERS_DEFAULT
+# The flags this script acts on too (they still reach lockstep bench).
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+	case ${args[i]} in
+	--mfa-users | -mfa-users) mfa_users=${args[i + 1]:-} ;;
+	--mfa-users=* | -mfa-users=*) mfa_users=${args[i]#*=} ;;
+	--scenarios | -scenarios) scenarios=${args[i + 1]:-} ;;
+	--scenarios=* | -scenarios=*) scenarios=${args[i]#*=} ;;
+	esac
+done
+[[ $mfa_users =~ ^[1-9][0-9]*$ ]] || die "--mfa-users must be a positive number"
+# Only create the mfa users when the mfa scenario runs.
+case ",${scenarios// /}," in
+*,mfa,* | *,all,*) ;;
+*) mfa_users=0 ;;
+esac
 command -v go >/dev/null || die "go is not on PATH"
 command -v psql >/dev/null || die "psql is not on PATH"
 
@@ -37,10 +65,14 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/lockstep-bench.XXXXXX")
 db="lockstep_bench_$(date +%s)_$$"
 server_pid=""
 db_created=""
+create_pids=()
 
 cleanup() {
 	local rc=$?
 	set +e
+	for p in "${create_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
 	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
 		kill -TERM "$server_pid"
 		wait "$server_pid" 2>/dev/null
@@ -105,7 +137,36 @@ redirect_uri="http://127.0.0.1:1/callback"
 	--scope openid --scope offline_access >/dev/null
 printf '%s\n' "$user_password" | "$bin" users create --email bench@example.com --password-stdin >/dev/null
 
-"$bin" serve >"$tmp/server.log" 2>&1 &
+# The mfa users, with the same password, a few `users create` at a time (each
+# hashes the password with argon2id).
+if [ "$mfa_users" -gt 0 ]; then
+	echo "creating $mfa_users mfa users…" >&2
+	jobs_max=$(($(nproc) * 2))
+	for i in $(seq 1 "$mfa_users"); do
+		if [ ${#create_pids[@]} -ge "$jobs_max" ]; then
+			wait "${create_pids[0]}" || die "could not create the mfa users"
+			create_pids=("${create_pids[@]:1}")
+		fi
+		printf '%s\n' "$user_password" |
+			"$bin" users create --email "bench-mfa-$i@example.com" --password-stdin >/dev/null &
+		create_pids+=($!)
+	done
+	for p in "${create_pids[@]}"; do
+		wait "$p" || die "could not create the mfa users"
+	done
+	create_pids=()
+fi
+
+# Every second-factor code counts against a limit per client address, right ones
+# too (mfa.code_ip_failures, 50 per 15 minutes by default), and every sign-in of the
+# bench comes from 127.0.0.1: the mfa scenario would be locked out after 50 codes.
+# The limit is raised; the server still counts each code as it would.
+cat >"$tmp/lockstep.yaml" <<'YAML'
+mfa:
+  code_ip_failures: 1000000000
+YAML
+
+"$bin" serve --config "$tmp/lockstep.yaml" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
 # Wait for /readyz without needing curl.
@@ -135,11 +196,15 @@ echo "  go:         $(go version | cut -d' ' -f3-)"
 echo "  postgresql: $(psql -X -At -d postgres -c 'SHOW server_version')" \
 	"(synchronous_commit=$(psql -X -At -d postgres -c 'SHOW synchronous_commit'))"
 echo "  server:     lockstep serve on $LOCKSTEP_ISSUER, same machine as the load generator"
-echo "  client:     confidential, not first-party (consent asked once, then remembered)"
+echo "  client:     confidential, not first-party (consent asked once per user, then remembered)"
+if [ "$mfa_users" -gt 0 ]; then
+	echo "  mfa:        $mfa_users users; mfa.code_ip_failures raised from 50 to 1e9 (every code comes from 127.0.0.1)"
+fi
 echo "  load avg:   $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) before the run (anything else running competes for the CPUs)"
 echo
 
 "$bin" bench --issuer "$LOCKSTEP_ISSUER" --client-id bench --client-secret "$client_secret" \
 	--redirect-uri "$redirect_uri" --email bench@example.com --password "$user_password" \
+	--mfa-email 'bench-mfa-%d@example.com' --mfa-users "$((mfa_users > 0 ? mfa_users : 1))" \
 	--server-pid "$server_pid" --postgres-db "$db" \
-	--scenarios cc,refresh,introspect,login,hash "$@"
+	--scenarios "$scenarios" "$@"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -28,7 +29,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
 )
 
@@ -46,6 +51,17 @@ Scenarios (--scenarios, comma-separated; default cc,refresh,introspect,login):
               each time: GET /authorize (PKCE S256, state, nonce) → GET /login →
               POST /login → /authorize/resume → [consent the first time] →
               redirect_uri?code=… → POST /oauth/token, which must return an id_token
+  mfa         the sign-in with password and authenticator app, as login but asking
+              acr_values=urn:lockstep:acr:mfa: … → POST /login → GET /challenge →
+              POST /challenge (a TOTP code) → … → POST /oauth/token; the ID token's
+              acr must be urn:lockstep:acr:mfa. Setup (not measured) gives each user
+              an authenticator app through the enrolment pages, unless --totp-secret
+              is its key: a user who already has one cannot be enrolled again.
+              A code is accepted once per user and 30 s step, so each sign-in takes a
+              user whose code for the current step is unused, round-robin: N users
+              allow N sign-ins per step (the run starts at a step boundary); when
+              none is left, workers wait for the next step, unmeasured, and the
+              report says so
   hash        argon2id alone, in this process, with the default parameters and
               --login-concurrency goroutines: the ceiling for login (also --hash-baseline)
   all         all of the above
@@ -71,9 +87,14 @@ type benchOptions struct {
 	postgresDB string
 	// pages makes the login fetch the login and consent pages before posting them.
 	pages bool
+	// mfaEmails are the users of the mfa scenario, who share mfaPassword;
+	// totpSecret, when set, is the authenticator-app key of the only one.
+	mfaEmails   []string
+	mfaPassword string
+	totpSecret  string
 }
 
-var benchScenarios = []string{"cc", "refresh", "introspect", "login", "hash"}
+var benchScenarios = []string{"cc", "refresh", "introspect", "login", "mfa", "hash"}
 
 func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	var o benchOptions
@@ -93,12 +114,16 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per scenario")
 	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.NumCPU(), "workers for cc, refresh and introspect")
 	fs.IntVar(&o.loginConcurrency, "login-concurrency", runtime.NumCPU(), "workers for login and hash")
-	scen := fs.String("scenarios", "cc,refresh,introspect,login", "comma-separated scenarios: cc, refresh, introspect, login, hash, all")
+	scen := fs.String("scenarios", "cc,refresh,introspect,login", "comma-separated scenarios: cc, refresh, introspect, login, mfa, hash, all")
 	hash := fs.Bool("hash-baseline", false, "also run the hash scenario")
 	fs.StringVar(&o.output, "output", "text", "text or json")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report its CPU time per operation (Linux)")
 	fs.StringVar(&o.postgresDB, "postgres-db", "", "database the server uses, to report PostgreSQL's CPU time per operation\n(its backends plus walwriter, checkpointer and background writer; Linux, same machine)")
-	fs.BoolVar(&o.pages, "login-pages", true, "login: GET the login and consent pages before posting them, as a browser does")
+	fs.BoolVar(&o.pages, "login-pages", true, "login, mfa: GET the login, challenge and consent pages before posting them, as a browser does")
+	mfaEmail := fs.String("mfa-email", "", "mfa: the user's email (default --email), or with --mfa-users above 1 a pattern\nwhere %d stands for 1…N, e.g. bench-mfa-%d@example.com")
+	mfaUsers := fs.Int("mfa-users", 1, "mfa: number of users; N users allow N sign-ins per 30 s")
+	fs.StringVar(&o.mfaPassword, "mfa-password", "", "mfa: the users' password (default --password)")
+	fs.StringVar(&o.totpSecret, "totp-secret", "", "mfa: base32 key of the user's authenticator app (one user only); without it\nsetup enrols the users, who must not have an app yet")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
@@ -154,7 +179,65 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	if needUser && (o.email == "" || o.password == "") {
 		return o, errors.New("--email and --password are required for the login and refresh scenarios")
 	}
+	if slices.Contains(o.scenarios, "mfa") {
+		if *mfaEmail == "" {
+			*mfaEmail = o.email
+		}
+		if o.mfaPassword == "" {
+			o.mfaPassword = o.password
+		}
+		if *mfaEmail == "" || o.mfaPassword == "" {
+			return o, errors.New("the mfa scenario needs --mfa-email or --email, and --mfa-password or --password")
+		}
+		var err error
+		if o.mfaEmails, err = mfaEmails(*mfaEmail, *mfaUsers); err != nil {
+			return o, err
+		}
+		if o.totpSecret != "" {
+			if len(o.mfaEmails) != 1 {
+				return o, errors.New("--totp-secret is the key of one user: it needs --mfa-users 1")
+			}
+			if o.totpSecret, err = normalizeTOTPSecret(o.totpSecret); err != nil {
+				return o, err
+			}
+		}
+	}
 	return o, nil
+}
+
+// mfaEmails expands the --mfa-email pattern into n addresses: %d stands for 1…n.
+// A single user may be named without %d.
+func mfaEmails(pattern string, n int) ([]string, error) {
+	if n < 1 {
+		return nil, errors.New("--mfa-users must be at least 1")
+	}
+	verbs, numbered := strings.Count(pattern, "%"), strings.Count(pattern, "%d")
+	switch {
+	case verbs > 1 || verbs != numbered:
+		return nil, fmt.Errorf("--mfa-email %q: the only %% allowed is one %%d", pattern)
+	case numbered == 0 && n > 1:
+		return nil, fmt.Errorf("--mfa-users %d needs an --mfa-email pattern with %%d, e.g. bench-mfa-%%d@example.com", n)
+	case numbered == 0:
+		return []string{pattern}, nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strings.Replace(pattern, "%d", strconv.Itoa(i+1), 1)
+	}
+	return out, nil
+}
+
+// normalizeTOTPSecret turns a key as an authenticator app shows it (groups, lower
+// case, no padding) into the unpadded upper-case base32 the code generator reads.
+func normalizeTOTPSecret(s string) (string, error) {
+	s = strings.ToUpper(strings.NewReplacer("-", "", "=", "").Replace(strings.Join(strings.Fields(s), "")))
+	// As the code generator decodes it: padded to whole groups of eight.
+	padded := s + strings.Repeat("=", (8-len(s)%8)%8)
+	key, err := base32.StdEncoding.DecodeString(padded)
+	if err != nil || len(key) < 10 {
+		return "", errors.New("--totp-secret is not a base32 key of at least 80 bits")
+	}
+	return s, nil
 }
 
 func dedupe(in []string) []string {
@@ -177,6 +260,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	b := newBencher(o)
 	defer b.transport.CloseIdleConnections()
+	if o.output == "text" {
+		b.progress = stderr
+	}
 
 	report := benchReport{
 		Issuer: o.issuer, GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
@@ -269,6 +355,13 @@ type benchResult struct {
 	ConsentShown int64 `json:"consent_shown,omitempty"`
 	// CPU is the CPU time spent per measured operation, by process.
 	CPU *cpuPerOp `json:"cpu_ms_per_op,omitempty"`
+	// Users is the number of users of the mfa scenario, Enrolled how many of them
+	// setup enrolled, and UserWait the time the workers spent in the measured
+	// window waiting for a user whose code for the current step was unused: when
+	// it is not zero, the users, not the server, limited the rate.
+	Users    int     `json:"users,omitempty"`
+	Enrolled int     `json:"enrolled,omitempty"`
+	UserWait float64 `json:"waited_for_user_seconds,omitempty"`
 	// Setup is why the scenario could not start; FirstError the first failed
 	// operation, with the response body.
 	Setup      string `json:"setup_error,omitempty"`
@@ -299,8 +392,11 @@ type benchReport struct {
 	// (client, server and PostgreSQL): the throughput ratio a machine that does
 	// nothing else would reach once its CPUs are saturated. Unlike the throughput
 	// ratio it hardly moves when other programs compete for the CPUs.
-	LoginHashCPURatio float64     `json:"login_hash_cpu_ratio,omitempty"`
-	Goals             []benchGoal `json:"goals,omitempty"`
+	LoginHashCPURatio float64 `json:"login_hash_cpu_ratio,omitempty"`
+	// MFAHashRatio and MFAHashCPURatio are the same for the mfa sign-in.
+	MFAHashRatio    float64     `json:"mfa_hash_ratio,omitempty"`
+	MFAHashCPURatio float64     `json:"mfa_hash_cpu_ratio,omitempty"`
+	Goals           []benchGoal `json:"goals,omitempty"`
 }
 
 func (r *benchReport) result(name string) (benchResult, bool) {
@@ -324,10 +420,21 @@ func (r *benchReport) addGoals() {
 	if ok1 && ok2 && hash.Rate > 0 {
 		r.LoginHashRatio = math.Round(login.Rate/hash.Rate*1000) / 1000
 		r.Goals = append(r.Goals, benchGoal{Name: "login / argon2id alone", Value: r.LoginHashRatio, Target: 0.8, Unit: "ratio", Achieved: r.LoginHashRatio >= 0.8 && login.Errors == 0})
-		if login.CPU != nil && hash.CPU != nil && login.CPU.Server != nil && login.CPU.Total > 0 {
-			r.LoginHashCPURatio = math.Round(hash.CPU.Total/login.CPU.Total*1000) / 1000
-		}
+		r.LoginHashCPURatio = cpuRatio(hash, login)
 	}
+	if mfa, ok := r.result("mfa"); ok && ok2 && hash.Rate > 0 {
+		r.MFAHashRatio = math.Round(mfa.Rate/hash.Rate*1000) / 1000
+		r.MFAHashCPURatio = cpuRatio(hash, mfa)
+	}
+}
+
+// cpuRatio is the CPU time of one hash over that of one sign-in, when the server's
+// was measured.
+func cpuRatio(hash, signIn benchResult) float64 {
+	if signIn.CPU == nil || hash.CPU == nil || signIn.CPU.Server == nil || signIn.CPU.Total <= 0 {
+		return 0
+	}
+	return math.Round(hash.CPU.Total/signIn.CPU.Total*1000) / 1000
 }
 
 func (r *benchReport) writeText(w io.Writer) {
@@ -356,7 +463,7 @@ func (r *benchReport) writeText(w io.Writer) {
 	}
 	var notes []string
 	for _, res := range r.Results {
-		if res.Scenario != "login" && res.Scenario != "refresh" || res.Setup != "" {
+		if res.Scenario != "login" && res.Scenario != "refresh" && res.Scenario != "mfa" || res.Setup != "" {
 			continue
 		}
 		if res.ConsentShown > 0 {
@@ -371,6 +478,15 @@ func (r *benchReport) writeText(w io.Writer) {
 	if r.LoginHashCPURatio > 0 {
 		notes = append(notes, fmt.Sprintf("login/hash CPU ratio: %.3f (CPU time of one hash over that of one whole login)", r.LoginHashCPURatio))
 	}
+	if res, ok := r.result("mfa"); ok {
+		notes = append(notes, mfaNote(res))
+	}
+	if r.MFAHashRatio > 0 {
+		notes = append(notes, fmt.Sprintf("mfa/hash ratio: %.3f (password + authenticator-app sign-ins per second over argon2id hashes per second)", r.MFAHashRatio))
+	}
+	if r.MFAHashCPURatio > 0 {
+		notes = append(notes, fmt.Sprintf("mfa/hash CPU ratio: %.3f (CPU time of one hash over that of one whole mfa sign-in)", r.MFAHashCPURatio))
+	}
 	if len(notes) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
 	}
@@ -384,6 +500,27 @@ func (r *benchReport) writeText(w io.Writer) {
 			fmt.Fprintf(w, "  %-24s %10.3f %-9s (target ≥ %g)  %s\n", g.Name, g.Value, g.Unit, g.Target, verdict)
 		}
 	}
+}
+
+// mfaNote says who signed in in the mfa scenario and whether they were enough.
+func mfaNote(res benchResult) string {
+	who := fmt.Sprintf("%d users", res.Users)
+	if res.Users == 1 {
+		who = "1 user"
+	}
+	switch {
+	case res.Enrolled == res.Users:
+		who += ", enrolled in setup"
+	case res.Enrolled == 0:
+		who += ", with the authenticator-app key given"
+	default:
+		who += fmt.Sprintf(", %d enrolled in setup", res.Enrolled)
+	}
+	if res.UserWait == 0 {
+		return fmt.Sprintf("mfa: %s; no sign-in waited for a user with an unused code", who)
+	}
+	return fmt.Sprintf("mfa: %s; workers waited %.3g s in all for a user whose code for the current 30 s step was unused:\n"+
+		"  the rate is limited by the users (each signs in once per step), not by the server; give more with --mfa-users", who, res.UserWait)
 }
 
 // writeCPU prints the CPU time per operation, when it was measured.
@@ -420,13 +557,15 @@ type bencher struct {
 	o         benchOptions
 	transport *http.Transport
 	// client does not follow redirects and keeps no cookies.
-	client     *http.Client
-	issuer     *url.URL
-	origin     string
-	basicAuth  string
-	redirect   *url.URL
-	paths      struct{ token, introspect, login, consent string }
-	consent    atomic.Int64
+	client    *http.Client
+	issuer    *url.URL
+	origin    string
+	basicAuth string
+	redirect  *url.URL
+	paths     struct{ token, introspect, login, consent, challenge, enrol, recoveryCodes string }
+	consent   atomic.Int64
+	// progress receives what setup is doing when it takes long (io.Discard when quiet).
+	progress   io.Writer
 	firstError struct {
 		sync.Mutex
 		msg string
@@ -444,7 +583,7 @@ func newBencher(o benchOptions) *bencher {
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	b := &bencher{o: o, transport: tr}
+	b := &bencher{o: o, transport: tr, progress: io.Discard}
 	b.client = &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: noRedirects}
 	b.issuer, _ = url.Parse(strings.TrimSuffix(o.issuer, "/"))
 	if b.issuer != nil {
@@ -461,6 +600,9 @@ func newBencher(o benchOptions) *bencher {
 	b.paths.introspect = b.origin + prefix + idp.PathIntrospect
 	b.paths.login = prefix + idp.PathLogin
 	b.paths.consent = prefix + idp.PathConsent
+	b.paths.challenge = prefix + idp.PathChallenge
+	b.paths.enrol = prefix + idp.PathEnrol
+	b.paths.recoveryCodes = prefix + idp.PathRecoveryCodes
 	return b
 }
 
@@ -469,27 +611,41 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // op is one measured operation of a worker.
 type op func(ctx context.Context) error
 
+// scenario is what setup prepares: one op per worker and, for some scenarios,
+// what each worker does before each op, unmeasured: it returns how long it waited.
+type scenario struct {
+	ops    []op
+	before []func(ctx context.Context) (time.Duration, error)
+	// users and enrolled describe the mfa scenario's users.
+	users, enrolled int
+}
+
 // run sets up a scenario's workers, runs them through the warm-up and the
 // measured window, and summarizes the operations that started in the window.
 func (b *bencher) run(ctx context.Context, name string) (benchResult, error) {
 	b.firstError.msg = ""
 	b.consent.Store(0)
 	workers := b.o.concurrency
-	if name == "login" || name == "hash" {
+	if name == "login" || name == "mfa" || name == "hash" {
 		workers = b.o.loginConcurrency
 	}
 	res := benchResult{Scenario: name, Workers: workers}
-	ops, err := b.setup(ctx, name, workers)
+	sc, err := b.setup(ctx, name, workers)
 	if err != nil {
 		return res, err
 	}
+	res.Users, res.Enrolled = sc.users, sc.enrolled
 
 	start := time.Now()
 	measureStart := start.Add(b.o.warmup)
 	measureEnd := measureStart.Add(b.o.duration)
+	// Waiting before an op ends with the window.
+	waitCtx, cancel := context.WithDeadline(ctx, measureEnd)
+	defer cancel()
 	type tally struct {
-		lat  []time.Duration
-		errs int
+		lat    []time.Duration
+		errs   int
+		waited time.Duration
 	}
 	tallies := make([]tally, workers)
 	// CPU times are read when the measured window opens and once every worker
@@ -510,11 +666,27 @@ func (b *bencher) run(ctx context.Context, name string) (benchResult, error) {
 			t := &tallies[i]
 			t.lat = make([]time.Duration, 0, 1024)
 			for ctx.Err() == nil {
+				if sc.before != nil {
+					waited, err := sc.before[i](waitCtx)
+					// The part of the wait, which just ended, inside the window.
+					if inWindow := time.Since(measureStart); inWindow > 0 {
+						t.waited += min(waited, inWindow)
+					}
+					if waitCtx.Err() != nil {
+						return
+					}
+					if err != nil {
+						b.recordError(err)
+						t.errs++
+						time.Sleep(10 * time.Millisecond)
+						continue
+					}
+				}
 				t0 := time.Now()
 				if !t0.Before(measureEnd) {
 					return
 				}
-				err := ops[i](ctx)
+				err := sc.ops[i](ctx)
 				d := time.Since(t0)
 				measured := !t0.Before(measureStart)
 				if err != nil {
@@ -540,14 +712,20 @@ func (b *bencher) run(ctx context.Context, name string) (benchResult, error) {
 	cpuEnd := b.cpuNow()
 	var lat []time.Duration
 	errs := 0
+	var waited time.Duration
 	for _, t := range tallies {
 		lat = append(lat, t.lat...)
 		errs += t.errs
+		waited += t.waited
 	}
 	res.summary = summarize(lat, errs, b.o.duration)
 	res.CPU = cpuEnd.perOp(cpuStart, res.Ops+res.Errors)
 	res.FirstError = b.firstError.msg
 	res.ConsentShown = b.consent.Load()
+	res.UserWait = math.Round(waited.Seconds()*1000) / 1000
+	if waited > 0 && res.UserWait == 0 {
+		res.UserWait = 0.001 // a wait, however short, must show
+	}
 	return res, nil
 }
 
@@ -560,7 +738,15 @@ func (b *bencher) recordError(err error) {
 }
 
 // setup prepares one op per worker: tokens are obtained here, unmeasured.
-func (b *bencher) setup(ctx context.Context, name string, workers int) ([]op, error) {
+func (b *bencher) setup(ctx context.Context, name string, workers int) (scenario, error) {
+	if name == "mfa" {
+		return b.setupMFA(ctx, workers)
+	}
+	ops, err := b.setupOps(ctx, name, workers)
+	return scenario{ops: ops}, err
+}
+
+func (b *bencher) setupOps(ctx context.Context, name string, workers int) ([]op, error) {
 	ops := make([]op, workers)
 	switch name {
 	case "cc":
@@ -667,7 +853,8 @@ type tokenResponse struct {
 // statusError is a response other than the one expected.
 type statusError struct {
 	method, url string
-	got, want   int
+	got         int
+	want        []int
 	location    string
 	body        []byte
 }
@@ -677,7 +864,11 @@ func (e *statusError) Error() string {
 	if i := strings.IndexByte(u, '?'); i >= 0 {
 		u = u[:i] + "?…" // the query may carry codes and flow ids
 	}
-	msg := fmt.Sprintf("%s %s: status %d, want %d", e.method, u, e.got, e.want)
+	want := make([]string, len(e.want))
+	for i, w := range e.want {
+		want[i] = strconv.Itoa(w)
+	}
+	msg := fmt.Sprintf("%s %s: status %d, want %s", e.method, u, e.got, strings.Join(want, " or "))
 	if e.location != "" {
 		msg += "; Location: " + e.location
 	}
@@ -697,6 +888,9 @@ func (e *statusError) Error() string {
 var (
 	htmlTag   = regexp.MustCompile(`(?s)<(script|style)\b.*?</(script|style)>|<[^>]*>`)
 	htmlSpace = regexp.MustCompile(`\s+`)
+	// htmlSecret is what an error message must not repeat: the authenticator-app
+	// key on the enrolment page, the link that carries it and recovery codes.
+	htmlSecret = regexp.MustCompile(`(?s)<div class="secret"[^>]*>.*?</div>|<code class="code">[^<]*</code>|otpauth://[^"'<>\s]*`)
 )
 
 func isHTML(b []byte) bool {
@@ -705,7 +899,7 @@ func isHTML(b []byte) bool {
 }
 
 // htmlText is the visible text of a page's main part, where Lockstep's pages say
-// what went wrong.
+// what went wrong, with keys and recovery codes left out.
 func htmlText(b []byte) []byte {
 	for _, start := range []string{"<main", "<body"} {
 		if i := bytes.Index(b, []byte(start)); i >= 0 {
@@ -713,19 +907,21 @@ func htmlText(b []byte) []byte {
 			break
 		}
 	}
+	b = htmlSecret.ReplaceAll(b, []byte(" [hidden] "))
 	b = htmlTag.ReplaceAll(b, []byte(" "))
 	b = []byte(html.UnescapeString(string(b)))
 	return bytes.TrimSpace(htmlSpace.ReplaceAll(b, []byte(" ")))
 }
 
 type reply struct {
+	status int
 	header http.Header
 	body   []byte
 }
 
 // send does req with c and reads the whole body, so the connection is reused. A
-// status other than want is a *statusError.
-func send(c *http.Client, req *http.Request, want int) (reply, error) {
+// status other than those in want is a *statusError.
+func send(c *http.Client, req *http.Request, want ...int) (reply, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return reply{}, err
@@ -735,11 +931,11 @@ func send(c *http.Client, req *http.Request, want int) (reply, error) {
 	if err != nil {
 		return reply{}, fmt.Errorf("%s %s: read body: %w", req.Method, req.URL.Path, err)
 	}
-	if resp.StatusCode != want {
+	if !slices.Contains(want, resp.StatusCode) {
 		return reply{}, &statusError{method: req.Method, url: req.URL.String(), got: resp.StatusCode, want: want,
 			location: resp.Header.Get("Location"), body: body}
 	}
-	return reply{header: resp.Header, body: body}, nil
+	return reply{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
 // postClient posts a form to an endpoint that authenticates the client.
@@ -805,32 +1001,39 @@ func (b *bencher) newBrowser() *browser {
 	return &browser{b: b, client: &http.Client{Transport: b.transport, Jar: jar, Timeout: 30 * time.Second, CheckRedirect: noRedirects}}
 }
 
-// get fetches u and expects want; for a redirect it returns the absolute next URL.
-func (br *browser) get(ctx context.Context, u *url.URL, want int) (*url.URL, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+// do sends a request as a browser does on the server's own pages: a GET, or a
+// POST of form (not nil) from one of them.
+func (br *browser) do(ctx context.Context, u *url.URL, form url.Values, want ...int) (reply, error) {
+	method, body := http.MethodGet, io.Reader(nil)
+	if form != nil {
+		method, body = http.MethodPost, strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return nil, err
+		return reply{}, err
 	}
 	req.Header.Set("Accept", "text/html")
-	r, err := send(br.client, req, want)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		// What http.CrossOriginProtection looks at.
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Origin", br.b.origin)
+	}
+	return send(br.client, req, want...)
+}
+
+// get fetches u and expects want; for a redirect it returns the absolute next URL.
+func (br *browser) get(ctx context.Context, u *url.URL, want int) (*url.URL, error) {
+	r, err := br.do(ctx, u, nil, want)
 	if err != nil {
 		return nil, err
 	}
 	return next(u, r)
 }
 
-// post submits a form as a browser does from one of the server's own pages.
+// post submits a form and expects a redirect, to the URL it returns.
 func (br *browser) post(ctx context.Context, u *url.URL, form url.Values) (*url.URL, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "text/html")
-	// What http.CrossOriginProtection looks at.
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.Header.Set("Origin", br.b.origin)
-	r, err := send(br.client, req, http.StatusSeeOther)
+	r, err := br.do(ctx, u, form, http.StatusSeeOther)
 	if err != nil {
 		return nil, err
 	}
@@ -849,9 +1052,44 @@ func next(base *url.URL, r reply) (*url.URL, error) {
 	return u, nil
 }
 
-// login is the whole browser sign-in: it ends with the code redeemed at the token
-// endpoint, and the token response must hold an ID token.
+// login is the whole browser sign-in with a password: it ends with the code
+// redeemed at the token endpoint, and the token response must hold an ID token.
 func (b *bencher) login(ctx context.Context, scope string) (tokenResponse, error) {
+	return b.signIn(ctx, signInSpec{scope: scope, email: b.o.email, password: b.o.password})
+}
+
+// signInSpec says what one browser sign-in asks for and how it answers the pages.
+type signInSpec struct {
+	scope string
+	// params are added to the authorization request (acr_values, claims).
+	params          url.Values
+	email, password string
+	// challenge answers the second-factor page at u, enrol goes through the
+	// enrolment pages from u; each returns where the browser goes next. Nil:
+	// reaching that page is an error.
+	challenge, enrol func(ctx context.Context, br *browser, u *url.URL) (*url.URL, error)
+}
+
+// flowForm is a form posting the flow of the page at u, with name-value pairs.
+func flowForm(u *url.URL, kv ...string) url.Values {
+	f := url.Values{"flow": {u.Query().Get("flow")}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i], kv[i+1])
+	}
+	return f
+}
+
+// withoutQuery is u with no query: where a page posts its form.
+func withoutQuery(u *url.URL) *url.URL {
+	v := *u
+	v.RawQuery = ""
+	return &v
+}
+
+// signIn is a whole browser sign-in with a fresh cookie jar: GET /authorize (PKCE
+// S256, state, nonce), the pages, the redirect URI's code redeemed at the token
+// endpoint. The token response must hold an ID token.
+func (b *bencher) signIn(ctx context.Context, s signInSpec) (tokenResponse, error) {
 	br := b.newBrowser()
 	verifier := benchRandom(32)
 	challenge := sha256.Sum256([]byte(verifier))
@@ -860,22 +1098,18 @@ func (b *bencher) login(ctx context.Context, scope string) (tokenResponse, error
 		"response_type":         {"code"},
 		"client_id":             {b.o.clientID},
 		"redirect_uri":          {b.o.redirectURI},
-		"scope":                 {scope},
+		"scope":                 {s.scope},
 		"state":                 {state},
 		"nonce":                 {nonce},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"},
 	}
+	for k, v := range s.params {
+		q[k] = v
+	}
 	u, err := url.Parse(b.o.issuer + idp.PathAuthorize + "?" + q.Encode())
 	if err != nil {
 		return tokenResponse{}, err
-	}
-	flowForm := func(u *url.URL, extra ...string) url.Values {
-		f := url.Values{"flow": {u.Query().Get("flow")}}
-		for i := 0; i+1 < len(extra); i += 2 {
-			f.Set(extra[i], extra[i+1])
-		}
-		return f
 	}
 	var callback *url.URL
 	for hops := 0; callback == nil; hops++ {
@@ -894,9 +1128,7 @@ func (b *bencher) login(ctx context.Context, scope string) (tokenResponse, error
 					return tokenResponse{}, err
 				}
 			}
-			post := *u
-			post.RawQuery = ""
-			u, err = br.post(ctx, &post, flowForm(u, "email", b.o.email, "password", b.o.password))
+			u, err = br.post(ctx, withoutQuery(u), flowForm(u, "email", s.email, "password", s.password))
 		case u.Path == b.paths.consent:
 			b.consent.Add(1)
 			if b.o.pages {
@@ -904,9 +1136,17 @@ func (b *bencher) login(ctx context.Context, scope string) (tokenResponse, error
 					return tokenResponse{}, err
 				}
 			}
-			post := *u
-			post.RawQuery = ""
-			u, err = br.post(ctx, &post, flowForm(u, "decision", "allow"))
+			u, err = br.post(ctx, withoutQuery(u), flowForm(u, "decision", "allow"))
+		case u.Path == b.paths.challenge:
+			if s.challenge == nil {
+				return tokenResponse{}, fmt.Errorf("the server asks %s for a second factor (%s)", s.email, b.paths.challenge)
+			}
+			u, err = s.challenge(ctx, br, u)
+		case u.Path == b.paths.enrol:
+			if s.enrol == nil {
+				return tokenResponse{}, fmt.Errorf("the server asks %s to set up an authenticator app (%s)", s.email, b.paths.enrol)
+			}
+			u, err = s.enrol(ctx, br, u)
 		default: // /authorize, /authorize/resume
 			u, err = br.get(ctx, u, http.StatusSeeOther)
 		}
@@ -1079,4 +1319,357 @@ func isPostgresFor(cmdline, db string) bool {
 		}
 	}
 	return strings.Contains(cmdline, " "+db+" ")
+}
+
+// The mfa scenario.
+
+// benchEssentialMFA is a claims parameter that makes the multi-factor level essential:
+// a user without a second factor is asked to set one up.
+var benchEssentialMFA = `{"id_token":{"acr":{"essential":true,"values":["` + flows.ACRMultiFactor + `"]}}}`
+
+// totpPeriod is the step of the authenticator-app codes Lockstep accepts.
+const totpPeriod = 30 * time.Second
+
+// totpStep is the number of the step at t.
+func totpStep(t time.Time) int64 {
+	s := t.Unix() / int64(totpPeriod/time.Second)
+	if t.Unix() < 0 && t.Unix()%int64(totpPeriod/time.Second) != 0 {
+		s-- // floor
+	}
+	return s
+}
+
+// stepStart is when step begins.
+func stepStart(step int64) time.Time { return time.Unix(step*int64(totpPeriod/time.Second), 0) }
+
+// totpCode is the code an authenticator app shows for the base32 secret in step.
+func totpCode(secret string, step int64) (string, error) {
+	return totp.GenerateCodeCustom(secret, stepStart(step), totp.ValidateOpts{
+		Period: uint(totpPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+}
+
+var (
+	enrolSecret = regexp.MustCompile(`(?s)<div class="secret"[^>]*>(.*?)</div>`)
+	enrolDevice = regexp.MustCompile(`<input[^>]*name="device" value="([^"]+)"`)
+	pageFlow    = regexp.MustCompile(`<input[^>]*name="flow" value="([^"]+)"`)
+	tagOrSpace  = regexp.MustCompile(`<[^>]*>|\s+`)
+)
+
+// parseEnrolPage reads the key (shown in groups) and the pending device's id from
+// the enrolment page.
+func parseEnrolPage(body []byte) (secret, device string, err error) {
+	m, d := enrolSecret.FindSubmatch(body), enrolDevice.FindSubmatch(body)
+	if m == nil || d == nil {
+		return "", "", errors.New("the enrolment page shows no key or no device")
+	}
+	secret, err = normalizeTOTPSecret(html.UnescapeString(tagOrSpace.ReplaceAllString(string(m[1]), "")))
+	if err != nil {
+		return "", "", errors.New("the enrolment page's key is not base32")
+	}
+	return secret, html.UnescapeString(string(d[1])), nil
+}
+
+// idTokenACR is the acr claim of an ID token; its signature is not checked.
+func idTokenACR(tok string) (string, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return "", errors.New("the id_token is not a JWS in compact form")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", fmt.Errorf("the id_token's payload is not base64url: %w", err)
+	}
+	var claims struct {
+		ACR *string `json:"acr"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return "", fmt.Errorf("the id_token's payload is not a JSON object: %w", err)
+	}
+	if claims.ACR == nil {
+		return "", errors.New("the id_token has no acr")
+	}
+	return *claims.ACR, nil
+}
+
+func wantMFA(t tokenResponse) error {
+	acr, err := idTokenACR(t.IDToken)
+	if err == nil && acr != flows.ACRMultiFactor {
+		err = fmt.Errorf("the id_token's acr is %q, not %q", acr, flows.ACRMultiFactor)
+	}
+	return err
+}
+
+// userPicker hands out the mfa users: a code is accepted once per user and step,
+// so a user signs in at most once per step, and one sign-in at a time.
+type userPicker struct {
+	mu sync.Mutex
+	// last is the latest step whose code each user used (or will use).
+	last []int64
+	busy []bool
+	next int
+}
+
+func newUserPicker(n int) *userPicker {
+	p := &userPicker{last: make([]int64, n), busy: make([]bool, n)}
+	for i := range p.last {
+		p.last[i] = math.MinInt64
+	}
+	return p
+}
+
+// pick reserves the next user, round-robin, who has no sign-in under way and has
+// not used step yet. When there is none, soon reports that one will be free when a
+// sign-in under way ends, before the next step.
+func (p *userPicker) pick(step int64) (user int, ok, soon bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.last)
+	for k := range n {
+		i := (p.next + k) % n
+		switch {
+		case p.last[i] >= step:
+		case p.busy[i]:
+			soon = true
+		default:
+			p.last[i], p.busy[i] = step, true
+			p.next = (i + 1) % n
+			return i, true, false
+		}
+	}
+	return 0, false, soon
+}
+
+// release ends the sign-in of user.
+func (p *userPicker) release(user int) {
+	p.mu.Lock()
+	p.busy[user] = false
+	p.mu.Unlock()
+}
+
+// used records that user's code for step was used outside pick (at enrolment).
+func (p *userPicker) used(user int, step int64) {
+	p.mu.Lock()
+	p.last[user] = max(p.last[user], step)
+	p.mu.Unlock()
+}
+
+// latest is the latest step any user used.
+func (p *userPicker) latest() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Max(p.last)
+}
+
+// wait reserves a user, waiting for one as long as needed, and returns the user,
+// the step whose code to send and how long it waited.
+func (p *userPicker) wait(ctx context.Context) (user int, step int64, waited time.Duration, err error) {
+	var start time.Time
+	for {
+		now := time.Now()
+		step = totpStep(now)
+		u, ok, soon := p.pick(step)
+		if ok {
+			if !start.IsZero() {
+				waited = now.Sub(start)
+			}
+			return u, step, waited, nil
+		}
+		if start.IsZero() {
+			start = now
+		}
+		d := stepStart(step + 1).Sub(now)
+		if soon {
+			d = min(d, 5*time.Millisecond)
+		}
+		if err := sleepCtx(ctx, d); err != nil {
+			return 0, 0, time.Since(start), err
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// setupMFA gives every mfa user an authenticator app (or takes the key given),
+// then waits until no user's code for the current step is used, so the run
+// starts with every user available.
+func (b *bencher) setupMFA(ctx context.Context, workers int) (scenario, error) {
+	emails := b.o.mfaEmails
+	sc := scenario{users: len(emails)}
+	picker := newUserPicker(len(emails))
+	secrets := make([]string, len(emails))
+	if b.o.totpSecret != "" {
+		secrets[0] = b.o.totpSecret
+		// One sign-in first: it grants consent if needed, and a wrong key fails
+		// here with its reason. The current step's code may have been used
+		// already (by the app's owner, or a bench just before): a refused code is
+		// tried once more in the next step.
+		for attempt := 0; ; attempt++ {
+			u, step, _, err := picker.wait(ctx)
+			if err != nil {
+				return sc, err
+			}
+			err = b.mfaLogin(ctx, emails[u], secrets[u], step)
+			picker.release(u)
+			var se *statusError
+			if err != nil && attempt == 0 && errors.As(err, &se) && se.got == http.StatusUnauthorized && strings.HasSuffix(se.url, b.paths.challenge) {
+				fmt.Fprintf(b.progress, "the code was refused; trying the next step's…\n")
+				continue
+			}
+			if err != nil {
+				return sc, fmt.Errorf("sign in %s with the --totp-secret: %w", emails[u], err)
+			}
+			break
+		}
+	} else {
+		if err := b.enrolAll(ctx, emails, secrets, picker, 2*workers); err != nil {
+			return sc, err
+		}
+		sc.enrolled = len(emails)
+	}
+	if next := stepStart(picker.latest() + 1); time.Now().Before(next) {
+		fmt.Fprintf(b.progress, "waiting %.0fs for the next %s step, whose codes no user has used…\n",
+			math.Ceil(time.Until(next).Seconds()), totpPeriod)
+		if err := sleepCtx(ctx, time.Until(next)); err != nil {
+			return sc, err
+		}
+	}
+
+	type reserved struct {
+		user int
+		step int64
+	}
+	cur := make([]reserved, workers)
+	sc.ops, sc.before = make([]op, workers), make([]func(context.Context) (time.Duration, error), workers)
+	for i := range workers {
+		sc.before[i] = func(ctx context.Context) (time.Duration, error) {
+			u, step, waited, err := picker.wait(ctx)
+			cur[i] = reserved{u, step}
+			return waited, err
+		}
+		sc.ops[i] = func(ctx context.Context) error {
+			r := cur[i]
+			defer picker.release(r.user)
+			return b.mfaLogin(ctx, emails[r.user], secrets[r.user], r.step)
+		}
+	}
+	return sc, nil
+}
+
+// enrolAll enrols the users, at most conc at a time, stopping at the first error.
+func (b *bencher) enrolAll(ctx context.Context, emails, secrets []string, picker *userPicker, conc int) error {
+	fmt.Fprintf(b.progress, "enrolling %d users in an authenticator app…\n", len(emails))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var nextUser atomic.Int64
+	var wg sync.WaitGroup
+	for range min(conc, len(emails)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(nextUser.Add(1) - 1)
+				if i >= len(emails) {
+					return
+				}
+				secret, step, err := b.enrol(ctx, emails[i], b.o.mfaPassword)
+				if err != nil {
+					cancel(fmt.Errorf("enrol %s: %w", emails[i], err))
+					return
+				}
+				secrets[i] = secret
+				picker.used(i, step)
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// enrol signs a user in with the multi-factor level essential, which makes the
+// server ask a user without a second factor to set up an authenticator app, and
+// goes through the enrolment pages: the key, a code, the recovery codes. It
+// returns the key and the step whose code it used.
+func (b *bencher) enrol(ctx context.Context, email, password string) (secret string, step int64, err error) {
+	t, err := b.signIn(ctx, signInSpec{
+		scope: "openid", params: url.Values{"claims": {benchEssentialMFA}}, email: email, password: password,
+		challenge: func(context.Context, *browser, *url.URL) (*url.URL, error) {
+			return nil, errors.New("the user already has an authenticator app (the server asks for its code instead of " +
+				"offering to set one up): give its key with --totp-secret, or use users without one")
+		},
+		enrol: func(ctx context.Context, br *browser, u *url.URL) (*url.URL, error) {
+			page, err := br.do(ctx, u, nil, http.StatusOK)
+			if err != nil {
+				return nil, err
+			}
+			key, device, err := parseEnrolPage(page.body)
+			if err != nil {
+				return nil, err
+			}
+			step = totpStep(time.Now())
+			code, err := totpCode(key, step)
+			if err != nil {
+				return nil, err
+			}
+			// The user's first factor comes with recovery codes, on the page the
+			// code is answered with; otherwise it redirects.
+			r, err := br.do(ctx, withoutQuery(u), flowForm(u, "device", device, "code", code), http.StatusOK, http.StatusSeeOther)
+			if err != nil {
+				return nil, err
+			}
+			secret = key
+			if r.status == http.StatusSeeOther {
+				return next(u, r)
+			}
+			flow := u.Query().Get("flow")
+			if m := pageFlow.FindSubmatch(r.body); m != nil {
+				flow = html.UnescapeString(string(m[1]))
+			}
+			rc := withoutQuery(u)
+			rc.Path = b.paths.recoveryCodes
+			return br.post(ctx, rc, url.Values{"flow": {flow}, "stored": {"yes"}})
+		},
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	if secret == "" {
+		return "", 0, errors.New("the sign-in did not go through the enrolment page")
+	}
+	if err := wantMFA(t); err != nil {
+		return "", 0, fmt.Errorf("after enrolment: %w", err)
+	}
+	return secret, step, nil
+}
+
+// mfaLogin is the measured mfa sign-in: password, then the code of step.
+func (b *bencher) mfaLogin(ctx context.Context, email, secret string, step int64) error {
+	t, err := b.signIn(ctx, signInSpec{
+		scope: "openid", params: url.Values{"acr_values": {flows.ACRMultiFactor}}, email: email, password: b.o.mfaPassword,
+		challenge: func(ctx context.Context, br *browser, u *url.URL) (*url.URL, error) {
+			if b.o.pages {
+				if _, err := br.get(ctx, u, http.StatusOK); err != nil {
+					return nil, err
+				}
+			}
+			code, err := totpCode(secret, step)
+			if err != nil {
+				return nil, err
+			}
+			return br.post(ctx, withoutQuery(u), flowForm(u, "method", "totp", "code", code))
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", email, err)
+	}
+	return wantMFA(t)
 }

@@ -1,11 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 func TestSummarize(t *testing.T) {
@@ -70,22 +78,47 @@ func TestPercentileBounds(t *testing.T) {
 
 func TestParseBenchFlags(t *testing.T) {
 	base := []string{"--client-id", "c", "--client-secret", "s", "--email", "e@x", "--password", "p"}
+	client := []string{"--client-id", "c", "--client-secret", "s"}
+	with := func(args ...string) []string { return append(args, base...) }
+	mfa := func(args ...string) []string {
+		return append(append([]string{"--scenarios", "mfa"}, client...), args...)
+	}
 	tests := []struct {
-		name    string
-		args    []string
-		want    []string
-		wantErr string
+		name     string
+		args     []string
+		want     []string
+		wantErr  string
+		emails   []string
+		password string
+		secret   string
 	}{
-		{"default", base, []string{"cc", "refresh", "introspect", "login"}, ""},
-		{"all", append([]string{"--scenarios", "all"}, base...), benchScenarios, ""},
-		{"hash baseline", append([]string{"--scenarios", "login", "--hash-baseline"}, base...), []string{"login", "hash"}, ""},
-		{"dedupe", append([]string{"--scenarios", "cc, cc,hash"}, base...), []string{"cc", "hash"}, ""},
-		{"hash needs nothing", []string{"--scenarios", "hash"}, []string{"hash"}, ""},
-		{"unknown", append([]string{"--scenarios", "cc,nope"}, base...), nil, "unknown scenario"},
-		{"no client", []string{"--scenarios", "cc"}, nil, "--client-id"},
-		{"no user", []string{"--scenarios", "login", "--client-id", "c", "--client-secret", "s"}, nil, "--email"},
-		{"bad output", append([]string{"--output", "xml"}, base...), nil, "--output"},
-		{"bad issuer", append([]string{"--issuer", "localhost:8080"}, base...), nil, "--issuer"},
+		{name: "default", args: base, want: []string{"cc", "refresh", "introspect", "login"}},
+		{name: "all", args: with("--scenarios", "all"), want: benchScenarios, emails: []string{"e@x"}, password: "p"},
+		{name: "hash baseline", args: with("--scenarios", "login", "--hash-baseline"), want: []string{"login", "hash"}},
+		{name: "dedupe", args: with("--scenarios", "cc, cc,hash"), want: []string{"cc", "hash"}},
+		{name: "hash needs nothing", args: []string{"--scenarios", "hash"}, want: []string{"hash"}},
+		{name: "unknown", args: with("--scenarios", "cc,nope"), wantErr: "unknown scenario"},
+		{name: "no client", args: []string{"--scenarios", "cc"}, wantErr: "--client-id"},
+		{name: "no user", args: []string{"--scenarios", "login", "--client-id", "c", "--client-secret", "s"}, wantErr: "--email"},
+		{name: "bad output", args: with("--output", "xml"), wantErr: "--output"},
+		{name: "bad issuer", args: with("--issuer", "localhost:8080"), wantErr: "--issuer"},
+
+		{name: "mfa: the --email user", args: with("--scenarios", "mfa"), want: []string{"mfa"}, emails: []string{"e@x"}, password: "p"},
+		{name: "mfa: own user and password", args: mfa("--mfa-email", "m@x", "--mfa-password", "q"),
+			want: []string{"mfa"}, emails: []string{"m@x"}, password: "q"},
+		{name: "mfa: numbered users", args: mfa("--mfa-email", "m-%d@x", "--mfa-users", "3", "--password", "p"),
+			want: []string{"mfa"}, emails: []string{"m-1@x", "m-2@x", "m-3@x"}, password: "p"},
+		{name: "mfa: --mfa-password wins", args: with("--scenarios", "mfa", "--mfa-password", "q"), want: []string{"mfa"}, emails: []string{"e@x"}, password: "q"},
+		{name: "mfa: key in groups", args: mfa("--mfa-email", "m@x", "--password", "p", "--totp-secret", "jbsw y3dp ehpk 3pxp"),
+			want: []string{"mfa"}, emails: []string{"m@x"}, password: "p", secret: "JBSWY3DPEHPK3PXP"},
+		{name: "mfa: no user", args: mfa("--password", "p"), wantErr: "--mfa-email"},
+		{name: "mfa: no password", args: mfa("--mfa-email", "m@x"), wantErr: "--mfa-password"},
+		{name: "mfa: many users without a pattern", args: mfa("--mfa-email", "m@x", "--mfa-users", "2", "--password", "p"), wantErr: "%d"},
+		{name: "mfa: no users", args: mfa("--mfa-email", "m-%d@x", "--mfa-users", "0", "--password", "p"), wantErr: "at least 1"},
+		{name: "mfa: key for many", args: mfa("--mfa-email", "m-%d@x", "--mfa-users", "2", "--password", "p", "--totp-secret", "JBSWY3DPEHPK3PXP"),
+			wantErr: "--mfa-users 1"},
+		{name: "mfa: bad key", args: mfa("--mfa-email", "m@x", "--password", "p", "--totp-secret", "not-base32!"), wantErr: "--totp-secret"},
+		{name: "mfa flags ignored without mfa", args: with("--scenarios", "login", "--mfa-users", "5"), want: []string{"login"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +135,260 @@ func TestParseBenchFlags(t *testing.T) {
 			if !slices.Equal(o.scenarios, tt.want) {
 				t.Errorf("scenarios = %v, want %v", o.scenarios, tt.want)
 			}
+			if !slices.Equal(o.mfaEmails, tt.emails) || o.mfaPassword != tt.password || o.totpSecret != tt.secret {
+				t.Errorf("mfa users %v, password %q, key %q; want %v, %q, %q", o.mfaEmails, o.mfaPassword, o.totpSecret, tt.emails, tt.password, tt.secret)
+			}
 		})
+	}
+}
+
+func TestMFAEmails(t *testing.T) {
+	tests := []struct {
+		pattern string
+		n       int
+		want    []string
+		wantErr bool
+	}{
+		{"a@x", 1, []string{"a@x"}, false},
+		{"a-%d@x", 1, []string{"a-1@x"}, false},
+		{"a-%d@x", 3, []string{"a-1@x", "a-2@x", "a-3@x"}, false},
+		{"%d@x", 2, []string{"1@x", "2@x"}, false},
+		{"a@x", 2, nil, true},
+		{"a-%d-%d@x", 2, nil, true},
+		{"a-%s@x", 2, nil, true},
+		{"a%@x", 1, nil, true},
+		{"a-%d@x", 0, nil, true},
+		{"a-%d@x", -1, nil, true},
+	}
+	for _, tt := range tests {
+		got, err := mfaEmails(tt.pattern, tt.n)
+		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+			t.Errorf("mfaEmails(%q, %d) = %v, %v; want %v (error %v)", tt.pattern, tt.n, got, err, tt.want, tt.wantErr)
+		}
+	}
+	many, err := mfaEmails("bench-mfa-%d@example.com", 1000)
+	if err != nil || len(many) != 1000 || many[999] != "bench-mfa-1000@example.com" {
+		t.Errorf("1000 users: %d, last %q, %v", len(many), many[len(many)-1], err)
+	}
+}
+
+func TestNormalizeTOTPSecret(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{"JBSWY3DPEHPK3PXP", "JBSWY3DPEHPK3PXP", false},
+		{"jbsw y3dp ehpk 3pxp", "JBSWY3DPEHPK3PXP", false},
+		{"JBSW-Y3DP-EHPK-3PXP", "JBSWY3DPEHPK3PXP", false},
+		{"GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", false},
+		{"MFRGGZDFMZTWQ2LK====", "MFRGGZDFMZTWQ2LK", false}, // padded
+		{"", "", true},
+		{"JBSWY3DP", "", true},          // 40 bits: too short
+		{"JBSWY3DPEHPK3PX1", "", true},  // 1 is not base32
+		{"JBSWY3DPEHPK3PXPA", "", true}, // not a whole number of bytes
+		{"\tJBSWY3DP\nEHPK3PXP ", "JBSWY3DPEHPK3PXP", false},
+		{"JBSWY3DP_EHPK3PXP", "", true},
+	}
+	for _, tt := range tests {
+		got, err := normalizeTOTPSecret(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("normalizeTOTPSecret(%q) = %q, %v; want %q (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// RFC 6238 appendix B, SHA-1, the last six digits of each eight.
+func TestTOTPCode(t *testing.T) {
+	const secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // "12345678901234567890"
+	tests := []struct {
+		unix int64
+		step int64
+		code string
+	}{
+		{59, 1, "287082"},
+		{1111111109, 37037036, "081804"},
+		{1111111111, 37037037, "050471"},
+		{1234567890, 41152263, "005924"},
+		{2000000000, 66666666, "279037"},
+		{20000000000, 666666666, "353130"},
+	}
+	for _, tt := range tests {
+		at := time.Unix(tt.unix, 0)
+		if got := totpStep(at); got != tt.step {
+			t.Errorf("totpStep(%d) = %d, want %d", tt.unix, got, tt.step)
+		}
+		got, err := totpCode(secret, tt.step)
+		if err != nil || got != tt.code {
+			t.Errorf("totpCode(step %d) = %q, %v; want %q", tt.step, got, err, tt.code)
+		}
+		if start := stepStart(tt.step); start.After(at) || !start.Add(totpPeriod).After(at) {
+			t.Errorf("stepStart(%d) = %v does not hold %v", tt.step, start.Unix(), tt.unix)
+		}
+	}
+	for _, tt := range []struct{ unix, step int64 }{{0, 0}, {29, 0}, {30, 1}, {-1, -1}, {-30, -1}, {-31, -2}} {
+		if got := totpStep(time.Unix(tt.unix, 0)); got != tt.step {
+			t.Errorf("totpStep(%d) = %d, want %d", tt.unix, got, tt.step)
+		}
+	}
+	if _, err := totpCode("not base32!", 1); err == nil {
+		t.Error("totpCode with a bad key: no error")
+	}
+}
+
+func TestParseEnrolPage(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	render := func(p templates.TOTPEnrolPage) string {
+		var b strings.Builder
+		if err := r.TOTPEnrol(&b, p); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	const key = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"
+	real := render(templates.TOTPEnrolPage{Action: "/enrol/totp", FlowID: "f1", Required: true, DeviceID: "dev_1-A",
+		Secret: key, OTPAuthURI: "otpauth://totp/x?secret=" + key, QRCodeURL: "/enrol/totp/qr?flow=f1&device=dev_1-A"})
+	tests := []struct {
+		name, body     string
+		secret, device string
+		wantErr        bool
+	}{
+		{name: "the template", body: real, secret: key, device: "dev_1-A"},
+		{name: "lower case, spaces, line breaks", body: `<div class="secret" role="group">
+			<span>jbsw</span> <span>y3dp</span>
+			<span>ehpk</span><span>3pxp</span></div><input type="hidden" name="device" value="d&amp;2">`,
+			secret: "JBSWY3DPEHPK3PXP", device: "d&2"},
+		{name: "no key", body: `<input type="hidden" name="device" value="d1">`, wantErr: true},
+		{name: "no device", body: `<div class="secret"><span>JBSW</span><span>Y3DP</span><span>EHPK</span><span>3PXP</span></div>`, wantErr: true},
+		{name: "key not base32", body: `<div class="secret"><span>0000</span></div><input name="device" value="d1">`, wantErr: true},
+		{name: "the challenge page", body: `<input type="hidden" name="flow" value="f"><input name="code">`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			secret, device, err := parseEnrolPage([]byte(tt.body))
+			if (err != nil) != tt.wantErr || secret != tt.secret || device != tt.device {
+				t.Errorf("parseEnrolPage = %q, %q, %v; want %q, %q (error %v)", secret, device, err, tt.secret, tt.device, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestIDTokenACR(t *testing.T) {
+	jwt := func(payload string) string {
+		return "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".c2ln"
+	}
+	tests := []struct {
+		name, tok, want string
+		wantErr         bool
+	}{
+		{"mfa", jwt(`{"sub":"u1","acr":"urn:lockstep:acr:mfa","amr":["pwd","otp","mfa"]}`), "urn:lockstep:acr:mfa", false},
+		{"pwd", jwt(`{"acr":"urn:lockstep:acr:pwd"}`), "urn:lockstep:acr:pwd", false},
+		{"padded payload", "h." + base64.URLEncoding.EncodeToString([]byte(`{"acr":"x"}`)) + ".s", "x", false},
+		{"empty acr", jwt(`{"acr":""}`), "", false},
+		{"no acr", jwt(`{"sub":"u1"}`), "", true},
+		{"acr not a string", jwt(`{"acr":1}`), "", true},
+		{"payload not JSON", jwt(`acr`), "", true},
+		{"payload not base64url", "h.!!!.s", "", true},
+		{"two parts", "h." + base64.RawURLEncoding.EncodeToString([]byte(`{"acr":"x"}`)), "", true},
+		{"empty", "", "", true},
+	}
+	for _, tt := range tests {
+		got, err := idTokenACR(tt.tok)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("%s: idTokenACR = %q, %v; want %q (error %v)", tt.name, got, err, tt.want, tt.wantErr)
+		}
+	}
+	if err := wantMFA(tokenResponse{IDToken: jwt(`{"acr":"urn:lockstep:acr:pwd"}`)}); err == nil || !strings.Contains(err.Error(), "urn:lockstep:acr:pwd") {
+		t.Errorf("wantMFA of a password-level token: %v", err)
+	}
+	if err := wantMFA(tokenResponse{IDToken: jwt(`{"acr":"urn:lockstep:acr:mfa"}`)}); err != nil {
+		t.Errorf("wantMFA of an mfa token: %v", err)
+	}
+}
+
+func TestUserPicker(t *testing.T) {
+	// Each action is a pick in step (want the user, or none and whether one is soon
+	// free), or the release of a user (release >= 0).
+	type action struct {
+		step    int64
+		release int
+		user    int
+		ok      bool
+		soon    bool
+	}
+	pick := func(step int64, user int) action { return action{step: step, release: -1, user: user, ok: true} }
+	none := func(step int64, soon bool) action { return action{step: step, release: -1, soon: soon} }
+	release := func(user int) action { return action{release: user} }
+	tests := []struct {
+		name    string
+		n       int
+		used    map[int]int64 // enrolment steps
+		actions []action
+	}{
+		{"round robin, once per step", 3, nil, []action{
+			pick(10, 0), pick(10, 1), pick(10, 2), release(0), release(1), release(2),
+			none(10, false), pick(11, 0), release(0), pick(11, 1), release(1), pick(11, 2), none(11, false),
+		}},
+		{"a user signing in is not picked, even in a later step", 2, nil, []action{
+			pick(10, 0), pick(10, 1), none(11, true), release(1), pick(11, 1), release(0), pick(11, 0),
+		}},
+		{"used in the current step only: soon is false", 2, nil, []action{
+			pick(10, 0), release(0), pick(10, 1), none(10, false),
+		}},
+		{"round robin goes on after the last pick", 4, nil, []action{
+			pick(1, 0), release(0), pick(1, 1), release(1), pick(2, 2), release(2), pick(2, 3), release(3), pick(2, 0), pick(2, 1), none(2, false),
+		}},
+		{"enrolment steps count", 3, map[int]int64{0: 5, 2: 5}, []action{
+			pick(5, 1), none(5, false), pick(6, 2), pick(6, 0), none(6, true), release(1), pick(6, 1), none(6, false),
+		}},
+		{"one user", 1, nil, []action{
+			pick(1, 0), none(1, false), none(2, true), release(0), pick(2, 0), release(0), none(2, false), pick(3, 0),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newUserPicker(tt.n)
+			for u, s := range tt.used {
+				p.used(u, s)
+			}
+			for i, a := range tt.actions {
+				if a.release >= 0 {
+					p.release(a.release)
+					continue
+				}
+				user, ok, soon := p.pick(a.step)
+				if ok != a.ok || soon != a.soon || (ok && user != a.user) {
+					t.Fatalf("action %d: pick(%d) = %d, %v, %v; want %d, %v, %v", i, a.step, user, ok, soon, a.user, a.ok, a.soon)
+				}
+			}
+		})
+	}
+	p := newUserPicker(3)
+	p.used(1, 7)
+	p.used(1, 4) // an older step does not go back
+	if got := p.latest(); got != 7 {
+		t.Errorf("latest = %d, want 7", got)
+	}
+}
+
+func TestMFANote(t *testing.T) {
+	tests := []struct {
+		res  benchResult
+		want []string
+	}{
+		{benchResult{Users: 1000, Enrolled: 1000}, []string{"1000 users, enrolled in setup", "no sign-in waited"}},
+		{benchResult{Users: 1}, []string{"1 user, with the authenticator-app key given", "no sign-in waited"}},
+		{benchResult{Users: 200, Enrolled: 200, UserWait: 12.5}, []string{"200 users", "waited 12.5 s", "--mfa-users"}},
+	}
+	for _, tt := range tests {
+		got := mfaNote(tt.res)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("mfaNote(%+v) = %q, want it to say %q", tt.res, got, w)
+			}
+		}
 	}
 }
 
@@ -153,15 +439,51 @@ func TestStatusErrorHTML(t *testing.T) {
 <body><header>Lockstep</header><main class="card"><h1>Sign in</h1>
 <div class="alert alert-error" role="alert">Incorrect email or password.</div>
 <script>var x = "<b>";</script><p>Tom &amp; Jerry</p></main></body></html>`
-	e := &statusError{method: "POST", url: "http://x/login?flow=secret", got: 401, want: 303, body: []byte(page)}
+	e := &statusError{method: "POST", url: "http://x/login?flow=secret", got: 401, want: []int{303}, body: []byte(page)}
 	want := "POST http://x/login?…: status 401, want 303; body: Sign in Incorrect email or password. Tom & Jerry"
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n%q\nwant\n%q", got, want)
 	}
-	e = &statusError{method: "POST", url: "http://x/oauth/token", got: 400, want: 200, location: "/x", body: []byte(` {"error":"invalid_grant"} `)}
+	e = &statusError{method: "POST", url: "http://x/oauth/token", got: 400, want: []int{200}, location: "/x", body: []byte(` {"error":"invalid_grant"} `)}
 	want = `POST http://x/oauth/token: status 400, want 200; Location: /x; body: {"error":"invalid_grant"}`
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n%q\nwant\n%q", got, want)
+	}
+}
+
+// An error on an enrolment or recovery-codes page must not print the key or the codes.
+func TestStatusErrorHidesSecrets(t *testing.T) {
+	r, err := templates.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	var enrol, codes strings.Builder
+	if err := r.TOTPEnrol(&enrol, templates.TOTPEnrolPage{Action: "/enrol/totp", FlowID: "f1", Required: true, DeviceID: "d1",
+		Secret: key, OTPAuthURI: "otpauth://totp/Lockstep:a@b?secret=" + key + "&issuer=Lockstep", QRCodeURL: "/enrol/totp/qr?flow=f1",
+		Error: "That code is not right."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RecoveryCodes(&codes, templates.RecoveryCodesPage{Action: "/enrol/recovery-codes", FlowID: "f1",
+		Codes: []string{"abcde-fghij", "klmno-pqrst"}, Error: "Tick the box."}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		page, mustSay string
+		secrets       []string
+	}{
+		{enrol.String(), "That code is not right.", []string{"JBSW", "Y3DP", "otpauth"}},
+		{codes.String(), "Tick the box.", []string{"abcde", "klmno"}},
+	} {
+		msg := (&statusError{method: "POST", url: "http://x/enrol", got: 401, want: []int{200, 303}, body: []byte(tt.page)}).Error()
+		if !strings.Contains(msg, "want 200 or 303") || !strings.Contains(msg, tt.mustSay) || !strings.Contains(msg, "[hidden]") {
+			t.Errorf("message lacks the status, the page's error or the mark of what it hides: %s", msg)
+		}
+		for _, s := range tt.secrets {
+			if strings.Contains(msg, s) {
+				t.Errorf("message repeats %q: %s", s, msg)
+			}
+		}
 	}
 }
 
@@ -176,6 +498,9 @@ func TestAddGoals(t *testing.T) {
 	if r.LoginHashRatio != 0.8 || r.LoginHashCPURatio != 0.8 {
 		t.Errorf("ratios = %v, %v; want 0.8, 0.8", r.LoginHashRatio, r.LoginHashCPURatio)
 	}
+	if r.MFAHashRatio != 0 || r.MFAHashCPURatio != 0 {
+		t.Errorf("mfa ratios without mfa = %v, %v", r.MFAHashRatio, r.MFAHashCPURatio)
+	}
 	if len(r.Goals) != 2 || !r.Goals[0].Achieved || !r.Goals[1].Achieved {
 		t.Errorf("goals = %+v, want both met", r.Goals)
 	}
@@ -188,5 +513,113 @@ func TestAddGoals(t *testing.T) {
 	r.addGoals()
 	if len(r.Goals) != 2 || r.Goals[0].Achieved || r.Goals[1].Achieved || r.LoginHashCPURatio != 0 {
 		t.Errorf("goals = %+v, cpu ratio %v; want neither met (errors; 0.78) and no CPU ratio", r.Goals, r.LoginHashCPURatio)
+	}
+
+	// The mfa sign-in gets its ratios, and no goal.
+	r = benchReport{Results: []benchResult{
+		{Scenario: "mfa", summary: summary{Rate: 30}, CPU: &cpuPerOp{Client: 2, Server: f(30), Total: 40}},
+		{Scenario: "hash", summary: summary{Rate: 40}, CPU: &cpuPerOp{Client: 20, Total: 20}},
+	}}
+	r.addGoals()
+	if r.MFAHashRatio != 0.75 || r.MFAHashCPURatio != 0.5 || r.LoginHashRatio != 0 || len(r.Goals) != 0 {
+		t.Errorf("mfa ratios %v, %v; login ratio %v, goals %+v; want 0.75, 0.5, 0, none", r.MFAHashRatio, r.MFAHashCPURatio, r.LoginHashRatio, r.Goals)
+	}
+	// Not when mfa could not start, nor without the server's CPU time.
+	r = benchReport{Results: []benchResult{
+		{Scenario: "mfa", Setup: "enrol: …"},
+		{Scenario: "hash", summary: summary{Rate: 40}},
+	}}
+	r.addGoals()
+	if r.MFAHashRatio != 0 {
+		t.Errorf("mfa ratio after a failed setup = %v", r.MFAHashRatio)
+	}
+	r = benchReport{Results: []benchResult{
+		{Scenario: "mfa", summary: summary{Rate: 30}, CPU: &cpuPerOp{Client: 2, Total: 2}},
+		{Scenario: "hash", summary: summary{Rate: 40}, CPU: &cpuPerOp{Client: 20, Total: 20}},
+	}}
+	r.addGoals()
+	if r.MFAHashRatio != 0.75 || r.MFAHashCPURatio != 0 {
+		t.Errorf("without the server's CPU: ratios %v, %v; want 0.75, 0", r.MFAHashRatio, r.MFAHashCPURatio)
+	}
+}
+
+// The mfa scenario's pages against a dev server (in memory): enrolment, a sign-in
+// with a code, the same code refused, a second enrolment refused with a reason.
+func TestMFAAgainstDevServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	issuer := "http://" + addr
+	t.Setenv("LOCKSTEP_ISSUER", issuer)
+	t.Setenv("LOCKSTEP_LISTEN", addr)
+	t.Setenv("LOCKSTEP_DSN", "memory")
+	t.Setenv("LOCKSTEP_LOG_LEVEL", "error")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out, errOut bytes.Buffer
+	go func() { done <- run(ctx, []string{"dev"}, strings.NewReader(""), &out, &errOut) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("the dev server did not stop")
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(issuer + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dev server never became ready: %v\n%s", err, errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	o, err := parseBenchFlags([]string{"--issuer", issuer, "--client-id", devClientID, "--client-secret", devClientSecret,
+		"--redirect-uri", "http://127.0.0.1:9090/callback", "--scenarios", "mfa",
+		"--mfa-email", devUserEmail, "--mfa-password", devUserPassword}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBencher(o)
+	defer b.transport.CloseIdleConnections()
+
+	secret, step, err := b.enrol(ctx, devUserEmail, devUserPassword)
+	if err != nil {
+		t.Fatalf("enrol: %v", err)
+	}
+	if _, err := normalizeTOTPSecret(secret); err != nil || step != totpStep(time.Now()) && step != totpStep(time.Now())-1 {
+		t.Fatalf("enrol gave key %q (%v), step %d", secret, err, step)
+	}
+	// The enrolment used this step's code; the next step's is accepted already
+	// (one step of clock skew), once.
+	if err := b.mfaLogin(ctx, devUserEmail, secret, step+1); err != nil {
+		t.Fatalf("mfa sign-in: %v", err)
+	}
+	err = b.mfaLogin(ctx, devUserEmail, secret, step+1)
+	if err == nil || !strings.Contains(err.Error(), "already used") {
+		t.Errorf("the same code again: %v, want it refused as used", err)
+	}
+	if _, _, err := b.enrol(ctx, devUserEmail, devUserPassword); err == nil || !strings.Contains(err.Error(), "--totp-secret") {
+		t.Errorf("enrolling again: %v, want an error naming --totp-secret", err)
+	}
+	// A password-level sign-in still works, and says so.
+	tok, err := b.signIn(ctx, signInSpec{scope: "openid", email: devUserEmail, password: devUserPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wantMFA(tok); err == nil || !strings.Contains(err.Error(), "urn:lockstep:acr:pwd") {
+		t.Errorf("a password sign-in checked as mfa: %v", err)
 	}
 }
