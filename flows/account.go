@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -244,18 +243,7 @@ func (s *Service) AccountQR(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	e, err := s.TOTP.Pending(r.Context(), user.ID, r.URL.Query().Get("device"))
-	if err != nil {
-		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", err)
-	}
-	png, err := s.TOTP.QRCodePNG(e, qrPixels)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(png)
-	return err
+	return s.writeQR(w, r, user.ID)
 }
 
 // AccountAddDevice activates the new device with one correct code.
@@ -275,30 +263,12 @@ func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error
 		return UserError(http.StatusBadRequest, "This setup expired", "Start adding your authenticator app again.", err)
 	}
 	page := s.accountEnrolPage(e, replace)
-	n, err := s.Store.HitThrottle(ctx, "2fa:user:"+user.ID, s.Limits.Window, s.Now())
+	status, err := s.confirmDevice(ctx, user.ID, deviceID, r.PostForm.Get("device_name"), r.PostForm.Get("code"), replace, &page)
 	if err != nil {
-		return fmt.Errorf("count enrolment attempt: %w", err)
-	}
-	if n > s.Limits.SecondFactorFailures {
-		page.Error = msgCodeThrottled
-		return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.TOTPEnrol(w, page) })
-	}
-	if err := s.TOTP.Rename(ctx, user.ID, deviceID, r.PostForm.Get("device_name")); err != nil {
-		if errors.Is(err, factor.ErrInvalidName) {
-			page.Error = fmt.Sprintf("Give the device a name of at most %d characters.", factor.MaxDeviceNameLen)
-			return s.render(w, http.StatusBadRequest, func() error { return s.Pages.TOTPEnrol(w, page) })
-		}
 		return err
 	}
-	if err := s.TOTP.Confirm(ctx, user.ID, deviceID, r.PostForm.Get("code"), replace); err != nil {
-		page.Error = codeMessage(methodTOTP, err)
-		if page.Error == "" {
-			return err
-		}
-		return s.render(w, http.StatusUnauthorized, func() error { return s.Pages.TOTPEnrol(w, page) })
-	}
-	if err := s.Store.ResetThrottle(ctx, "2fa:user:"+user.ID); err != nil {
-		return err
+	if status != http.StatusOK {
+		return s.render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
 	}
 	done := "added"
 	if replace {

@@ -84,7 +84,12 @@ func (s *Service) EnrolQR(w http.ResponseWriter, r *http.Request) error {
 	if f.State != storage.FlowEnrol {
 		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", nil)
 	}
-	e, err := s.TOTP.Pending(ctx, f.UserID, r.URL.Query().Get("device"))
+	return s.writeQR(w, r, f.UserID)
+}
+
+// writeQR serves the QR code of the user's pending device named in the query.
+func (s *Service) writeQR(w http.ResponseWriter, r *http.Request, userID string) error {
+	e, err := s.TOTP.Pending(r.Context(), userID, r.URL.Query().Get("device"))
 	if err != nil {
 		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", err)
 	}
@@ -96,6 +101,35 @@ func (s *Service) EnrolQR(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(png)
 	return err
+}
+
+// confirmDevice names a pending device and activates it with one correct code,
+// counting the attempt like a sign-in code. When it fails, page carries the message
+// and status is the one to render it with; err is a server fault.
+func (s *Service) confirmDevice(ctx context.Context, userID, deviceID, name, code string, revokeOthers bool, page *templates.TOTPEnrolPage) (status int, err error) {
+	key := "2fa:user:" + userID
+	n, err := s.Store.HitThrottle(ctx, key, s.Limits.Window, s.Now())
+	if err != nil {
+		return 0, fmt.Errorf("count enrolment attempt: %w", err)
+	}
+	if n > s.Limits.SecondFactorFailures {
+		page.Error = msgCodeThrottled
+		return http.StatusTooManyRequests, nil
+	}
+	if err := s.TOTP.Rename(ctx, userID, deviceID, name); err != nil {
+		if errors.Is(err, factor.ErrInvalidName) {
+			page.Error = fmt.Sprintf("Give the device a name of at most %d characters.", factor.MaxDeviceNameLen)
+			return http.StatusBadRequest, nil
+		}
+		return 0, err
+	}
+	if err := s.TOTP.Confirm(ctx, userID, deviceID, code, revokeOthers); err != nil {
+		if page.Error = codeMessage(methodTOTP, err); page.Error == "" {
+			return 0, err
+		}
+		return http.StatusUnauthorized, nil
+	}
+	return http.StatusOK, s.Store.ResetThrottle(ctx, key)
 }
 
 // EnrolSubmit activates the device with one correct code. That code also proves
@@ -115,32 +149,13 @@ func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
 		return UserError(http.StatusBadRequest, "This setup expired", "Start setting up your authenticator app again.", err)
 	}
 	page := s.enrolPage(ctx, f, e, name)
-	// Enrolment codes count against the same limit as sign-in codes.
-	n, err := s.Store.HitThrottle(ctx, "2fa:user:"+f.UserID, s.Limits.Window, s.Now())
+	status, err := s.confirmDevice(ctx, f.UserID, deviceID, name, r.PostForm.Get("code"), false, &page)
 	if err != nil {
-		return fmt.Errorf("count enrolment attempt: %w", err)
-	}
-	if n > s.Limits.SecondFactorFailures {
-		page.Error = msgCodeThrottled
-		return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.TOTPEnrol(w, page) })
-	}
-	if err := s.TOTP.Rename(ctx, f.UserID, deviceID, name); err != nil {
-		if errors.Is(err, factor.ErrInvalidName) {
-			page.Error = fmt.Sprintf("Give the device a name of at most %d characters.", factor.MaxDeviceNameLen)
-			return s.render(w, http.StatusBadRequest, func() error { return s.Pages.TOTPEnrol(w, page) })
-		}
 		return err
 	}
-	if err := s.TOTP.Confirm(ctx, f.UserID, deviceID, r.PostForm.Get("code"), false); err != nil {
-		page.Error = codeMessage(methodTOTP, err)
-		if page.Error == "" {
-			return err
-		}
-		s.audit(ctx, r, "totp.enrol_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
-		return s.render(w, http.StatusUnauthorized, func() error { return s.Pages.TOTPEnrol(w, page) })
-	}
-	if err := s.Store.ResetThrottle(ctx, "2fa:user:"+f.UserID); err != nil {
-		return err
+	if status != http.StatusOK {
+		s.audit(ctx, r, "totp.enrol_failed", f.UserID, f.ClientID, map[string]string{"reason": page.Error})
+		return s.render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
 	}
 	s.audit(ctx, r, "totp.enrolled", f.UserID, f.ClientID, map[string]string{"device": deviceID})
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "otp", At: s.Now().UTC()})
