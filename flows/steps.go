@@ -22,7 +22,7 @@ type Evaluation struct {
 
 // Evaluate asks the policy what the flow still needs, from the flow's stored
 // request, the client, the flow's and the session's proofs, and the user's factors.
-// The decision and its reasons go to the audit log.
+// The caller writes the decision to the audit log (AuditDecision).
 func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow) (Evaluation, error) {
 	q, err := url.ParseQuery(f.AuthorizeQuery)
 	if err != nil {
@@ -57,7 +57,6 @@ func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow)
 	}
 	in.Flow = f.Proven
 	ev.Decision = Decide(in)
-	s.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
 	return ev, nil
 }
 
@@ -124,6 +123,7 @@ func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	} else if err != nil {
 		return err
 	} else {
+		s.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
 		f.State = StateFor(ev.Decision)
 		if ev.Decision.Outcome == Done && len(f.Proven) > 0 {
 			if _, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven); err != nil {

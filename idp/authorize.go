@@ -138,6 +138,10 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if ev.Decision.Outcome != flows.Done {
+		// The last step's decision was audited as done; this one differs, so say why.
+		p.opt.Flows.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
+	}
 	switch d := ev.Decision; d.Outcome {
 	case flows.Refuse:
 		return finish(refusal(d))
