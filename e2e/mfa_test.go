@@ -379,3 +379,23 @@ func TestCannotSkipSecondFactor(t *testing.T) {
 		}
 	})
 }
+
+// TestManyRightCodesFromOneAddress: people signing in correctly from one address
+// (an office behind NAT) never trip the per-address limit, which counts failures.
+func TestManyRightCodesFromOneAddress(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t), func(c *configs.Config) { c.MFA.CodeIPFailures = 3 })
+		s.Clock.Advance(-time.Hour)
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		e, _ := mfaUser(t, s, r)
+		for i := range 5 {
+			s.Clock.Advance(30 * time.Second)
+			b := newBrowser(t)
+			a := r.start(param("acr_values", flows.ACRMultiFactor))
+			p := b.code(s, b.password(s, b.get(s, a.url), s.Email, s.Password), "totp", totpCode(t, e.secret, s.Clock.Now()))
+			if p.callback == nil {
+				t.Fatalf("sign-in %d with a right code refused: %d", i+1, p.resp.StatusCode)
+			}
+		}
+	})
+}

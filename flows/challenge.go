@@ -111,9 +111,10 @@ func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderChallenge(w, http.StatusOK, s.challengePage(ctx, f, method, methods))
 }
 
-// ChallengeSubmit checks a second-factor code. Every attempt is counted before it
-// is checked (per user and per address), so a burst of parallel guesses cannot get
-// past the limit; a success clears the user's count.
+// ChallengeSubmit checks a second-factor code. Every attempt on a user's account is
+// counted before it is checked, so a burst of parallel guesses cannot get past the
+// limit, and a success clears that count. Per address only failures count: many
+// people signing in from one office address must not lock each other out.
 func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	f, ok, err := s.postedFlow(w, r, storage.FlowSecondFactor)
@@ -136,11 +137,11 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return fmt.Errorf("count second-factor attempt: %w", err)
 	}
-	nIP, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, now)
+	nIP, err := s.Store.ThrottleCount(ctx, ipKey, now)
 	if err != nil {
-		return fmt.Errorf("count second-factor attempt: %w", err)
+		return fmt.Errorf("read second-factor throttle: %w", err)
 	}
-	if nUser > s.Limits.SecondFactorFailures || nIP > s.Limits.SecondFactorIP {
+	if nUser > s.Limits.SecondFactorFailures || nIP >= s.Limits.SecondFactorIP {
 		s.audit(ctx, r, "factor.throttled", f.UserID, f.ClientID, map[string]string{"factor": method})
 		page.Error, page.Throttled = msgCodeThrottled, true
 		return s.renderChallenge(w, http.StatusTooManyRequests, page)
@@ -160,6 +161,9 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 		page.Error = codeMessage(method, err)
 		if page.Error == "" {
 			return fmt.Errorf("verify %s: %w", method, err)
+		}
+		if _, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, now); err != nil {
+			return fmt.Errorf("count second-factor failure: %w", err)
 		}
 		s.audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": method, "reason": err.Error()})
 		return s.renderChallenge(w, http.StatusUnauthorized, page)

@@ -113,7 +113,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per scenario")
 	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.NumCPU(), "workers for cc, refresh and introspect")
-	fs.IntVar(&o.loginConcurrency, "login-concurrency", runtime.NumCPU(), "workers for login and hash")
+	fs.IntVar(&o.loginConcurrency, "login-concurrency", runtime.NumCPU(), "workers for login, mfa and hash")
 	scen := fs.String("scenarios", "cc,refresh,introspect,login", "comma-separated scenarios: cc, refresh, introspect, login, mfa, hash, all")
 	hash := fs.Bool("hash-baseline", false, "also run the hash scenario")
 	fs.StringVar(&o.output, "output", "text", "text or json")
