@@ -33,7 +33,7 @@ func backends(t *testing.T, f func(t *testing.T, newStore func(t *testing.T) sto
 // server is a running Lockstep with one confidential client, one public client and
 // one user.
 type server struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string // the issuer
 	Store  storage.Storage
 	Srv    *idp.Server
@@ -57,7 +57,7 @@ func fastPasswords(c *configs.Config) {
 }
 
 // startServer builds and starts Lockstep on a loopback port.
-func startServer(t *testing.T, store storage.Storage, tweak ...func(*configs.Config)) *server {
+func startServer(t testing.TB, store storage.Storage, tweak ...func(*configs.Config)) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -147,7 +147,7 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -157,11 +157,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 // browser is a cookie-keeping HTTP client that does not follow redirects, so a
 // test sees every hop as a person's browser would take it.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, client: &http.Client{
 		Jar:     jar,

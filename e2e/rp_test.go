@@ -15,7 +15,7 @@ import (
 
 // rp is a relying party built from go-oidc and x/oauth2, as an app would use them.
 type rp struct {
-	t        *testing.T
+	t        testing.TB
 	s        *server
 	cfg      oauth2.Config
 	provider *oidc.Provider
@@ -23,7 +23,7 @@ type rp struct {
 	ctx      context.Context
 }
 
-func newRP(t *testing.T, s *server, clientID, secret, redirect string) *rp {
+func newRP(t testing.TB, s *server, clientID, secret, redirect string) *rp {
 	t.Helper()
 	ctx := context.Background()
 	provider, err := oidc.NewProvider(ctx, s.URL)
@@ -127,7 +127,7 @@ func (b *browser) post(s *server, u string, form url.Values) page {
 	return b.do(s, req)
 }
 
-func mustRequest(t *testing.T, method, u string, body io.Reader) *http.Request {
+func mustRequest(t testing.TB, method, u string, body io.Reader) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, u, body)
 	if err != nil {
