@@ -46,10 +46,9 @@ func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow)
 	if ok && f.UserID != "" && sess.UserID == f.UserID {
 		ev.Session, ev.User = &sess, user
 	}
-	if f.UserID != "" && ev.Session == nil {
-		if ev.User, err = s.Store.GetUser(ctx, f.UserID); err != nil {
-			return Evaluation{}, fmt.Errorf("load flow user: %w", err)
-		}
+	if ev.Session == nil {
+		// Only the session's user is needed whole (to issue tokens); otherwise the id.
+		ev.User.ID = f.UserID
 	}
 	in, err := s.PolicyInput(ctx, areq, client, ev.Session, ev.User.ID, f.RequestedAt)
 	if err != nil {
@@ -73,7 +72,9 @@ func (s *Service) PolicyInput(ctx context.Context, areq AuthRequest, client stor
 	if sess != nil {
 		in.Session = sess.Factors
 	}
-	if userID != "" {
+	// The user's second factors matter only when some level above the password is
+	// asked for; a plain sign-in skips the lookup.
+	if userID != "" && asksAbovePassword(areq, client) {
 		methods, err := s.SecondFactors(ctx, userID)
 		if err != nil {
 			return in, err
@@ -81,6 +82,11 @@ func (s *Service) PolicyInput(ctx context.Context, areq AuthRequest, client stor
 		in.SecondFactors = methods
 	}
 	return in, nil
+}
+
+// asksAbovePassword reports whether the request or the client names any acr.
+func asksAbovePassword(areq AuthRequest, c storage.Client) bool {
+	return c.MinACR != "" || len(c.DefaultACRValues) > 0 || len(areq.ACRValues) > 0 || len(areq.EssentialACR) > 0
 }
 
 // SecondFactors lists the second-factor methods the user has enrolled (amr values).
