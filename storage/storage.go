@@ -271,6 +271,8 @@ type ThrottleStore interface {
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, error)
 	// ResetThrottle forgets the counter; resetting an unknown key is not an error.
 	ResetThrottle(ctx context.Context, key string) error
+	// DeleteExpiredThrottles removes counters whose window ended before the given time.
+	DeleteExpiredThrottles(ctx context.Context, before time.Time) (int, error)
 }
 
 // NonceStore guards single-use values (JWT ids, replayed links).
@@ -278,6 +280,8 @@ type NonceStore interface {
 	// UseNonce records key until expiresAt. It returns ErrConflict if key was
 	// recorded before and has not expired (its expiresAt is after now).
 	UseNonce(ctx context.Context, key string, expiresAt time.Time, now time.Time) error
+	// DeleteExpiredNonces removes nonces that expired before the given time.
+	DeleteExpiredNonces(ctx context.Context, before time.Time) (int, error)
 }
 
 // AuditEvent is one line of the audit log.

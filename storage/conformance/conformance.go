@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"SigningKeys", testSigningKeys},
 		{"Throttle", testThrottle},
 		{"Nonce", testNonce},
+		{"ExpiryCleanup", testExpiryCleanup},
 		{"Audit", testAudit},
 		{"TOTPDevices", testTOTPDevices},
 		{"RecoveryCodes", testRecoveryCodes},
@@ -568,6 +569,35 @@ func testThrottle(t *testing.T, s storage.Storage) {
 		if got != st.want {
 			t.Errorf("step %d: %s %s at +%v = %d, want %d", i, st.op, st.key, st.at, got, st.want)
 		}
+	}
+}
+
+func testExpiryCleanup(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	if _, err := s.HitThrottle(ctx, "old", time.Minute, base); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.HitThrottle(ctx, "new", time.Minute, base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UseNonce(ctx, "old", base.Add(time.Minute), base); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UseNonce(ctx, "new", base.Add(2*time.Hour), base); err != nil {
+		t.Fatal(err)
+	}
+	cut := base.Add(30 * time.Minute)
+	if n, err := s.DeleteExpiredThrottles(ctx, cut); err != nil || n != 1 {
+		t.Errorf("DeleteExpiredThrottles = %d, %v; want 1", n, err)
+	}
+	if n, err := s.DeleteExpiredNonces(ctx, cut); err != nil || n != 1 {
+		t.Errorf("DeleteExpiredNonces = %d, %v; want 1", n, err)
+	}
+	if n, _ := s.ThrottleCount(ctx, "new", base.Add(time.Hour)); n != 1 {
+		t.Errorf("the live counter was removed: count %d", n)
+	}
+	if err := s.UseNonce(ctx, "new", base.Add(3*time.Hour), base.Add(time.Hour)); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("the live nonce was removed: %v", err)
 	}
 }
 

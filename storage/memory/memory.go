@@ -556,7 +556,19 @@ func (s *Store) ResetThrottle(_ context.Context, key string) error {
 	return nil
 }
 
+func (s *Store) DeleteExpiredThrottles(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.throttle, func(e throttleEntry) time.Time { return e.resetAt }, before), nil
+}
+
 // Nonces.
+
+func (s *Store) DeleteExpiredNonces(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.nonces, func(t time.Time) time.Time { return t }, before), nil
+}
 
 func (s *Store) UseNonce(_ context.Context, key string, expiresAt time.Time, now time.Time) error {
 	s.mu.Lock()

@@ -22,3 +22,11 @@ func (s *Store) UseNonce(ctx context.Context, key string, expiresAt time.Time, n
 	}
 	return nil
 }
+
+func (s *Store) DeleteExpiredNonces(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.count(ctx, `DELETE FROM nonces WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete expired nonces: %w", err)
+	}
+	return n, nil
+}

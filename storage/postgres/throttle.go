@@ -42,3 +42,11 @@ func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+func (s *Store) DeleteExpiredThrottles(ctx context.Context, before time.Time) (int, error) {
+	n, err := s.count(ctx, `DELETE FROM throttle WHERE reset_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete expired throttles: %w", err)
+	}
+	return n, nil
+}
