@@ -281,22 +281,9 @@ func (t *TOTP) Devices(ctx context.Context, userID string) ([]Device, error) {
 // Remove deletes a device (active or pending) of userID. Another user's device,
 // or an unknown id, gives ErrUnknownDevice.
 func (t *TOTP) Remove(ctx context.Context, userID, deviceID string) error {
-	d, err := t.Store.GetTOTPDevice(ctx, deviceID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return ErrUnknownDevice
-	case err != nil:
-		return fmt.Errorf("factor: get totp device: %w", err)
-	case d.UserID != userID:
-		return ErrUnknownDevice
-	}
-	switch err := t.Store.DeleteTOTPDevice(ctx, deviceID); {
-	case errors.Is(err, storage.ErrNotFound):
-		return ErrUnknownDevice
-	case err != nil:
-		return fmt.Errorf("factor: delete totp device: %w", err)
-	}
-	return nil
+	return t.onOwnDevice(ctx, userID, deviceID, "delete", func() error {
+		return t.Store.DeleteTOTPDevice(ctx, deviceID)
+	})
 }
 
 // Rename names one of the user's devices; a blank name becomes the default one.
@@ -305,6 +292,14 @@ func (t *TOTP) Rename(ctx context.Context, userID, deviceID, name string) error 
 	if err != nil {
 		return err
 	}
+	return t.onOwnDevice(ctx, userID, deviceID, "rename", func() error {
+		return t.Store.RenameTOTPDevice(ctx, deviceID, name)
+	})
+}
+
+// onOwnDevice runs change on a device only if it belongs to userID; a missing or
+// foreign device, before or during the change, is ErrUnknownDevice.
+func (t *TOTP) onOwnDevice(ctx context.Context, userID, deviceID, what string, change func() error) error {
 	d, err := t.Store.GetTOTPDevice(ctx, deviceID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -314,11 +309,11 @@ func (t *TOTP) Rename(ctx context.Context, userID, deviceID, name string) error 
 	case d.UserID != userID:
 		return ErrUnknownDevice
 	}
-	switch err := t.Store.RenameTOTPDevice(ctx, deviceID, name); {
+	switch err := change(); {
 	case errors.Is(err, storage.ErrNotFound):
 		return ErrUnknownDevice
 	case err != nil:
-		return fmt.Errorf("factor: rename totp device: %w", err)
+		return fmt.Errorf("factor: %s totp device: %w", what, err)
 	}
 	return nil
 }
