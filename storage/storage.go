@@ -369,6 +369,61 @@ type RecoveryCodeStore interface {
 	DeleteRecoveryCodes(ctx context.Context, userID string) error
 }
 
+// WebAuthnCredential is a registered security key, platform authenticator or passkey.
+type WebAuthnCredential struct {
+	// ID is the raw credential id the authenticator chose; unique across users.
+	ID     []byte
+	UserID string
+	Name   string
+	// PublicKey is the COSE-encoded public key.
+	PublicKey       []byte
+	AttestationType string
+	Transports      []string
+	AAGUID          []byte
+	// SignCount is the authenticator's last signature counter (0 when it keeps none).
+	SignCount uint32
+	// UserVerified records that the authenticator verified the user at registration.
+	UserVerified bool
+	// Discoverable marks a passkey (client-side discoverable credential).
+	Discoverable   bool
+	BackupEligible bool
+	BackupState    bool
+	CreatedAt      time.Time
+	LastUsedAt     time.Time
+}
+
+// WebAuthnStore keeps WebAuthn credentials.
+type WebAuthnStore interface {
+	// CreateWebAuthnCredential gives ErrAlreadyExists for a credential id in use.
+	CreateWebAuthnCredential(ctx context.Context, c WebAuthnCredential) error
+	GetWebAuthnCredential(ctx context.Context, id []byte) (WebAuthnCredential, error)
+	// ListWebAuthnCredentials returns the user's credentials, oldest first.
+	ListWebAuthnCredentials(ctx context.Context, userID string) ([]WebAuthnCredential, error)
+	// UseWebAuthnCredential atomically records a successful assertion: it sets
+	// SignCount = count and LastUsedAt = at when count is greater than the stored
+	// count, or when both are zero (an authenticator without a counter). Otherwise
+	// it returns ErrConflict: the counter went backwards or stood still, a sign of
+	// a cloned authenticator or a replay. ErrNotFound when there is no such credential.
+	UseWebAuthnCredential(ctx context.Context, id []byte, count uint32, at time.Time) error
+	RenameWebAuthnCredential(ctx context.Context, id []byte, name string) error
+	DeleteWebAuthnCredential(ctx context.Context, id []byte) error
+	// DeleteWebAuthnCredentialsByUser removes every credential of the user, returning how many.
+	DeleteWebAuthnCredentialsByUser(ctx context.Context, userID string) (int, error)
+}
+
+// CeremonyStore keeps short-lived, single-use server state between the two halves
+// of a challenge-response ceremony (a WebAuthn challenge, for instance).
+type CeremonyStore interface {
+	// PutCeremony stores data under key until expiresAt, replacing what was there.
+	PutCeremony(ctx context.Context, key string, data []byte, expiresAt time.Time) error
+	// TakeCeremony atomically removes and returns the data. A missing or expired key
+	// (expiresAt not after now) gives ErrNotFound, and an expired one is removed all
+	// the same; of concurrent callers exactly one gets the data.
+	TakeCeremony(ctx context.Context, key string, now time.Time) ([]byte, error)
+	// DeleteExpiredCeremonies removes ceremonies that expired before the given time.
+	DeleteExpiredCeremonies(ctx context.Context, before time.Time) (int, error)
+}
+
 // Storage is everything a backend provides.
 type Storage interface {
 	ClientStore
@@ -383,6 +438,8 @@ type Storage interface {
 	AuditStore
 	TOTPStore
 	RecoveryCodeStore
+	WebAuthnStore
+	CeremonyStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

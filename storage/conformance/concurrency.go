@@ -284,3 +284,38 @@ func testConcurrentReplaceRecoveryCodes(t *testing.T, s storage.Storage) {
 		t.Errorf("sets %v are live; want exactly one", live)
 	}
 }
+
+func testConcurrentUseWebAuthnCredential(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	c := storage.WebAuthnCredential{ID: []byte("cred"), UserID: "alice", PublicKey: []byte("cose"), SignCount: 5, CreatedAt: base}
+	must(t, s.CreateWebAuthnCredential(ctx, c))
+	// The same assertion submitted 20 times at once: one login, 19 replays refused.
+	errs := race(20, func(i int) error {
+		return s.UseWebAuthnCredential(ctx, c.ID, 6, base.Add(time.Duration(i+1)*time.Second))
+	})
+	winner := oneWinner(t, errs)
+	got, err := s.GetWebAuthnCredential(ctx, c.ID)
+	must(t, err)
+	if want := base.Add(time.Duration(winner+1) * time.Second); got.SignCount != 6 || !got.LastUsedAt.Equal(want) {
+		t.Errorf("stored credential has count %d last used %v, want 6 %v", got.SignCount, got.LastUsedAt, want)
+	}
+}
+
+func testConcurrentTakeCeremony(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.PutCeremony(ctx, "challenge", []byte("state"), base.Add(time.Minute)))
+	type result struct {
+		data []byte
+		err  error
+	}
+	results := race(20, func(int) result {
+		data, err := s.TakeCeremony(ctx, "challenge", base)
+		return result{data, err}
+	})
+	errs := make([]error, len(results))
+	for i, r := range results {
+		errs[i] = r.err
+	}
+	winner := oneWinnerLosing(t, errs, storage.ErrNotFound)
+	equal(t, "the winner's data", []byte("state"), results[winner].data)
+}

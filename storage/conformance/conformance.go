@@ -44,6 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Audit", testAudit},
 		{"TOTPDevices", testTOTPDevices},
 		{"RecoveryCodes", testRecoveryCodes},
+		{"WebAuthnCredentials", testWebAuthnCredentials},
+		{"UseWebAuthnCredential", testUseWebAuthnCredential},
+		{"Ceremonies", testCeremonies},
 		{"Copies", testCopies},
 		{"ConcurrentConsumeCode", testConcurrentConsumeCode},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
@@ -56,6 +59,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentActivateRevokingOthers", testConcurrentActivateRevokingOthers},
 		{"ConcurrentUseRecoveryCode", testConcurrentUseRecoveryCode},
 		{"ConcurrentReplaceRecoveryCodes", testConcurrentReplaceRecoveryCodes},
+		{"ConcurrentUseWebAuthnCredential", testConcurrentUseWebAuthnCredential},
+		{"ConcurrentTakeCeremony", testConcurrentTakeCeremony},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
@@ -801,6 +806,44 @@ func testCopies(t *testing.T, s storage.Storage) {
 		hashes[0] = "x"
 		must(t, s.UseRecoveryCode(ctx, "u", "h1", base))
 		wantErr(t, "use the changed hash", s.UseRecoveryCode(ctx, "u", "x", base), storage.ErrNotFound)
+	})
+	t.Run("webauthn credential", func(t *testing.T) {
+		c := storage.WebAuthnCredential{ID: []byte("cred"), UserID: "u", PublicKey: []byte("cose"),
+			Transports: []string{"usb", "nfc"}, AAGUID: []byte("aaguid"), CreatedAt: base}
+		in := c
+		in.ID, in.PublicKey, in.AAGUID = slices.Clone(c.ID), slices.Clone(c.PublicKey), slices.Clone(c.AAGUID)
+		in.Transports = slices.Clone(c.Transports)
+		must(t, s.CreateWebAuthnCredential(ctx, in))
+		scribble(in.ID)
+		scribble(in.PublicKey)
+		scribble(in.AAGUID)
+		in.Transports[0] = "in"
+		id := slices.Clone(c.ID)
+		got, err := s.GetWebAuthnCredential(ctx, id)
+		must(t, err)
+		scribble(id)
+		scribble(got.ID)
+		scribble(got.PublicKey)
+		scribble(got.AAGUID)
+		got.Transports[0] = "x"
+		list, err := s.ListWebAuthnCredentials(ctx, c.UserID)
+		must(t, err)
+		scribble(list[0].ID)
+		scribble(list[0].PublicKey)
+		scribble(list[0].AAGUID)
+		list[0].Transports[0] = "x"
+		got, err = s.GetWebAuthnCredential(ctx, c.ID)
+		must(t, err)
+		equal(t, "webauthn credential", c, got)
+	})
+	t.Run("ceremony", func(t *testing.T) {
+		data := []byte("challenge")
+		in := slices.Clone(data)
+		must(t, s.PutCeremony(ctx, "k", in, base.Add(time.Minute)))
+		scribble(in)
+		got, err := s.TakeCeremony(ctx, "k", base)
+		must(t, err)
+		equal(t, "ceremony data", data, got)
 	})
 	t.Run("audit", func(t *testing.T) {
 		e := storage.AuditEvent{ID: "e", At: base, Type: "x", Detail: map[string]string{"k": "v"}}

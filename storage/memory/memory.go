@@ -8,8 +8,10 @@
 package memory
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -52,6 +54,14 @@ type Store struct {
 	auditIDs map[string]struct{}
 	totp     map[string]storage.TOTPDevice
 	recovery map[string]map[string]bool // user ID -> hash -> used; no times, as none is read back
+	// webauthn is keyed by string(credential ID).
+	webauthn map[string]storage.WebAuthnCredential
+	ceremony map[string]ceremony
+}
+
+type ceremony struct {
+	data      []byte
+	expiresAt time.Time
 }
 
 // New returns an empty store.
@@ -70,6 +80,8 @@ func New() *Store {
 		auditIDs: map[string]struct{}{},
 		totp:     map[string]storage.TOTPDevice{},
 		recovery: map[string]map[string]bool{},
+		webauthn: map[string]storage.WebAuthnCredential{},
+		ceremony: map[string]ceremony{},
 	}
 }
 
@@ -786,4 +798,130 @@ func (s *Store) DeleteRecoveryCodes(_ context.Context, userID string) error {
 	defer s.mu.Unlock()
 	delete(s.recovery, userID)
 	return nil
+}
+
+// WebAuthn credentials. Errors show credential IDs in hex.
+
+func copyWebAuthnCredential(c storage.WebAuthnCredential) storage.WebAuthnCredential {
+	c.ID = slices.Clone(c.ID)
+	c.PublicKey = slices.Clone(c.PublicKey)
+	c.Transports = slices.Clone(c.Transports)
+	c.AAGUID = slices.Clone(c.AAGUID)
+	return c
+}
+
+func (s *Store) CreateWebAuthnCredential(_ context.Context, c storage.WebAuthnCredential) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.webauthn[string(c.ID)]; ok {
+		return exists("create webauthn credential", hex.EncodeToString(c.ID))
+	}
+	s.webauthn[string(c.ID)] = copyWebAuthnCredential(c)
+	return nil
+}
+
+func (s *Store) GetWebAuthnCredential(_ context.Context, id []byte) (storage.WebAuthnCredential, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.webauthn[string(id)]
+	if !ok {
+		return storage.WebAuthnCredential{}, notFound("get webauthn credential", hex.EncodeToString(id))
+	}
+	return copyWebAuthnCredential(c), nil
+}
+
+func (s *Store) ListWebAuthnCredentials(_ context.Context, userID string) ([]storage.WebAuthnCredential, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.WebAuthnCredential
+	for _, c := range s.webauthn {
+		if c.UserID == userID {
+			out = append(out, copyWebAuthnCredential(c))
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.WebAuthnCredential) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), bytes.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (s *Store) UseWebAuthnCredential(_ context.Context, id []byte, count uint32, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.webauthn[string(id)]
+	if !ok {
+		return notFound("use webauthn credential", hex.EncodeToString(id))
+	}
+	if c.SignCount >= count && (c.SignCount != 0 || count != 0) {
+		return fmt.Errorf("memory: use webauthn credential %x with count %d (stored %d): %w", id, count, c.SignCount, storage.ErrConflict)
+	}
+	c.SignCount, c.LastUsedAt = count, at
+	s.webauthn[string(id)] = c
+	return nil
+}
+
+func (s *Store) RenameWebAuthnCredential(_ context.Context, id []byte, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.webauthn[string(id)]
+	if !ok {
+		return notFound("rename webauthn credential", hex.EncodeToString(id))
+	}
+	c.Name = name
+	s.webauthn[string(id)] = c
+	return nil
+}
+
+func (s *Store) DeleteWebAuthnCredential(_ context.Context, id []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.webauthn[string(id)]; !ok {
+		return notFound("delete webauthn credential", hex.EncodeToString(id))
+	}
+	delete(s.webauthn, string(id))
+	return nil
+}
+
+func (s *Store) DeleteWebAuthnCredentialsByUser(_ context.Context, userID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, c := range s.webauthn {
+		if c.UserID == userID {
+			delete(s.webauthn, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Ceremonies. Errors never name the key, which a caller may derive from a cookie.
+
+func (s *Store) PutCeremony(_ context.Context, key string, data []byte, expiresAt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ceremony[key] = ceremony{data: slices.Clone(data), expiresAt: expiresAt}
+	return nil
+}
+
+func (s *Store) TakeCeremony(_ context.Context, key string, now time.Time) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.ceremony[key]
+	if !ok {
+		return nil, fmt.Errorf("memory: take ceremony: %w", storage.ErrNotFound)
+	}
+	// An expired ceremony is removed all the same.
+	delete(s.ceremony, key)
+	if !c.expiresAt.After(now) {
+		return nil, fmt.Errorf("memory: take ceremony: expired: %w", storage.ErrNotFound)
+	}
+	// The stored slice is no longer reachable from the store, so no copy is needed.
+	return c.data, nil
+}
+
+func (s *Store) DeleteExpiredCeremonies(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.ceremony, func(c ceremony) time.Time { return c.expiresAt }, before), nil
 }

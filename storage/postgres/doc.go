@@ -27,6 +27,11 @@
 //   - totp_devices is indexed on (user_id, created_at) for listing and deleting a
 //     user's devices; recovery_codes has primary key (user_id, hash) and holds
 //     keyed hashes only.
+//   - webauthn_credentials has the raw credential id (bytea) as primary key, so
+//     ids are unique across users and list in bytes.Compare order; it is indexed
+//     on (user_id, created_at) like totp_devices. SignCount, a uint32, is a bigint
+//     checked to the uint32 range; an unused credential's last_used_at is NULL.
+//   - ceremonies has primary key key and is indexed on expires_at for the cleanup.
 //   - audit carries an identity column, seq, so events with equal timestamps list in
 //     reverse order of appending; it is indexed for the user, client and time filters.
 //   - Sort keys that are text use COLLATE "C", so lists come back in Go's byte
@@ -34,7 +39,8 @@
 //
 // Concurrency: every operation that must be atomic is a single statement whose row
 // lock serialises racing callers (ConsumeToken, UpdateFlow, HitThrottle, UseNonce,
-// AdvanceTOTPStep, UseRecoveryCode), or one transaction that first takes a lock
+// AdvanceTOTPStep, UseRecoveryCode, UseWebAuthnCredential, TakeCeremony's
+// DELETE ... RETURNING), or one transaction that first takes a lock
 // covering what a racing caller could touch: AddSigningKey locks the table,
 // ActivateTOTPDevice with revokeOthers locks the user's devices in id order (so two
 // devices activated at once cannot deadlock), ReplaceRecoveryCodes takes a per-user
