@@ -144,8 +144,8 @@ func serve(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	return nil
 }
 
-// cleanupLoop deletes expired tokens, flows, sessions, keys, throttle counters and
-// nonces every few minutes.
+// cleanupLoop deletes expired tokens, flows, sessions, keys, throttle counters,
+// nonces and ceremonies every few minutes.
 func cleanupLoop(ctx context.Context, store storage.Storage, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -160,6 +160,7 @@ func cleanupLoop(ctx context.Context, store storage.Storage, log *slog.Logger) {
 			"tokens": store.DeleteExpiredTokens, "flows": store.DeleteExpiredFlows,
 			"sessions": store.DeleteExpiredSessions, "signing keys": store.DeleteExpiredSigningKeys,
 			"throttle counters": store.DeleteExpiredThrottles, "nonces": store.DeleteExpiredNonces,
+			"ceremonies": store.DeleteExpiredCeremonies,
 		} {
 			if n, err := f(ctx, now); err != nil {
 				log.Warn("cleanup failed", "what", name, "error", err)
