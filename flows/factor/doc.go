@@ -15,6 +15,10 @@
 //     "pwd otp mfa", the same level as password + app code (SPEC MFA-10 lets a
 //     recovery code stand in for the lost app). The audit log, not amr, tells the
 //     two apart.
+//   - WebAuthn (security keys, platform authenticators, passkeys): Assertion.Method,
+//     AMRHardwareKey = "hwk" or AMRSoftwareKey = "swk", plus AMRUser = "user" when
+//     the authenticator verified the user (Assertion.UserVerified). Assertion.AMR
+//     returns them; the caller adds them to the session (SPEC AAL-1).
 //
 // # Authenticator apps (TOTP, RFC 6238)
 //
@@ -61,9 +65,52 @@
 // cost. A deterministic hash also lets the store find and consume the code by its
 // hash in one atomic call, instead of trying ten slow hashes per attempt.
 //
+// # WebAuthn (SPEC MFA-3)
+//
+// Built on github.com/go-webauthn/webauthn. Every ceremony has two halves: Begin*
+// returns the JSON options for navigator.credentials.create/get and keeps the
+// library's session data server-side (storage.CeremonyStore, under "webauthn/"
+// plus the caller's key, which the caller binds to its login flow or session),
+// valid for CeremonyTTL (5 minutes). Finish* takes it back with TakeCeremony,
+// so a challenge is used at most once, even by concurrent requests; a used,
+// unknown or expired ceremony, or one begun for another user or purpose, is
+// ErrChallengeUsed. A refused response consumes the ceremony too.
+//
+// Finish* checks, in order: the ceremony; the response's flags (no user presence:
+// ErrUserPresenceRequired; user verification required but not done:
+// ErrUserVerificationRequired); that the credential is the user's
+// (ErrWrongCredential); then the library checks challenge, origin (exactly one of
+// the configured origins), RP ID hash, and the signature (ErrInvalidResponse,
+// wrapping the library's error); last the sign counter is advanced in one atomic
+// store call (UseWebAuthnCredential), and a counter that did not go up (except an
+// authenticator that always sends 0) is ErrCounterRegressed: a cloned
+// authenticator or a replay. The flags are signed, so a forged flag fails the
+// signature check.
+//
+// Registration: a security key (passkey=false) is asked for a non-discoverable
+// credential without user verification (both "discouraged": a second factor
+// after the password, no PIN prompt); a passkey (passkey=true) must be
+// discoverable and verify the user (both "required"). The user's credentials are
+// excluded. Attestation is not requested ("none"), so the AAGUID is informative
+// only. The user handle is the user id. Passkey sign-in (BeginPasskeyLogin) sends
+// no allowCredentials, requires user verification, and maps the returned user
+// handle to the user through the caller's lookup; the credential must belong to
+// that user. Password + WebAuthn and a verified passkey alone both count as
+// phishing-resistant multi-factor; that is the caller's policy.
+//
+// hwk or swk: RFC 8176 says "hwk" for a hardware-secured key and "swk" for a
+// software-secured one. The rule, from what the browser reports (attachment of
+// the assertion, transports at registration) and the backup flag: a credential
+// that is backup eligible (synced, so it can leave the device), used through a
+// platform attachment, or listing the "internal" or "hybrid" transport is swk;
+// otherwise one with a cross-platform attachment or a usb, nfc, ble or smart-card
+// transport is hwk; with nothing known it is swk (no claim beyond what we know).
+// Attachment and transports are not signed by the authenticator, so this
+// describes the key; it is not a security boundary.
+//
 // # Throttling
 //
 // Nothing in this package counts failures. Callers must throttle Confirm, Verify
 // and Use per user and per IP (SPEC MFA-11), counting ErrWrongCode, ErrCodeUsed
-// and ErrMalformedCode alike.
+// and ErrMalformedCode alike (and refused WebAuthn assertions).
 package factor

@@ -26,3 +26,29 @@ var (
 	// ErrInvalidName: a device name that is too long or holds control characters.
 	ErrInvalidName = errors.New("factor: invalid device name")
 )
+
+// WebAuthn errors (see webauthn.go).
+var (
+	// ErrChallengeUsed: the WebAuthn ceremony is unknown, expired, already
+	// finished (a replayed challenge) or was begun for another user or purpose.
+	ErrChallengeUsed = errors.New("factor: webauthn challenge used or unknown")
+	// ErrInvalidResponse: a WebAuthn response that is malformed or does not verify
+	// (challenge, origin, RP ID, signature, attestation). The library's error is
+	// wrapped too.
+	ErrInvalidResponse = errors.New("factor: invalid webauthn response")
+	// ErrUserPresenceRequired: the authenticator did not report user presence.
+	ErrUserPresenceRequired = errors.New("factor: webauthn user presence required")
+	// ErrUserVerificationRequired: user verification was required but the
+	// authenticator did not verify the user.
+	ErrUserVerificationRequired = errors.New("factor: webauthn user verification required")
+	// ErrWrongCredential: the assertion was made with a credential that is unknown
+	// or belongs to another user.
+	ErrWrongCredential = errors.New("factor: webauthn credential not the user's")
+	// ErrCounterRegressed: the signature counter did not advance past the stored
+	// one, a sign of a cloned authenticator or a replay.
+	ErrCounterRegressed = errors.New("factor: webauthn sign counter regressed")
+	// ErrNoCredential: the user has no WebAuthn credential.
+	ErrNoCredential = errors.New("factor: no webauthn credential")
+	// ErrCredentialExists: the credential id is registered already.
+	ErrCredentialExists = errors.New("factor: webauthn credential already registered")
+)
