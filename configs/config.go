@@ -54,6 +54,22 @@ type Config struct {
 	Session        SessionConfig  `yaml:"session"`
 	Throttle       ThrottleConfig `yaml:"throttle"`
 	MFA            MFAConfig      `yaml:"mfa"`
+	Email          EmailConfig    `yaml:"email"`
+}
+
+// EmailConfig says how security notifications are sent. Without an SMTP host they
+// go to an outbox in memory and the log (the dev-mode outbox page shows them).
+type EmailConfig struct {
+	SMTPHost     string `yaml:"smtp_host"`
+	SMTPPort     int    `yaml:"smtp_port"`
+	SMTPUsername string `yaml:"smtp_username"`
+	// SMTPPassword: prefer env LOCKSTEP_SMTP_PASSWORD. Redacted and String leave it out.
+	SMTPPassword string `yaml:"smtp_password"`
+	// TLS is starttls (default), tls (implicit, port 465) or none (only for a local
+	// catcher such as Mailpit; needs allow_plaintext for a host that is not loopback).
+	TLS            string `yaml:"tls"`
+	AllowPlaintext bool   `yaml:"allow_plaintext"`
+	From           string `yaml:"from"`
 }
 
 // MFAConfig holds the second-factor settings.
@@ -171,6 +187,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"LOCKSTEP_LISTEN", &c.Listen},
 		{"LOCKSTEP_DSN", &c.DSN},
 		{"LOCKSTEP_SECRET", &c.Secret},
+		{"LOCKSTEP_SMTP_PASSWORD", &c.Email.SMTPPassword},
 		{"LOCKSTEP_LOG_LEVEL", &c.LogLevel},
 		{"LOCKSTEP_LOG_FORMAT", &c.LogFormat},
 	} {
@@ -221,6 +238,10 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.Throttle.AccountFailures, 10)
 	setDefault(&c.Throttle.IPFailures, 50)
 	setDefault(&c.Throttle.Window, 15*time.Minute)
+
+	setDefault(&c.Email.SMTPPort, 587)
+	setDefault(&c.Email.TLS, "starttls")
+	setDefault(&c.Email.From, "Lockstep <no-reply@localhost>")
 
 	if c.MFA.EnrolDuringSignIn == nil {
 		on := true
@@ -329,6 +350,12 @@ func (c Config) Validate() error {
 		add("session.cookie_name %q is not a valid cookie name", c.Session.CookieName)
 	}
 
+	if c.Email.SMTPPort < 1 || c.Email.SMTPPort > 65535 {
+		add("email.smtp_port must be from 1 to 65535, not %d", c.Email.SMTPPort)
+	}
+	if !slices.Contains([]string{"starttls", "tls", "none"}, c.Email.TLS) {
+		add("email.tls must be starttls, tls or none, not %q", c.Email.TLS)
+	}
 	if c.MFA.CodeFailures < 1 || c.MFA.CodeIPFailures < 1 {
 		add("mfa.code_failures and mfa.code_ip_failures must be at least 1")
 	}
@@ -377,6 +404,9 @@ func isLoopback(host string) bool {
 // the DSN replaced by "xxxxx".
 func (c Config) Redacted() Config {
 	c.Secret = ""
+	if c.Email.SMTPPassword != "" {
+		c.Email.SMTPPassword = "xxxxx"
+	}
 	c.DSN = redactDSN(c.DSN)
 	c.TrustedProxies = slices.Clone(c.TrustedProxies)
 	return c

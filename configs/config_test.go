@@ -345,6 +345,7 @@ func TestRedacted(t *testing.T) {
 func TestSecretNeverPrinted(t *testing.T) {
 	c := validProd()
 	c.DSN = "postgres://lockstep:TOPSECRET@db/lockstep"
+	c.Email.SMTPPassword = "TOPSECRET-smtp"
 	var jsonLog, textLog bytes.Buffer
 	slog.New(slog.NewJSONHandler(&jsonLog, nil)).Info("config", "config", c)
 	slog.New(slog.NewTextHandler(&textLog, nil)).Info("config", "config", c)
