@@ -37,6 +37,8 @@ func TestAccountSecurity(t *testing.T) {
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 		e, b := mfaUser(t, s, r)
 
+		waitForMail(t, s, "Two-step verification is on")
+
 		// Freshly verified: the page lists the device and the codes.
 		p := b.get(s, s.URL+"/account")
 		for _, want := range []string{s.Email, "Test phone", "Password and authenticator app", "of 10 recovery codes left"} {
@@ -70,6 +72,7 @@ func TestAccountSecurity(t *testing.T) {
 		if n := len(reDeviceRow.FindAllString(b.get(s, s.URL+"/account").body, -1)); n != 2 {
 			t.Fatalf("%d devices after adding one", n)
 		}
+		waitForMail(t, s, "A new authenticator app was linked")
 		s.Clock.Advance(30 * time.Second)
 		third := b.addDevice(s, "/account/totp/add?replace=1")
 		p = b.get(s, s.URL+"/account")
@@ -114,6 +117,8 @@ func TestAccountSecurity(t *testing.T) {
 		if n, _ := s.Srv.Flows.SecondFactors(t.Context(), s.UserID); len(n) != 0 {
 			t.Errorf("second factors left: %v", n)
 		}
+		waitForMail(t, s, "Two-step verification is off")
+		waitForMail(t, s, "New recovery codes")
 	})
 }
 

@@ -103,3 +103,19 @@ func (p page) isChallenge() bool { return p.callback == nil && p.url.Path == "/c
 
 // essentialMFA is a claims parameter that makes the multi-factor level essential.
 const essentialMFA = `{"id_token":{"acr":{"essential":true,"values":["urn:lockstep:acr:mfa"]}}}`
+
+// waitForMail waits for a notification with subject to reach the outbox; they are
+// sent in the background.
+func waitForMail(t testing.TB, s *server, subject string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range s.Srv.Outbox.Messages() {
+			if m.To == s.Email && m.Subject == subject {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("no %q notification for %s; outbox: %v", subject, s.Email, s.Srv.Outbox.Messages())
+}

@@ -69,6 +69,7 @@ func TestRecoveryCode(t *testing.T) {
 		if c["acr"] != flows.ACRMultiFactor {
 			t.Errorf("acr = %v", c["acr"])
 		}
+		waitForMail(t, s, "A recovery code was used")
 		// The same code a second time is refused.
 		b2 := newBrowser(t)
 		p = b2.password(s, b2.get(s, r.start(param("acr_values", flows.ACRMultiFactor)).url), s.Email, s.Password)

@@ -80,6 +80,12 @@ func TestDiscoveryAndHeaders(t *testing.T) {
 			h.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("security headers missing: %v", h)
 		}
+		// The dev outbox (it shows notification texts) exists only in dev mode.
+		if r, err := http.Get(s.URL + "/dev/outbox"); err != nil || r.StatusCode != http.StatusNotFound {
+			t.Errorf("/dev/outbox outside dev mode: %v %v", r.StatusCode, err)
+		} else {
+			r.Body.Close()
+		}
 		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 			r, err := http.Get(s.URL + path)
 			if err != nil {

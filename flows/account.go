@@ -200,6 +200,9 @@ func (s *Service) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	s.audit(ctx, r, "totp.removed", user.ID, "", map[string]string{"device": r.PostForm.Get("device")})
+	if left, err := s.TOTP.Devices(ctx, user.ID); err == nil && len(left) == 0 {
+		s.notify(r, user.ID, "2fa.off")
+	}
 	http.Redirect(w, r, s.Paths.Account+"?done=removed", http.StatusSeeOther)
 	return nil
 }
@@ -275,6 +278,7 @@ func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error
 		done = "replaced"
 	}
 	s.audit(ctx, r, "totp."+done, user.ID, "", map[string]string{"device": deviceID})
+	s.notifyDeviceAdded(ctx, r, user.ID)
 	total, _, err := s.Recovery.Remaining(ctx, user.ID)
 	if err != nil {
 		return err
@@ -306,6 +310,7 @@ func (s *Service) AccountNewCodes(w http.ResponseWriter, r *http.Request) error 
 	if !ok {
 		return err
 	}
+	s.notify(r, user.ID, "recovery.new")
 	return s.showAccountCodes(w, r, user, "")
 }
 

@@ -174,6 +174,7 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 	s.audit(ctx, r, "factor.success", f.UserID, f.ClientID, map[string]string{"factor": method})
 	if method == methodRecovery {
 		s.audit(ctx, r, "recovery_code.used", f.UserID, f.ClientID, nil)
+		s.notify(r, f.UserID, "recovery.used")
 	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: amr, At: s.Now().UTC()})
 	return s.next(ctx, w, r, f)

@@ -158,6 +158,7 @@ func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
 	}
 	s.audit(ctx, r, "totp.enrolled", f.UserID, f.ClientID, map[string]string{"device": deviceID})
+	s.notifyDeviceAdded(ctx, r, f.UserID)
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "otp", At: s.Now().UTC()})
 
 	total, _, err := s.Recovery.Remaining(ctx, f.UserID)
@@ -172,6 +173,21 @@ func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.showRecoveryCodes(w, r, f, "", http.StatusOK)
+}
+
+// notifyDeviceAdded says "two-step verification is on" for the first device, and
+// "a new app was linked" for later ones.
+func (s *Service) notifyDeviceAdded(ctx context.Context, r *http.Request, userID string) {
+	devices, err := s.TOTP.Devices(ctx, userID)
+	if err != nil {
+		s.Log.Warn("notification not sent: devices", "user_id", userID, "error", err)
+		return
+	}
+	if len(devices) == 1 {
+		s.notify(r, userID, "2fa.on")
+	} else {
+		s.notify(r, userID, "device.added")
+	}
 }
 
 // showRecoveryCodes makes a new set (the old one dies) and shows it once.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/storage"
@@ -61,6 +62,8 @@ type Service struct {
 	// TOTP and Recovery are the second factors on offer.
 	TOTP     *factor.TOTP
 	Recovery *factor.Recovery
+	// Mail sends security notifications (nil: none).
+	Mail email.Sender
 	// EnrolOnSpot lets a user who lacks a required second factor enrol one during
 	// the sign-in; otherwise the client gets unmet_authentication_requirements.
 	EnrolOnSpot bool

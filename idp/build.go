@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/storage"
@@ -25,6 +26,24 @@ type Server struct {
 	Flows    *flows.Service
 	Keys     *KeyManager
 	Handler  http.Handler
+	// Outbox holds the notifications when no SMTP server is configured.
+	Outbox *email.Outbox
+}
+
+// mailSender is SMTP when configured, else an outbox that keeps and logs.
+func mailSender(cfg configs.EmailConfig, log *slog.Logger) (email.Sender, *email.Outbox, error) {
+	if cfg.SMTPHost == "" {
+		o := email.NewOutbox(email.DefaultOutboxSize, log)
+		return o, o, nil
+	}
+	s, err := email.NewSMTP(email.SMTPConfig{
+		Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+		From: cfg.From, TLS: cfg.TLS, InsecureAllowPlaintext: cfg.AllowPlaintext,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("email: %w", err)
+	}
+	return s, nil, nil
 }
 
 // DeriveKey derives a purpose-bound key from the configured secret, so one secret
@@ -83,6 +102,13 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		cookiePath = "/"
 	}
 	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: RequestID, ProductName: "Lockstep"}
+	mail, outbox, err := mailSender(cfg.Email, log)
+	if err != nil {
+		return nil, err
+	}
+	if outbox != nil && !cfg.Dev {
+		log.Warn("no email.smtp_host: security notifications are only logged, not delivered")
+	}
 	clients := NewClientCache(store, now)
 	sealer, err := factor.NewAEADSealer(DeriveKey(cfg.Secret, "totp-secrets", 32))
 	if err != nil {
@@ -106,6 +132,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		TOTP:            &factor.TOTP{Store: store, Sealer: sealer, Issuer: "Lockstep", Now: now},
 		Recovery:        &factor.Recovery{Store: store, Key: DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now},
 		EnrolOnSpot:     cfg.MFA.EnrolOnSpot(),
+		Mail:            mail,
 		SessionLifetime: cfg.Session.Lifetime,
 		FlowLifetime:    cfg.Session.FlowLifetime,
 		Paths:           FlowPaths(cfg.Issuer),
@@ -138,5 +165,6 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Provider: p, Flows: fl, Keys: keys, Handler: p.Handler(errorPages)}, nil
+	p.outbox = outbox
+	return &Server{Provider: p, Flows: fl, Keys: keys, Handler: p.Handler(errorPages), Outbox: outbox}, nil
 }

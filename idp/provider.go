@@ -15,6 +15,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -57,6 +58,8 @@ type Provider struct {
 	oauth      fosite.OAuth2Provider
 	idStrategy *openid.DefaultStrategy
 	store      *fositeStore
+	// outbox, in dev mode, is shown at /dev/outbox.
+	outbox *email.Outbox
 }
 
 // ClientCacheTTL is how long a node may use a client it loaded before reading it

@@ -79,6 +79,9 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 		root.PathPrefix(PathStatic).Handler(templates.StaticHandler())
 	}
 	r.Handle("/", errorPages.Handle(p.home)).Methods(http.MethodGet)
+	if p.opt.Dev {
+		r.Handle("/dev/outbox", errorPages.Handle(p.devOutbox)).Methods(http.MethodGet)
+	}
 	root.NotFoundHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return flows.UserError(http.StatusNotFound, "Page not found", "There is nothing at this address.", nil)
 	})
@@ -94,6 +97,19 @@ func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	return p.opt.Pages.Home(w, templates.HomePage{Page: p.page("Lockstep"), Issuer: p.opt.Issuer,
 		DevUser: p.opt.DevUser, DevPassword: p.opt.DevPassword, DevClientID: p.opt.DevClientID, DevHints: p.opt.DevHints})
+}
+
+// devOutbox shows the notifications dev mode kept instead of sending them.
+func (p *Provider) devOutbox(w http.ResponseWriter, r *http.Request) error {
+	page := templates.OutboxPage{Page: p.page("Outbox")}
+	if p.outbox != nil {
+		for _, m := range p.outbox.Messages() {
+			page.Messages = append(page.Messages, templates.OutboxMessage{Kind: "Email", To: m.To, Subject: m.Subject, Text: m.Text})
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return p.opt.Pages.Outbox(w, page)
 }
 
 func (p *Provider) ready(w http.ResponseWriter, r *http.Request) {

@@ -304,10 +304,11 @@ const (
 	pageRecovery  = "recoverycodes"
 	pageEnrol     = "enrolchoice"
 	pageAccount   = "account"
+	pageOutbox    = "outbox"
 )
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
-	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount}
+	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{
@@ -457,6 +458,28 @@ func (r *Renderer) LoggedOut(w io.Writer, p LoggedOutPage) error {
 		p.Title = "Signed out"
 	}
 	return r.render(w, pageLoggedOut, p)
+}
+
+// OutboxMessage is one message the dev-mode outbox kept.
+type OutboxMessage struct {
+	Kind    string // "Email" or "SMS"
+	To      string
+	Subject string
+	Text    string
+}
+
+// OutboxPage lists what development mode would have sent.
+type OutboxPage struct {
+	Page
+	Messages []OutboxMessage
+}
+
+// Outbox renders the dev-mode outbox.
+func (r *Renderer) Outbox(w io.Writer, p OutboxPage) error {
+	if p.Title == "" {
+		p.Title = "Outbox"
+	}
+	return r.render(w, pageOutbox, p)
 }
 
 // Home renders the landing page.

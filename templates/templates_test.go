@@ -126,6 +126,22 @@ func pageCases() []pageCase {
 			notWant: []string{"Cancel", `type="hidden"`},
 		},
 		{
+			name: "outbox",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Outbox(w, OutboxPage{Page: Page{Dev: true}, Messages: []OutboxMessage{
+					{Kind: "Email", To: "ada@example.com", Subject: "Two-step verification is on", Text: "Two-step verification was turned on."}}})
+			},
+			want: []string{"<title>Outbox · Lockstep</title>", "ada@example.com", "Two-step verification is on", `<pre class="mono">Two-step verification was turned on.</pre>`},
+		},
+		{
+			name: "outbox empty",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Outbox(w, OutboxPage{Page: Page{Dev: true}})
+			},
+			want:    []string{"Nothing was sent yet."},
+			notWant: []string{"outbox-item"},
+		},
+		{
 			name: "logged out",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.LoggedOut(w, LoggedOutPage{Page: page("")})
@@ -563,6 +579,9 @@ func TestEscaping(t *testing.T) {
 			return r.Logout(w, LogoutPage{Page: p, Action: "/logout", ClientName: evil, Hidden: map[string]string{`"><script>x</script>`: evil}})
 		}},
 		{"logged out", func(w io.Writer) error { return r.LoggedOut(w, LoggedOutPage{Page: p}) }},
+		{"outbox", func(w io.Writer) error {
+			return r.Outbox(w, OutboxPage{Page: p, Messages: []OutboxMessage{{Kind: evil, To: evil, Subject: evil, Text: evil}}})
+		}},
 		{"home", func(w io.Writer) error {
 			return r.Home(w, HomePage{Page: p, Issuer: evil, DevUser: evil, DevPassword: evil, DevClientID: evil, DevHints: []string{evil}})
 		}},

@@ -92,6 +92,9 @@ func TestDevDemoApp(t *testing.T) {
 	if resp.Request.URL.Path != "/demo/callback" || !strings.Contains(body, `&#34;acr&#34;: &#34;urn:lockstep:acr:pwd&#34;`) {
 		t.Fatalf("the demo app did not show the ID token: %s %.500s", resp.Request.URL, body)
 	}
+	if resp, body := get(cfg.Issuer + "/dev/outbox"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Outbox") {
+		t.Fatalf("dev outbox: %d", resp.StatusCode)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
