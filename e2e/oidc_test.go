@@ -728,3 +728,50 @@ func TestNoCodesOrTokensInClear(t *testing.T) {
 		check(tk.tok.AccessToken, tk.tok.RefreshToken)
 	})
 }
+
+// TestCORSForBrowserApps: a single-page app on the origin of a registered redirect
+// URI can call the token endpoint from its page; another origin gets no CORS grant.
+func TestCORSForBrowserApps(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t))
+		appOrigin := "http://127.0.0.1:2" // the public client's redirect URI origin
+		preflight := func(origin string) *http.Response {
+			req := mustRequest(t, http.MethodOptions, s.URL+"/oauth/token", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			req.Header.Set("Access-Control-Request-Headers", "content-type")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
+		}
+		if resp := preflight(appOrigin); resp.StatusCode != http.StatusNoContent ||
+			resp.Header.Get("Access-Control-Allow-Origin") != appOrigin || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+			t.Errorf("preflight from the app: %d %v", resp.StatusCode, resp.Header)
+		}
+		if resp := preflight("https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("preflight from another origin was allowed: %v", resp.Header)
+		}
+		// The public client redeems a code from its page.
+		r := newRP(t, s, s.PublicID, "", s.PublicRedirect)
+		b := newBrowser(t)
+		a := r.start()
+		cb := b.signIn(s, a.url, s.Email, s.Password)
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Query().Get("code")},
+			"redirect_uri": {s.PublicRedirect}, "client_id": {s.PublicID}, "code_verifier": {a.verifier}}
+		req := mustRequest(t, http.MethodPost, s.URL+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", appOrigin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != appOrigin ||
+			resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+			t.Errorf("token from the app's page: %d %v", resp.StatusCode, resp.Header)
+		}
+	})
+}
