@@ -70,6 +70,7 @@ func startServer(t testing.TB, store storage.Storage, tweak ...func(*configs.Con
 	for _, f := range tweak {
 		f(&cfg)
 	}
+	issuer = cfg.Issuer
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}

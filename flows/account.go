@@ -2,9 +2,11 @@ package flows
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/lockstep-id/lockstep/flows/factor"
@@ -19,10 +21,12 @@ const SudoWindow = 5 * time.Minute
 // accountNotices are the only messages the account page shows after an action; the
 // query names one, so no text comes from the address.
 var accountNotices = map[string]string{
-	"added":    "Authenticator app added.",
-	"replaced": "New authenticator app linked. Every earlier device was removed.",
-	"removed":  "Authenticator app removed.",
-	"codes":    "New recovery codes saved. The old ones no longer work.",
+	"added":       "Authenticator app added.",
+	"replaced":    "New authenticator app linked. Every earlier device was removed.",
+	"removed":     "Authenticator app removed.",
+	"codes":       "New recovery codes saved. The old ones no longer work.",
+	"key-added":   "Security key added.",
+	"key-removed": "Security key removed.",
 }
 
 // accountFlowQuery marks a flow that re-verifies the user for the account page: it
@@ -31,22 +35,16 @@ const accountFlowQuery = "return_to=account"
 
 func isAccountFlow(f storage.Flow) bool { return f.ClientID == "" }
 
-// verifiedMethod is the factor that re-verifies a user: the second factor when they
-// have one, else the password.
-func verifiedMethod(has2FA bool) string {
-	if has2FA {
-		return "otp"
-	}
-	return "pwd"
-}
-
-// reverified reports whether proofs hold a re-verification newer than since: the
-// user's configured factor, or a second factor (which is at least as strong, and
-// matters right after the last device was removed).
+// reverified reports whether proofs hold a re-verification newer than since with
+// the factor the user has set up: any second factor, or the password for a user
+// without one (a second factor counts then too: it matters right after the last
+// device was removed).
 func reverified(proofs []storage.FactorProof, has2FA bool, since time.Time) bool {
-	want := verifiedMethod(has2FA)
 	for _, p := range proofs {
-		if (p.Method == want || p.Method == "otp") && !p.At.Before(since) {
+		if p.At.Before(since) {
+			continue
+		}
+		if slices.Contains(secondFactorMethods, p.Method) || (!has2FA && p.Method == "pwd") {
 			return true
 		}
 	}
@@ -179,6 +177,25 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 	if len(devices) > 0 {
 		p.Mode = "Password and authenticator app"
 	}
+	if s.WebAuthn != nil {
+		keys, err := s.WebAuthn.Credentials(ctx, user.ID)
+		if err != nil {
+			return err
+		}
+		p.RemoveKeyAction, p.AddKeyAction, p.AddKeyOptionsURL = s.Paths.AccountKeyRemove, s.Paths.AccountKeyAdd, s.Paths.AccountKeyOptions
+		for _, k := range keys {
+			ak := templates.AccountKey{ID: hex.EncodeToString(k.ID), Name: k.Name, Added: k.CreatedAt.Format("2 Jan 2006")}
+			if !k.LastUsedAt.IsZero() {
+				ak.LastUsed = k.LastUsedAt.Format("2 Jan 2006 15:04 MST")
+			}
+			p.Keys = append(p.Keys, ak)
+		}
+		if len(keys) > 0 && len(devices) > 0 {
+			p.Mode = "Password and a second factor"
+		} else if len(keys) > 0 {
+			p.Mode = "Password and security key"
+		}
+	}
 	return s.render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
 }
 
@@ -252,7 +269,7 @@ func (s *Service) AccountQR(w http.ResponseWriter, r *http.Request) error {
 // AccountAddDevice activates the new device with one correct code.
 func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	_, user, ok, err := s.requireAccount(w, r)
+	sess, user, ok, err := s.requireAccount(w, r)
 	if !ok {
 		return err
 	}
@@ -279,6 +296,11 @@ func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error
 	}
 	s.audit(ctx, r, "totp."+done, user.ID, "", map[string]string{"device": deviceID})
 	s.notifyDeviceAdded(ctx, r, user.ID)
+	// The code just entered is an app code proven now: the account page that follows
+	// (which now asks for the second factor) must not ask for another.
+	if _, err := s.upgradeSession(ctx, w, r, user.ID, &sess, []storage.FactorProof{{Method: "otp", At: s.Now().UTC()}}); err != nil {
+		return err
+	}
 	total, _, err := s.Recovery.Remaining(ctx, user.ID)
 	if err != nil {
 		return err

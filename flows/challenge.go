@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/storage"
@@ -36,7 +37,10 @@ func (s *Service) availableMethods(ctx context.Context, userID string) ([]string
 	if err != nil {
 		return nil, err
 	}
-	if len(factors) > 0 {
+	if slices.Contains(factors, SecondFactorWebAuthn) {
+		methods = append(methods, methodWebAuthn) // phishing-resistant: preferred
+	}
+	if slices.Contains(factors, "otp") {
 		methods = append(methods, methodTOTP)
 	}
 	_, unused, err := s.Recovery.Remaining(ctx, userID)
@@ -59,7 +63,11 @@ func (s *Service) challengePage(ctx context.Context, f storage.Flow, method stri
 		// Without a password in this flow, an existing session is being stepped up.
 		StepUp: !hasMethod(f.Proven, "pwd"),
 	}
-	labels := map[string]string{methodTOTP: "Use your authenticator app", methodRecovery: "Use a recovery code"}
+	if method == methodWebAuthn {
+		p.WebAuthnOptionsURL = s.Paths.ChallengeWebAuthn
+	}
+	labels := map[string]string{methodTOTP: "Use your authenticator app", methodRecovery: "Use a recovery code",
+		methodWebAuthn: "Use your security key"}
 	for _, m := range methods {
 		if m != method {
 			p.Methods = append(p.Methods, templates.MethodChoice{Label: labels[m],
@@ -100,7 +108,7 @@ func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) error {
 		s.redirectToNext(w, r, f)
 		return nil
 	}
-	methods, err := s.availableMethods(ctx, f.UserID)
+	methods, err := s.challengeMethods(ctx, r, f)
 	if err != nil {
 		return err
 	}
@@ -121,7 +129,7 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 	if !ok {
 		return err
 	}
-	methods, err := s.availableMethods(ctx, f.UserID)
+	methods, err := s.challengeMethods(ctx, r, f)
 	if err != nil {
 		return err
 	}
@@ -148,14 +156,17 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 	}
 
 	code := r.PostForm.Get("code")
-	var amr string
+	now = s.Now().UTC()
+	var proofs []storage.FactorProof
 	switch method {
 	case methodTOTP:
 		_, err = s.TOTP.Verify(ctx, f.UserID, code)
-		amr = "otp"
+		proofs = []storage.FactorProof{{Method: "otp", At: now}}
 	case methodRecovery:
 		err = s.Recovery.Use(ctx, f.UserID, code)
-		amr = "otp"
+		proofs = []storage.FactorProof{{Method: "otp", At: now}}
+	case methodWebAuthn:
+		proofs, err = s.verifyWebAuthn(ctx, f, r.PostForm.Get("response"))
 	}
 	if err != nil {
 		page.Error = codeMessage(method, err)
@@ -176,13 +187,32 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 		s.audit(ctx, r, "recovery_code.used", f.UserID, f.ClientID, nil)
 		s.notify(r, f.UserID, "recovery.used")
 	}
-	f.Proven = append(f.Proven, storage.FactorProof{Method: amr, At: s.Now().UTC()})
+	f.Proven = append(f.Proven, proofs...)
 	return s.next(ctx, w, r, f)
+}
+
+// challengeMethods are the user's methods that can meet what the flow needs: only
+// a security key when the phishing-resistant level is asked for.
+func (s *Service) challengeMethods(ctx context.Context, r *http.Request, f storage.Flow) ([]string, error) {
+	methods, err := s.availableMethods(ctx, f.UserID)
+	if err != nil || !slices.Contains(methods, methodWebAuthn) || isAccountFlow(f) {
+		return methods, err
+	}
+	ev, err := s.Evaluate(ctx, r, f)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Decision.Level == ACRPhishingResistant {
+		return []string{methodWebAuthn}, nil
+	}
+	return methods, nil
 }
 
 // codeMessage is what the user reads for a refused code ("" for a server fault).
 func codeMessage(method string, err error) string {
 	switch {
+	case method == methodWebAuthn:
+		return webAuthnMessage(err)
 	case method == methodRecovery && (errors.Is(err, factor.ErrWrongCode) || errors.Is(err, factor.ErrCodeUsed) || errors.Is(err, factor.ErrMalformedCode)):
 		return msgWrongRecovery
 	case errors.Is(err, factor.ErrCodeExpired):

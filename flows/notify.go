@@ -17,6 +17,8 @@ var notices = map[string]struct{ subject, text string }{
 		"The last authenticator app was removed from your account, so signing in needs only your password.\n\nIf this was not you, reset your password and contact your administrator."},
 	"device.added": {"A new authenticator app was linked",
 		"An authenticator app was linked to your account.\n\nIf this was not you, remove it from your security settings and contact your administrator."},
+	"key.added": {"A security key was added",
+		"A security key was added to your account.\n\nIf this was not you, remove it from your security settings and contact your administrator."},
 	"recovery.used": {"A recovery code was used",
 		"One of your recovery codes was used to sign in. Each code works once; you can make a new set in your security settings.\n\nIf this was not you, contact your administrator."},
 	"recovery.new": {"New recovery codes",

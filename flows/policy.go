@@ -94,8 +94,16 @@ type Decision struct {
 	Reasons []string
 }
 
-// secondFactorMethods are amr values that prove a second factor.
-var secondFactorMethods = []string{"otp", "sms", "hwk", "swk"}
+// secondFactorMethods are amr values that prove a second factor;
+// phishingResistant are those bound to the origin (WebAuthn).
+var (
+	secondFactorMethods = []string{"otp", "sms", "hwk", "swk"}
+	phishingResistant   = []string{"hwk", "swk"}
+)
+
+// SecondFactorWebAuthn is the PolicyInput.SecondFactors entry for a user with a
+// security key or passkey.
+const SecondFactorWebAuthn = "webauthn"
 
 // Decide is the one place that decides what a sign-in still needs (FLOW-3): from
 // the request (acr_values, essential acr, max_age, prompt), the client's minimum
@@ -160,16 +168,18 @@ func Decide(in PolicyInput) Decision {
 	}
 	d.Proofs = MergeProofs(counted)
 
-	// A level the user cannot reach: refuse (hard) or aim lower (soft).
+	// A level the user cannot reach: refuse (hard) or aim lower (soft). An unknown
+	// user might reach anything: that is known after the password.
 	has2FA := len(in.SecondFactors) > 0
+	hasPhishingResistant := slices.Contains(in.SecondFactors, SecondFactorWebAuthn)
 	canReach := func(rank int) bool {
 		switch rank {
 		case 0:
 			return true
 		case 1:
-			return has2FA || !in.UserKnown // unknown user: find out after the password
+			return has2FA || !in.UserKnown
 		default:
-			return false // phishing-resistant factors are not offered yet
+			return hasPhishingResistant || !in.UserKnown
 		}
 	}
 	target := soft
@@ -182,16 +192,13 @@ func Decide(in PolicyInput) Decision {
 	d.Level = ACRLadder[target]
 
 	needPwd := !hasMethod(d.Proofs, "pwd")
-	need2FA := target >= 1 && !hasAnyMethod(d.Proofs, secondFactorMethods)
+	need2FA := target >= 1 && !hasAnyMethod(d.Proofs, secondFactorMethods) ||
+		target >= 2 && !hasAnyMethod(d.Proofs, phishingResistant)
 	if needPwd {
 		d.Prove = append(d.Prove, NeedPassword)
 	}
 	if need2FA {
 		d.Prove = append(d.Prove, NeedSecondFactor)
-	}
-	if target >= 2 {
-		because("%s cannot be proven with the factors on offer", ACRLadder[target])
-		return refuse(d, ErrUnmet)
 	}
 
 	switch {
@@ -205,6 +212,9 @@ func Decide(in PolicyInput) Decision {
 			return refuse(d, ErrLoginRequired)
 		}
 		return refuse(d, ErrInteractionRequired)
+	case need2FA && in.UserKnown && target >= 2 && !hasPhishingResistant:
+		because("%s needs a security key or passkey, and the user has none", ACRLadder[target])
+		return refuse(d, ErrUnmet)
 	case need2FA && in.UserKnown && !has2FA:
 		if !in.EnrolOnSpot {
 			because("no second factor enrolled and enrolment during sign-in is off")
@@ -281,19 +291,20 @@ func AuthTime(proofs []storage.FactorProof) time.Time {
 }
 
 // MergeProofs keeps the latest proof of each method, ordered by time.
+// Proofs made at the same instant keep the order they were given in.
 func MergeProofs(lists ...[]storage.FactorProof) []storage.FactorProof {
-	latest := map[string]storage.FactorProof{}
+	var out []storage.FactorProof
 	for _, l := range lists {
 		for _, p := range l {
-			if old, ok := latest[p.Method]; !ok || p.At.After(old.At) {
-				latest[p.Method] = p
+			i := slices.IndexFunc(out, func(q storage.FactorProof) bool { return q.Method == p.Method })
+			switch {
+			case i < 0:
+				out = append(out, p)
+			case p.At.After(out[i].At):
+				out[i] = p
 			}
 		}
 	}
-	out := make([]storage.FactorProof, 0, len(latest))
-	for _, p := range latest {
-		out = append(out, p)
-	}
-	slices.SortFunc(out, func(a, b storage.FactorProof) int { return a.At.Compare(b.At) })
+	slices.SortStableFunc(out, func(a, b storage.FactorProof) int { return a.At.Compare(b.At) })
 	return out
 }

@@ -30,6 +30,11 @@ type Paths struct {
 	AccountQR        string
 	AccountCodes     string // POST: a new set of recovery codes
 	AccountCodesDone string // POST: the new set is stored
+	// WebAuthn: options for a sign-in challenge, and registration on the account page.
+	ChallengeWebAuthn string
+	AccountKeyOptions string
+	AccountKeyAdd     string
+	AccountKeyRemove  string
 }
 
 // Limits bound failed sign-in attempts within Window: passwords per account and per
@@ -62,6 +67,7 @@ type Service struct {
 	// TOTP and Recovery are the second factors on offer.
 	TOTP     *factor.TOTP
 	Recovery *factor.Recovery
+	WebAuthn *factor.WebAuthn
 	// Mail sends security notifications (nil: none).
 	Mail email.Sender
 	// EnrolOnSpot lets a user who lacks a required second factor enrol one during

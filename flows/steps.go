@@ -95,12 +95,21 @@ func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, e
 	if err != nil {
 		return nil, fmt.Errorf("list authenticator apps: %w", err)
 	}
+	var methods []string
 	for _, d := range devices {
 		if d.Active {
-			return []string{"otp"}, nil
+			methods = append(methods, "otp")
+			break
 		}
 	}
-	return nil, nil
+	keys, err := s.Store.ListWebAuthnCredentials(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list security keys: %w", err)
+	}
+	if len(keys) > 0 {
+		methods = append(methods, SecondFactorWebAuthn)
+	}
+	return methods, nil
 }
 
 // AuditDecision writes a policy decision and its reasons to the audit log.

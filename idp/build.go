@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -109,6 +110,16 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if outbox != nil && !cfg.Dev {
 		log.Warn("no email.smtp_host: security notifications are only logged, not delivered")
 	}
+	// WebAuthn needs a domain as its relying-party id; an issuer on a bare IP address
+	// (allowed for local testing) runs without security keys.
+	var webAuthn *factor.WebAuthn
+	if net.ParseIP(iss.Hostname()) == nil {
+		if webAuthn, err = factor.NewWebAuthn(iss.Hostname(), "Lockstep", []string{iss.Scheme + "://" + iss.Host}, store, now); err != nil {
+			return nil, fmt.Errorf("webauthn: %w", err)
+		}
+	} else {
+		log.Warn("the issuer's host is an IP address: security keys and passkeys are off", "issuer", cfg.Issuer)
+	}
 	clients := NewClientCache(store, now)
 	sealer, err := factor.NewAEADSealer(DeriveKey(cfg.Secret, "totp-secrets", 32))
 	if err != nil {
@@ -133,6 +144,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		Recovery:        &factor.Recovery{Store: store, Key: DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now},
 		EnrolOnSpot:     cfg.MFA.EnrolOnSpot(),
 		Mail:            mail,
+		WebAuthn:        webAuthn,
 		SessionLifetime: cfg.Session.Lifetime,
 		FlowLifetime:    cfg.Session.FlowLifetime,
 		Paths:           FlowPaths(cfg.Issuer),

@@ -89,6 +89,10 @@ const (
 	PathAccountQR     = "/account/totp/qr"
 	PathAccountCodes  = "/account/recovery-codes/new"
 	PathAccountDone   = "/account/recovery-codes"
+	PathChallengeKey  = "/challenge/webauthn"
+	PathAccountKeyOpt = "/account/webauthn/options"
+	PathAccountKeyAdd = "/account/webauthn/add"
+	PathAccountKeyDel = "/account/webauthn/remove"
 	PathStatic        = "/static/"
 )
 
@@ -173,5 +177,7 @@ func FlowPaths(issuer string) flows.Paths {
 		Consent: prefix + PathConsent, Resume: prefix + PathResume, Logout: prefix + PathEndSession,
 		Account: prefix + PathAccount, AccountRemove: prefix + PathAccountRemove, AccountAdd: prefix + PathAccountAdd,
 		AccountQR: prefix + PathAccountQR, AccountCodes: prefix + PathAccountCodes, AccountCodesDone: prefix + PathAccountDone,
+		ChallengeWebAuthn: prefix + PathChallengeKey, AccountKeyOptions: prefix + PathAccountKeyOpt,
+		AccountKeyAdd: prefix + PathAccountKeyAdd, AccountKeyRemove: prefix + PathAccountKeyDel,
 	}
 }

@@ -11,9 +11,12 @@
 // a page.
 //
 // The markup is compatible with a strict Content-Security-Policy
-// (default-src 'none'; style-src 'self'; img-src 'self' data:; ...): there are
-// no inline styles, style attributes or scripts, and the only stylesheet is
-// /static/style.css.
+// (default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'
+// data:; ...): there are no inline styles, style attributes, scripts or
+// event handlers, the only stylesheet is /static/style.css, and the only
+// script is /static/webauthn.js, included by the pages that offer security
+// keys. It fetches options from the same origin, so connect-src must allow
+// 'self' on those pages.
 package templates
 
 import (
@@ -101,18 +104,27 @@ type MethodChoice struct {
 const (
 	MethodTOTP     = "totp"
 	MethodRecovery = "recovery"
+	MethodWebAuthn = "webauthn" // security key; needs /static/webauthn.js
 )
 
 // ChallengePage asks for the second factor during sign-in or step-up
-// (FLOW-4, MFA-11). The form posts flow, method and code.
+// (FLOW-4, MFA-11). The form posts flow, method and code; with
+// MethodWebAuthn it posts flow, method=webauthn and response instead (see
+// WebAuthnOptionsURL).
 type ChallengePage struct {
 	Page
 	Action     string
 	FlowID     string
 	ClientName string
-	// Method is the method shown now: MethodTOTP (the default when empty)
-	// or MethodRecovery. Anything else is a render error.
+	// Method is the method shown now: MethodTOTP (the default when empty),
+	// MethodRecovery or MethodWebAuthn. Anything else is a render error.
 	Method string
+	// WebAuthnOptionsURL is where /static/webauthn.js POSTs the form (flow,
+	// method, an empty response) to get the assertion options as JSON
+	// ({"publicKey": {...}}, as go-webauthn's protocol.CredentialAssertion
+	// marshals them). The script then submits the form with response set to
+	// the credential's JSON. Used only with MethodWebAuthn.
+	WebAuthnOptionsURL string
 	// Methods are the other methods the user can switch to, listed under
 	// "Use another method".
 	Methods []MethodChoice
@@ -254,6 +266,15 @@ type AccountDevice struct {
 	LastUsed string // already formatted; "" shows "Never used"
 }
 
+// AccountKey is one security key (WebAuthn credential) on the account
+// security page.
+type AccountKey struct {
+	ID       string // hex credential ID, sent back in the hidden "key" input of its Remove form
+	Name     string
+	Added    string // already formatted, e.g. "23 Nov 2026"
+	LastUsed string // already formatted; "" shows "Never used"
+}
+
 // Modes an AccountPage can show; Account picks one from Devices when Mode
 // is empty.
 const (
@@ -288,6 +309,20 @@ type AccountPage struct {
 	// RegenerateAction is the POST target of "Generate new recovery codes";
 	// the old codes stop working (MFA-6).
 	RegenerateAction string
+	// Keys are the security keys, in the "Security keys" section. The
+	// section is shown only when AddKeyAction is set.
+	Keys []AccountKey
+	// RemoveKeyAction is the POST target for removing one key; each key
+	// row has its own form posting key=ID.
+	RemoveKeyAction string
+	// AddKeyAction is the POST target of the "Add a security key" form
+	// (fields name and response). /static/webauthn.js first POSTs the same
+	// form to AddKeyOptionsURL for the creation options as JSON
+	// ({"publicKey": {...}}, as go-webauthn's protocol.CredentialCreation
+	// marshals them), then submits it with response set to the new
+	// credential's JSON.
+	AddKeyAction     string
+	AddKeyOptionsURL string
 	SignOutURL       string // small "Sign out" link in the footer
 }
 
@@ -368,7 +403,7 @@ func (r *Renderer) Challenge(w io.Writer, p ChallengePage) error {
 	switch p.Method {
 	case "":
 		p.Method = MethodTOTP
-	case MethodTOTP, MethodRecovery:
+	case MethodTOTP, MethodRecovery, MethodWebAuthn:
 	default:
 		return fmt.Errorf("templates: unknown challenge method %q", p.Method)
 	}
@@ -521,6 +556,10 @@ func StaticHandler() http.Handler {
 		h.Set("Cache-Control", "public, max-age=86400")
 		h.Set("ETag", etag)
 		h.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasSuffix(name, ".js") {
+			// Fixed, so the system's MIME table cannot change it.
+			h.Set("Content-Type", "text/javascript; charset=utf-8")
+		}
 		files.ServeHTTP(w, req)
 	}))
 }

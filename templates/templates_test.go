@@ -14,6 +14,9 @@ import (
 
 const evil = `<script>alert("x")</script>`
 
+// webauthnScript is the only script tag a page may carry.
+const webauthnScript = `<script src="/static/webauthn.js" defer></script>`
+
 func newRenderer(t *testing.T) *Renderer {
 	t.Helper()
 	r, err := New()
@@ -187,7 +190,7 @@ func pageCases() []pageCase {
 				"Use another method",
 				`<a href="/login/2fa?flow=f1&amp;method=recovery"><span>Use a recovery code</span>`,
 			},
-			notWant: []string{`role="alert"`, "aria-invalid", "Confirm it", "Recovery code</label>"},
+			notWant: []string{`role="alert"`, "aria-invalid", "Confirm it", "Recovery code</label>", "<script", "data-webauthn"},
 		},
 		{
 			name: "challenge totp error",
@@ -252,6 +255,43 @@ func pageCases() []pageCase {
 				`autocomplete="one-time-code" inputmode="numeric"`,
 			},
 			notWant: []string{"Two-step verification"},
+		},
+		{
+			name: "challenge webauthn",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Page: page(""), Action: "/login/2fa?flow=f1", FlowID: "f1", ClientName: "Demo App", Method: MethodWebAuthn,
+					WebAuthnOptionsURL: "/login/2fa/webauthn?flow=f1",
+					Methods:            []MethodChoice{{Label: "Use your authenticator app", Href: "/login/2fa?flow=f1&method=totp"}}})
+			},
+			want: []string{
+				webauthnScript,
+				"<h1>Two-step verification</h1>",
+				"Use your security key to continue to <strong>Demo App</strong>.",
+				`<form id="webauthn-form" method="post" action="/login/2fa?flow=f1" class="form">`,
+				`<input type="hidden" name="flow" value="f1">`,
+				`<input type="hidden" name="method" value="webauthn">`,
+				`<input type="hidden" name="response">`,
+				`<p class="alert alert-error" id="webauthn-error" role="alert" hidden></p>`,
+				`<button type="button" id="webauthn-go" data-webauthn="get" data-options-url="/login/2fa/webauthn?flow=f1" data-form="webauthn-form" data-error="webauthn-error" class="btn btn-primary btn-icon">`,
+				"Use security key</button>",
+				"<noscript><p class=\"hint noscript\">Security keys need JavaScript.</p></noscript>",
+				`<a href="/login/2fa?flow=f1&amp;method=totp"><span>Use your authenticator app</span>`,
+			},
+			notWant: []string{`type="submit"`, `name="code"`, "Verify", "6-digit code"},
+		},
+		{
+			name: "challenge webauthn step-up with error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa", FlowID: "f1", Method: MethodWebAuthn, StepUp: true, ClientName: "Demo App",
+					WebAuthnOptionsURL: "/login/2fa/webauthn", Error: "That security key is not linked to your account."})
+			},
+			want: []string{
+				"<h1>Confirm it's you</h1>",
+				`class="alert alert-error" role="alert" id="code-error">That security key is not linked to your account.</div>`,
+				`data-webauthn="get" data-options-url="/login/2fa/webauthn"`,
+				webauthnScript,
+			},
+			notWant: []string{"Use your security key."},
 		},
 		{
 			name: "totp enrolment",
@@ -467,6 +507,52 @@ func pageCases() []pageCase {
 			notWant: []string{`name="device"`, "Remove", "You have no recovery codes"},
 		},
 		{
+			name: "account with security keys",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "alice@example.com",
+					Devices:      []AccountDevice{{ID: "d1", Name: "Phone", Added: "1 Nov 2026"}},
+					RemoveAction: "/account/totp/remove", RecoveryTotal: 10, RecoveryUnused: 10,
+					Keys: []AccountKey{
+						{ID: "a1b2", Name: "YubiKey 5", Added: "2 Nov 2026", LastUsed: "22 Nov 2026"},
+						{ID: "c3d4", Name: "Backup key", Added: "3 Nov 2026"},
+					},
+					RemoveKeyAction: "/account/keys/remove", AddKeyAction: "/account/keys", AddKeyOptionsURL: "/account/keys/options"})
+			},
+			want: []string{
+				webauthnScript,
+				`<h2 id="keys-heading">Security keys</h2>`,
+				`<ul class="devices keys" aria-labelledby="keys-heading">`,
+				`<span class="device-name">YubiKey 5</span><span class="device-meta"><span>Added 2 Nov 2026</span><span>Last used 22 Nov 2026</span></span>`,
+				`<span class="device-name">Backup key</span><span class="device-meta"><span>Added 3 Nov 2026</span><span>Never used</span></span>`,
+				`<form method="post" action="/account/keys/remove" class="device-remove">` + "\n" + `<input type="hidden" name="key" value="a1b2">`,
+				`<form method="post" action="/account/keys/remove" class="device-remove">` + "\n" + `<input type="hidden" name="key" value="c3d4">`,
+				`Remove<span class="visually-hidden"> Backup key</span></button>`,
+				`<form id="webauthn-add" method="post" action="/account/keys" class="key-add">`,
+				`<label for="key-name">Name</label>`,
+				`<input type="text" id="key-name" name="name" placeholder="YubiKey" maxlength="64" autocomplete="off"`,
+				`<input type="hidden" name="response">`,
+				`<p class="alert alert-error" id="webauthn-add-error" role="alert"`,
+				`<button type="button" data-webauthn="create" data-options-url="/account/keys/options" data-form="webauthn-add" data-error="webauthn-add-error"`,
+				"Add a security key</button>",
+				"Security keys need JavaScript.",
+			},
+		},
+		{
+			name: "account with add key action, no keys, no remove action",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Keys: []AccountKey{{ID: "a1", Name: "Key"}}, AddKeyAction: "/account/keys", AddKeyOptionsURL: "/account/keys/options"})
+			},
+			want:    []string{"Security keys</h2>", `data-webauthn="create"`, webauthnScript, `<span class="device-name">Key</span>`},
+			notWant: []string{`name="key"`, "Remove"},
+		},
+		{
+			name: "account without add key action",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Keys: []AccountKey{{ID: "a1", Name: "Key"}}, RemoveKeyAction: "/account/keys/remove", AddKeyOptionsURL: "/account/keys/options"})
+			},
+			notWant: []string{"Security keys", "<script", "data-webauthn", `name="key"`, "webauthn-add"},
+		},
+		{
 			name: "account escapes device names",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Account(w, AccountPage{Email: `"><b>mallory</b>`, RemoveAction: "/account/totp/remove",
@@ -612,6 +698,14 @@ func TestEscaping(t *testing.T) {
 				RemoveAction: `/x?a="><script>x</script>`, AddURL: `/x?a="><script>x</script>`, ReplaceURL: `/x?a="><script>x</script>`,
 				RegenerateAction: `/x?a="><script>x</script>`, SignOutURL: `/x?a="><script>x</script>`})
 		}},
+		{"challenge webauthn", func(w io.Writer) error {
+			return r.Challenge(w, ChallengePage{Page: p, Action: "/login/2fa", FlowID: evil, ClientName: evil, Error: evil, Method: MethodWebAuthn,
+				WebAuthnOptionsURL: `/o?a="><script>x</script>`, Methods: []MethodChoice{{Label: evil, Href: "/x"}}})
+		}},
+		{"account keys", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Email: evil, Keys: []AccountKey{{ID: evil, Name: evil, Added: evil, LastUsed: evil}},
+				RemoveKeyAction: `/x?a="><script>x</script>`, AddKeyAction: `/x?a="><script>x</script>`, AddKeyOptionsURL: `/o?a="><script>x</script>`})
+		}},
 		{"account empty", func(w io.Writer) error {
 			return r.Account(w, AccountPage{Page: p, Email: evil, Mode: evil, AddURL: `/x?a="><script>x</script>`})
 		}},
@@ -622,7 +716,8 @@ func TestEscaping(t *testing.T) {
 			if err := tc.render(&buf); err != nil {
 				t.Fatalf("render: %v", err)
 			}
-			html := buf.String()
+			// The one allowed script tag is fixed markup, not data.
+			html := strings.Replace(buf.String(), webauthnScript, "", 1)
 			if strings.Contains(strings.ToLower(html), "<script") {
 				t.Errorf("unescaped <script> in output:\n%s", html)
 			}
@@ -816,6 +911,7 @@ func TestStaticHandler(t *testing.T) {
 	}{
 		{"/static/style.css", http.StatusOK, "text/css", ":root"},
 		{"/static/favicon.svg", http.StatusOK, "image/svg+xml", "<svg"},
+		{"/static/webauthn.js", http.StatusOK, "text/javascript", "navigator.credentials"},
 		{"/static/", http.StatusNotFound, "", ""},
 		{"/static/missing.css", http.StatusNotFound, "", ""},
 		{"/static/../templates.go", http.StatusNotFound, "", ""},
@@ -874,5 +970,40 @@ func TestStylesheetIsSelfContained(t *testing.T) {
 		if strings.Contains(string(css), bad) {
 			t.Errorf("style.css contains %q", bad)
 		}
+	}
+}
+
+// The security-key script stays small and CSP-friendly: same-origin
+// requests only, no eval, no HTML injection.
+func TestWebAuthnScriptIsSelfContained(t *testing.T) {
+	js, err := staticFS.ReadFile("static/webauthn.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"http:", "https:", "eval(", "new Function", "innerHTML", "document.write", "import "} {
+		if strings.Contains(string(js), bad) {
+			t.Errorf("webauthn.js contains %q", bad)
+		}
+	}
+	for _, want := range []string{"navigator.credentials.create", "navigator.credentials.get", "credentials: 'same-origin'", "form.submit()"} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("webauthn.js lacks %q", want)
+		}
+	}
+}
+
+// The options URLs are in URL attributes, so html/template filters unsafe
+// schemes out of them.
+func TestWebAuthnOptionsURLIsFiltered(t *testing.T) {
+	r := newRenderer(t)
+	var buf bytes.Buffer
+	if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", Method: MethodWebAuthn, WebAuthnOptionsURL: "javascript:alert(1)"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Account(&buf, AccountPage{AddKeyAction: "/account/keys", AddKeyOptionsURL: "javascript:alert(1)"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "javascript:") {
+		t.Errorf("javascript: URL not filtered:\n%s", buf.String())
 	}
 }

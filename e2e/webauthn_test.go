@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/descope/virtualwebauthn"
+
+	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// securityKey is a virtual authenticator holding one credential.
+type securityKey struct {
+	auth virtualwebauthn.Authenticator
+	cred virtualwebauthn.Credential
+	rp   virtualwebauthn.RelyingParty
+	last string // the last assertion sent
+}
+
+func newSecurityKey(s *server) *securityKey {
+	u, _ := url.Parse(s.URL)
+	for {
+		// virtualwebauthn drops a leading zero byte of a coordinate; skip such keys.
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		pub, err := k.PublicKey.Bytes()
+		if err != nil || pub[1] == 0 || pub[33] == 0 {
+			continue
+		}
+		der, _ := x509.MarshalPKCS8PrivateKey(k)
+		return &securityKey{
+			auth: virtualwebauthn.NewAuthenticator(),
+			cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der),
+			rp:   virtualwebauthn.RelyingParty{Name: "Lockstep", ID: u.Hostname(), Origin: s.URL},
+		}
+	}
+}
+
+// sign answers the security-key challenge page p with this key, as the page's
+// script does: fetch the options, sign, post the assertion.
+func (k *securityKey) sign(t *testing.T, b *browser, s *server, p page) page {
+	t.Helper()
+	flow := p.flowID()
+	opts, err := virtualwebauthn.ParseAssertionOptions(b.options(s, "/challenge/webauthn", url.Values{"flow": {flow}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.last = virtualwebauthn.CreateAssertionResponse(k.rp, k.auth, k.cred, *opts)
+	return b.post(s, s.URL+"/challenge", url.Values{"flow": {flow}, "method": {"webauthn"}, "response": {k.last}})
+}
+
+// options posts form to path and returns the WebAuthn options JSON, as the page's
+// script does.
+func (b *browser) options(s *server, path string, form url.Values) string {
+	b.t.Helper()
+	req := mustRequest(b.t, http.MethodPost, s.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		b.t.Fatalf("options at %s: %d %.300s", path, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+func TestSecurityKeyMeetsPhishingResistantLevel(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		// WebAuthn needs a domain, not an IP address, as the relying party.
+		s := startServer(t, newStore(t), func(c *configs.Config) { c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1) })
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		b := newBrowser(t)
+		a := r.start()
+		r.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
+
+		// Without a key the phishing-resistant level cannot be met.
+		phr := `{"id_token":{"acr":{"essential":true,"values":["` + flows.ACRPhishingResistant + `"]}}}`
+		if p := b.get(s, r.start(param("claims", phr)).url); p.callback == nil || p.callback.Query().Get("error") != "unmet_authentication_requirements" {
+			t.Fatalf("phr without a key: %v %s", p.callback, p.url)
+		}
+
+		// Register a key on the account page (freshly signed in: no re-verification).
+		key := newSecurityKey(s)
+		opts, err := virtualwebauthn.ParseAttestationOptions(b.options(s, "/account/webauthn/options", url.Values{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
+		p := b.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"YubiKey"}, "response": {att}})
+		key.auth.AddCredential(key.cred)
+		// With a second factor set up, the account page wants it: the new key proves itself.
+		if !p.isChallenge() || !strings.Contains(p.body, `data-webauthn="get"`) {
+			t.Fatalf("after adding the key: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
+		}
+		p = key.sign(t, b, s, p)
+		if p.url.Path != "/account" || !strings.Contains(p.body, "YubiKey") {
+			t.Fatalf("after verifying with the new key: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
+		}
+		waitForMail(t, s, "A security key was added")
+
+		// This session proved the key just now: the level is met without a page.
+		a = r.start(param("claims", phr))
+		if p := b.get(s, a.url); p.callback == nil || r.redeem(a, p.callback).claims["acr"] != flows.ACRPhishingResistant {
+			t.Fatalf("the session that used the key was asked again: %s", p.url)
+		}
+
+		// A new browser: the password, then the key (the only method that meets the level).
+		b2 := newBrowser(t)
+		a = r.start(param("claims", phr))
+		p = b2.password(s, b2.get(s, a.url), s.Email, s.Password)
+		if !p.isChallenge() || !strings.Contains(p.body, `data-webauthn="get"`) || strings.Contains(p.body, "authenticator app") {
+			t.Fatalf("expected a security-key challenge only: %s %.300s", p.url, p.body)
+		}
+		p = key.sign(t, b2, s, p)
+		if p.callback == nil {
+			t.Fatalf("the key was refused: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		c := r.redeem(a, p.callback).claims
+		amr := toStrings(c["amr"])
+		if c["acr"] != flows.ACRPhishingResistant || !slices.Contains(amr, "mfa") || !slices.Contains(amr, "pwd") ||
+			!(slices.Contains(amr, "hwk") || slices.Contains(amr, "swk")) {
+			t.Errorf("after the key: acr %v amr %v auth_time %v", c["acr"], amr, c["auth_time"])
+		}
+
+		// The last assertion again, in a new flow: refused (single-use challenge).
+		a = r.start(param("prompt", "login"), param("claims", phr))
+		p = b2.password(s, b2.get(s, a.url), s.Email, s.Password)
+		if q := b2.post(s, s.URL+"/challenge", url.Values{"flow": {p.flowID()}, "method": {"webauthn"}, "response": {key.last}}); q.callback != nil {
+			t.Error("a replayed assertion signed in")
+		}
+	})
+}

@@ -1,0 +1,172 @@
+package flows
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+const methodWebAuthn = "webauthn"
+
+// errNoWebAuthn answers the security-key endpoints when this server has none (its
+// issuer is an IP address, which WebAuthn does not allow as a relying party).
+var errNoWebAuthn = UserError(http.StatusNotFound, "Security keys are not available",
+	"This server does not offer security keys.", nil)
+
+// webAuthnUser is how a user appears to authenticators.
+func webAuthnUser(u storage.User) factor.UserInfo {
+	name := u.Email
+	if full := u.GivenName + " " + u.FamilyName; u.GivenName != "" {
+		name = full
+	}
+	return factor.UserInfo{ID: u.ID, Email: u.Email, DisplayName: name}
+}
+
+// flowCeremony binds a WebAuthn challenge to one sign-in flow.
+func flowCeremony(f storage.Flow) string { return "flow:" + f.ID }
+
+// accountCeremony binds a registration challenge to one SSO session.
+func accountCeremony(sess storage.Session) string { return "account:" + sess.ID }
+
+func writeOptions(w http.ResponseWriter, options []byte) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err := w.Write(options)
+	return err
+}
+
+// ChallengeWebAuthnOptions starts a security-key assertion for the flow's user.
+func (s *Service) ChallengeWebAuthnOptions(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if s.WebAuthn == nil {
+		return errNoWebAuthn
+	}
+	// The page's script posts its form as multipart FormData.
+	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	f, err := s.LoadFlow(ctx, r, r.PostFormValue("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowSecondFactor {
+		return UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
+	}
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	options, err := s.WebAuthn.BeginLogin(ctx, webAuthnUser(user), flowCeremony(f), false)
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, options)
+}
+
+// verifyWebAuthn checks a security-key assertion for the flow and returns the
+// proofs it makes: hwk or swk, and user when the key verified the user.
+func (s *Service) verifyWebAuthn(ctx context.Context, f storage.Flow, response string) ([]storage.FactorProof, error) {
+	if s.WebAuthn == nil {
+		return nil, errNoWebAuthn
+	}
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("load user: %w", err)
+	}
+	a, err := s.WebAuthn.FinishLogin(ctx, webAuthnUser(user), flowCeremony(f), []byte(response), false)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	var proofs []storage.FactorProof
+	for _, m := range a.AMR() {
+		proofs = append(proofs, storage.FactorProof{Method: m, At: now})
+	}
+	return proofs, nil
+}
+
+// webAuthnMessage is what the user reads when a key was refused ("" for a server fault).
+func webAuthnMessage(err error) string {
+	for _, e := range []error{factor.ErrChallengeUsed, factor.ErrInvalidResponse, factor.ErrUserPresenceRequired,
+		factor.ErrUserVerificationRequired, factor.ErrWrongCredential, factor.ErrCounterRegressed, factor.ErrNoCredential} {
+		if errors.Is(err, e) {
+			return "The security key could not be verified. Try again, or use another method."
+		}
+	}
+	return ""
+}
+
+// AccountKeyOptions starts registering a security key for the signed-in user.
+func (s *Service) AccountKeyOptions(w http.ResponseWriter, r *http.Request) error {
+	if s.WebAuthn == nil {
+		return errNoWebAuthn
+	}
+	sess, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	options, err := s.WebAuthn.BeginRegistration(r.Context(), webAuthnUser(user), accountCeremony(sess), false)
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, options)
+}
+
+// AccountAddKey finishes registering a security key.
+func (s *Service) AccountAddKey(w http.ResponseWriter, r *http.Request) error {
+	if s.WebAuthn == nil {
+		return errNoWebAuthn
+	}
+	ctx := r.Context()
+	sess, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	c, err := s.WebAuthn.FinishRegistration(ctx, webAuthnUser(user), accountCeremony(sess), r.PostForm.Get("name"), []byte(r.PostForm.Get("response")))
+	if errors.Is(err, factor.ErrInvalidName) {
+		return UserError(http.StatusBadRequest, "Name too long", fmt.Sprintf("Give the key a name of at most %d characters.", factor.MaxDeviceNameLen), err)
+	}
+	if msg := webAuthnMessage(err); msg != "" || errors.Is(err, factor.ErrCredentialExists) {
+		return UserError(http.StatusBadRequest, "The security key was not added", "The key could not be registered. Try again.", err)
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, r, "webauthn.added", user.ID, "", map[string]string{"credential": hex.EncodeToString(c.ID)})
+	s.notify(r, user.ID, "key.added")
+	http.Redirect(w, r, s.Paths.Account+"?done=key-added", http.StatusSeeOther)
+	return nil
+}
+
+// AccountRemoveKey removes one of the user's security keys.
+func (s *Service) AccountRemoveKey(w http.ResponseWriter, r *http.Request) error {
+	if s.WebAuthn == nil {
+		return errNoWebAuthn
+	}
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	id, err := hex.DecodeString(r.PostForm.Get("key"))
+	if err == nil {
+		err = s.WebAuthn.Remove(ctx, user.ID, id)
+	}
+	if err != nil {
+		return UserError(http.StatusNotFound, "No such key", "That security key is not linked to your account.", err)
+	}
+	s.audit(ctx, r, "webauthn.removed", user.ID, "", map[string]string{"credential": hex.EncodeToString(id)})
+	http.Redirect(w, r, s.Paths.Account+"?done=key-removed", http.StatusSeeOther)
+	return nil
+}
