@@ -31,7 +31,7 @@ const (
 	selKeyGetError = chromedp.CSS(`#webauthn-error`)
 	selSignedOut   = chromedp.Search(`//main//h1[normalize-space(.)='You are signed out']`)
 	// The challenge page, or the account page's error when the key did not answer.
-	selKeyGetOrAddError = chromedp.CSS(`button[data-webauthn="get"], #webauthn-add-error:not([hidden])`)
+	selKeyGetOrAddError = chromedp.CSS(`input[name=stored], #webauthn-add-error:not([hidden])`)
 	// The account page's form, or the challenge page's error.
 	selAccountOrKeyError = chromedp.CSS(`#webauthn-add, #webauthn-error:not([hidden])`)
 	// The app (or its consent page), or the challenge page's error.
@@ -113,6 +113,13 @@ func TestBrowserSecurityKey(t *testing.T) {
 		if n := len(credentials()); n != 1 {
 			t.Errorf("after adding the key the virtual authenticator holds %d credentials, want 1", n)
 		}
+		// The first second factor comes with recovery codes.
+		do(t, ctx, "store the recovery codes",
+			shot("05-recovery-codes"),
+			chromedp.Click(selStored),
+			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(selKeyGet),
+		)
 		wantPage(t, ctx, s.URL+"/challenge", "Confirm it's you")
 		do(t, ctx, "screenshot the confirmation", shot("05-confirm-with-new-key"))
 		if text := get(t, ctx, "read the confirmation page", chromedp.Text(selBody)); strings.Contains(text, "authenticator app") {

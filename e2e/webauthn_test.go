@@ -104,6 +104,11 @@ func TestSecurityKeyMeetsPhishingResistantLevel(t *testing.T) {
 		att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
 		p := b.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"YubiKey"}, "response": {att}})
 		key.auth.AddCredential(key.cred)
+		// The first second factor comes with recovery codes.
+		if !strings.Contains(p.body, "I have safely copied and stored these codes") || len(reRecovery.FindAllString(p.body, -1)) != 10 {
+			t.Fatalf("no recovery codes after the first key: %s %.300s", p.url, p.body)
+		}
+		p = b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
 		// With a second factor set up, the account page wants it: the new key proves itself.
 		if !p.isChallenge() || !strings.Contains(p.body, `data-webauthn="get"`) {
 			t.Fatalf("after adding the key: %s %d %.300s", p.url, p.resp.StatusCode, p.body)

@@ -142,6 +142,12 @@ func (s *Service) AccountAddKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(ctx, r, "webauthn.added", user.ID, "", map[string]string{"credential": hex.EncodeToString(c.ID)})
 	s.notify(r, user.ID, "key.added")
+	// A user's first second factor comes with recovery codes, whichever it is.
+	if total, _, err := s.Recovery.Remaining(ctx, user.ID); err != nil {
+		return err
+	} else if total == 0 {
+		return s.showAccountCodes(w, r, user, "")
+	}
 	http.Redirect(w, r, s.Paths.Account+"?done=key-added", http.StatusSeeOther)
 	return nil
 }
