@@ -151,3 +151,63 @@ func TestSecurityKeyMeetsPhishingResistantLevel(t *testing.T) {
 		}
 	})
 }
+
+func TestPasskeySignInWithoutPassword(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t), func(c *configs.Config) { c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1) })
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		b := newBrowser(t)
+		a := r.start()
+		r.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
+
+		// Register a passkey: a discoverable credential that verifies the user.
+		key := newSecurityKey(s)
+		key.auth = virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(s.UserID)})
+		raw := b.options(s, "/account/webauthn/options", url.Values{"passkey": {"1"}})
+		if !strings.Contains(raw, `"residentKey":"required"`) || !strings.Contains(raw, `"userVerification":"required"`) {
+			t.Errorf("passkey registration options do not require a discoverable, user-verifying credential: %s", raw)
+		}
+		opts, err := virtualwebauthn.ParseAttestationOptions(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
+		p := b.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"Laptop"}, "response": {att}})
+		key.auth.AddCredential(key.cred)
+		p = b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
+		if p = key.sign(t, b, s, p); p.url.Path != "/account" || !strings.Contains(p.body, "Laptop") {
+			t.Fatalf("after adding the passkey: %s %.300s", p.url, p.body)
+		}
+
+		// A new browser signs in with the passkey alone: no password page, the top level.
+		b2 := newBrowser(t)
+		a = r.start(param("acr_values", flows.ACRPhishingResistant))
+		p = b2.get(s, a.url)
+		if !p.isLogin() || !strings.Contains(p.body, "Sign in with a passkey") {
+			t.Fatalf("expected the login page with a passkey button: %s", p.url)
+		}
+		flow := p.flowID()
+		asOpts, err := virtualwebauthn.ParseAssertionOptions(b2.options(s, "/login/passkey/options", url.Values{"flow": {flow}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertion := virtualwebauthn.CreateAssertionResponse(key.rp, key.auth, key.cred, *asOpts)
+		p = b2.post(s, s.URL+"/login/passkey", url.Values{"flow": {flow}, "response": {assertion}})
+		if p.callback == nil {
+			t.Fatalf("the passkey did not sign in: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
+		}
+		c := r.redeem(a, p.callback).claims
+		amr := toStrings(c["amr"])
+		if c["sub"] != s.UserID || c["acr"] != flows.ACRPhishingResistant || slices.Contains(amr, "pwd") ||
+			!slices.Contains(amr, "user") || !slices.Contains(amr, "mfa") || c["auth_time"] == nil {
+			t.Errorf("passkey sign-in: sub %v acr %v amr %v auth_time %v", c["sub"], c["acr"], amr, c["auth_time"])
+		}
+
+		// The same assertion again is refused.
+		a = r.start()
+		p = newBrowser(t).get(s, a.url)
+		if q := b2.post(s, s.URL+"/login/passkey", url.Values{"flow": {p.flowID()}, "response": {assertion}}); q.callback != nil {
+			t.Error("a replayed passkey assertion signed in")
+		}
+	})
+}

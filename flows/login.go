@@ -41,13 +41,17 @@ func (s *Service) LoginPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) loginPage(ctx context.Context, f storage.Flow, email string) templates.LoginPage {
-	return templates.LoginPage{
+	p := templates.LoginPage{
 		Page:       s.page("Sign in"),
 		Action:     s.Paths.Login,
 		FlowID:     f.ID,
 		ClientName: s.clientName(ctx, f.ClientID),
 		Email:      email,
 	}
+	if s.WebAuthn != nil {
+		p.PasskeyOptionsURL, p.PasskeyAction = s.Paths.PasskeyOptions, s.Paths.Passkey
+	}
+	return p
 }
 
 func (s *Service) renderLogin(w http.ResponseWriter, status int, p templates.LoginPage) error {

@@ -191,7 +191,9 @@ func Decide(in PolicyInput) Decision {
 	}
 	d.Level = ACRLadder[target]
 
-	needPwd := !hasMethod(d.Proofs, "pwd")
+	// Who the user is: a password, or a passkey that verified the user (a
+	// phishing-resistant key with user verification is two factors by itself).
+	needPwd := !hasMethod(d.Proofs, "pwd") && !(hasAnyMethod(d.Proofs, phishingResistant) && hasMethod(d.Proofs, "user"))
 	need2FA := target >= 1 && !hasAnyMethod(d.Proofs, secondFactorMethods) ||
 		target >= 2 && !hasAnyMethod(d.Proofs, phishingResistant)
 	if needPwd {
@@ -279,15 +281,23 @@ func hasAnyMethod(proofs []storage.FactorProof, ms []string) bool {
 	return slices.ContainsFunc(proofs, func(p storage.FactorProof) bool { return slices.Contains(ms, p.Method) })
 }
 
-// AuthTime is when the password that counts was proven (zero when none).
+// AuthTime is when the user last proved who they are: the latest password, or for
+// a passkey sign-in without one, the latest user verification (zero when none).
+// A second factor added later (step-up) does not move it.
 func AuthTime(proofs []storage.FactorProof) time.Time {
-	var t time.Time
-	for _, p := range proofs {
-		if p.Method == "pwd" && p.At.After(t) {
-			t = p.At
+	latest := func(m string) time.Time {
+		var t time.Time
+		for _, p := range proofs {
+			if p.Method == m && p.At.After(t) {
+				t = p.At
+			}
 		}
+		return t
 	}
-	return t
+	if t := latest("pwd"); !t.IsZero() {
+		return t
+	}
+	return latest("user")
 }
 
 // MergeProofs keeps the latest proof of each method, ordered by time.

@@ -88,6 +88,9 @@ func TestDecide(t *testing.T) {
 		{"a key also meets multi-factor", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Session: pwdFresh, Flow: []storage.FactorProof{proof("swk", now)}, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRMultiFactor, "", []string{"pwd", "swk", "mfa"}}},
 		{"essential phr, unknown user: password first", PolicyInput{Request: AuthRequest{EssentialACR: []string{ACRPhishingResistant}}}, want{Prove, []string{"pwd", "2fa"}, ACRPhishingResistant, "", nil}},
 		{"client minimum phr, app code only", PolicyInput{UserKnown: true, SecondFactors: []string{"otp"}, Session: mfaFresh, EnrolOnSpot: true, Client: ClientPolicy{MinACR: ACRPhishingResistant}}, want{Refuse, nil, ACRPhishingResistant, ErrUnmet, nil}},
+		{"passkey alone meets every level", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Flow: []storage.FactorProof{proof("swk", now), proof("user", now)}, Request: AuthRequest{EssentialACR: []string{ACRPhishingResistant}}}, want{Done, nil, ACRPhishingResistant, "", []string{"swk", "user", "mfa"}}},
+		{"a key without user verification is no password", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Flow: []storage.FactorProof{proof("hwk", now)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"passkey session and prompt=login: sign in again", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Session: []storage.FactorProof{proof("swk", ago(time.Minute)), proof("user", ago(time.Minute))}, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
 		{"bad client minimum refuses", PolicyInput{UserKnown: true, Session: pwdFresh, Client: ClientPolicy{MinACR: "urn:example:x"}}, want{Refuse, nil, "", ErrUnmet, nil}},
 		{"essential below client minimum: minimum wins", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{MinACR: ACRMultiFactor}, Request: AuthRequest{EssentialACR: []string{ACRPassword}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 	}
@@ -155,5 +158,15 @@ func TestMergeProofsKeepsLatest(t *testing.T) {
 	}
 	if AuthTime(got) != t0.Add(time.Minute) {
 		t.Fatalf("AuthTime = %v", AuthTime(got))
+	}
+	// Without a password, a passkey's user verification is the authentication.
+	passkey := []storage.FactorProof{{Method: "swk", At: t0}, {Method: "user", At: t0}}
+	if AuthTime(passkey) != t0 {
+		t.Fatalf("AuthTime(passkey) = %v", AuthTime(passkey))
+	}
+	// A key with user verification after the password does not move auth_time.
+	stepUp := []storage.FactorProof{{Method: "pwd", At: t0}, {Method: "hwk", At: t0.Add(time.Hour)}, {Method: "user", At: t0.Add(time.Hour)}}
+	if AuthTime(stepUp) != t0 {
+		t.Fatalf("AuthTime(step-up) = %v", AuthTime(stepUp))
 	}
 }

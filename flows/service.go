@@ -35,6 +35,8 @@ type Paths struct {
 	AccountKeyOptions string
 	AccountKeyAdd     string
 	AccountKeyRemove  string
+	PasskeyOptions    string // login page: options for a passkey sign-in
+	Passkey           string // login page: the passkey assertion
 }
 
 // Limits bound failed sign-in attempts within Window: passwords per account and per

@@ -110,7 +110,12 @@ func (s *Service) AccountKeyOptions(w http.ResponseWriter, r *http.Request) erro
 	if !ok {
 		return err
 	}
-	options, err := s.WebAuthn.BeginRegistration(r.Context(), webAuthnUser(user), accountCeremony(sess), false)
+	// The page's script posts its form as multipart FormData; "passkey" asks for a
+	// discoverable credential with user verification.
+	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	options, err := s.WebAuthn.BeginRegistration(r.Context(), webAuthnUser(user), accountCeremony(sess), r.PostFormValue("passkey") == "1")
 	if err != nil {
 		return err
 	}
@@ -175,4 +180,81 @@ func (s *Service) AccountRemoveKey(w http.ResponseWriter, r *http.Request) error
 	s.audit(ctx, r, "webauthn.removed", user.ID, "", map[string]string{"credential": hex.EncodeToString(id)})
 	http.Redirect(w, r, s.Paths.Account+"?done=key-removed", http.StatusSeeOther)
 	return nil
+}
+
+// passkeyCeremony binds a passkey sign-in challenge to one flow.
+func passkeyCeremony(f storage.Flow) string { return "passkey:" + f.ID }
+
+// PasskeyOptions starts a passkey sign-in (a discoverable credential with user
+// verification) on the login page.
+func (s *Service) PasskeyOptions(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if s.WebAuthn == nil {
+		return errNoWebAuthn
+	}
+	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	f, err := s.LoadFlow(ctx, r, r.PostFormValue("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowLogin {
+		return UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
+	}
+	options, err := s.WebAuthn.BeginPasskeyLogin(ctx, passkeyCeremony(f))
+	if err != nil {
+		return err
+	}
+	return writeOptions(w, options)
+}
+
+// PasskeySubmit signs a user in with a passkey instead of a password. The key says
+// who the user is (its user handle) and verified them, so it stands for both factors.
+func (s *Service) PasskeySubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if s.WebAuthn == nil {
+		return errNoWebAuthn
+	}
+	f, ok, err := s.postedFlow(w, r, storage.FlowLogin)
+	if !ok {
+		return err
+	}
+	ipKey := "login:ip:" + s.ClientIP(r)
+	if n, err := s.Store.ThrottleCount(ctx, ipKey, s.Now()); err != nil {
+		return fmt.Errorf("read login throttle: %w", err)
+	} else if n >= s.Limits.IPFailures {
+		page := s.loginPage(ctx, f, "")
+		page.Error = msgThrottled
+		return s.renderLogin(w, http.StatusTooManyRequests, page)
+	}
+	lookup := func(ctx context.Context, handle []byte) (factor.UserInfo, error) {
+		u, err := s.Store.GetUser(ctx, string(handle))
+		if err != nil {
+			return factor.UserInfo{}, err
+		}
+		if u.Disabled {
+			return factor.UserInfo{}, errors.New("user disabled")
+		}
+		return webAuthnUser(u), nil
+	}
+	a, err := s.WebAuthn.FinishPasskeyLogin(ctx, passkeyCeremony(f), []byte(r.PostForm.Get("response")), lookup)
+	if err != nil {
+		if _, herr := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, s.Now()); herr != nil {
+			return fmt.Errorf("count failed passkey sign-in: %w", herr)
+		}
+		s.audit(ctx, r, "factor.failure", "", f.ClientID, map[string]string{"factor": "passkey", "reason": err.Error()})
+		page := s.loginPage(ctx, f, "")
+		page.Error = "That passkey could not be used. Try again, or sign in with your password."
+		return s.renderLogin(w, http.StatusUnauthorized, page)
+	}
+	if f.UserID != a.UserID {
+		f.UserID, f.Proven = a.UserID, nil
+	}
+	now := s.Now().UTC()
+	for _, m := range a.AMR() {
+		f.Proven = append(f.Proven, storage.FactorProof{Method: m, At: now})
+	}
+	s.audit(ctx, r, "factor.success", a.UserID, f.ClientID, map[string]string{"factor": "passkey"})
+	return s.next(ctx, w, r, f)
 }

@@ -93,6 +93,8 @@ const (
 	PathAccountKeyOpt = "/account/webauthn/options"
 	PathAccountKeyAdd = "/account/webauthn/add"
 	PathAccountKeyDel = "/account/webauthn/remove"
+	PathPasskeyOpt    = "/login/passkey/options"
+	PathPasskey       = "/login/passkey"
 	PathStatic        = "/static/"
 )
 
@@ -179,5 +181,6 @@ func FlowPaths(issuer string) flows.Paths {
 		AccountQR: prefix + PathAccountQR, AccountCodes: prefix + PathAccountCodes, AccountCodesDone: prefix + PathAccountDone,
 		ChallengeWebAuthn: prefix + PathChallengeKey, AccountKeyOptions: prefix + PathAccountKeyOpt,
 		AccountKeyAdd: prefix + PathAccountKeyAdd, AccountKeyRemove: prefix + PathAccountKeyDel,
+		PasskeyOptions: prefix + PathPasskeyOpt, Passkey: prefix + PathPasskey,
 	}
 }

@@ -64,6 +64,8 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	r.Handle(PathRecoveryCodes, page(fl.RecoveryCodesPage)).Methods(http.MethodGet)
 	r.Handle(PathRecoveryCodes, page(fl.RecoveryCodesSubmit)).Methods(http.MethodPost)
 	r.Handle(PathChallengeKey, page(fl.ChallengeWebAuthnOptions)).Methods(http.MethodPost)
+	r.Handle(PathPasskeyOpt, page(fl.PasskeyOptions)).Methods(http.MethodPost)
+	r.Handle(PathPasskey, page(fl.PasskeySubmit)).Methods(http.MethodPost)
 	r.Handle(PathAccountKeyOpt, page(fl.AccountKeyOptions)).Methods(http.MethodPost)
 	r.Handle(PathAccountKeyAdd, page(fl.AccountAddKey)).Methods(http.MethodPost)
 	r.Handle(PathAccountKeyDel, page(fl.AccountRemoveKey)).Methods(http.MethodPost)

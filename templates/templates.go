@@ -65,6 +65,12 @@ type LoginPage struct {
 	Email      string // prefill (login_hint or after an error)
 	Error      string // e.g. "Incorrect email or password."
 	Notice     string // e.g. "Please sign in again to continue."
+
+	// Passkey sign-in: shown (with webauthn.js) only when both are set.
+	// The button POSTs the passkey form (flow) to PasskeyOptionsURL for
+	// the assertion options, then submits flow and response to PasskeyAction.
+	PasskeyOptionsURL string
+	PasskeyAction     string
 }
 
 // Scope is one permission shown on the consent page.

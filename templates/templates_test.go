@@ -55,7 +55,36 @@ func pageCases() []pageCase {
 				"<h1>Sign in</h1>",
 				"Acme",
 			},
-			notWant: []string{`role="alert"`, "alert-notice", "dev-ribbon", "aria-invalid"},
+			notWant: []string{`role="alert"`, "alert-notice", "dev-ribbon", "aria-invalid", "<script", "data-webauthn", "passkey"},
+		},
+		{
+			name: "login with passkey",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Login(w, LoginPage{Page: page("Sign in"), Action: "/login?flow=f123", FlowID: "f123", Email: "alice@example.com",
+					PasskeyOptionsURL: "/login/passkey/options", PasskeyAction: "/login/passkey"})
+			},
+			want: []string{
+				webauthnScript,
+				// The password form is unchanged.
+				`<form method="post" action="/login?flow=f123" class="form">` + "\n" + `<input type="hidden" name="flow" value="f123">`,
+				`<input type="email" id="email" name="email" value="alice@example.com" autocomplete="username" autocapitalize="none" spellcheck="false" required>`,
+				`<input type="password" id="password" name="password" autocomplete="current-password" required autofocus>`,
+				`<button type="submit" class="btn btn-primary">Sign in</button>` + "\n</form>\n" + `<p class="divider"><span>or</span></p>`,
+				`<form id="passkey-form" method="post" action="/login/passkey" class="form form-passkey">` + "\n" +
+					`<input type="hidden" name="flow" value="f123">` + "\n" + `<input type="hidden" name="response">`,
+				`<p class="alert alert-error" id="passkey-error" role="alert" data-message="`,
+				`<button type="button" data-webauthn="get" data-options-url="/login/passkey/options" data-form="passkey-form" data-error="passkey-error" class="btn btn-secondary btn-icon">`,
+				"Sign in with a passkey</button>",
+				"Passkeys need JavaScript.",
+			},
+			notWant: []string{"username webauthn", `role="alert" id="login-error"`},
+		},
+		{
+			name: "login with only one passkey field",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Login(w, LoginPage{Action: "/login", FlowID: "f", PasskeyAction: "/login/passkey"})
+			},
+			notWant: []string{"<script", "data-webauthn", "passkey-form", "divider"},
 		},
 		{
 			name: "login with error and notice",
@@ -535,6 +564,7 @@ func pageCases() []pageCase {
 				`<button type="button" data-webauthn="create" data-options-url="/account/keys/options" data-form="webauthn-add" data-error="webauthn-add-error"`,
 				"Add a security key</button>",
 				"Security keys need JavaScript.",
+				`<label class="check check-passkey"><input type="checkbox" name="passkey" value="1"><span>Use it as a passkey: sign in with it alone, without your password (needs a PIN or fingerprint on the key or device)</span></label>`,
 			},
 		},
 		{
@@ -654,6 +684,10 @@ func TestEscaping(t *testing.T) {
 	}{
 		{"login", func(w io.Writer) error {
 			return r.Login(w, LoginPage{Page: p, Action: "/login", FlowID: `"><script>x</script>`, ClientName: evil, Email: `"><script>x</script>`, Error: evil, Notice: evil})
+		}},
+		{"login with passkey", func(w io.Writer) error {
+			return r.Login(w, LoginPage{Page: p, Action: "/login", FlowID: `"><script>x</script>`, ClientName: evil, Error: evil,
+				PasskeyOptionsURL: `/o?a="><script>x</script>`, PasskeyAction: `/x?a="><script>x</script>`})
 		}},
 		{"consent", func(w io.Writer) error {
 			return r.Consent(w, ConsentPage{Page: p, Action: "/consent", FlowID: evil, ClientName: evil, UserEmail: evil, Scopes: []Scope{{Name: evil, Description: evil}}})
@@ -998,6 +1032,9 @@ func TestWebAuthnOptionsURLIsFiltered(t *testing.T) {
 	r := newRenderer(t)
 	var buf bytes.Buffer
 	if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", Method: MethodWebAuthn, WebAuthnOptionsURL: "javascript:alert(1)"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Login(&buf, LoginPage{Action: "/login", FlowID: "f", PasskeyOptionsURL: "javascript:alert(1)", PasskeyAction: "javascript:alert(2)"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Account(&buf, AccountPage{AddKeyAction: "/account/keys", AddKeyOptionsURL: "javascript:alert(1)"}); err != nil {
