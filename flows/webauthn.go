@@ -33,6 +33,15 @@ func flowCeremony(f storage.Flow) string { return "flow:" + f.ID }
 // accountCeremony binds a registration challenge to one SSO session.
 func accountCeremony(sess storage.Session) string { return "account:" + sess.ID }
 
+// parseScriptForm reads a form that webauthn.js posted as multipart FormData (or a
+// plain form): the options requests send the page's form.
+func parseScriptForm(r *http.Request) error {
+	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	return nil
+}
+
 func writeOptions(w http.ResponseWriter, options []byte) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -46,9 +55,8 @@ func (s *Service) ChallengeWebAuthnOptions(w http.ResponseWriter, r *http.Reques
 	if s.WebAuthn == nil {
 		return errNoWebAuthn
 	}
-	// The page's script posts its form as multipart FormData.
-	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	if err := parseScriptForm(r); err != nil {
+		return err
 	}
 	f, err := s.LoadFlow(ctx, r, r.PostFormValue("flow"))
 	if err != nil {
@@ -110,11 +118,10 @@ func (s *Service) AccountKeyOptions(w http.ResponseWriter, r *http.Request) erro
 	if !ok {
 		return err
 	}
-	// The page's script posts its form as multipart FormData; "passkey" asks for a
-	// discoverable credential with user verification.
-	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	if err := parseScriptForm(r); err != nil {
+		return err
 	}
+	// "passkey" asks for a discoverable credential that verifies the user.
 	options, err := s.WebAuthn.BeginRegistration(r.Context(), webAuthnUser(user), accountCeremony(sess), r.PostFormValue("passkey") == "1")
 	if err != nil {
 		return err
@@ -192,8 +199,8 @@ func (s *Service) PasskeyOptions(w http.ResponseWriter, r *http.Request) error {
 	if s.WebAuthn == nil {
 		return errNoWebAuthn
 	}
-	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	if err := parseScriptForm(r); err != nil {
+		return err
 	}
 	f, err := s.LoadFlow(ctx, r, r.PostFormValue("flow"))
 	if err != nil {
