@@ -26,7 +26,7 @@ import (
 const (
 	selKeyName     = chromedp.CSS(`#webauthn-add input[name=name]`)
 	selKeyCreate   = chromedp.CSS(`button[data-webauthn="create"]`)
-	selKeyGet      = chromedp.CSS(`button[data-webauthn="get"]`)
+	selKeyGet      = chromedp.CSS(`#webauthn-form button[data-webauthn="get"]`)
 	selKeyAddError = chromedp.CSS(`#webauthn-add-error`)
 	selKeyGetError = chromedp.CSS(`#webauthn-error`)
 	selSignedOut   = chromedp.Search(`//main//h1[normalize-space(.)='You are signed out']`)

@@ -184,7 +184,8 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.RemoveKeyAction, p.AddKeyAction, p.AddKeyOptionsURL = s.Paths.AccountKeyRemove, s.Paths.AccountKeyAdd, s.Paths.AccountKeyOptions
 		for _, k := range keys {
-			ak := templates.AccountKey{ID: hex.EncodeToString(k.ID), Name: k.Name, Added: k.CreatedAt.Format("2 Jan 2006")}
+			ak := templates.AccountKey{ID: hex.EncodeToString(k.ID), Name: k.Name, Added: k.CreatedAt.Format("2 Jan 2006"),
+				Passkey: k.Discoverable && k.UserVerified}
 			if !k.LastUsedAt.IsZero() {
 				ak.LastUsed = k.LastUsedAt.Format("2 Jan 2006 15:04 MST")
 			}

@@ -277,6 +277,7 @@ type AccountDevice struct {
 type AccountKey struct {
 	ID       string // hex credential ID, sent back in the hidden "key" input of its Remove form
 	Name     string
+	Passkey  bool   // a discoverable credential that verifies the user: it signs in alone
 	Added    string // already formatted, e.g. "23 Nov 2026"
 	LastUsed string // already formatted; "" shows "Never used"
 }

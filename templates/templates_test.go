@@ -544,15 +544,17 @@ func pageCases() []pageCase {
 					Keys: []AccountKey{
 						{ID: "a1b2", Name: "YubiKey 5", Added: "2 Nov 2026", LastUsed: "22 Nov 2026"},
 						{ID: "c3d4", Name: "Backup key", Added: "3 Nov 2026"},
+						{ID: "e5f6", Name: "Laptop", Added: "4 Nov 2026", Passkey: true},
 					},
 					RemoveKeyAction: "/account/keys/remove", AddKeyAction: "/account/keys", AddKeyOptionsURL: "/account/keys/options"})
 			},
 			want: []string{
 				webauthnScript,
-				`<h2 id="keys-heading">Security keys</h2>`,
+				`<h2 id="keys-heading">Security keys and passkeys</h2>`,
 				`<ul class="devices keys" aria-labelledby="keys-heading">`,
 				`<span class="device-name">YubiKey 5</span><span class="device-meta"><span>Added 2 Nov 2026</span><span>Last used 22 Nov 2026</span></span>`,
 				`<span class="device-name">Backup key</span><span class="device-meta"><span>Added 3 Nov 2026</span><span>Never used</span></span>`,
+				`<span class="device-name">Laptop</span><span class="device-meta"><span>Passkey</span><span>Added 4 Nov 2026</span>`,
 				`<form method="post" action="/account/keys/remove" class="device-remove">` + "\n" + `<input type="hidden" name="key" value="a1b2">`,
 				`<form method="post" action="/account/keys/remove" class="device-remove">` + "\n" + `<input type="hidden" name="key" value="c3d4">`,
 				`Remove<span class="visually-hidden"> Backup key</span></button>`,
@@ -572,7 +574,7 @@ func pageCases() []pageCase {
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Account(w, AccountPage{Keys: []AccountKey{{ID: "a1", Name: "Key"}}, AddKeyAction: "/account/keys", AddKeyOptionsURL: "/account/keys/options"})
 			},
-			want:    []string{"Security keys</h2>", `data-webauthn="create"`, webauthnScript, `<span class="device-name">Key</span>`},
+			want:    []string{"Security keys and passkeys</h2>", `data-webauthn="create"`, webauthnScript, `<span class="device-name">Key</span>`},
 			notWant: []string{`name="key"`, "Remove"},
 		},
 		{
