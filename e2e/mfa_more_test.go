@@ -90,6 +90,10 @@ func TestClientAssuranceSettings(t *testing.T) {
 		s := startServer(t, newStore(t))
 		s.Clock.Advance(-time.Hour)
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		// A browser signs in with the password before the user sets up an app.
+		b := newBrowser(t)
+		a := r.start()
+		r.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
 		e, _ := mfaUser(t, s, r)
 		ctx := context.Background()
 		c, secret, err := idp.CreateClient(ctx, s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
@@ -101,11 +105,8 @@ func TestClientAssuranceSettings(t *testing.T) {
 		}
 		bank := newRP(t, s, c.ID, secret, s.RedirectURI)
 
-		// A password session meets the bank's minimum only after the code.
+		// That password session meets the bank's minimum only after the code.
 		s.Clock.Advance(30 * time.Second)
-		b := newBrowser(t)
-		a := r.start()
-		r.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
 		a = bank.start()
 		p := b.code(s, b.get(s, a.url), "totp", totpCode(t, e.secret, s.Clock.Now()))
 		if got := bank.redeem(a, p.callback).claims["acr"]; got != flows.ACRMultiFactor {
@@ -136,6 +137,11 @@ func TestJWTAccessTokensAndResourceServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		app := newRP(t, s, c.ID, secret, s.RedirectURI)
+		// Password only (the user has no second factor yet): the access token is an
+		// RFC 9068 JWT saying so.
+		b := newBrowser(t)
+		a := app.start()
+		tk := app.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
 		e, _ := mfaUser(t, s, newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI))
 
 		// A resource server that wants multi-factor within 10 minutes for /transfer.
@@ -160,11 +166,7 @@ func TestJWTAccessTokensAndResourceServer(t *testing.T) {
 			return resp
 		}
 
-		// Password only: the access token is an RFC 9068 JWT saying so.
 		s.Clock.Advance(30 * time.Second)
-		b := newBrowser(t)
-		a := app.start()
-		tk := app.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
 		claims := jwtPayload(t, tk.tok.AccessToken)
 		if claims["acr"] != flows.ACRPassword || claims["auth_time"] == nil || claims["client_id"] != c.ID || jwtHeader(t, tk.tok.AccessToken)["typ"] != "at+jwt" {
 			t.Fatalf("access token claims %v", claims)

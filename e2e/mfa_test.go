@@ -63,6 +63,13 @@ func TestStepUpWithAuthenticatorApp(t *testing.T) {
 			t.Fatalf("acr = %v", first["acr"])
 		}
 		wantAMR(t, first, "pwd")
+		// Two more browsers sign in with the password while the user has no second factor.
+		b2, b3 := newBrowser(t), newBrowser(t)
+		a = r.start()
+		pwdOnly := r.redeem(a, b2.signIn(s, a.url, s.Email, s.Password)).claims
+		wantAMR(t, pwdOnly, "pwd")
+		a = r.start()
+		r.redeem(a, b3.signIn(s, a.url, s.Email, s.Password))
 
 		// Wishing for multi-factor without a second factor: still the password level, honestly.
 		a = r.start(param("acr_values", flows.ACRMultiFactor))
@@ -109,13 +116,11 @@ func TestStepUpWithAuthenticatorApp(t *testing.T) {
 			t.Errorf("a multi-factor session was asked again: %s", p.url)
 		}
 
-		// Another browser with only a password session: asked for the code alone.
+		// A browser whose session holds only the password (from before the user set up
+		// the app): asked for the code alone, even by a request that names no level —
+		// a user's own second factor is always used.
 		s.Clock.Advance(30 * time.Second)
-		b2 := newBrowser(t)
 		a = r.start()
-		pwdOnly := r.redeem(a, b2.signIn(s, a.url, s.Email, s.Password)).claims
-		wantAMR(t, pwdOnly, "pwd")
-		a = r.start(param("acr_values", flows.ACRMultiFactor))
 		p = b2.get(s, a.url)
 		if !p.isChallenge() || !strings.Contains(p.body, "Confirm it") {
 			t.Fatalf("step-up did not ask only for the code: %s", p.url)
@@ -128,9 +133,6 @@ func TestStepUpWithAuthenticatorApp(t *testing.T) {
 		wantAMR(t, c, "pwd", "otp", "mfa")
 
 		// prompt=none with a password-only session and a multi-factor need: no page, an error.
-		b3 := newBrowser(t)
-		a = r.start()
-		r.redeem(a, b3.signIn(s, a.url, s.Email, s.Password))
 		p = b3.get(s, r.start(param("prompt", "none"), param("claims", essentialMFA)).url)
 		if p.callback == nil || p.callback.Query().Get("error") != "interaction_required" {
 			t.Errorf("prompt=none step-up: %v", p.callback)
@@ -154,14 +156,15 @@ func TestStepUpWithAuthenticatorApp(t *testing.T) {
 		if c3 := r.redeem(a, p.callback).claims; c3["auth_time"].(float64) <= c2["auth_time"].(float64) {
 			t.Errorf("max_age: auth_time %v not after %v", c3["auth_time"], c2["auth_time"])
 		}
-		// max_age exceeded for a password-level request: the password only, and amr
-		// no longer lists the old code.
+		// max_age exceeded for a request naming no level: the user's code is asked
+		// again with the password, since the old one no longer counts.
 		s.Clock.Advance(90 * time.Second)
 		a = r.start(param("max_age", "60"))
 		p = b2.password(s, b2.get(s, a.url), s.Email, s.Password)
+		p = b2.code(s, p, "totp", totpCode(t, e.secret, s.Clock.Now()))
 		c4 := r.redeem(a, p.callback).claims
-		wantAMR(t, c4, "pwd")
-		if c4["acr"] != flows.ACRPassword {
+		wantAMR(t, c4, "pwd", "otp", "mfa")
+		if c4["acr"] != flows.ACRMultiFactor {
 			t.Errorf("acr = %v", c4["acr"])
 		}
 

@@ -22,7 +22,6 @@ func TestZitadelRelyingPartyVerifiesACR(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
 		s := startServer(t, newStore(t))
 		s.Clock.Advance(-time.Hour)
-		e, _ := mfaUser(t, s, newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI))
 		ctx := context.Background()
 		relying, err := zrp.NewRelyingPartyOIDC(ctx, s.URL, s.ClientID, s.ClientSecret, s.RedirectURI,
 			[]string{oidc.ScopeOpenID, oidc.ScopeEmail},
@@ -48,11 +47,13 @@ func TestZitadelRelyingPartyVerifiesACR(t *testing.T) {
 			return zrp.CodeExchange[*oidc.IDTokenClaims](ctx, cb.Query().Get("code"), relying, zrp.WithCodeVerifier(verifier))
 		}
 
+		// A password-only sign-in, before the user sets up an app.
 		b := newBrowser(t)
 		u, verifier := start()
 		if _, err := exchange(b.signIn(s, u, s.Email, s.Password), verifier); err == nil {
 			t.Fatal("zitadel's RP accepted a password-only ID token although it requires multi-factor")
 		}
+		e, _ := mfaUser(t, s, newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI))
 
 		s.Clock.Advance(30 * time.Second)
 		u, verifier = start("acr_values", flows.ACRMultiFactor)

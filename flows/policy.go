@@ -133,6 +133,12 @@ func Decide(in PolicyInput) Decision {
 		hard = max(hard, r)
 		because("essential acr %v requires at least %s", in.Request.EssentialACR, ACRLadder[r])
 	}
+	// A user who set up a second factor uses it at every sign-in: it would not
+	// protect the account if a password-only request could skip it.
+	if in.UserKnown && len(in.SecondFactors) > 0 && hard < 1 {
+		hard = 1
+		because("the user has a second factor, so every sign-in needs it")
+	}
 	wished := in.Request.ACRValues
 	if len(wished) == 0 && len(in.Request.EssentialACR) == 0 {
 		wished = in.Client.DefaultACRValues

@@ -39,7 +39,9 @@ func TestDecide(t *testing.T) {
 		{"no session: password", PolicyInput{}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
 		{"fresh session: done", PolicyInput{UserKnown: true, Session: pwdFresh}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"password proven in flow: done", PolicyInput{UserKnown: true, Flow: flowPwd}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
-		{"mfa session reports mfa without asking", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaFresh}, want{Done, nil, ACRPassword, "", []string{"pwd", "otp", "mfa"}}},
+		{"mfa session reports mfa without asking", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaFresh}, want{Done, nil, ACRMultiFactor, "", []string{"pwd", "otp", "mfa"}}},
+		{"a user with an app is asked for it on a plain sign-in", PolicyInput{UserKnown: true, SecondFactors: otp, Flow: flowPwd}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"a password session of a user who enrolled since: the code", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 		{"no session, prompt=none", PolicyInput{Request: AuthRequest{PromptNone: true}}, want{Refuse, nil, ACRPassword, ErrLoginRequired, nil}},
 		{"session, prompt=none: done", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{PromptNone: true}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 
@@ -52,7 +54,8 @@ func TestDecide(t *testing.T) {
 		{"max_age within", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"max_age exceeded", PolicyInput{UserKnown: true, Session: pwdOld, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
 		{"max_age exceeded, prompt=none", PolicyInput{UserKnown: true, Session: pwdOld, Request: AuthRequest{MaxAge: dur(time.Hour), PromptNone: true}}, want{Refuse, nil, ACRPassword, ErrLoginRequired, nil}},
-		{"max_age drops an old code from amr", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"max_age drops an old code: asked again", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"max_age drops an old code from amr (user without factors now)", PolicyInput{UserKnown: true, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"max_age at mfa with an old code asks the code", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaOldOTP, Request: AuthRequest{MaxAge: dur(time.Hour), ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 		{"client max age exceeded", PolicyInput{UserKnown: true, Session: pwdOld, Client: ClientPolicy{MaxAuthAge: time.Hour}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
 		{"client max age tighter than max_age", PolicyInput{UserKnown: true, Session: []storage.FactorProof{proof("pwd", ago(30*time.Minute))}, Client: ClientPolicy{MaxAuthAge: 10 * time.Minute}, Request: AuthRequest{MaxAge: dur(time.Hour)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
@@ -65,7 +68,8 @@ func TestDecide(t *testing.T) {
 		{"essential mfa, pwd session", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 		{"client minimum mfa", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{MinACR: ACRMultiFactor}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 		{"client default acr used without acr_values", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{DefaultACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
-		{"request acr_values override the client default", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{DefaultACRValues: []string{ACRMultiFactor}}, Request: AuthRequest{ACRValues: []string{ACRPassword}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"request acr_values override the client default", PolicyInput{UserKnown: true, Session: pwdFresh, Client: ClientPolicy{DefaultACRValues: []string{ACRMultiFactor}}, Request: AuthRequest{ACRValues: []string{ACRPassword}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"acr_values cannot lower a user's own second factor", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{ACRPassword}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 
 		// Users without a second factor.
 		{"wish for mfa without 2fa: password level", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
@@ -89,8 +93,8 @@ func TestDecide(t *testing.T) {
 		{"essential phr, unknown user: password first", PolicyInput{Request: AuthRequest{EssentialACR: []string{ACRPhishingResistant}}}, want{Prove, []string{"pwd", "2fa"}, ACRPhishingResistant, "", nil}},
 		{"client minimum phr, app code only", PolicyInput{UserKnown: true, SecondFactors: []string{"otp"}, Session: mfaFresh, EnrolOnSpot: true, Client: ClientPolicy{MinACR: ACRPhishingResistant}}, want{Refuse, nil, ACRPhishingResistant, ErrUnmet, nil}},
 		{"passkey alone meets every level", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Flow: []storage.FactorProof{proof("swk", now), proof("user", now)}, Request: AuthRequest{EssentialACR: []string{ACRPhishingResistant}}}, want{Done, nil, ACRPhishingResistant, "", []string{"swk", "user", "mfa"}}},
-		{"a key without user verification is no password", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Flow: []storage.FactorProof{proof("hwk", now)}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
-		{"passkey session and prompt=login: sign in again", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Session: []storage.FactorProof{proof("swk", ago(time.Minute)), proof("user", ago(time.Minute))}, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"a key without user verification is no password", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Flow: []storage.FactorProof{proof("hwk", now)}}, want{Prove, []string{"pwd"}, ACRMultiFactor, "", nil}},
+		{"passkey session and prompt=login: sign in again", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Session: []storage.FactorProof{proof("swk", ago(time.Minute)), proof("user", ago(time.Minute))}, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true}}, want{Prove, []string{"pwd", "2fa"}, ACRMultiFactor, "", nil}},
 		{"bad client minimum refuses", PolicyInput{UserKnown: true, Session: pwdFresh, Client: ClientPolicy{MinACR: "urn:example:x"}}, want{Refuse, nil, "", ErrUnmet, nil}},
 		{"essential below client minimum: minimum wins", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{MinACR: ACRMultiFactor}, Request: AuthRequest{EssentialACR: []string{ACRPassword}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 	}

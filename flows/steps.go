@@ -72,9 +72,7 @@ func (s *Service) PolicyInput(ctx context.Context, areq AuthRequest, client stor
 	if sess != nil {
 		in.Session = sess.Factors
 	}
-	// The user's second factors matter only when some level above the password is
-	// asked for; a plain sign-in skips the lookup.
-	if userID != "" && asksAbovePassword(areq, client) {
+	if userID != "" {
 		methods, err := s.SecondFactors(ctx, userID)
 		if err != nil {
 			return in, err
@@ -82,11 +80,6 @@ func (s *Service) PolicyInput(ctx context.Context, areq AuthRequest, client stor
 		in.SecondFactors = methods
 	}
 	return in, nil
-}
-
-// asksAbovePassword reports whether the request or the client names any acr.
-func asksAbovePassword(areq AuthRequest, c storage.Client) bool {
-	return c.MinACR != "" || len(c.DefaultACRValues) > 0 || len(areq.ACRValues) > 0 || len(areq.EssentialACR) > 0
 }
 
 // SecondFactors lists the second-factor methods the user has enrolled (amr values).
