@@ -614,12 +614,8 @@ func TestMFAAgainstDevServer(t *testing.T) {
 	if _, _, err := b.enrol(ctx, devUserEmail, devUserPassword); err == nil || !strings.Contains(err.Error(), "--totp-secret") {
 		t.Errorf("enrolling again: %v, want an error naming --totp-secret", err)
 	}
-	// A password-level sign-in still works, and says so.
-	tok, err := b.signIn(ctx, signInSpec{scope: "openid", email: devUserEmail, password: devUserPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wantMFA(tok); err == nil || !strings.Contains(err.Error(), "urn:lockstep:acr:pwd") {
-		t.Errorf("a password sign-in checked as mfa: %v", err)
+	// The user now has a second factor: a password alone no longer gets in.
+	if _, err := b.signIn(ctx, signInSpec{scope: "openid", email: devUserEmail, password: devUserPassword}); err == nil || !strings.Contains(err.Error(), "/challenge") {
+		t.Errorf("a password-only sign-in of a user with an app: %v, want it stopped at the challenge", err)
 	}
 }
