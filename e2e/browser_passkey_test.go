@@ -6,13 +6,11 @@ package e2e
 // with it alone, without the email address or the password.
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
@@ -42,29 +40,7 @@ func TestBrowserPasskey(t *testing.T) {
 
 		// The browser's platform authenticator: it keeps discoverable credentials
 		// and verifies its user, as a laptop's fingerprint reader does.
-		authID := get(t, ctx, "add a virtual platform authenticator", func(ctx context.Context, tgt *chromedp.Target) (webauthn.AuthenticatorID, error) {
-			if _, err := cdp.Call(ctx, tgt, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-				return "", err
-			}
-			res, err := cdp.Call(ctx, tgt, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-				Options: &webauthn.VirtualAuthenticatorOptions{
-					Protocol:                    webauthn.AuthenticatorProtocolCtap2,
-					Transport:                   webauthn.AuthenticatorTransportInternal,
-					HasResidentKey:              true,
-					HasUserVerification:         true,
-					IsUserVerified:              true,
-					AutomaticPresenceSimulation: true,
-				},
-			})
-			return res.AuthenticatorID, err
-		})
-		credentials := func() []*webauthn.Credential {
-			t.Helper()
-			return get(t, ctx, "read the virtual authenticator's credentials", func(ctx context.Context, tgt *chromedp.Target) ([]*webauthn.Credential, error) {
-				res, err := cdp.Call(ctx, tgt, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: authID})
-				return res.Credentials, err
-			})
-		}
+		credentials := addVirtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportInternal, true)
 
 		// 1. A plain sign-in with the password.
 		do(t, ctx, "sign in to the app with the password",

@@ -50,29 +50,7 @@ func TestBrowserSecurityKey(t *testing.T) {
 		ctx := newChrome(t, exe)
 
 		// The browser's security key: a virtual USB key that verifies its user.
-		authID := get(t, ctx, "add a virtual authenticator", func(ctx context.Context, tgt *chromedp.Target) (webauthn.AuthenticatorID, error) {
-			if _, err := cdp.Call(ctx, tgt, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-				return "", err
-			}
-			res, err := cdp.Call(ctx, tgt, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-				Options: &webauthn.VirtualAuthenticatorOptions{
-					Protocol:                    webauthn.AuthenticatorProtocolCtap2,
-					Transport:                   webauthn.AuthenticatorTransportUsb,
-					HasResidentKey:              false,
-					HasUserVerification:         true,
-					IsUserVerified:              true,
-					AutomaticPresenceSimulation: true,
-				},
-			})
-			return res.AuthenticatorID, err
-		})
-		credentials := func() []*webauthn.Credential {
-			t.Helper()
-			return get(t, ctx, "read the virtual authenticator's credentials", func(ctx context.Context, tgt *chromedp.Target) ([]*webauthn.Credential, error) {
-				res, err := cdp.Call(ctx, tgt, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: authID})
-				return res.Credentials, err
-			})
-		}
+		credentials := addVirtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportUsb, false)
 
 		// 1. A plain sign-in with the password.
 		do(t, ctx, "sign in to the app with the password",
@@ -200,4 +178,34 @@ func visibleText(t *testing.T, ctx context.Context, sel chromedp.CSS) string {
 	t.Helper()
 	return get(t, ctx, "read "+string(sel), chromedp.Evaluate[string](
 		`(() => { const e = document.querySelector(`+"`"+string(sel)+"`"+`); return e && !e.hidden ? e.textContent.trim() : ''; })()`))
+}
+
+// addVirtualAuthenticator gives the browser a virtual CTAP2 authenticator that
+// verifies its user and confirms presence by itself; residentKey makes it keep
+// discoverable credentials (passkeys). It returns a reader of its credentials.
+func addVirtualAuthenticator(t *testing.T, ctx context.Context, transport webauthn.AuthenticatorTransport, residentKey bool) func() []*webauthn.Credential {
+	t.Helper()
+	authID := get(t, ctx, "add a virtual authenticator", func(ctx context.Context, tgt *chromedp.Target) (webauthn.AuthenticatorID, error) {
+		if _, err := cdp.Call(ctx, tgt, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return "", err
+		}
+		res, err := cdp.Call(ctx, tgt, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+			Options: &webauthn.VirtualAuthenticatorOptions{
+				Protocol:                    webauthn.AuthenticatorProtocolCtap2,
+				Transport:                   transport,
+				HasResidentKey:              residentKey,
+				HasUserVerification:         true,
+				IsUserVerified:              true,
+				AutomaticPresenceSimulation: true,
+			},
+		})
+		return res.AuthenticatorID, err
+	})
+	return func() []*webauthn.Credential {
+		t.Helper()
+		return get(t, ctx, "read the virtual authenticator's credentials", func(ctx context.Context, tgt *chromedp.Target) ([]*webauthn.Credential, error) {
+			res, err := cdp.Call(ctx, tgt, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: authID})
+			return res.Credentials, err
+		})
+	}
 }

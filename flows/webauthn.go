@@ -42,6 +42,25 @@ func parseScriptForm(r *http.Request) error {
 	return nil
 }
 
+// scriptFlow is the flow an options request from webauthn.js names, which must be
+// at the step state.
+func (s *Service) scriptFlow(r *http.Request, state storage.FlowState) (storage.Flow, error) {
+	if s.WebAuthn == nil {
+		return storage.Flow{}, errNoWebAuthn
+	}
+	if err := parseScriptForm(r); err != nil {
+		return storage.Flow{}, err
+	}
+	f, err := s.LoadFlow(r.Context(), r, r.PostFormValue("flow"))
+	if err != nil {
+		return storage.Flow{}, err
+	}
+	if f.State != state {
+		return storage.Flow{}, UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
+	}
+	return f, nil
+}
+
 func writeOptions(w http.ResponseWriter, options []byte) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -52,18 +71,9 @@ func writeOptions(w http.ResponseWriter, options []byte) error {
 // ChallengeWebAuthnOptions starts a security-key assertion for the flow's user.
 func (s *Service) ChallengeWebAuthnOptions(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if s.WebAuthn == nil {
-		return errNoWebAuthn
-	}
-	if err := parseScriptForm(r); err != nil {
-		return err
-	}
-	f, err := s.LoadFlow(ctx, r, r.PostFormValue("flow"))
+	f, err := s.scriptFlow(r, storage.FlowSecondFactor)
 	if err != nil {
 		return err
-	}
-	if f.State != storage.FlowSecondFactor {
-		return UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
@@ -196,18 +206,9 @@ func passkeyCeremony(f storage.Flow) string { return "passkey:" + f.ID }
 // verification) on the login page.
 func (s *Service) PasskeyOptions(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if s.WebAuthn == nil {
-		return errNoWebAuthn
-	}
-	if err := parseScriptForm(r); err != nil {
-		return err
-	}
-	f, err := s.LoadFlow(ctx, r, r.PostFormValue("flow"))
+	f, err := s.scriptFlow(r, storage.FlowLogin)
 	if err != nil {
 		return err
-	}
-	if f.State != storage.FlowLogin {
-		return UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
 	}
 	options, err := s.WebAuthn.BeginPasskeyLogin(ctx, passkeyCeremony(f))
 	if err != nil {
