@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
-	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -32,8 +31,7 @@ func TestBrowserPasskey(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		t.Parallel()
 		start := time.Now()
-		// WebAuthn needs a domain, not an IP address, as the relying party.
-		s := startServer(t, newStore(t), func(c *configs.Config) { c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1) })
+		s := startServer(t, newStore(t), onLocalhost)
 		app := startBrowserRP(t, s)
 		shot := screenshotter(t)
 		ctx := newChrome(t, exe)

@@ -148,6 +148,12 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// onLocalhost puts the issuer on "localhost": WebAuthn needs a domain, not an IP
+// address, as its relying party.
+func onLocalhost(c *configs.Config) {
+	c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1)
+}
+
 type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
-	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -82,8 +81,7 @@ func (b *browser) options(s *server, path string, form url.Values) string {
 
 func TestSecurityKeyMeetsPhishingResistantLevel(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
-		// WebAuthn needs a domain, not an IP address, as the relying party.
-		s := startServer(t, newStore(t), func(c *configs.Config) { c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1) })
+		s := startServer(t, newStore(t), onLocalhost)
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 		b := newBrowser(t)
 		a := r.start()
@@ -154,7 +152,7 @@ func TestSecurityKeyMeetsPhishingResistantLevel(t *testing.T) {
 
 func TestPasskeySignInWithoutPassword(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
-		s := startServer(t, newStore(t), func(c *configs.Config) { c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1) })
+		s := startServer(t, newStore(t), onLocalhost)
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 		b := newBrowser(t)
 		a := r.start()
