@@ -55,6 +55,40 @@ type Config struct {
 	Throttle       ThrottleConfig `yaml:"throttle"`
 	MFA            MFAConfig      `yaml:"mfa"`
 	Email          EmailConfig    `yaml:"email"`
+	SMS            SMSConfig      `yaml:"sms"`
+}
+
+// SMSConfig says how text-message codes are sent (MFA-4, MFA-5).
+type SMSConfig struct {
+	// Sender is outbox (keep and log, dev mode only), webhook or twilio. Empty: the
+	// outbox in dev mode; otherwise no SMS second factor is offered.
+	Sender string `yaml:"sender"`
+	// WebhookURL receives POSTed JSON signed with WebhookSecret (env
+	// LOCKSTEP_SMS_WEBHOOK_SECRET, at least 32 characters).
+	WebhookURL    string `yaml:"webhook_url"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	// Twilio-compatible REST API: account SID, auth token (env
+	// LOCKSTEP_TWILIO_AUTH_TOKEN), sender number or messaging service, and an
+	// optional base URL for compatible providers.
+	TwilioAccountSID string `yaml:"twilio_account_sid"`
+	TwilioAuthToken  string `yaml:"twilio_auth_token"`
+	TwilioFrom       string `yaml:"twilio_from"`
+	TwilioBaseURL    string `yaml:"twilio_base_url"`
+	// CodeLifetime (default 5m), ResendCooldown (default 30s), MaxAttempts per
+	// code (default 5), and daily caps per user and per number (default 10 each).
+	CodeLifetime   time.Duration `yaml:"code_lifetime"`
+	ResendCooldown time.Duration `yaml:"resend_cooldown"`
+	MaxAttempts    int           `yaml:"max_attempts"`
+	DailyPerUser   int           `yaml:"daily_per_user"`
+	DailyPerNumber int           `yaml:"daily_per_number"`
+}
+
+// SMSSender is the effective sender ("" when SMS is off).
+func (c Config) SMSSender() string {
+	if c.SMS.Sender == "" && c.Dev {
+		return "outbox"
+	}
+	return c.SMS.Sender
 }
 
 // EmailConfig says how security notifications are sent. Without an SMTP host they
@@ -82,6 +116,24 @@ type MFAConfig struct {
 	// within the throttle window; CodeIPFailures does the same per client address.
 	CodeFailures   int `yaml:"code_failures"`
 	CodeIPFailures int `yaml:"code_ip_failures"`
+	// RememberDeviceDays offers "don't ask again on this device" for that many days
+	// after a second factor (MFA-7); 0 does not offer it. Default 30.
+	RememberDeviceDays *int `yaml:"remember_device_days"`
+	// TrustedIPs lets a user with a second factor skip it from an address where
+	// they set it up or entered a code (MFA-8). Default false.
+	TrustedIPs bool `yaml:"trusted_ips"`
+	// ConfirmNewDevices makes a user without a second factor confirm, by a link or
+	// code sent by email, a sign-in from a browser and address not seen before
+	// (MFA-9). Needs email.smtp_host outside dev mode. Default false.
+	ConfirmNewDevices bool `yaml:"confirm_new_devices"`
+}
+
+// RememberDays is the effective remember_device_days.
+func (m MFAConfig) RememberDays() int {
+	if m.RememberDeviceDays == nil {
+		return 30 // before defaults are filled
+	}
+	return *m.RememberDeviceDays
 }
 
 // EnrolOnSpot reports the effective enrol_during_sign_in.
@@ -188,6 +240,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"LOCKSTEP_DSN", &c.DSN},
 		{"LOCKSTEP_SECRET", &c.Secret},
 		{"LOCKSTEP_SMTP_PASSWORD", &c.Email.SMTPPassword},
+		{"LOCKSTEP_SMS_WEBHOOK_SECRET", &c.SMS.WebhookSecret},
+		{"LOCKSTEP_TWILIO_AUTH_TOKEN", &c.SMS.TwilioAuthToken},
 		{"LOCKSTEP_LOG_LEVEL", &c.LogLevel},
 		{"LOCKSTEP_LOG_FORMAT", &c.LogFormat},
 	} {
@@ -247,8 +301,18 @@ func (c *Config) fillDefaults() {
 		on := true
 		c.MFA.EnrolDuringSignIn = &on
 	}
+	if c.MFA.RememberDeviceDays == nil {
+		days := 30
+		c.MFA.RememberDeviceDays = &days
+	}
 	setDefault(&c.MFA.CodeFailures, 10)
 	setDefault(&c.MFA.CodeIPFailures, 50)
+
+	setDefault(&c.SMS.CodeLifetime, 5*time.Minute)
+	setDefault(&c.SMS.ResendCooldown, 30*time.Second)
+	setDefault(&c.SMS.MaxAttempts, 5)
+	setDefault(&c.SMS.DailyPerUser, 10)
+	setDefault(&c.SMS.DailyPerNumber, 10)
 }
 
 func setDefault[T comparable](dst *T, def T) {
@@ -359,6 +423,13 @@ func (c Config) Validate() error {
 	if c.MFA.CodeFailures < 1 || c.MFA.CodeIPFailures < 1 {
 		add("mfa.code_failures and mfa.code_ip_failures must be at least 1")
 	}
+	if d := c.MFA.RememberDays(); d < 0 || d > 400 {
+		add("mfa.remember_device_days must be from 0 to 400, not %d", d)
+	}
+	if c.MFA.ConfirmNewDevices && c.Email.SMTPHost == "" && !c.Dev {
+		add("mfa.confirm_new_devices needs email.smtp_host: the confirmation is sent by email")
+	}
+	c.validateSMS(add)
 	if c.Throttle.AccountFailures < 1 {
 		add("throttle.account_failures must be at least 1, not %d", c.Throttle.AccountFailures)
 	}
@@ -367,6 +438,35 @@ func (c Config) Validate() error {
 	}
 
 	return errors.Join(errs...)
+}
+
+func (c Config) validateSMS(add func(string, ...any)) {
+	m := c.SMS
+	switch c.SMSSender() {
+	case "", "outbox":
+		if m.Sender == "outbox" && !c.Dev {
+			add("sms.sender outbox only logs codes; it is for dev mode. Use webhook or twilio")
+		}
+	case "webhook":
+		if m.WebhookURL == "" || utf8.RuneCountInString(m.WebhookSecret) < MinSecretLen {
+			add("sms.sender webhook needs sms.webhook_url and an sms.webhook_secret of at least %d characters", MinSecretLen)
+		}
+	case "twilio":
+		if m.TwilioAccountSID == "" || m.TwilioAuthToken == "" || m.TwilioFrom == "" {
+			add("sms.sender twilio needs sms.twilio_account_sid, sms.twilio_auth_token and sms.twilio_from")
+		}
+	default:
+		add("sms.sender must be outbox, webhook or twilio, not %q", m.Sender)
+	}
+	if m.CodeLifetime <= 0 || m.CodeLifetime > 15*time.Minute {
+		add("sms.code_lifetime must be positive and at most 15m, not %s", m.CodeLifetime)
+	}
+	if m.ResendCooldown < 0 {
+		add("sms.resend_cooldown must not be negative")
+	}
+	if m.MaxAttempts < 1 || m.DailyPerUser < 1 || m.DailyPerNumber < 1 {
+		add("sms.max_attempts, sms.daily_per_user and sms.daily_per_number must be at least 1")
+	}
 }
 
 func (c Config) validateIssuer(add func(string, ...any)) {
@@ -404,6 +504,12 @@ func isLoopback(host string) bool {
 // the DSN replaced by "xxxxx".
 func (c Config) Redacted() Config {
 	c.Secret = ""
+	if c.SMS.WebhookSecret != "" {
+		c.SMS.WebhookSecret = "xxxxx"
+	}
+	if c.SMS.TwilioAuthToken != "" {
+		c.SMS.TwilioAuthToken = "xxxxx"
+	}
 	if c.Email.SMTPPassword != "" {
 		c.Email.SMTPPassword = "xxxxx"
 	}

@@ -77,6 +77,20 @@ func TestValidate(t *testing.T) {
 		{"signing algorithm ES256", func(c *Config) { c.Tokens.SigningAlgorithm = "ES256" }, nil},
 		{"cookie name", func(c *Config) { c.Session.CookieName = "bad name;" }, []string{"session.cookie_name"}},
 		{"throttle", func(c *Config) { c.Throttle.AccountFailures, c.Throttle.IPFailures, c.Throttle.Window = 0, -1, 0 }, []string{"throttle.account_failures", "throttle.ip_failures", "throttle.window"}},
+		{"sms outbox outside dev", func(c *Config) { c.SMS.Sender = "outbox" }, []string{"sms.sender outbox only logs codes"}},
+		{"sms outbox in dev", func(c *Config) { c.Dev, c.SMS.Sender = true, "outbox" }, nil},
+		{"sms unknown sender", func(c *Config) { c.SMS.Sender = "pigeon" }, []string{"sms.sender must be"}},
+		{"sms webhook short secret", func(c *Config) { c.SMS.Sender, c.SMS.WebhookURL, c.SMS.WebhookSecret = "webhook", "https://sms.example/hook", "short" }, []string{"sms.webhook_secret of at least 32"}},
+		{"sms webhook", func(c *Config) {
+			c.SMS.Sender, c.SMS.WebhookURL, c.SMS.WebhookSecret = "webhook", "https://sms.example/hook", strings.Repeat("s", 32)
+		}, nil},
+		{"sms twilio incomplete", func(c *Config) { c.SMS.Sender, c.SMS.TwilioAccountSID = "twilio", "AC123" }, []string{"sms.twilio_auth_token"}},
+		{"sms code lifetime", func(c *Config) { c.SMS.CodeLifetime = time.Hour }, []string{"sms.code_lifetime"}},
+		{"sms caps", func(c *Config) { c.SMS.DailyPerNumber = 0 }, []string{"sms.daily_per_number"}},
+		{"remember days too many", func(c *Config) { days := 401; c.MFA.RememberDeviceDays = &days }, []string{"mfa.remember_device_days"}},
+		{"remember days off", func(c *Config) { days := 0; c.MFA.RememberDeviceDays = &days }, nil},
+		{"confirm new devices without smtp", func(c *Config) { c.MFA.ConfirmNewDevices = true }, []string{"mfa.confirm_new_devices needs email.smtp_host"}},
+		{"confirm new devices with smtp", func(c *Config) { c.MFA.ConfirmNewDevices, c.Email.SMTPHost = true, "smtp.example.com" }, nil},
 		{"several problems at once", func(c *Config) { c.Issuer, c.Secret, c.LogLevel = "http://example.com", "", "loud" }, []string{"https outside dev", "secret is required", "log_level"}},
 	}
 	for _, tt := range tests {

@@ -21,12 +21,17 @@ const SudoWindow = 5 * time.Minute
 // accountNotices are the only messages the account page shows after an action; the
 // query names one, so no text comes from the address.
 var accountNotices = map[string]string{
-	"added":       "Authenticator app added.",
-	"replaced":    "New authenticator app linked. Every earlier device was removed.",
-	"removed":     "Authenticator app removed.",
-	"codes":       "New recovery codes saved. The old ones no longer work.",
-	"key-added":   "Security key added.",
-	"key-removed": "Security key removed.",
+	"added":         "Authenticator app added.",
+	"replaced":      "New authenticator app linked. Every earlier device was removed.",
+	"removed":       "Authenticator app removed.",
+	"codes":         "New recovery codes saved. The old ones no longer work.",
+	"key-added":     "Security key added.",
+	"key-removed":   "Security key removed.",
+	"phone-added":   "Phone number saved. Sign-in codes can now be sent to it.",
+	"phone-removed": "Phone number removed.",
+	"forgotten":     "Every remembered device will be asked for two-step verification again.",
+	"trust-removed": "Removed.",
+	"signed-out":    "Signed out everywhere else.",
 }
 
 // accountFlowQuery marks a flow that re-verifies the user for the account page: it
@@ -142,7 +147,7 @@ func (s *Service) accountNext(ctx context.Context, w http.ResponseWriter, r *htt
 // AccountPage shows the user's two-step verification settings.
 func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	_, user, ok, err := s.requireAccount(w, r)
+	sess, user, ok, err := s.requireAccount(w, r)
 	if !ok {
 		return err
 	}
@@ -158,7 +163,6 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 		Page:             s.page("Security"),
 		Email:            user.Email,
 		Notice:           accountNotices[r.URL.Query().Get("done")],
-		Mode:             "Password only",
 		RemoveAction:     s.Paths.AccountRemove,
 		AddURL:           s.Paths.AccountAdd,
 		ReplaceURL:       s.Paths.AccountAdd + "?replace=1",
@@ -174,9 +178,6 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Devices = append(p.Devices, ad)
 	}
-	if len(devices) > 0 {
-		p.Mode = "Password and authenticator app"
-	}
 	if s.WebAuthn != nil {
 		keys, err := s.WebAuthn.Credentials(ctx, user.ID)
 		if err != nil {
@@ -191,13 +192,33 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 			}
 			p.Keys = append(p.Keys, ak)
 		}
-		if len(keys) > 0 && len(devices) > 0 {
-			p.Mode = "Password and a second factor"
-		} else if len(keys) > 0 {
-			p.Mode = "Password and security key"
+	}
+	if err := s.accountExtras(ctx, r, sess, user, &p); err != nil {
+		return err
+	}
+	p.Mode = accountMode(len(devices) > 0, len(p.Keys) > 0, p.Phone != "")
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
+}
+
+// accountMode names the user's two-step verification mode (ACC-1).
+func accountMode(app, key, phone bool) string {
+	n := 0
+	for _, on := range []bool{app, key, phone} {
+		if on {
+			n++
 		}
 	}
-	return s.render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
+	switch {
+	case n > 1:
+		return templates.ModeMulti
+	case app:
+		return templates.ModeTOTP
+	case key:
+		return templates.ModeKeys
+	case phone:
+		return templates.ModeSMS
+	}
+	return templates.ModePasswordOnly
 }
 
 // AccountRemoveDevice removes one of the user's authenticator apps.

@@ -17,6 +17,7 @@ import (
 const (
 	methodTOTP     = "totp"
 	methodRecovery = "recovery"
+	methodSMS      = "sms"
 )
 
 // Messages for codes. A wrong code and a used one say different things: the user
@@ -28,6 +29,11 @@ const (
 	msgMalformedCode = "Enter the 6 digits your authenticator app shows."
 	msgWrongRecovery = "That recovery code is not right, or it was used already."
 	msgCodeThrottled = "Too many wrong codes. For your security, two-step verification is locked for 15 minutes."
+	msgWrongSMS      = "That code is not right. Check the text message and try again."
+	msgExpiredSMS    = "That code has expired. Ask for a new code."
+	msgUsedSMS       = "That code was already used. Ask for a new code."
+	msgSMSAttempts   = "Too many wrong tries for this code. Ask for a new code."
+	msgMalformedSMS  = "Enter the 6 digits from the text message."
 )
 
 // availableMethods lists the user's ways to prove a second factor, preferred first.
@@ -43,6 +49,17 @@ func (s *Service) availableMethods(ctx context.Context, userID string) ([]string
 	if slices.Contains(factors, "otp") {
 		methods = append(methods, methodTOTP)
 	}
+	if slices.Contains(factors, factor.AMRSMS) {
+		phone, err := s.Store.GetPhoneNumber(ctx, userID)
+		if err != nil {
+			return nil, fmt.Errorf("load phone number: %w", err)
+		}
+		if phone.Primary { // the user's main method comes first
+			methods = append([]string{methodSMS}, methods...)
+		} else {
+			methods = append(methods, methodSMS)
+		}
+	}
 	_, unused, err := s.Recovery.Remaining(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("count recovery codes: %w", err)
@@ -53,7 +70,7 @@ func (s *Service) availableMethods(ctx context.Context, userID string) ([]string
 	return methods, nil
 }
 
-func (s *Service) challengePage(ctx context.Context, f storage.Flow, method string, methods []string) templates.ChallengePage {
+func (s *Service) challengePage(ctx context.Context, f storage.Flow, method string, methods []string) (templates.ChallengePage, error) {
 	p := templates.ChallengePage{
 		Page:       s.page(""), // the template titles a step-up differently
 		Action:     s.Paths.Challenge,
@@ -66,15 +83,26 @@ func (s *Service) challengePage(ctx context.Context, f storage.Flow, method stri
 	if method == methodWebAuthn {
 		p.WebAuthnOptionsURL = s.Paths.ChallengeWebAuthn
 	}
+	if method == methodSMS {
+		if err := s.smsChallenge(ctx, f, &p); err != nil {
+			return p, err
+		}
+	}
+	if !isAccountFlow(f) {
+		p.RememberDays = s.RememberDays
+		if s.EmailCodes != nil || slices.Contains(methods, methodRecovery) {
+			p.ResetURL = s.Paths.Reset + "?flow=" + url.QueryEscape(f.ID)
+		}
+	}
 	labels := map[string]string{methodTOTP: "Use your authenticator app", methodRecovery: "Use a recovery code",
-		methodWebAuthn: "Use your security key"}
+		methodWebAuthn: "Use your security key", methodSMS: "Text a code to your phone"}
 	for _, m := range methods {
 		if m != method {
 			p.Methods = append(p.Methods, templates.MethodChoice{Label: labels[m],
 				Href: s.Paths.Challenge + "?flow=" + url.QueryEscape(f.ID) + "&method=" + m})
 		}
 	}
-	return p
+	return p, nil
 }
 
 func (s *Service) renderChallenge(w http.ResponseWriter, status int, p templates.ChallengePage) error {
@@ -116,7 +144,12 @@ func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) error {
 	if method == "" {
 		return s.next(ctx, w, r, f) // the factors went away meanwhile: ask the policy
 	}
-	return s.renderChallenge(w, http.StatusOK, s.challengePage(ctx, f, method, methods))
+	page, err := s.challengePage(ctx, f, method, methods)
+	if err != nil {
+		return err
+	}
+	page.Notice = smsNotices[r.URL.Query().Get("notice")]
+	return s.renderChallenge(w, http.StatusOK, page)
 }
 
 // ChallengeSubmit checks a second-factor code. Every attempt on a user's account is
@@ -137,26 +170,23 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 	if method == "" {
 		return s.next(ctx, w, r, f)
 	}
-	page := s.challengePage(ctx, f, method, methods)
+	page, err := s.challengePage(ctx, f, method, methods)
+	if err != nil {
+		return err
+	}
 
-	userKey, ipKey := "2fa:user:"+f.UserID, "2fa:ip:"+s.ClientIP(r)
-	now := s.Now()
-	nUser, err := s.Store.HitThrottle(ctx, userKey, s.Limits.Window, now)
+	userKey := "2fa:user:" + f.UserID
+	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, method)
 	if err != nil {
-		return fmt.Errorf("count second-factor attempt: %w", err)
+		return err
 	}
-	nIP, err := s.Store.ThrottleCount(ctx, ipKey, now)
-	if err != nil {
-		return fmt.Errorf("read second-factor throttle: %w", err)
-	}
-	if nUser > s.Limits.SecondFactorFailures || nIP >= s.Limits.SecondFactorIP {
-		s.audit(ctx, r, "factor.throttled", f.UserID, f.ClientID, map[string]string{"factor": method})
+	if throttled {
 		page.Error, page.Throttled = msgCodeThrottled, true
 		return s.renderChallenge(w, http.StatusTooManyRequests, page)
 	}
 
 	code := r.PostForm.Get("code")
-	now = s.Now().UTC()
+	now := s.Now().UTC()
 	var proofs []storage.FactorProof
 	switch method {
 	case methodTOTP:
@@ -167,6 +197,9 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 		proofs = []storage.FactorProof{{Method: "otp", At: now}}
 	case methodWebAuthn:
 		proofs, err = s.verifyWebAuthn(ctx, f, r.PostForm.Get("response"))
+	case methodSMS:
+		err = s.verifySMS(ctx, f, code)
+		proofs = []storage.FactorProof{{Method: factor.AMRSMS, At: now}}
 	}
 	if err != nil {
 		page.Error = codeMessage(method, err)
@@ -183,12 +216,37 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 		return fmt.Errorf("reset second-factor throttle: %w", err)
 	}
 	s.audit(ctx, r, "factor.success", f.UserID, f.ClientID, map[string]string{"factor": method})
+	remember := r.PostForm.Get("remember") == "yes" && !isAccountFlow(f)
+	if err := s.afterSecondFactor(ctx, w, r, f.UserID, f.ClientID, remember); err != nil {
+		return err
+	}
 	if method == methodRecovery {
 		s.audit(ctx, r, "recovery_code.used", f.UserID, f.ClientID, nil)
 		s.notify(r, f.UserID, "recovery.used")
 	}
 	f.Proven = append(f.Proven, proofs...)
 	return s.next(ctx, w, r, f)
+}
+
+// countCodeAttempt counts a second-factor attempt for the flow's user and reports
+// whether the user or the address is over its limit (the refusal is audited). It
+// returns the address's failure counter, which the caller bumps on a failure.
+func (s *Service) countCodeAttempt(ctx context.Context, r *http.Request, f storage.Flow, method string) (throttled bool, ipKey string, err error) {
+	ipKey = "2fa:ip:" + s.ClientIP(r)
+	now := s.Now()
+	nUser, err := s.Store.HitThrottle(ctx, "2fa:user:"+f.UserID, s.Limits.Window, now)
+	if err != nil {
+		return false, ipKey, fmt.Errorf("count second-factor attempt: %w", err)
+	}
+	nIP, err := s.Store.ThrottleCount(ctx, ipKey, now)
+	if err != nil {
+		return false, ipKey, fmt.Errorf("read second-factor throttle: %w", err)
+	}
+	if nUser > s.Limits.SecondFactorFailures || nIP >= s.Limits.SecondFactorIP {
+		s.audit(ctx, r, "factor.throttled", f.UserID, f.ClientID, map[string]string{"factor": method})
+		return true, ipKey, nil
+	}
+	return false, ipKey, nil
 }
 
 // challengeMethods are the user's methods that can meet what the flow needs: only
@@ -213,6 +271,8 @@ func codeMessage(method string, err error) string {
 	switch {
 	case method == methodWebAuthn:
 		return webAuthnMessage(err)
+	case method == methodSMS:
+		return smsMessage(err)
 	case method == methodRecovery && (errors.Is(err, factor.ErrWrongCode) || errors.Is(err, factor.ErrCodeUsed) || errors.Is(err, factor.ErrMalformedCode)):
 		return msgWrongRecovery
 	case errors.Is(err, factor.ErrCodeExpired):

@@ -123,6 +123,8 @@ func (s *Service) pathFor(state storage.FlowState) string {
 		return s.Paths.RecoveryCodes
 	case storage.FlowConsent:
 		return s.Paths.Consent
+	case storage.FlowConfirmDevice, storage.FlowDeviceConfirmed:
+		return s.Paths.ConfirmDevice
 	}
 	return s.Paths.Resume
 }

@@ -47,6 +47,12 @@ type PolicyInput struct {
 	Now         time.Time
 	// EnrolOnSpot lets a user who lacks a required factor enrol it during the sign-in.
 	EnrolOnSpot bool
+	// Trusted says why this browser may skip the user's own second factor (a
+	// remembered device, a trusted address), or is "". It waives only the rule that
+	// a user with a second factor always uses it: a level the client or the request
+	// asks for still needs a second factor proven, and the tokens then say honestly
+	// that only the password was proven.
+	Trusted string
 }
 
 // Outcome is what must happen next.
@@ -136,8 +142,12 @@ func Decide(in PolicyInput) Decision {
 	// A user who set up a second factor uses it at every sign-in: it would not
 	// protect the account if a password-only request could skip it.
 	if in.UserKnown && len(in.SecondFactors) > 0 && hard < 1 {
-		hard = 1
-		because("the user has a second factor, so every sign-in needs it")
+		if in.Trusted == "" {
+			hard = 1
+			because("the user has a second factor, so every sign-in needs it")
+		} else {
+			because("the user's second factor is not asked for on %s", in.Trusted)
+		}
 	}
 	wished := in.Request.ACRValues
 	if len(wished) == 0 && len(in.Request.EssentialACR) == 0 {

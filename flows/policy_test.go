@@ -42,6 +42,14 @@ func TestDecide(t *testing.T) {
 		{"mfa session reports mfa without asking", PolicyInput{UserKnown: true, SecondFactors: otp, Session: mfaFresh}, want{Done, nil, ACRMultiFactor, "", []string{"pwd", "otp", "mfa"}}},
 		{"a user with an app is asked for it on a plain sign-in", PolicyInput{UserKnown: true, SecondFactors: otp, Flow: flowPwd}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 		{"a password session of a user who enrolled since: the code", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		// Remembered devices and trusted addresses (MFA-7, MFA-8) waive only the user's own rule.
+		{"remembered device: password only, said so", PolicyInput{UserKnown: true, SecondFactors: otp, Flow: flowPwd, Trusted: "a remembered device"}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"remembered device, prompt=none on a password session", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Trusted: "a remembered device", Request: AuthRequest{PromptNone: true}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"remembered device, acr_values mfa: a fresh code", PolicyInput{UserKnown: true, SecondFactors: otp, Flow: flowPwd, Trusted: "a remembered device", Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"trusted address, client minimum mfa: a fresh code", PolicyInput{UserKnown: true, SecondFactors: otp, Flow: flowPwd, Trusted: "a trusted address", Client: ClientPolicy{MinACR: ACRMultiFactor}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"trusted address, essential mfa, prompt=none: interaction", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Trusted: "a trusted address", Request: AuthRequest{PromptNone: true, EssentialACR: []string{ACRMultiFactor}}}, want{Refuse, nil, ACRMultiFactor, ErrInteractionRequired, nil}},
+		{"remembered device does not stand in for the password", PolicyInput{UserKnown: true, SecondFactors: otp, Trusted: "a remembered device"}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"sms counts as a second factor", PolicyInput{UserKnown: true, SecondFactors: []string{"sms"}, Flow: []storage.FactorProof{proof("pwd", now), proof("sms", now)}}, want{Done, nil, ACRMultiFactor, "", []string{"pwd", "sms", "mfa"}}},
 		{"no session, prompt=none", PolicyInput{Request: AuthRequest{PromptNone: true}}, want{Refuse, nil, ACRPassword, ErrLoginRequired, nil}},
 		{"session, prompt=none: done", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{PromptNone: true}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 

@@ -9,6 +9,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -37,6 +38,25 @@ type Paths struct {
 	AccountKeyRemove  string
 	PasskeyOptions    string // login page: options for a passkey sign-in
 	Passkey           string // login page: the passkey assertion
+	// SMS: send a code at the challenge; the account's phone number pages.
+	ChallengeSMS       string
+	AccountPhone       string
+	AccountPhoneResend string
+	AccountPhoneRemove string
+	// Remembered devices, trusted addresses and sessions on the account page.
+	AccountTrustRemove   string
+	AccountForgetDevices string
+	AccountSignOutOthers string
+	// New-device confirmation (MFA-9): the page with the code, the resend, the emailed link.
+	ConfirmDevice       string
+	ConfirmDeviceResend string
+	ConfirmDeviceLink   string
+	// Two-step verification reset (MFA-10): the page, its recovery-code and email
+	// forms, and the emailed link's confirmation page.
+	Reset         string
+	ResetRecovery string
+	ResetEmail    string
+	ResetConfirm  string
 }
 
 // Limits bound failed sign-in attempts within Window: passwords per account and per
@@ -72,6 +92,24 @@ type Service struct {
 	WebAuthn *factor.WebAuthn
 	// Mail sends security notifications (nil: none).
 	Mail email.Sender
+	// SMS sends text-message codes (nil: no SMS factor); SMSCodes issues and checks them.
+	SMS      sms.Sender
+	SMSCodes *factor.Codes
+	// EmailCodes issues the codes and links of new-device confirmation and of the
+	// two-step verification reset; nil turns both off.
+	EmailCodes *factor.Codes
+	// DeviceCookies holds the long-lived device token of remembered and known browsers.
+	DeviceCookies *Cookies
+	// RememberDays offers "don't ask again on this device" for that many days (0: never).
+	RememberDays int
+	// TrustedIPs lets a user skip the second factor from an address where they
+	// entered one (MFA-8).
+	TrustedIPs bool
+	// ConfirmNewDevices asks a user without a second factor to confirm a new
+	// browser and address by email (MFA-9).
+	ConfirmNewDevices bool
+	// BaseURL is the issuer's scheme and host, for links in emails.
+	BaseURL string
 	// EnrolOnSpot lets a user who lacks a required second factor enrol one during
 	// the sign-in; otherwise the client gets unmet_authentication_requirements.
 	EnrolOnSpot bool

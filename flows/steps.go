@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -50,7 +51,7 @@ func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow)
 		// Only the session's user is needed whole (to issue tokens); otherwise the id.
 		ev.User.ID = f.UserID
 	}
-	in, err := s.PolicyInput(ctx, areq, client, ev.Session, ev.User.ID, f.RequestedAt)
+	in, err := s.PolicyInput(ctx, r, areq, client, ev.Session, ev.User.ID, f.RequestedAt)
 	if err != nil {
 		return Evaluation{}, err
 	}
@@ -60,7 +61,7 @@ func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow)
 }
 
 // PolicyInput gathers what the policy needs about a user and a client.
-func (s *Service) PolicyInput(ctx context.Context, areq AuthRequest, client storage.Client, sess *storage.Session, userID string, requestedAt time.Time) (PolicyInput, error) {
+func (s *Service) PolicyInput(ctx context.Context, r *http.Request, areq AuthRequest, client storage.Client, sess *storage.Session, userID string, requestedAt time.Time) (PolicyInput, error) {
 	in := PolicyInput{
 		Request:     areq,
 		Client:      ClientPolicy{MinACR: client.MinACR, DefaultACRValues: client.DefaultACRValues, MaxAuthAge: client.MaxAuthAge},
@@ -78,6 +79,11 @@ func (s *Service) PolicyInput(ctx context.Context, areq AuthRequest, client stor
 			return in, err
 		}
 		in.SecondFactors = methods
+		if len(methods) > 0 {
+			if in.Trusted, err = s.trustedReason(ctx, r, userID); err != nil {
+				return in, err
+			}
+		}
 	}
 	return in, nil
 }
@@ -101,6 +107,13 @@ func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, e
 	}
 	if len(keys) > 0 {
 		methods = append(methods, SecondFactorWebAuthn)
+	}
+	if s.SMS != nil {
+		if _, err := s.Store.GetPhoneNumber(ctx, userID); err == nil {
+			methods = append(methods, factor.AMRSMS)
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("load phone number: %w", err)
+		}
 	}
 	return methods, nil
 }
@@ -133,6 +146,15 @@ func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	} else {
 		s.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
 		f.State = StateFor(ev.Decision)
+		if ev.Decision.Outcome == Done {
+			confirm, err := s.needsDeviceConfirmation(ctx, r, f)
+			if err != nil {
+				return err
+			}
+			if confirm {
+				return s.startDeviceConfirmation(ctx, w, r, f)
+			}
+		}
 		if ev.Decision.Outcome == Done && len(f.Proven) > 0 {
 			if _, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven); err != nil {
 				return err

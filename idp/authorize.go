@@ -56,7 +56,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 		user = storage.User{}
 	}
 	now := p.opt.Now()
-	in, err := p.opt.Flows.PolicyInput(ctx, areq, client, current, user.ID, now)
+	in, err := p.opt.Flows.PolicyInput(ctx, r, areq, client, current, user.ID, now)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/lockstep-id/lockstep/configs"
@@ -17,6 +18,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -29,6 +31,39 @@ type Server struct {
 	Handler  http.Handler
 	// Outbox holds the notifications when no SMTP server is configured.
 	Outbox *email.Outbox
+}
+
+// deviceCookieMaxAge is the device cookie's lifetime: 400 days, the longest
+// browsers keep a cookie. What it names on the server expires sooner.
+const deviceCookieMaxAge = 400 * 24 * 60 * 60
+
+// smsSender is the configured text-message sender, nil when SMS is off, with the
+// outbox when it is one.
+func smsSender(cfg configs.Config, log *slog.Logger) (sms.Sender, *sms.Outbox, error) {
+	switch cfg.SMSSender() {
+	case "outbox":
+		o := sms.NewOutbox(100, log)
+		return o, o, nil
+	case "webhook":
+		w, err := sms.NewWebhook(cfg.SMS.WebhookURL, []byte(cfg.SMS.WebhookSecret), nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sms: %w", err)
+		}
+		return w, nil, nil
+	case "twilio":
+		tw := sms.Twilio{BaseURL: cfg.SMS.TwilioBaseURL, AccountSID: cfg.SMS.TwilioAccountSID, AuthToken: cfg.SMS.TwilioAuthToken}
+		if strings.HasPrefix(cfg.SMS.TwilioFrom, "MG") { // a messaging service picks the sender
+			tw.MessagingServiceSID = cfg.SMS.TwilioFrom
+		} else {
+			tw.From = cfg.SMS.TwilioFrom
+		}
+		t, err := sms.NewTwilio(tw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sms: %w", err)
+		}
+		return t, nil, nil
+	}
+	return nil, nil, nil
 }
 
 // mailSender is SMTP when configured, else an outbox that keeps and logs.
@@ -120,6 +155,10 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	} else {
 		log.Warn("the issuer's host is an IP address: security keys and passkeys are off", "issuer", cfg.Issuer)
 	}
+	smsSender, smsOutbox, err := smsSender(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	clients := NewClientCache(store, now)
 	sealer, err := factor.NewAEADSealer(DeriveKey(cfg.Secret, "totp-secrets", 32))
 	if err != nil {
@@ -151,6 +190,29 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		ProductName:     "Lockstep",
 		Dev:             cfg.Dev,
 		ClientIP:        ClientIP(proxies),
+		DeviceCookies: flows.NewCookies(cfg.Session.CookieName+"_device", DeriveKey(cfg.Secret, "device-cookie-hash", 64),
+			DeriveKey(cfg.Secret, "device-cookie-block", 32), cookiePath, iss.Scheme == "https", deviceCookieMaxAge),
+		RememberDays:      cfg.MFA.RememberDays(),
+		TrustedIPs:        cfg.MFA.TrustedIPs,
+		ConfirmNewDevices: cfg.MFA.ConfirmNewDevices,
+		BaseURL:           iss.Scheme + "://" + iss.Host,
+	}
+	if smsSender != nil {
+		fl.SMS = smsSender
+		fl.SMSCodes = &factor.Codes{
+			Store: store, Channel: "sms", Key: DeriveKey(cfg.Secret, "sms-codes", 32),
+			TTL: cfg.SMS.CodeLifetime, Cooldown: cfg.SMS.ResendCooldown, MaxAttempts: cfg.SMS.MaxAttempts,
+			DailyPerUser: cfg.SMS.DailyPerUser, DailyPerDestination: cfg.SMS.DailyPerNumber, Now: now,
+		}
+	}
+	// Codes and links by email need a mailbox that receives them: SMTP, or the
+	// outbox page of dev mode.
+	if outbox == nil || cfg.Dev {
+		fl.EmailCodes = &factor.Codes{
+			Store: store, Channel: "email", Key: DeriveKey(cfg.Secret, "email-codes", 32),
+			TTL: 30 * time.Minute, Cooldown: 30 * time.Second, MaxAttempts: 5,
+			DailyPerUser: 10, DailyPerDestination: 10, Now: now,
+		}
 	}
 	opt := Options{
 		Issuer:                cfg.Issuer,
@@ -177,6 +239,6 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if err != nil {
 		return nil, err
 	}
-	p.outbox = outbox
+	p.outbox, p.smsOutbox = outbox, smsOutbox
 	return &Server{Provider: p, Flows: fl, Keys: keys, Handler: p.Handler(errorPages), Outbox: outbox}, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/email"
+	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -58,8 +59,9 @@ type Provider struct {
 	oauth      fosite.OAuth2Provider
 	idStrategy *openid.DefaultStrategy
 	store      *fositeStore
-	// outbox, in dev mode, is shown at /dev/outbox.
-	outbox *email.Outbox
+	// outbox and smsOutbox, in dev mode, are shown at /dev/outbox.
+	outbox    *email.Outbox
+	smsOutbox *sms.Outbox
 }
 
 // ClientCacheTTL is how long a node may use a client it loaded before reading it
@@ -96,6 +98,21 @@ const (
 	PathPasskeyOpt    = "/login/passkey/options"
 	PathPasskey       = "/login/passkey"
 	PathStatic        = "/static/"
+
+	PathChallengeSMS      = "/challenge/sms"
+	PathAccountPhone      = "/account/phone"
+	PathAccountPhoneSend  = "/account/phone/resend"
+	PathAccountPhoneDel   = "/account/phone/remove"
+	PathAccountTrustDel   = "/account/devices/remove"
+	PathAccountForget     = "/account/devices/forget"
+	PathAccountSignOut    = "/account/sessions/end-others"
+	PathConfirmDevice     = "/login/confirm-device"
+	PathConfirmDeviceSend = "/login/confirm-device/resend"
+	PathConfirmDeviceLink = "/login/confirm-device/link"
+	PathReset             = "/challenge/reset"
+	PathResetRecovery     = "/challenge/reset/recovery"
+	PathResetEmail        = "/challenge/reset/email"
+	PathResetConfirm      = "/reset-2fa"
 )
 
 // New composes the provider.
@@ -182,5 +199,13 @@ func FlowPaths(issuer string) flows.Paths {
 		ChallengeWebAuthn: prefix + PathChallengeKey, AccountKeyOptions: prefix + PathAccountKeyOpt,
 		AccountKeyAdd: prefix + PathAccountKeyAdd, AccountKeyRemove: prefix + PathAccountKeyDel,
 		PasskeyOptions: prefix + PathPasskeyOpt, Passkey: prefix + PathPasskey,
+		ChallengeSMS: prefix + PathChallengeSMS, AccountPhone: prefix + PathAccountPhone,
+		AccountPhoneResend: prefix + PathAccountPhoneSend, AccountPhoneRemove: prefix + PathAccountPhoneDel,
+		AccountTrustRemove: prefix + PathAccountTrustDel, AccountForgetDevices: prefix + PathAccountForget,
+		AccountSignOutOthers: prefix + PathAccountSignOut,
+		ConfirmDevice: prefix + PathConfirmDevice, ConfirmDeviceResend: prefix + PathConfirmDeviceSend,
+		ConfirmDeviceLink: prefix + PathConfirmDeviceLink,
+		Reset: prefix + PathReset, ResetRecovery: prefix + PathResetRecovery, ResetEmail: prefix + PathResetEmail,
+		ResetConfirm: prefix + PathResetConfirm,
 	}
 }

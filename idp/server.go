@@ -76,6 +76,23 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	r.Handle(PathAccountQR, page(fl.AccountQR)).Methods(http.MethodGet)
 	r.Handle(PathAccountCodes, page(fl.AccountNewCodes)).Methods(http.MethodPost)
 	r.Handle(PathAccountDone, page(fl.AccountCodesDone)).Methods(http.MethodPost)
+	r.Handle(PathChallengeSMS, page(fl.ChallengeSMSSend)).Methods(http.MethodPost)
+	r.Handle(PathAccountPhone, page(fl.AccountPhonePage)).Methods(http.MethodGet)
+	r.Handle(PathAccountPhone, page(fl.AccountPhoneSubmit)).Methods(http.MethodPost)
+	r.Handle(PathAccountPhoneSend, page(fl.AccountPhoneResend)).Methods(http.MethodPost)
+	r.Handle(PathAccountPhoneDel, page(fl.AccountPhoneRemove)).Methods(http.MethodPost)
+	r.Handle(PathAccountTrustDel, page(fl.AccountTrustRemove)).Methods(http.MethodPost)
+	r.Handle(PathAccountForget, page(fl.AccountForgetDevices)).Methods(http.MethodPost)
+	r.Handle(PathAccountSignOut, page(fl.AccountSignOutOthers)).Methods(http.MethodPost)
+	r.Handle(PathConfirmDevice, page(fl.ConfirmDevicePage)).Methods(http.MethodGet)
+	r.Handle(PathConfirmDevice, page(fl.ConfirmDeviceSubmit)).Methods(http.MethodPost)
+	r.Handle(PathConfirmDeviceSend, page(fl.ConfirmDeviceResend)).Methods(http.MethodPost)
+	r.Handle(PathConfirmDeviceLink, page(fl.ConfirmDeviceLinkPage)).Methods(http.MethodGet)
+	r.Handle(PathReset, page(fl.ResetPage)).Methods(http.MethodGet)
+	r.Handle(PathResetRecovery, page(fl.ResetRecovery)).Methods(http.MethodPost)
+	r.Handle(PathResetEmail, page(fl.ResetEmail)).Methods(http.MethodPost)
+	r.Handle(PathResetConfirm, page(fl.ResetConfirmPage)).Methods(http.MethodGet)
+	r.Handle(PathResetConfirm, page(fl.ResetConfirm)).Methods(http.MethodPost)
 	r.Handle(PathConsent, page(fl.ConsentPage)).Methods(http.MethodGet)
 	r.Handle(PathConsent, page(fl.ConsentSubmit)).Methods(http.MethodPost)
 	r.Handle(PathEndSession, page(p.logoutPage)).Methods(http.MethodGet)
@@ -109,6 +126,11 @@ func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {
 // devOutbox shows the notifications dev mode kept instead of sending them.
 func (p *Provider) devOutbox(w http.ResponseWriter, r *http.Request) error {
 	page := templates.OutboxPage{Page: p.page("Outbox")}
+	if p.smsOutbox != nil {
+		for _, m := range p.smsOutbox.Messages() {
+			page.Messages = append(page.Messages, templates.OutboxMessage{Kind: "SMS", To: m.To, Text: m.Text})
+		}
+	}
 	if p.outbox != nil {
 		for _, m := range p.outbox.Messages() {
 			page.Messages = append(page.Messages, templates.OutboxMessage{Kind: "Email", To: m.To, Subject: m.Subject, Text: m.Text})

@@ -161,7 +161,11 @@ const (
 	FlowSecondFactor  FlowState = "second_factor"  // waiting for a second factor
 	FlowEnrol         FlowState = "enrol"          // the user must enrol a second factor first
 	FlowRecoveryCodes FlowState = "recovery_codes" // showing new recovery codes until acknowledged
-	FlowDone          FlowState = "done"           // the authorize request was resumed; the flow is spent
+	FlowConfirmDevice FlowState = "confirm_device" // waiting for the emailed new-device code or link
+	// FlowDeviceConfirmed: the emailed link was followed in another browser; the
+	// browser that signs in goes on.
+	FlowDeviceConfirmed FlowState = "device_confirmed"
+	FlowDone            FlowState = "done" // the authorize request was resumed; the flow is spent
 )
 
 // Flow is the server-side record of one pending authorization request while the
@@ -424,6 +428,110 @@ type CeremonyStore interface {
 	DeleteExpiredCeremonies(ctx context.Context, before time.Time) (int, error)
 }
 
+// PhoneNumber is a user's verified mobile number for SMS codes (MFA-4). A user has
+// at most one; a number is stored only after a code sent to it was entered.
+type PhoneNumber struct {
+	UserID string
+	// E164 is the number in E.164 form, e.g. "+4915123456789".
+	E164 string
+	// Primary makes SMS the user's main second factor; otherwise it is a backup,
+	// offered after the other methods.
+	Primary    bool
+	VerifiedAt time.Time
+	LastUsedAt time.Time
+}
+
+// PhoneStore keeps users' phone numbers.
+type PhoneStore interface {
+	// SetPhoneNumber creates or replaces the user's number.
+	SetPhoneNumber(ctx context.Context, p PhoneNumber) error
+	GetPhoneNumber(ctx context.Context, userID string) (PhoneNumber, error)
+	// DeletePhoneNumber gives ErrNotFound when the user has none.
+	DeletePhoneNumber(ctx context.Context, userID string) error
+}
+
+// OneTimeCode is a short code or link token sent to a user by SMS or email, bound
+// to one purpose and one flow by its Key (e.g. "sms:login:<flow id>").
+type OneTimeCode struct {
+	Key    string
+	UserID string
+	// Hash is a keyed hash of the code; never the code.
+	Hash string
+	// Destination is where the code went (an E.164 number or an email address).
+	Destination string
+	// Attempts counts wrong guesses.
+	Attempts  int
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is zero until the code was entered correctly.
+	UsedAt time.Time
+}
+
+// OneTimeCodeStore keeps one-time codes; one live code per key.
+type OneTimeCodeStore interface {
+	// PutOneTimeCode stores c, replacing any code under the same key (a resend).
+	PutOneTimeCode(ctx context.Context, c OneTimeCode) error
+	GetOneTimeCode(ctx context.Context, key string) (OneTimeCode, error)
+	// UseOneTimeCode atomically checks a guess. When the code under key is unused,
+	// not expired (ExpiresAt after now), has fewer than maxAttempts wrong guesses
+	// and its Hash equals hash, it is marked used (UsedAt = now) and returned with a
+	// nil error. Otherwise it returns the code as stored after the call together
+	// with ErrConflict, so the caller can tell why (used, expired, too many
+	// attempts, wrong); a wrong guess at an unused, unexpired code below the limit
+	// adds one to Attempts first. ErrNotFound when there is no code under key.
+	// Of concurrent callers with the right code exactly one succeeds, and no wrong
+	// guess is lost.
+	UseOneTimeCode(ctx context.Context, key, hash string, now time.Time, maxAttempts int) (OneTimeCode, error)
+	// DeleteOneTimeCode removes the code; none is not an error.
+	DeleteOneTimeCode(ctx context.Context, key string) error
+	// DeleteExpiredOneTimeCodes removes codes that expired before the given time.
+	DeleteExpiredOneTimeCodes(ctx context.Context, before time.Time) (int, error)
+}
+
+// TrustKind tells what a Trust lets a user skip.
+type TrustKind string
+
+const (
+	// TrustRememberedDevice: "don't ask again on this device" after a second factor (MFA-7).
+	TrustRememberedDevice TrustKind = "remembered_device"
+	// TrustAddress: an IP address trusted for the user's second factor (MFA-8).
+	TrustAddress TrustKind = "address"
+	// TrustKnownDevice and TrustKnownAddress: a browser or address confirmed by
+	// email for a user without a second factor (MFA-9).
+	TrustKnownDevice  TrustKind = "known_device"
+	TrustKnownAddress TrustKind = "known_address"
+)
+
+// Trust is a browser or address a user proved themselves from.
+type Trust struct {
+	// ID is a hash of the kind, the user and the device token or address; never the token.
+	ID     string
+	UserID string
+	Kind   TrustKind
+	// Label describes the browser or address for the account page.
+	Label      string
+	IP         string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+}
+
+// TrustStore keeps remembered devices, trusted addresses and known devices.
+type TrustStore interface {
+	// PutTrust creates or replaces the trust with that ID.
+	PutTrust(ctx context.Context, t Trust) error
+	GetTrust(ctx context.Context, id string) (Trust, error)
+	// ListTrusts returns the user's trusts of every kind, newest (CreatedAt) first.
+	ListTrusts(ctx context.Context, userID string) ([]Trust, error)
+	// DeleteTrust gives ErrNotFound when there is none.
+	DeleteTrust(ctx context.Context, id string) error
+	// DeleteTrustsByUser removes the user's trusts of the given kinds (of every kind
+	// when none is given) and returns how many.
+	DeleteTrustsByUser(ctx context.Context, userID string, kinds ...TrustKind) (int, error)
+	// DeleteExpiredTrusts removes trusts whose ExpiresAt is before the given time.
+	DeleteExpiredTrusts(ctx context.Context, before time.Time) (int, error)
+}
+
 // Storage is everything a backend provides.
 type Storage interface {
 	ClientStore
@@ -440,6 +548,9 @@ type Storage interface {
 	RecoveryCodeStore
 	WebAuthnStore
 	CeremonyStore
+	PhoneStore
+	OneTimeCodeStore
+	TrustStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

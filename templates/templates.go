@@ -1,7 +1,8 @@
 // Package templates renders Lockstep's hosted pages (sign-in, the
-// second-factor challenge, two-step enrolment, the account security page,
-// consent, logout, errors and the landing page) and serves their static
-// assets.
+// second-factor challenge, two-step enrolment with an authenticator app or
+// a phone number, the new-device email check, the two-step reset, the
+// account security page, consent, logout, messages, errors and the landing
+// page) and serves their static assets.
 //
 // Templates and static files are embedded in the binary. Every page shares
 // one layout (html/layout.html) and the small components in
@@ -111,6 +112,7 @@ const (
 	MethodTOTP     = "totp"
 	MethodRecovery = "recovery"
 	MethodWebAuthn = "webauthn" // security key; needs /static/webauthn.js
+	MethodSMS      = "sms"      // a code sent by text message; see ChallengePage.CodeSent
 )
 
 // ChallengePage asks for the second factor during sign-in or step-up
@@ -143,6 +145,26 @@ type ChallengePage struct {
 	// StepUp is set when the user is already signed in and the application
 	// asks for more assurance ("Confirm it's you").
 	StepUp bool
+	// Notice is a success or info message shown above the form, e.g.
+	// "We sent a new code."
+	Notice string
+	// RememberDays, when positive, adds a "Don't ask again on this device
+	// for N days" checkbox (name remember, value yes) to the code and
+	// security-key forms.
+	RememberDays int
+	// ResetURL, when set, adds a "Reset two-step verification" link for
+	// users who lost their second factor.
+	ResetURL string
+
+	// MethodSMS only. PhoneMasked is the number the code goes to, e.g.
+	// "+49 ••• ••• •89". Until CodeSent, the page shows only a "Text me a
+	// code" button that POSTs flow and method=sms to SendAction; then it
+	// shows the code form and a "Send a new code" form (the same POST to
+	// SendAction), disabled while ResendWait (seconds) is positive.
+	PhoneMasked string
+	CodeSent    bool
+	SendAction  string
+	ResendWait  int
 }
 
 // Step is one stage of a wizard's progress indicator.
@@ -282,12 +304,35 @@ type AccountKey struct {
 	LastUsed string // already formatted; "" shows "Never used"
 }
 
-// Modes an AccountPage can show; Account picks one from Devices when Mode
-// is empty.
+// Modes an AccountPage can show; Account picks ModePasswordOnly or
+// ModeTOTP from Devices when Mode is empty, and the others are set by the
+// handler.
 const (
 	ModePasswordOnly = "Password only"
 	ModeTOTP         = "Password and authenticator app"
+	ModeSMS          = "Password and text message"
+	ModeKeys         = "Password and security key"
+	ModeMulti        = "Two-step verification on"
 )
+
+// AccountTrust is one remembered device or trusted IP address on the
+// account security page. All fields are already formatted for display.
+type AccountTrust struct {
+	ID       string // sent back in the hidden "id" input of its Remove form
+	Label    string // e.g. "Firefox on macOS"; for an address, an optional note
+	IP       string // e.g. "203.0.113.7" or "203.0.113.0/24"
+	Added    string
+	LastUsed string // "" shows "Never used"
+	Expires  string // "" shows nothing
+	Current  bool   // this device, or the address this request came from
+}
+
+// AccountSession is one signed-in session on the account security page.
+type AccountSession struct {
+	Started string // already formatted, e.g. "23 Nov 2026, 14:02"
+	Methods string // how it signed in, e.g. "Password and authenticator app"
+	Current bool   // the session showing this page
+}
 
 // AccountPage is the self-service account security page (ACC-1, MFA-1,
 // MFA-6): the two-step verification mode, the authenticator apps with a
@@ -331,31 +376,190 @@ type AccountPage struct {
 	AddKeyAction     string
 	AddKeyOptionsURL string
 	SignOutURL       string // small "Sign out" link in the footer
+
+	// The "Text messages (SMS)" section, shown when Phone or AddPhoneURL
+	// is set. Phone is the masked number ("" = none); PhonePrimary shows
+	// it as the main method rather than a backup.
+	Phone             string
+	PhonePrimary      bool
+	AddPhoneURL       string // GET link "Add a phone number", shown without Phone
+	ChangePhoneURL    string // GET link "Change number"
+	RemovePhoneAction string // POST target of the phone's Remove form
+
+	// RememberedDevices skip two-step verification. The "Remembered
+	// devices" section is shown when there are some or ForgetDevicesAction
+	// is set. Each row's Remove form POSTs id=ID to RemoveTrustAction;
+	// ForgetDevicesAction is the POST target of "Forget all devices".
+	RememberedDevices   []AccountTrust
+	RemoveTrustAction   string
+	ForgetDevicesAction string
+	// TrustedAddresses skip the second step too; their section ("Trusted
+	// IP addresses") is shown only with ShowTrustedAddresses. Rows have
+	// Remove forms posting id=ID to RemoveTrustAction.
+	TrustedAddresses     []AccountTrust
+	ShowTrustedAddresses bool
+
+	// Sessions are listed under "Where you're signed in" when there are
+	// any. With more than one, SignOutOthersAction is the POST target of
+	// "Sign out everywhere else".
+	Sessions            []AccountSession
+	SignOutOthersAction string
+}
+
+// SecondFactorOn reports whether the account has any second factor, which
+// decides between the "on" and "off" looks of the page.
+func (p AccountPage) SecondFactorOn() bool {
+	return len(p.Devices) > 0 || len(p.Keys) > 0 || p.Phone != ""
+}
+
+// Country is one entry of PhoneEnrolPage's country list.
+type Country struct {
+	ISO  string // ISO 3166-1 alpha-2 code, the option's value, e.g. "DE"
+	Name string // e.g. "Germany"
+	Dial string // e.g. "+49"
+}
+
+// Stages of PhoneEnrolPage.
+const (
+	PhoneStageNumber = "number"
+	PhoneStageCode   = "code"
+)
+
+// PhoneEnrolPage adds a phone number for text-message codes. In stage
+// "number" (the default) the form POSTs flow (when set), stage=number,
+// country, national and, with ShowMode, mode=primary or mode=backup. In
+// stage "code" it POSTs flow, stage=code and code; a second form POSTs flow
+// to ResendAction.
+type PhoneEnrolPage struct {
+	Page
+	Action     string
+	FlowID     string // empty outside a login flow (account settings)
+	ClientName string
+	Stage      string // PhoneStageNumber ("" too) or PhoneStageCode; anything else is a render error
+
+	Countries []Country
+	Country   string // selected ISO code
+	National  string // prefill of the national number
+	ShowMode  bool   // offer "main method" or "backup"
+	Primary   bool   // which of the two is checked
+
+	PhoneMasked  string // stage code: where the code went, e.g. "+49 ••• ••• •89"
+	ResendAction string
+	ResendWait   int    // seconds until "Send a new code" works; positive disables it
+	ChangeURL    string // stage code: "Change number" link
+
+	Error     string
+	Notice    string // e.g. "We sent a new code."
+	Steps     []Step
+	CancelURL string
+}
+
+// ConfirmDevicePage asks a user without two-step verification, signing in
+// from a device we don't know, for the code from an email (or to open its
+// link and come back). The form POSTs flow and code; the code may be empty
+// when the link was opened. A second form POSTs flow to ResendAction.
+type ConfirmDevicePage struct {
+	Page
+	Action       string
+	FlowID       string
+	EmailMasked  string // e.g. "a•••@example.com"
+	ClientName   string
+	Error        string
+	Notice       string // e.g. "We sent another email."
+	ResendAction string
+	ResendWait   int // seconds until "Send another email" works
+}
+
+// ResetPage starts a reset of two-step verification for a user who lost
+// their second factor. With HasRecoveryCodes, a form POSTs flow and code to
+// RecoveryAction; a form POSTs flow to EmailAction to get a reset link,
+// replaced by a notice once EmailSent.
+type ResetPage struct {
+	Page
+	FlowID           string
+	HasRecoveryCodes bool
+	RecoveryAction   string
+	EmailAction      string
+	EmailSent        bool
+	EmailMasked      string
+	Error            string
+	BackURL          string // "Back" link, e.g. to the challenge
+}
+
+// ResetConfirmPage is where the emailed reset link lands. Until Done, a
+// form POSTs token and confirm=yes to Action; without Token only Error is
+// shown (an expired or used link).
+type ResetConfirmPage struct {
+	Page
+	Action string
+	Token  string
+	Email  string
+	Error  string
+	Done   bool
+}
+
+// Kinds of MessagePage.
+const (
+	MessagePlain   = ""
+	MessageSuccess = "success"
+	MessageInfo    = "info"
+)
+
+// MessagePage is a generic "finished" page: a heading, a message and an
+// optional button link. Kind picks the icon: MessageSuccess, MessageInfo or
+// MessagePlain (none); anything else is a render error.
+type MessagePage struct {
+	Page
+	Heading   string
+	Message   string
+	LinkURL   string
+	LinkLabel string // "Continue" when empty
+	Kind      string
 }
 
 // Page template names, one per file in html/ besides the layout.
 const (
-	pageLogin     = "login"
-	pageConsent   = "consent"
-	pageError     = "error"
-	pageLogout    = "logout"
-	pageLoggedOut = "loggedout"
-	pageHome      = "home"
-	pageChallenge = "challenge"
-	pageTOTPEnrol = "totpenrol"
-	pageRecovery  = "recoverycodes"
-	pageEnrol     = "enrolchoice"
-	pageAccount   = "account"
-	pageOutbox    = "outbox"
+	pageLogin         = "login"
+	pageConsent       = "consent"
+	pageError         = "error"
+	pageLogout        = "logout"
+	pageLoggedOut     = "loggedout"
+	pageHome          = "home"
+	pageChallenge     = "challenge"
+	pageTOTPEnrol     = "totpenrol"
+	pageRecovery      = "recoverycodes"
+	pageEnrol         = "enrolchoice"
+	pageAccount       = "account"
+	pageOutbox        = "outbox"
+	pagePhoneEnrol    = "phoneenrol"
+	pageConfirmDevice = "confirmdevice"
+	pageReset         = "reset2fa"
+	pageResetConfirm  = "reset2faconfirm"
+	pageMessage       = "message"
 )
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
-	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox}
+	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
+	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{
 	// inc turns a 0-based range index into a 1-based number.
 	"inc": func(i int) int { return i + 1 },
+	// days formats a count of days: "1 day", "30 days".
+	"days": func(n int) string {
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	},
+	// seconds formats a count of seconds: "1 second", "30 seconds".
+	"seconds": func(n int) string {
+		if n == 1 {
+			return "1 second"
+		}
+		return fmt.Sprintf("%d seconds", n)
+	},
 }
 
 // Renderer renders the hosted pages. It is safe for concurrent use.
@@ -410,7 +614,7 @@ func (r *Renderer) Challenge(w io.Writer, p ChallengePage) error {
 	switch p.Method {
 	case "":
 		p.Method = MethodTOTP
-	case MethodTOTP, MethodRecovery, MethodWebAuthn:
+	case MethodTOTP, MethodRecovery, MethodWebAuthn, MethodSMS:
 	default:
 		return fmt.Errorf("templates: unknown challenge method %q", p.Method)
 	}
@@ -462,6 +666,64 @@ func (r *Renderer) Account(w io.Writer, p AccountPage) error {
 		}
 	}
 	return r.render(w, pageAccount, p)
+}
+
+// PhoneEnrol renders the "add a phone number" step or its code check.
+func (r *Renderer) PhoneEnrol(w io.Writer, p PhoneEnrolPage) error {
+	switch p.Stage {
+	case "":
+		p.Stage = PhoneStageNumber
+	case PhoneStageNumber, PhoneStageCode:
+	default:
+		return fmt.Errorf("templates: unknown phone enrolment stage %q", p.Stage)
+	}
+	if p.Title == "" {
+		p.Title = "Set up text message codes"
+	}
+	return r.render(w, pagePhoneEnrol, p)
+}
+
+// ConfirmDevice renders the new-device email check.
+func (r *Renderer) ConfirmDevice(w io.Writer, p ConfirmDevicePage) error {
+	if p.Title == "" {
+		p.Title = "Confirm it's you"
+	}
+	return r.render(w, pageConfirmDevice, p)
+}
+
+// Reset2FA renders the start of a two-step verification reset.
+func (r *Renderer) Reset2FA(w io.Writer, p ResetPage) error {
+	if p.Title == "" {
+		p.Title = "Reset two-step verification"
+	}
+	return r.render(w, pageReset, p)
+}
+
+// Reset2FAConfirm renders the page the emailed reset link opens.
+func (r *Renderer) Reset2FAConfirm(w io.Writer, p ResetConfirmPage) error {
+	if p.Title == "" {
+		p.Title = "Reset two-step verification?"
+		if p.Done {
+			p.Title = "Two-step verification was reset"
+		}
+	}
+	return r.render(w, pageResetConfirm, p)
+}
+
+// Message renders a generic message page.
+func (r *Renderer) Message(w io.Writer, p MessagePage) error {
+	switch p.Kind {
+	case MessagePlain, MessageSuccess, MessageInfo:
+	default:
+		return fmt.Errorf("templates: unknown message kind %q", p.Kind)
+	}
+	if p.Title == "" {
+		p.Title = p.Heading
+	}
+	if p.LinkURL != "" && p.LinkLabel == "" {
+		p.LinkLabel = "Continue"
+	}
+	return r.render(w, pageMessage, p)
 }
 
 // Consent renders the consent screen.

@@ -585,6 +585,428 @@ func pageCases() []pageCase {
 			notWant: []string{"Security keys", "<script", "data-webauthn", `name="key"`, "webauthn-add"},
 		},
 		{
+			name: "challenge sms before sending",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Page: page(""), Action: "/login/2fa?flow=f1", FlowID: "f1", ClientName: "Demo App", Method: MethodSMS,
+					PhoneMasked: "+49 ••• ••• •89", SendAction: "/login/2fa/send?flow=f1", RememberDays: 30,
+					Methods: []MethodChoice{{Label: "Use your authenticator app", Href: "/login/2fa?flow=f1&method=totp"}}})
+			},
+			want: []string{
+				"<h1>Two-step verification</h1>",
+				`We will text a 6-digit code to <strong class="nowrap">&#43;49 ••• ••• •89</strong> to continue to <strong>Demo App</strong>.`,
+				`<form method="post" action="/login/2fa/send?flow=f1" class="form">` + "\n" +
+					`<input type="hidden" name="flow" value="f1">` + "\n" + `<input type="hidden" name="method" value="sms">`,
+				"Text me a code</button>",
+				"Use your authenticator app",
+			},
+			// No code field yet, so nothing to remember either.
+			notWant: []string{`name="code"`, "Verify", "Send a new code", `name="remember"`, "<script", `role="alert"`, "alert-success", "Reset two-step"},
+		},
+		{
+			name: "challenge sms code sent",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa?flow=f1", FlowID: "f1", Method: MethodSMS, PhoneMasked: "+49 ••• ••• •89",
+					SendAction: "/login/2fa/send?flow=f1", CodeSent: true, ResendWait: 25, Notice: "We sent a new code.",
+					RememberDays: 30, ResetURL: "/login/2fa/reset?flow=f1"})
+			},
+			want: []string{
+				`Enter the code we sent to <strong class="nowrap">&#43;49 ••• ••• •89</strong>.`,
+				`<div class="alert alert-success" role="status">`,
+				`<span class="alert-body">We sent a new code.</span></div>`,
+				`<form method="post" action="/login/2fa?flow=f1" class="form">` + "\n" +
+					`<input type="hidden" name="flow" value="f1">` + "\n" + `<input type="hidden" name="method" value="sms">`,
+				`<label for="code">6-digit code from the text message</label>`,
+				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required autofocus>`,
+				`<label class="check check-remember"><input type="checkbox" name="remember" value="yes"><span>Don't ask again on this device for 30 days</span></label>` + "\n" +
+					`<button type="submit" class="btn btn-primary">Verify</button>`,
+				`<form method="post" action="/login/2fa/send?flow=f1" class="resend">` + "\n" +
+					`<input type="hidden" name="flow" value="f1">` + "\n" + `<input type="hidden" name="method" value="sms">`,
+				`<button type="submit" class="btn btn-small btn-secondary" disabled aria-describedby="resend-hint">Send a new code</button>`,
+				`<p class="hint" id="resend-hint">You can ask for a new code in 25 seconds.</p>`,
+				`Lost access to your second factor? <a class="nowrap" href="/login/2fa/reset?flow=f1">Reset two-step verification</a>`,
+			},
+			notWant: []string{"Text me a code", "authenticator app</label>", "aria-invalid", `role="alert"`},
+		},
+		{
+			name: "challenge sms resend allowed, one day, error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/login/2fa", FlowID: "f1", Method: MethodSMS, PhoneMasked: "+1 ••• ••42",
+					SendAction: "/login/2fa/send", CodeSent: true, RememberDays: 1, Error: "That code has expired. We can send you a new one."})
+			},
+			want: []string{
+				`role="alert" id="code-error">That code has expired. We can send you a new one.</div>`,
+				`maxlength="6" required autofocus aria-describedby="code-error" aria-invalid="true">`,
+				"Don't ask again on this device for 1 day</span>",
+				`<button type="submit" class="btn btn-small btn-secondary">Send a new code</button>`,
+			},
+			notWant: []string{"1 days", "disabled", "resend-hint", "Reset two-step"},
+		},
+		{
+			name: "challenge totp and webauthn remember the device",
+			render: func(r *Renderer, w io.Writer) error {
+				var buf bytes.Buffer
+				if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", FlowID: "f1", RememberDays: 14}); err != nil {
+					return err
+				}
+				if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", FlowID: "f1", Method: MethodRecovery, RememberDays: 14}); err != nil {
+					return err
+				}
+				if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", FlowID: "f1", Method: MethodWebAuthn, WebAuthnOptionsURL: "/o", RememberDays: 14}); err != nil {
+					return err
+				}
+				_, err := buf.WriteTo(w)
+				return err
+			},
+			want: []string{
+				`<input type="hidden" name="method" value="totp">`,
+				`<input type="hidden" name="method" value="recovery">`,
+				// The security-key form carries the box too; webauthn.js submits the whole form.
+				`<input type="hidden" name="response">` + "\n" +
+					`<label class="check check-remember"><input type="checkbox" name="remember" value="yes"><span>Don't ask again on this device for 14 days</span></label>`,
+				`<p class="hint" id="code-hint">Each recovery code works once.</p>` + "\n</div>\n" + `<label class="check check-remember">`,
+			},
+		},
+		{
+			name: "phone enrolment number",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.PhoneEnrol(w, PhoneEnrolPage{Page: page(""), Action: "/enrol/phone?flow=f5", FlowID: "f5", ClientName: "Demo App",
+					Countries: []Country{{ISO: "AT", Name: "Austria", Dial: "+43"}, {ISO: "DE", Name: "Germany", Dial: "+49"}},
+					Country:   "DE", National: "0151 2345678", ShowMode: true, Primary: true, CancelURL: "/enrol/cancel?flow=f5",
+					Steps: []Step{{Label: "Phone number", Current: true}, {Label: "Verify"}}})
+			},
+			want: []string{
+				"<title>Set up text message codes · Lockstep</title>",
+				`<main class="card card-wizard">`,
+				`<ol class="steps" aria-label="Progress">`,
+				"<h1>Set up text message codes</h1>",
+				"Then you continue to <strong>Demo App</strong>.",
+				`<form method="post" action="/enrol/phone?flow=f5" class="form">` + "\n" +
+					`<input type="hidden" name="flow" value="f5">` + "\n" + `<input type="hidden" name="stage" value="number">`,
+				`<label for="country">Country</label>`,
+				`<select id="country" name="country" autocomplete="tel-country-code" required>`,
+				`<option value="AT">Austria (&#43;43)</option>`,
+				`<option value="DE" selected>Germany (&#43;49)</option>`,
+				`<label for="national">Mobile number</label>`,
+				`<input type="tel" id="national" name="national" value="0151 2345678" autocomplete="tel-national" inputmode="tel" required autofocus aria-describedby="national-hint">`,
+				`<fieldset class="choices">`,
+				`<input type="radio" name="mode" value="primary" checked><span>Use text messages as my main way to verify</span>`,
+				`<input type="radio" name="mode" value="backup"><span>Keep text messages as a backup</span>`,
+				`<button type="submit" class="btn btn-primary">Send code</button>`,
+				`<a href="/enrol/cancel?flow=f5">Cancel</a>`,
+			},
+			notWant: []string{`name="code"`, "Change number", "Send a new code", `role="alert"`, "aria-invalid", "<script"},
+		},
+		{
+			name: "phone enrolment number, default stage, backup, error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.PhoneEnrol(w, PhoneEnrolPage{Action: "/account/phone", Countries: []Country{{ISO: "DE", Name: "Germany", Dial: "+49"}},
+					ShowMode: true, Error: "That does not look like a mobile number."})
+			},
+			want: []string{
+				`<input type="hidden" name="stage" value="number">`,
+				`<div class="alert alert-error" role="alert" id="phone-error">That does not look like a mobile number.</div>`,
+				`aria-describedby="national-hint phone-error" aria-invalid="true">`,
+				`<option value="DE">Germany (&#43;49)</option>`,
+				`<input type="radio" name="mode" value="primary"><span>`,
+				`<input type="radio" name="mode" value="backup" checked><span>`,
+			},
+			// Outside a flow: no flow input, no steps, no cancel link.
+			notWant: []string{`name="flow"`, `class="steps"`, "Cancel", "selected"},
+		},
+		{
+			name: "phone enrolment number without mode",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.PhoneEnrol(w, PhoneEnrolPage{Action: "/account/phone", Stage: PhoneStageNumber, Primary: true})
+			},
+			want:    []string{`name="national"`},
+			notWant: []string{`name="mode"`, "fieldset"},
+		},
+		{
+			name: "phone enrolment code",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.PhoneEnrol(w, PhoneEnrolPage{Action: "/enrol/phone?flow=f5", FlowID: "f5", Stage: PhoneStageCode, PhoneMasked: "+49 ••• ••• •78",
+					ResendAction: "/enrol/phone/resend?flow=f5", ResendWait: 42, ChangeURL: "/enrol/phone?flow=f5&change=1", CancelURL: "/cancel",
+					Notice: "We sent a new code.", ShowMode: true, Country: "DE", National: "0151"})
+			},
+			want: []string{
+				`We sent a 6-digit code to <strong class="nowrap">&#43;49 ••• ••• •78</strong>.`,
+				`<span class="alert-body">We sent a new code.</span>`,
+				`<input type="hidden" name="flow" value="f5">` + "\n" + `<input type="hidden" name="stage" value="code">`,
+				`<label for="code">6-digit code from the text message</label>`,
+				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required autofocus>`,
+				`<button type="submit" class="btn btn-primary">Verify</button>`,
+				`<form method="post" action="/enrol/phone/resend?flow=f5" class="resend">` + "\n" + `<input type="hidden" name="flow" value="f5">`,
+				`disabled aria-describedby="resend-hint">Send a new code</button>`,
+				"You can ask for a new code in 42 seconds.",
+				`<a href="/enrol/phone?flow=f5&amp;change=1">Change number</a>`,
+				`<a href="/cancel">Cancel</a>`,
+			},
+			notWant: []string{`name="national"`, `name="country"`, `name="mode"`, "Send code</button>", `value="number"`, `role="alert"`},
+		},
+		{
+			name: "phone enrolment code, error, resend allowed",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.PhoneEnrol(w, PhoneEnrolPage{Action: "/account/phone", Stage: PhoneStageCode, PhoneMasked: "+1 ••• ••42",
+					ResendAction: "/account/phone/resend", Error: "That code is not right."})
+			},
+			want: []string{
+				`role="alert" id="phone-error">That code is not right.</div>`,
+				`required autofocus aria-invalid="true" aria-describedby="phone-error">`,
+				`<form method="post" action="/account/phone/resend" class="resend">` + "\n" + `<p class="resend-text">`,
+				`<button type="submit" class="btn btn-small btn-secondary">Send a new code</button>`,
+			},
+			notWant: []string{`name="flow"`, "disabled", "Change number", "Cancel"},
+		},
+		{
+			name: "confirm device",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.ConfirmDevice(w, ConfirmDevicePage{Page: page(""), Action: "/login/device?flow=f6", FlowID: "f6", EmailMasked: "a•••@example.com",
+					ClientName: "Demo App", ResendAction: "/login/device/resend?flow=f6", ResendWait: 30})
+			},
+			want: []string{
+				"<title>Confirm it&#39;s you · Lockstep</title>",
+				`<h1 class="center">Confirm it's you</h1>`,
+				`We don't recognise this device. To keep your account safe, we sent an email to <strong class="nowrap">a•••@example.com</strong> with a link and a code.`,
+				"Then you continue to <strong>Demo App</strong>.",
+				`<form method="post" action="/login/device?flow=f6" class="form">` + "\n" + `<input type="hidden" name="flow" value="f6">`,
+				`<label for="code">6-digit code from the email</label>`,
+				// Not required: after opening the link, Continue works without a code.
+				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" autofocus aria-describedby="code-hint">`,
+				`<p class="hint" id="code-hint">You can also open the link in the email; then come back to this window and press Continue.</p>`,
+				`<button type="submit" class="btn btn-primary">Continue</button>`,
+				`<form method="post" action="/login/device/resend?flow=f6" class="resend">` + "\n" + `<input type="hidden" name="flow" value="f6">`,
+				`disabled aria-describedby="resend-hint">Send another email</button>`,
+				"You can ask for another email in 30 seconds.",
+			},
+			notWant: []string{"required", `role="alert"`, "alert-success", "aria-invalid"},
+		},
+		{
+			name: "confirm device with error and notice",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.ConfirmDevice(w, ConfirmDevicePage{Action: "/login/device", FlowID: "f6", EmailMasked: "a•••@example.com",
+					Error: "That code is not right.", Notice: "We sent another email.", ResendAction: "/login/device/resend"})
+			},
+			want: []string{
+				`<div class="alert alert-error" role="alert" id="code-error">That code is not right.</div>`,
+				`<span class="alert-body">We sent another email.</span>`,
+				`aria-describedby="code-hint code-error" aria-invalid="true">`,
+				`<button type="submit" class="btn btn-small btn-secondary">Send another email</button>`,
+			},
+			notWant: []string{"disabled", "continue to"},
+		},
+		{
+			name: "reset two-step verification",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Reset2FA(w, ResetPage{Page: page(""), FlowID: "f7", HasRecoveryCodes: true, RecoveryAction: "/login/reset/recovery?flow=f7",
+					EmailAction: "/login/reset/email?flow=f7", BackURL: "/login/2fa?flow=f7"})
+			},
+			want: []string{
+				"<title>Reset two-step verification · Lockstep</title>",
+				"<h1>Reset two-step verification</h1>",
+				"Resetting removes your authenticator apps, security keys and phone number.",
+				"You will set up two-step verification again",
+				"We email you about it",
+				`<form method="post" action="/login/reset/recovery?flow=f7" class="form">` + "\n" + `<input type="hidden" name="flow" value="f7">`,
+				`<label for="code">Recovery code</label>`,
+				`name="code" class="input-code input-recovery" autocomplete="off"`,
+				`<button type="submit" class="btn btn-primary">Reset with recovery code</button>`,
+				`<p class="divider"><span>or</span></p>`,
+				`<form method="post" action="/login/reset/email?flow=f7" class="form form-after-divider">` + "\n" + `<input type="hidden" name="flow" value="f7">`,
+				`<button type="submit" class="btn btn-secondary">Email me a reset link</button>`,
+				`<a href="/login/2fa?flow=f7">Back</a>`,
+			},
+			notWant: []string{`role="alert"`, "alert-info", "We sent a link"},
+		},
+		{
+			name: "reset two-step verification without recovery codes",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Reset2FA(w, ResetPage{FlowID: "f7", RecoveryAction: "/login/reset/recovery", EmailAction: "/login/reset/email", Error: "Something went wrong."})
+			},
+			want: []string{
+				`<div class="alert alert-error" role="alert" id="reset-error">Something went wrong.</div>`,
+				`<form method="post" action="/login/reset/email" class="form">`,
+				`<button type="submit" class="btn btn-primary">Email me a reset link</button>`,
+			},
+			notWant: []string{"Recovery code", `name="code"`, "divider", "Back</a>"},
+		},
+		{
+			name: "reset two-step verification email sent",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Reset2FA(w, ResetPage{FlowID: "f7", HasRecoveryCodes: true, RecoveryAction: "/login/reset/recovery", EmailAction: "/login/reset/email",
+					EmailSent: true, EmailMasked: "a•••@example.com"})
+			},
+			want: []string{
+				`<div class="alert alert-info" role="status">`,
+				`We sent a link to <strong class="nowrap">a•••@example.com</strong>. Open it to reset two-step verification. The link works once, for 30 minutes.`,
+				"Reset with recovery code",
+			},
+			notWant: []string{"Email me a reset link", `action="/login/reset/email"`},
+		},
+		{
+			name: "reset confirm",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Reset2FAConfirm(w, ResetConfirmPage{Page: page(""), Action: "/reset", Token: "tok123", Email: "alice@example.com"})
+			},
+			want: []string{
+				"<title>Reset two-step verification? · Lockstep</title>",
+				"<h1>Reset two-step verification?</h1>",
+				`<p class="account">For <strong>alice@example.com</strong></p>`,
+				`<div class="callout" role="note">`,
+				"<li>your authenticator apps</li>",
+				`<form method="post" action="/reset" class="form form-confirm">` + "\n" + `<input type="hidden" name="token" value="tok123">`,
+				`<label class="check"><input type="checkbox" name="confirm" value="yes" required><span>I understand that my authenticator apps, security keys and phone number will be removed</span></label>`,
+				`<button type="submit" class="btn btn-destructive">Reset two-step verification</button>`,
+			},
+			notWant: []string{`role="alert"`, "was reset", `name="flow"`},
+		},
+		{
+			name: "reset confirm error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Reset2FAConfirm(w, ResetConfirmPage{Action: "/reset", Token: "tok123", Error: "Tick the box to confirm."})
+			},
+			want: []string{
+				`<div class="alert alert-error" role="alert" id="confirm-error">Tick the box to confirm.</div>`,
+				`name="confirm" value="yes" required aria-invalid="true" aria-describedby="confirm-error">`,
+			},
+			notWant: []string{`class="account"`},
+		},
+		{
+			name: "reset confirm with an expired link",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Reset2FAConfirm(w, ResetConfirmPage{Action: "/reset", Error: "This link has expired. Ask for a new one where you were signing in."})
+			},
+			want:    []string{"This link has expired."},
+			notWant: []string{"<form", `name="confirm"`, "callout"},
+		},
+		{
+			name: "reset confirm done",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Reset2FAConfirm(w, ResetConfirmPage{Action: "/reset", Token: "tok123", Email: "alice@example.com", Done: true})
+			},
+			want: []string{
+				"<title>Two-step verification was reset · Lockstep</title>",
+				`<div class="status-icon status-success" aria-hidden="true">`,
+				`<h1 class="center">Two-step verification was reset</h1>`,
+				"Go back to the window where you were signing in and continue; you will be asked to set it up again.",
+			},
+			notWant: []string{"<form", `name="token"`, "callout"},
+		},
+		{
+			name: "message success",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Message(w, MessagePage{Page: page(""), Heading: "Device confirmed", Message: "Go back to the window where you were signing in.",
+					Kind: MessageSuccess, LinkURL: "/account", LinkLabel: "Go to your account"})
+			},
+			want: []string{
+				"<title>Device confirmed · Lockstep</title>",
+				`<div class="status-icon status-success" aria-hidden="true">`,
+				`<h1 class="center">Device confirmed</h1>`,
+				`<p class="lead center">Go back to the window where you were signing in.</p>`,
+				`<a class="btn btn-primary message-link" href="/account">Go to your account</a>`,
+			},
+		},
+		{
+			name: "message info with default link label",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Message(w, MessagePage{Heading: "Check your email", Kind: MessageInfo, LinkURL: "/"})
+			},
+			want:    []string{`<div class="status-icon" aria-hidden="true">`, `href="/">Continue</a>`},
+			notWant: []string{"status-success", `class="lead`},
+		},
+		{
+			name: "message plain",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Message(w, MessagePage{Heading: "Nothing to do", Message: "All set."})
+			},
+			want:    []string{"<title>Nothing to do · Lockstep</title>", "All set."},
+			notWant: []string{"status-icon", "<a class"},
+		},
+		{
+			name: "account with phone, remembered devices, addresses and sessions",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "alice@example.com", Mode: ModeMulti,
+					Devices: []AccountDevice{{ID: "d1", Name: "Phone", Added: "1 Nov 2026"}}, RecoveryTotal: 10, RecoveryUnused: 10,
+					Phone: "+49 ••• ••• •89", ChangePhoneURL: "/account/phone?change=1", RemovePhoneAction: "/account/phone/remove", AddPhoneURL: "/account/phone",
+					RememberedDevices: []AccountTrust{
+						{ID: "t1", Label: "Firefox on macOS", IP: "203.0.113.7", Added: "20 Nov 2026", LastUsed: "23 Nov 2026", Expires: "20 Dec 2026", Current: true},
+						{ID: "t2", Label: "Safari on iPhone", Added: "1 Nov 2026"},
+					},
+					RemoveTrustAction: "/account/trust/remove", ForgetDevicesAction: "/account/trust/forget",
+					ShowTrustedAddresses: true, TrustedAddresses: []AccountTrust{{ID: "a1", IP: "192.0.2.0/24", Label: "Office", Added: "1 Oct 2026"}},
+					Sessions: []AccountSession{
+						{Started: "23 Nov 2026, 14:02", Methods: "Password and authenticator app", Current: true},
+						{Started: "20 Nov 2026, 09:13", Methods: "Password and text message"},
+					},
+					SignOutOthersAction: "/account/sessions/others"})
+			},
+			want: []string{
+				"</svg>Two-step verification on</p>",
+				`<h2 id="phone-heading">Text messages (SMS)</h2>` + "\n" + `<p class="pill">Backup</p>`,
+				`<span class="device-name nowrap">&#43;49 ••• ••• •89</span>`,
+				`<a class="btn btn-small btn-secondary" href="/account/phone?change=1">Change number</a>`,
+				`<form method="post" action="/account/phone/remove" class="device-remove">` + "\n" +
+					`<button type="submit" class="btn btn-small btn-danger">Remove<span class="visually-hidden"> phone number</span></button>`,
+				`<h2 id="remembered-heading">Remembered devices</h2>`,
+				`<span class="device-name">Firefox on macOS <span class="badge">This device</span></span><span class="device-meta"><span>203.0.113.7</span><span>Added 20 Nov 2026</span><span>Last used 23 Nov 2026</span><span>Expires 20 Dec 2026</span></span>`,
+				`<span class="device-name">Safari on iPhone</span><span class="device-meta"><span>Added 1 Nov 2026</span><span>Never used</span></span>`,
+				`<form method="post" action="/account/trust/remove" class="device-remove">` + "\n" + `<input type="hidden" name="id" value="t1">`,
+				`<form method="post" action="/account/trust/remove" class="device-remove">` + "\n" + `<input type="hidden" name="id" value="t2">`,
+				`Remove<span class="visually-hidden"> Safari on iPhone</span></button>`,
+				`<form method="post" action="/account/trust/forget" class="codes-form">`,
+				">Forget all devices</button>",
+				`<h2 id="addresses-heading">Trusted IP addresses</h2>`,
+				`<p class="hint panel-intro">Sign-ins from these addresses skip the second step.</p>`,
+				`<span class="device-name"><span class="mono">192.0.2.0/24</span></span><span class="device-meta"><span>Office</span><span>Added 1 Oct 2026</span>`,
+				`<input type="hidden" name="id" value="a1">`,
+				`<h2 id="sessions-heading">Where you're signed in</h2>`,
+				`<span class="device-name">Signed in 23 Nov 2026, 14:02 <span class="badge">This device</span></span><span class="device-meta"><span>Password and authenticator app</span></span>`,
+				`<span class="device-name">Signed in 20 Nov 2026, 09:13</span>`,
+				`<form method="post" action="/account/sessions/others" class="codes-form">`,
+				">Sign out everywhere else</button>",
+			},
+			// With a phone, "Add a phone number" is not offered.
+			notWant: []string{"Add a phone number", "No devices skip", "Main method"},
+		},
+		{
+			name: "account with only a main phone",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Mode: ModeSMS, AddURL: "/account/totp", Phone: "+1 ••• ••42", PhonePrimary: true,
+					RegenerateAction: "/account/recovery", ForgetDevicesAction: "/account/trust/forget", RemoveTrustAction: "/account/trust/remove",
+					TrustedAddresses: []AccountTrust{{ID: "a1", IP: "192.0.2.1"}},
+					Sessions:         []AccountSession{{Started: "23 Nov 2026", Current: true}}, SignOutOthersAction: "/account/sessions/others"})
+			},
+			want: []string{
+				`<p class="pill pill-on"><span class="visually-hidden">Current mode: </span>`,
+				"</svg>Password and text message</p>",
+				"No authenticator app yet. An app works without mobile signal",
+				`<p class="pill pill-on">Main method</p>`,
+				// A second factor and no recovery codes: the page warns.
+				`<p class="pill pill-warn">No recovery codes</p>`,
+				`<p class="codes-none">No devices skip two-step verification.</p>`,
+				`<span class="device-name">Signed in 23 Nov 2026 <span class="badge">This device</span></span>`,
+			},
+			// No phone actions; addresses hidden without ShowTrustedAddresses;
+			// one session: nothing to sign out of.
+			notWant: []string{"Change number", "/account/phone", "Two-step verification is off", "Forget all devices", "Trusted IP addresses", "192.0.2.1",
+				"Sign out everywhere else", `class="device-meta"><span></span>`},
+		},
+		{
+			name: "account offering a phone",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{AddURL: "/account/totp", AddPhoneURL: "/account/phone", ShowTrustedAddresses: true})
+			},
+			want: []string{
+				`<h2 id="phone-heading">Text messages (SMS)</h2>` + "\n</div>",
+				`<a class="btn btn-secondary btn-add" href="/account/phone">`,
+				"Add a phone number</a>",
+				"Two-step verification is off",
+				`<p class="pill"><span class="visually-hidden">Current mode: </span>Password only</p>`,
+				`<h2 id="addresses-heading">Trusted IP addresses</h2>`,
+				`<p class="codes-none">No trusted addresses.</p>`,
+			},
+			notWant: []string{"Remembered devices", "Where you", "Main method", "Backup</p>", "Change number"},
+		},
+		{
 			name: "account escapes device names",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Account(w, AccountPage{Email: `"><b>mallory</b>`, RemoveAction: "/account/totp/remove",
@@ -745,6 +1167,52 @@ func TestEscaping(t *testing.T) {
 		{"account empty", func(w io.Writer) error {
 			return r.Account(w, AccountPage{Page: p, Email: evil, Mode: evil, AddURL: `/x?a="><script>x</script>`})
 		}},
+		{"challenge sms", func(w io.Writer) error {
+			return r.Challenge(w, ChallengePage{Page: p, Action: "/login/2fa", FlowID: evil, ClientName: evil, Error: evil, Method: MethodSMS, PhoneMasked: evil,
+				CodeSent: true, SendAction: `/x?a="><script>x</script>`, Notice: evil, RememberDays: 3, ResendWait: 5, ResetURL: `/x?a="><script>x</script>`})
+		}},
+		{"challenge sms before sending", func(w io.Writer) error {
+			return r.Challenge(w, ChallengePage{Page: p, Action: "/login/2fa", FlowID: evil, Method: MethodSMS, PhoneMasked: evil, SendAction: `/x?a="><script>x</script>`})
+		}},
+		{"phone enrolment number", func(w io.Writer) error {
+			return r.PhoneEnrol(w, PhoneEnrolPage{Page: p, Action: `/x?a="><script>x</script>`, FlowID: evil, ClientName: evil,
+				Countries: []Country{{ISO: evil, Name: evil, Dial: evil}}, Country: evil, National: `"><script>x</script>`, ShowMode: true,
+				Error: evil, Notice: evil, Steps: []Step{{Label: evil, Current: true}}, CancelURL: `/x?a="><script>x</script>`})
+		}},
+		{"phone enrolment code", func(w io.Writer) error {
+			return r.PhoneEnrol(w, PhoneEnrolPage{Page: p, Action: "/x", FlowID: evil, Stage: PhoneStageCode, PhoneMasked: evil, Error: evil,
+				ResendAction: `/x?a="><script>x</script>`, ResendWait: 3, ChangeURL: `/x?a="><script>x</script>`})
+		}},
+		{"confirm device", func(w io.Writer) error {
+			return r.ConfirmDevice(w, ConfirmDevicePage{Page: p, Action: "/x", FlowID: evil, EmailMasked: evil, ClientName: evil, Error: evil, Notice: evil,
+				ResendAction: `/x?a="><script>x</script>`, ResendWait: 3})
+		}},
+		{"reset", func(w io.Writer) error {
+			return r.Reset2FA(w, ResetPage{Page: p, FlowID: evil, HasRecoveryCodes: true, RecoveryAction: `/x?a="><script>x</script>`,
+				EmailAction: `/x?a="><script>x</script>`, EmailMasked: evil, Error: evil, BackURL: `/x?a="><script>x</script>`})
+		}},
+		{"reset email sent", func(w io.Writer) error {
+			return r.Reset2FA(w, ResetPage{Page: p, FlowID: evil, EmailSent: true, EmailMasked: evil, Error: evil})
+		}},
+		{"reset confirm", func(w io.Writer) error {
+			return r.Reset2FAConfirm(w, ResetConfirmPage{Page: p, Action: `/x?a="><script>x</script>`, Token: evil, Email: evil, Error: evil})
+		}},
+		{"reset confirm done", func(w io.Writer) error {
+			return r.Reset2FAConfirm(w, ResetConfirmPage{Page: p, Email: evil, Done: true})
+		}},
+		{"message", func(w io.Writer) error {
+			return r.Message(w, MessagePage{Page: p, Heading: evil, Message: evil, LinkURL: `/x?a="><script>x</script>`, LinkLabel: evil, Kind: MessageSuccess})
+		}},
+		{"account phone and trust", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Mode: evil, Phone: evil, ChangePhoneURL: `/x?a="><script>x</script>`, RemovePhoneAction: `/x?a="><script>x</script>`,
+				RememberedDevices:    []AccountTrust{{ID: evil, Label: evil, IP: evil, Added: evil, LastUsed: evil, Expires: evil, Current: true}},
+				TrustedAddresses:     []AccountTrust{{ID: evil, Label: evil, IP: evil, Added: evil, LastUsed: evil, Expires: evil}},
+				ShowTrustedAddresses: true, RemoveTrustAction: `/x?a="><script>x</script>`, ForgetDevicesAction: `/x?a="><script>x</script>`,
+				Sessions: []AccountSession{{Started: evil, Methods: evil}, {Started: evil}}, SignOutOthersAction: `/x?a="><script>x</script>`})
+		}},
+		{"account add phone", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, AddPhoneURL: `/x?a="><script>x</script>`})
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -778,8 +1246,30 @@ func TestUnsafeURLsAreFiltered(t *testing.T) {
 func TestChallengeUnknownMethod(t *testing.T) {
 	r := newRenderer(t)
 	var buf bytes.Buffer
-	if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", Method: "sms"}); err == nil {
+	if err := r.Challenge(&buf, ChallengePage{Action: "/login/2fa", Method: "voice"}); err == nil {
 		t.Error("expected an error for an unknown method")
+	}
+	if buf.Len() != 0 {
+		t.Errorf("wrote %q despite the error", buf.String())
+	}
+}
+
+func TestPhoneEnrolUnknownStage(t *testing.T) {
+	r := newRenderer(t)
+	var buf bytes.Buffer
+	if err := r.PhoneEnrol(&buf, PhoneEnrolPage{Action: "/enrol/phone", Stage: "verify"}); err == nil {
+		t.Error("expected an error for an unknown stage")
+	}
+	if buf.Len() != 0 {
+		t.Errorf("wrote %q despite the error", buf.String())
+	}
+}
+
+func TestMessageUnknownKind(t *testing.T) {
+	r := newRenderer(t)
+	var buf bytes.Buffer
+	if err := r.Message(&buf, MessagePage{Heading: "Hi", Kind: "warning"}); err == nil {
+		t.Error("expected an error for an unknown kind")
 	}
 	if buf.Len() != 0 {
 		t.Errorf("wrote %q despite the error", buf.String())
@@ -865,7 +1355,7 @@ func TestEveryPageIsTested(t *testing.T) {
 		template.Must(c.New("layout").Parse(`PAGE=` + name + ";" + `{{template "page-layout" .}}`))
 		r.pages[name] = c
 	}
-	marker := regexp.MustCompile(`^PAGE=([a-z]+);`)
+	marker := regexp.MustCompile(`^PAGE=([a-z0-9]+);`)
 	rendered := make(map[string]bool)
 	for _, tc := range pageCases() {
 		var buf bytes.Buffer

@@ -160,7 +160,8 @@ func cleanupLoop(ctx context.Context, store storage.Storage, log *slog.Logger) {
 			"tokens": store.DeleteExpiredTokens, "flows": store.DeleteExpiredFlows,
 			"sessions": store.DeleteExpiredSessions, "signing keys": store.DeleteExpiredSigningKeys,
 			"throttle counters": store.DeleteExpiredThrottles, "nonces": store.DeleteExpiredNonces,
-			"ceremonies": store.DeleteExpiredCeremonies,
+			"ceremonies": store.DeleteExpiredCeremonies, "one-time codes": store.DeleteExpiredOneTimeCodes,
+			"trusts": store.DeleteExpiredTrusts,
 		} {
 			if n, err := f(ctx, now); err != nil {
 				log.Warn("cleanup failed", "what", name, "error", err)

@@ -47,6 +47,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"WebAuthnCredentials", testWebAuthnCredentials},
 		{"UseWebAuthnCredential", testUseWebAuthnCredential},
 		{"Ceremonies", testCeremonies},
+		{"PhoneNumbers", testPhoneNumbers},
+		{"OneTimeCodes", testOneTimeCodes},
+		{"UseOneTimeCode", testUseOneTimeCode},
+		{"Trusts", testTrusts},
 		{"Copies", testCopies},
 		{"ConcurrentConsumeCode", testConcurrentConsumeCode},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
@@ -61,6 +65,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentReplaceRecoveryCodes", testConcurrentReplaceRecoveryCodes},
 		{"ConcurrentUseWebAuthnCredential", testConcurrentUseWebAuthnCredential},
 		{"ConcurrentTakeCeremony", testConcurrentTakeCeremony},
+		{"ConcurrentUseOneTimeCode", testConcurrentUseOneTimeCode},
+		{"ConcurrentWrongOneTimeCodes", testConcurrentWrongOneTimeCodes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

@@ -57,6 +57,9 @@ type Store struct {
 	// webauthn is keyed by string(credential ID).
 	webauthn map[string]storage.WebAuthnCredential
 	ceremony map[string]ceremony
+	phones   map[string]storage.PhoneNumber // by user ID
+	codes    map[string]storage.OneTimeCode // by key
+	trusts   map[string]storage.Trust
 }
 
 type ceremony struct {
@@ -82,6 +85,9 @@ func New() *Store {
 		recovery: map[string]map[string]bool{},
 		webauthn: map[string]storage.WebAuthnCredential{},
 		ceremony: map[string]ceremony{},
+		phones:   map[string]storage.PhoneNumber{},
+		codes:    map[string]storage.OneTimeCode{},
+		trusts:   map[string]storage.Trust{},
 	}
 }
 
@@ -924,4 +930,157 @@ func (s *Store) DeleteExpiredCeremonies(_ context.Context, before time.Time) (in
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return deleteExpired(s.ceremony, func(c ceremony) time.Time { return c.expiresAt }, before), nil
+}
+
+// Phone numbers, one-time codes and trusts have no reference fields, so plain
+// assignment copies them. Errors name users but never numbers, which are personal.
+
+func (s *Store) SetPhoneNumber(_ context.Context, p storage.PhoneNumber) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phones[p.UserID] = p
+	return nil
+}
+
+func (s *Store) GetPhoneNumber(_ context.Context, userID string) (storage.PhoneNumber, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.phones[userID]
+	if !ok {
+		return storage.PhoneNumber{}, notFound("get phone number of user", userID)
+	}
+	return p, nil
+}
+
+func (s *Store) DeletePhoneNumber(_ context.Context, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.phones[userID]; !ok {
+		return notFound("delete phone number of user", userID)
+	}
+	delete(s.phones, userID)
+	return nil
+}
+
+// One-time codes. Errors never name the key, which holds a flow ID.
+
+func (s *Store) PutOneTimeCode(_ context.Context, c storage.OneTimeCode) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codes[c.Key] = c
+	return nil
+}
+
+func (s *Store) GetOneTimeCode(_ context.Context, key string) (storage.OneTimeCode, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.codes[key]
+	if !ok {
+		return storage.OneTimeCode{}, fmt.Errorf("memory: get one-time code: %w", storage.ErrNotFound)
+	}
+	return c, nil
+}
+
+func (s *Store) UseOneTimeCode(_ context.Context, key, hash string, now time.Time, maxAttempts int) (storage.OneTimeCode, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.codes[key]
+	if !ok {
+		return storage.OneTimeCode{}, fmt.Errorf("memory: use one-time code: %w", storage.ErrNotFound)
+	}
+	var why string
+	switch {
+	case !c.UsedAt.IsZero():
+		why = "used"
+	case !c.ExpiresAt.After(now):
+		why = "expired"
+	case c.Attempts >= maxAttempts:
+		why = "too many attempts"
+	case c.Hash != hash:
+		why = "wrong code"
+		c.Attempts++
+	default:
+		c.UsedAt = now
+	}
+	s.codes[key] = c
+	if why != "" {
+		return c, fmt.Errorf("memory: use one-time code: %s: %w", why, storage.ErrConflict)
+	}
+	return c, nil
+}
+
+func (s *Store) DeleteOneTimeCode(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.codes, key)
+	return nil
+}
+
+func (s *Store) DeleteExpiredOneTimeCodes(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.codes, func(c storage.OneTimeCode) time.Time { return c.ExpiresAt }, before), nil
+}
+
+// Trusts.
+
+func (s *Store) PutTrust(_ context.Context, t storage.Trust) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trusts[t.ID] = t
+	return nil
+}
+
+func (s *Store) GetTrust(_ context.Context, id string) (storage.Trust, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.trusts[id]
+	if !ok {
+		return storage.Trust{}, notFound("get trust", id)
+	}
+	return t, nil
+}
+
+func (s *Store) ListTrusts(_ context.Context, userID string) ([]storage.Trust, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.Trust
+	for _, t := range s.trusts {
+		if t.UserID == userID {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Trust) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (s *Store) DeleteTrust(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.trusts[id]; !ok {
+		return notFound("delete trust", id)
+	}
+	delete(s.trusts, id)
+	return nil
+}
+
+func (s *Store) DeleteTrustsByUser(_ context.Context, userID string, kinds ...storage.TrustKind) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, t := range s.trusts {
+		if t.UserID == userID && (len(kinds) == 0 || slices.Contains(kinds, t.Kind)) {
+			delete(s.trusts, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Store) DeleteExpiredTrusts(_ context.Context, before time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteExpired(s.trusts, func(t storage.Trust) time.Time { return t.ExpiresAt }, before), nil
 }

@@ -1,0 +1,154 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/lockstep-id/lockstep/flows/sms"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// methodWords names amr values for people.
+var methodWords = map[string]string{
+	"pwd": "password", "otp": "code", "sms": "text message", "hwk": "security key",
+	"swk": "passkey", "user": "",
+}
+
+// accountExtras fills the account page's phone, remembered devices, trusted
+// addresses and sessions (ACC-1).
+func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess storage.Session, user storage.User, p *templates.AccountPage) error {
+	if s.SMS != nil {
+		p.AddPhoneURL = s.Paths.AccountPhone + "?change=1"
+		phone, err := s.Store.GetPhoneNumber(ctx, user.ID)
+		switch {
+		case err == nil:
+			p.Phone, p.PhonePrimary = sms.Mask(phone.E164), phone.Primary
+			p.ChangePhoneURL, p.RemovePhoneAction = s.Paths.AccountPhone+"?change=1", s.Paths.AccountPhoneRemove
+		case !errors.Is(err, storage.ErrNotFound):
+			return fmt.Errorf("load phone number: %w", err)
+		}
+	}
+	trusts, err := s.Store.ListTrusts(ctx, user.ID)
+	if err != nil {
+		return fmt.Errorf("list trusts: %w", err)
+	}
+	current := ""
+	if tok := s.deviceToken(r); tok != "" {
+		current = trustID(storage.TrustRememberedDevice, user.ID, tok)
+	}
+	now := s.Now()
+	for _, t := range trusts {
+		if !now.Before(t.ExpiresAt) {
+			continue
+		}
+		at := templates.AccountTrust{ID: t.ID, Label: t.Label, IP: t.IP, Added: t.CreatedAt.Format("2 Jan 2006"),
+			LastUsed: t.LastUsedAt.Format("2 Jan 2006 15:04 MST"), Expires: t.ExpiresAt.Format("2 Jan 2006"), Current: t.ID == current}
+		switch t.Kind {
+		case storage.TrustRememberedDevice:
+			p.RememberedDevices = append(p.RememberedDevices, at)
+		case storage.TrustAddress:
+			p.TrustedAddresses = append(p.TrustedAddresses, at)
+		}
+	}
+	p.RemoveTrustAction = s.Paths.AccountTrustRemove
+	if s.RememberDays > 0 || len(p.RememberedDevices) > 0 {
+		p.ForgetDevicesAction = s.Paths.AccountForgetDevices
+	}
+	p.ShowTrustedAddresses = s.TrustedIPs || len(p.TrustedAddresses) > 0
+
+	sessions, err := s.Store.ListSessionsByUser(ctx, user.ID)
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	for _, other := range sessions {
+		if !now.Before(other.ExpiresAt) {
+			continue
+		}
+		var words []string
+		for _, m := range AMR(other.Factors) {
+			if w := methodWords[m]; w != "" {
+				words = append(words, w)
+			}
+		}
+		p.Sessions = append(p.Sessions, templates.AccountSession{
+			Started: other.CreatedAt.Format("2 Jan 2006 15:04 MST"),
+			Methods: strings.Join(words, " and "),
+			Current: other.ID == sess.ID,
+		})
+	}
+	if len(p.Sessions) > 1 {
+		p.SignOutOthersAction = s.Paths.AccountSignOutOthers
+	}
+	return nil
+}
+
+// AccountTrustRemove forgets one remembered device or trusted address of the user.
+func (s *Service) AccountTrustRemove(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	t, err := s.Store.GetTrust(ctx, r.PostForm.Get("id"))
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && t.UserID != user.ID) {
+		return UserError(http.StatusNotFound, "Not found", "That device or address is not on your account.", err)
+	}
+	if err != nil {
+		return fmt.Errorf("load trust: %w", err)
+	}
+	if err := s.Store.DeleteTrust(ctx, t.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("delete trust: %w", err)
+	}
+	s.audit(ctx, r, "trust.removed", user.ID, "", map[string]string{"kind": string(t.Kind)})
+	http.Redirect(w, r, s.Paths.Account+"?done=trust-removed", http.StatusSeeOther)
+	return nil
+}
+
+// AccountForgetDevices forgets every remembered device and trusted address of the
+// user ("revoke devices"): every sign-in asks for the second factor again.
+func (s *Service) AccountForgetDevices(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	n, err := s.Store.DeleteTrustsByUser(ctx, user.ID, storage.TrustRememberedDevice, storage.TrustAddress)
+	if err != nil {
+		return fmt.Errorf("forget devices: %w", err)
+	}
+	s.audit(ctx, r, "devices.forgotten", user.ID, "", map[string]string{"count": fmt.Sprint(n)})
+	s.notify(r, user.ID, "devices.forgotten")
+	http.Redirect(w, r, s.Paths.Account+"?done=forgotten", http.StatusSeeOther)
+	return nil
+}
+
+// AccountSignOutOthers ends every session of the user but this browser's.
+func (s *Service) AccountSignOutOthers(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	sess, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	sessions, err := s.Store.ListSessionsByUser(ctx, user.ID)
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	for _, other := range sessions {
+		if other.ID == sess.ID {
+			continue
+		}
+		if err := s.Store.DeleteSession(ctx, other.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("end session: %w", err)
+		}
+	}
+	s.audit(ctx, r, "sessions.ended", user.ID, "", nil)
+	http.Redirect(w, r, s.Paths.Account+"?done=signed-out", http.StatusSeeOther)
+	return nil
+}

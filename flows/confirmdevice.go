@@ -1,0 +1,280 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/lockstep-id/lockstep/flows/email"
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// New-device confirmation (MFA-9): a user without a second factor who signs in
+// from a browser and an address never confirmed before gets an email with a code
+// and a link, and the sign-in waits in FlowConfirmDevice until one of them is used.
+// The code is bound to the flow (its key holds the flow id), works once, for
+// EmailCodes.TTL, and dies after a few wrong tries. The link carries the flow id and
+// the same code, so it is no easier to guess than the form; it may be opened in
+// another browser (a phone's mail app): then it marks the flow confirmed
+// (FlowDeviceConfirmed) and the waiting browser goes on when the user returns.
+
+const (
+	msgDeviceWait    = "An email was sent moments ago. Wait a little before asking for another."
+	msgDeviceCap     = "Too many emails were sent today. Try again tomorrow."
+	msgDeviceNotSent = "We could not send the email. Try again in a moment."
+	msgDeviceWrong   = "That code is not right. Check the email and try again."
+	msgDeviceExpired = "That code has expired. Ask for another email."
+	msgDeviceUsed    = "That code was already used. Ask for another email."
+	msgDeviceTries   = "Too many wrong tries for this code. Ask for another email."
+	msgDeviceShape   = "Enter the 6 digits from the email."
+)
+
+func deviceKey(f storage.Flow) string { return "device:flow:" + f.ID }
+
+// needsDeviceConfirmation reports whether a finished sign-in must first confirm
+// this browser by email.
+func (s *Service) needsDeviceConfirmation(ctx context.Context, r *http.Request, f storage.Flow) (bool, error) {
+	if !s.ConfirmNewDevices || s.EmailCodes == nil || isAccountFlow(f) || !hasMethod(f.Proven, "pwd") {
+		return false, nil
+	}
+	factors, err := s.SecondFactors(ctx, f.UserID)
+	if err != nil || len(factors) > 0 {
+		return false, err
+	}
+	known, err := s.knownBrowser(ctx, r, f.UserID)
+	return !known, err
+}
+
+// startDeviceConfirmation holds the flow until the browser is confirmed by email.
+func (s *Service) startDeviceConfirmation(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+	f.State = storage.FlowConfirmDevice
+	if err := s.Advance(ctx, &f); err != nil {
+		return err
+	}
+	s.audit(ctx, r, "device.unknown", f.UserID, f.ClientID, map[string]string{"browser": browserLabel(r.UserAgent())})
+	refusal, err := s.sendDeviceEmail(ctx, r, f)
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		p, err := s.confirmDevicePage(ctx, f)
+		if err != nil {
+			return err
+		}
+		p.Error = refusal
+		return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
+	}
+	s.redirectToNext(w, r, f)
+	return nil
+}
+
+// sendDeviceEmail emails a new code and link for the flow. It returns what to tell
+// the user when nothing was sent ("" when it was).
+func (s *Service) sendDeviceEmail(ctx context.Context, r *http.Request, f storage.Flow) (string, error) {
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return "", fmt.Errorf("load user: %w", err)
+	}
+	code, err := s.EmailCodes.Issue(ctx, deviceKey(f), f.UserID, user.Email)
+	switch {
+	case errors.Is(err, factor.ErrResendTooSoon):
+		return msgDeviceWait, nil
+	case errors.Is(err, factor.ErrDailyCap):
+		return msgDeviceCap, nil
+	case err != nil:
+		return "", err
+	}
+	link := s.BaseURL + s.Paths.ConfirmDeviceLink + "?" + url.Values{"flow": {f.ID}, "code": {code}}.Encode()
+	text := fmt.Sprintf("Someone is signing in to your %[1]s account from a browser we have not seen before:\n\n"+
+		"  %[2]s, address %[3]s\n\nIf this is you, enter this code on the sign-in page:\n\n  %[4]s\n\n"+
+		"or open this link:\n\n  %[5]s\n\nThe code works once, for %[6]d minutes.\n\n"+
+		"If this is not you, do nothing: the sign-in cannot go on without this code. Change your password, "+
+		"because whoever tried knows it.\n\n— %[1]s",
+		s.ProductName, browserLabel(r.UserAgent()), s.ClientIP(r), code, link, int(s.EmailCodes.TTL.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Confirm your sign-in", Text: text}); err != nil {
+		s.Log.ErrorContext(ctx, "confirmation email not sent", "user_id", f.UserID, "error", err)
+		return msgDeviceNotSent, nil
+	}
+	s.audit(ctx, r, "device.confirmation_sent", f.UserID, f.ClientID, nil)
+	return "", nil
+}
+
+func (s *Service) confirmDevicePage(ctx context.Context, f storage.Flow) (templates.ConfirmDevicePage, error) {
+	p := templates.ConfirmDevicePage{
+		Page: s.page("Confirm it's you"), Action: s.Paths.ConfirmDevice, FlowID: f.ID,
+		ClientName: s.clientName(ctx, f.ClientID), ResendAction: s.Paths.ConfirmDeviceResend,
+	}
+	rec, _, err := s.EmailCodes.Sent(ctx, deviceKey(f))
+	if err != nil {
+		return p, err
+	}
+	p.EmailMasked = maskEmail(rec.Destination)
+	wait, err := s.EmailCodes.Wait(ctx, deviceKey(f))
+	p.ResendWait = int(math.Ceil(wait.Seconds()))
+	return p, err
+}
+
+// ConfirmDevicePage asks for the emailed code; a flow confirmed by the link in
+// another browser goes on from here.
+func (s *Service) ConfirmDevicePage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	switch f.State {
+	case storage.FlowDeviceConfirmed:
+		return s.deviceConfirmed(ctx, w, r, f)
+	case storage.FlowConfirmDevice:
+	default:
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	p, err := s.confirmDevicePage(ctx, f)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("notice") == "sent" {
+		p.Notice = "We sent another email."
+	}
+	return s.render(w, http.StatusOK, func() error { return s.Pages.ConfirmDevice(w, p) })
+}
+
+// deviceConfirmed remembers this browser and address for the user and goes on.
+func (s *Service) deviceConfirmed(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+	if err := s.rememberKnownBrowser(ctx, w, r, f.UserID); err != nil {
+		return err
+	}
+	s.audit(ctx, r, "device.confirmed", f.UserID, f.ClientID, nil)
+	s.notify(r, f.UserID, "device.new")
+	return s.next(ctx, w, r, f)
+}
+
+// ConfirmDeviceSubmit checks the emailed code.
+func (s *Service) ConfirmDeviceSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, ok, err := s.postedFlow(w, r, storage.FlowConfirmDevice)
+	if !ok {
+		return err
+	}
+	if _, err := s.EmailCodes.Check(ctx, deviceKey(f), f.UserID, r.PostForm.Get("code")); err != nil {
+		msg := deviceCodeMessage(err)
+		if msg == "" {
+			return err
+		}
+		s.audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
+		p, perr := s.confirmDevicePage(ctx, f)
+		if perr != nil {
+			return perr
+		}
+		p.Error = msg
+		return s.render(w, http.StatusUnauthorized, func() error { return s.Pages.ConfirmDevice(w, p) })
+	}
+	return s.deviceConfirmed(ctx, w, r, f)
+}
+
+// ConfirmDeviceResend emails a new code.
+func (s *Service) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, ok, err := s.postedFlow(w, r, storage.FlowConfirmDevice)
+	if !ok {
+		return err
+	}
+	refusal, err := s.sendDeviceEmail(ctx, r, f)
+	if err != nil {
+		return err
+	}
+	if refusal == "" {
+		http.Redirect(w, r, s.Paths.ConfirmDevice+"?flow="+url.QueryEscape(f.ID)+"&notice=sent", http.StatusSeeOther)
+		return nil
+	}
+	p, err := s.confirmDevicePage(ctx, f)
+	if err != nil {
+		return err
+	}
+	p.Error = refusal
+	return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
+}
+
+var errDeviceLinkGone = UserError(http.StatusBadRequest, "This link is no longer valid",
+	"It has expired, was already used, or its sign-in is over. Start signing in again to get a new one.", nil)
+
+// ConfirmDeviceLinkPage shows the emailed link's button. Opening the link changes
+// nothing, so mail scanners that fetch links cannot use it up.
+func (s *Service) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := templates.MessagePage{
+		Page: s.page("Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
+		Message:   "Confirm only if you are signing in right now. Whoever confirms lets that sign-in go on.",
+		LinkURL:   s.Paths.ConfirmDeviceLink + "?" + url.Values{"flow": {q.Get("flow")}, "code": {q.Get("code")}, "confirm": {"yes"}}.Encode(),
+		LinkLabel: "Yes, it's me",
+	}
+	if q.Get("confirm") == "yes" {
+		return s.confirmDeviceLink(w, r, q.Get("flow"), q.Get("code"))
+	}
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
+}
+
+// confirmDeviceLink uses the emailed code for the flow. In the browser that signs
+// in, the sign-in goes on; elsewhere the flow is marked confirmed.
+func (s *Service) confirmDeviceLink(w http.ResponseWriter, r *http.Request, flowID, code string) error {
+	ctx := r.Context()
+	f, err := s.Store.GetFlow(ctx, flowID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (f.State != storage.FlowConfirmDevice || !s.Now().Before(f.ExpiresAt))) {
+		return errDeviceLinkGone
+	}
+	if err != nil {
+		return fmt.Errorf("load flow: %w", err)
+	}
+	if _, err := s.EmailCodes.Check(ctx, deviceKey(f), f.UserID, code); err != nil {
+		if deviceCodeMessage(err) == "" {
+			return err
+		}
+		s.audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error(), "via": "link"})
+		return errDeviceLinkGone
+	}
+	if bid := s.Cookies.BrowserID(r); bid != "" && hashToken(bid) == f.BrowserHash {
+		return s.deviceConfirmed(ctx, w, r, f)
+	}
+	f.State = storage.FlowDeviceConfirmed
+	if err := s.Advance(ctx, &f); err != nil {
+		return err
+	}
+	s.audit(ctx, r, "device.confirmed_elsewhere", f.UserID, f.ClientID, nil)
+	p := templates.MessagePage{
+		Page: s.page("Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
+		Message: "Go back to the window where you were signing in and press Continue.",
+	}
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
+}
+
+func deviceCodeMessage(err error) string {
+	switch {
+	case errors.Is(err, factor.ErrCodeExpired):
+		return msgDeviceExpired
+	case errors.Is(err, factor.ErrCodeUsed):
+		return msgDeviceUsed
+	case errors.Is(err, factor.ErrTooManyAttempts):
+		return msgDeviceTries
+	case errors.Is(err, factor.ErrMalformedCode):
+		return msgDeviceShape
+	case errors.Is(err, factor.ErrWrongCode):
+		return msgDeviceWrong
+	}
+	return ""
+}
+
+// maskEmail shows enough of an address for its owner to recognise it: "j•••@example.com".
+func maskEmail(addr string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || local == "" {
+		return "your email address"
+	}
+	return string([]rune(local)[0]) + "•••@" + domain
+}

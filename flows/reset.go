@@ -1,0 +1,259 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/lockstep-id/lockstep/flows/email"
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// Reset two-step verification (MFA-10), from the challenge page of a sign-in whose
+// password is proven: with a recovery code, or by a link emailed to the account's
+// address that must be opened and confirmed. Either way every second factor of
+// the user is removed (apps, keys, phone, recovery codes, remembered devices and
+// trusted addresses), the user is told by email, and the sign-in asks the policy
+// again: it goes on at the password level, or, where a second factor is required,
+// through enrolment. The reset itself proves nothing, so it never raises the acr.
+
+func resetKey(f storage.Flow) string { return "reset:flow:" + f.ID }
+
+func (s *Service) resetPage(ctx context.Context, f storage.Flow) (templates.ResetPage, error) {
+	p := templates.ResetPage{
+		Page: s.page("Reset two-step verification"), FlowID: f.ID,
+		RecoveryAction: s.Paths.ResetRecovery,
+		BackURL:        s.Paths.Challenge + "?flow=" + url.QueryEscape(f.ID),
+	}
+	_, unused, err := s.Recovery.Remaining(ctx, f.UserID)
+	if err != nil {
+		return p, fmt.Errorf("count recovery codes: %w", err)
+	}
+	p.HasRecoveryCodes = unused > 0
+	if s.EmailCodes != nil {
+		p.EmailAction = s.Paths.ResetEmail
+	}
+	return p, nil
+}
+
+func (s *Service) renderReset(w http.ResponseWriter, status int, p templates.ResetPage) error {
+	return s.render(w, status, func() error { return s.Pages.Reset2FA(w, p) })
+}
+
+// resetFlow loads the flow of a reset form: a sign-in waiting for its second factor.
+func (s *Service) resetFlow(w http.ResponseWriter, r *http.Request) (storage.Flow, bool, error) {
+	f, ok, err := s.postedFlow(w, r, storage.FlowSecondFactor)
+	if ok && isAccountFlow(f) {
+		return f, false, UserError(http.StatusBadRequest, "Not available here", "Two-step verification can be reset only while signing in.", nil)
+	}
+	return f, ok, err
+}
+
+// ResetPage offers the ways to reset two-step verification.
+func (s *Service) ResetPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	if f.State != storage.FlowSecondFactor || isAccountFlow(f) {
+		s.redirectToNext(w, r, f)
+		return nil
+	}
+	p, err := s.resetPage(ctx, f)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("sent") == "1" {
+		rec, sent, err := s.EmailCodes.Sent(ctx, resetKey(f))
+		if err != nil {
+			return err
+		}
+		p.EmailSent, p.EmailMasked = sent, maskEmail(rec.Destination)
+	}
+	return s.renderReset(w, http.StatusOK, p)
+}
+
+// ResetRecovery resets two-step verification with a recovery code. Attempts count
+// against the same per-user and per-address limits as the challenge.
+func (s *Service) ResetRecovery(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, ok, err := s.resetFlow(w, r)
+	if !ok {
+		return err
+	}
+	p, err := s.resetPage(ctx, f)
+	if err != nil {
+		return err
+	}
+	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, "reset")
+	if err != nil {
+		return err
+	}
+	if throttled {
+		p.Error = msgCodeThrottled
+		return s.renderReset(w, http.StatusTooManyRequests, p)
+	}
+	if err := s.Recovery.Use(ctx, f.UserID, r.PostForm.Get("code")); err != nil {
+		if codeMessage(methodRecovery, err) == "" {
+			return fmt.Errorf("use recovery code: %w", err)
+		}
+		if _, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, s.Now()); err != nil {
+			return fmt.Errorf("count second-factor failure: %w", err)
+		}
+		s.audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": "recovery", "purpose": "reset", "reason": err.Error()})
+		p.Error = msgWrongRecovery
+		return s.renderReset(w, http.StatusUnauthorized, p)
+	}
+	if err := s.Store.ResetThrottle(ctx, "2fa:user:"+f.UserID); err != nil {
+		return fmt.Errorf("reset second-factor throttle: %w", err)
+	}
+	if err := s.resetSecondFactors(ctx, r, f.UserID, f.ClientID, "recovery code"); err != nil {
+		return err
+	}
+	return s.next(ctx, w, r, f)
+}
+
+// ResetEmail emails a reset link for the flow's user.
+func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f, ok, err := s.resetFlow(w, r)
+	if !ok {
+		return err
+	}
+	if s.EmailCodes == nil {
+		return UserError(http.StatusNotFound, "Not available", "Reset by email is not available here.", nil)
+	}
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	p, err := s.resetPage(ctx, f)
+	if err != nil {
+		return err
+	}
+	token, err := s.EmailCodes.IssueLink(ctx, resetKey(f), f.UserID, user.Email)
+	switch {
+	case errors.Is(err, factor.ErrResendTooSoon):
+		p.Error = msgDeviceWait
+	case errors.Is(err, factor.ErrDailyCap):
+		p.Error = msgDeviceCap
+	case err != nil:
+		return err
+	}
+	if p.Error != "" {
+		return s.renderReset(w, http.StatusTooManyRequests, p)
+	}
+	link := s.BaseURL + s.Paths.ResetConfirm + "?" + url.Values{"flow": {f.ID}, "token": {token}}.Encode()
+	text := fmt.Sprintf("Someone asked to reset two-step verification for your %[1]s account while signing in "+
+		"with your password.\n\nIf this is you and you lost your second factor, open this link and confirm:\n\n  %[2]s\n\n"+
+		"The link works once, for %[3]d minutes. Resetting removes your authenticator apps, security keys and phone "+
+		"number; you will set up two-step verification again.\n\nIf this is not you, do not open the link, and change "+
+		"your password: whoever asked knows it.\n\n— %[1]s", s.ProductName, link, int(s.EmailCodes.TTL.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Reset two-step verification", Text: text}); err != nil {
+		s.Log.ErrorContext(ctx, "reset email not sent", "user_id", f.UserID, "error", err)
+		p.Error = msgDeviceNotSent
+		return s.renderReset(w, http.StatusServiceUnavailable, p)
+	}
+	s.audit(ctx, r, "mfa.reset_requested", f.UserID, f.ClientID, nil)
+	http.Redirect(w, r, s.Paths.Reset+"?flow="+url.QueryEscape(f.ID)+"&sent=1", http.StatusSeeOther)
+	return nil
+}
+
+var errResetLinkGone = UserError(http.StatusBadRequest, "This link is no longer valid",
+	"It has expired, was already used, or its sign-in is over. Start signing in again and ask for a new link.", nil)
+
+// resetLinkFlow is the live sign-in an emailed reset link belongs to. The link may
+// be opened in any browser: the token, not the cookie, is what counts.
+func (s *Service) resetLinkFlow(ctx context.Context, id string) (storage.Flow, error) {
+	f, err := s.Store.GetFlow(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (f.State != storage.FlowSecondFactor || !s.Now().Before(f.ExpiresAt))) {
+		return f, errResetLinkGone
+	}
+	if err != nil {
+		return f, fmt.Errorf("load flow: %w", err)
+	}
+	return f, nil
+}
+
+// ResetConfirmPage shows the emailed link's confirmation; opening it changes nothing.
+func (s *Service) ResetConfirmPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	f, err := s.resetLinkFlow(ctx, q.Get("flow"))
+	if err != nil {
+		return err
+	}
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	p := templates.ResetConfirmPage{
+		Page: s.page("Reset two-step verification?"), Action: s.Paths.ResetConfirm + "?flow=" + url.QueryEscape(f.ID),
+		Token: q.Get("token"), Email: user.Email,
+	}
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })
+}
+
+// ResetConfirm uses the emailed link and resets two-step verification.
+func (s *Service) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	f, err := s.resetLinkFlow(ctx, r.URL.Query().Get("flow"))
+	if err != nil {
+		return err
+	}
+	user, err := s.Store.GetUser(ctx, f.UserID)
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	p := templates.ResetConfirmPage{
+		Page: s.page("Reset two-step verification?"), Action: s.Paths.ResetConfirm + "?flow=" + url.QueryEscape(f.ID),
+		Token: r.PostForm.Get("token"), Email: user.Email,
+	}
+	if r.PostForm.Get("confirm") != "yes" {
+		p.Error = "Tick the box to confirm the reset."
+		return s.render(w, http.StatusBadRequest, func() error { return s.Pages.Reset2FAConfirm(w, p) })
+	}
+	if _, err := s.EmailCodes.Check(ctx, resetKey(f), f.UserID, p.Token); err != nil {
+		if deviceCodeMessage(err) == "" {
+			return err
+		}
+		s.audit(ctx, r, "mfa.reset_refused", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
+		return errResetLinkGone
+	}
+	if err := s.resetSecondFactors(ctx, r, f.UserID, f.ClientID, "email link"); err != nil {
+		return err
+	}
+	p.Done = true
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })
+}
+
+// resetSecondFactors removes every second factor of the user and what stood in
+// for one, then tells the user.
+func (s *Service) resetSecondFactors(ctx context.Context, r *http.Request, userID, clientID, via string) error {
+	if _, err := s.Store.DeleteTOTPDevicesByUser(ctx, userID); err != nil {
+		return fmt.Errorf("reset: remove apps: %w", err)
+	}
+	if _, err := s.Store.DeleteWebAuthnCredentialsByUser(ctx, userID); err != nil {
+		return fmt.Errorf("reset: remove keys: %w", err)
+	}
+	if err := s.Store.DeletePhoneNumber(ctx, userID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("reset: remove phone: %w", err)
+	}
+	if err := s.Store.DeleteRecoveryCodes(ctx, userID); err != nil {
+		return fmt.Errorf("reset: remove recovery codes: %w", err)
+	}
+	if _, err := s.Store.DeleteTrustsByUser(ctx, userID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
+		return fmt.Errorf("reset: forget devices: %w", err)
+	}
+	s.audit(ctx, r, "mfa.reset", userID, clientID, map[string]string{"via": via})
+	s.notify(r, userID, "2fa.reset")
+	return nil
+}
