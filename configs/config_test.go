@@ -80,7 +80,9 @@ func TestValidate(t *testing.T) {
 		{"sms outbox outside dev", func(c *Config) { c.SMS.Sender = "outbox" }, []string{"sms.sender outbox only logs codes"}},
 		{"sms outbox in dev", func(c *Config) { c.Dev, c.SMS.Sender = true, "outbox" }, nil},
 		{"sms unknown sender", func(c *Config) { c.SMS.Sender = "pigeon" }, []string{"sms.sender must be"}},
-		{"sms webhook short secret", func(c *Config) { c.SMS.Sender, c.SMS.WebhookURL, c.SMS.WebhookSecret = "webhook", "https://sms.example/hook", "short" }, []string{"sms.webhook_secret of at least 32"}},
+		{"sms webhook short secret", func(c *Config) {
+			c.SMS.Sender, c.SMS.WebhookURL, c.SMS.WebhookSecret = "webhook", "https://sms.example/hook", "short"
+		}, []string{"sms.webhook_secret of at least 32"}},
 		{"sms webhook", func(c *Config) {
 			c.SMS.Sender, c.SMS.WebhookURL, c.SMS.WebhookSecret = "webhook", "https://sms.example/hook", strings.Repeat("s", 32)
 		}, nil},

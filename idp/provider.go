@@ -203,9 +203,9 @@ func FlowPaths(issuer string) flows.Paths {
 		AccountPhoneResend: prefix + PathAccountPhoneSend, AccountPhoneRemove: prefix + PathAccountPhoneDel,
 		AccountTrustRemove: prefix + PathAccountTrustDel, AccountForgetDevices: prefix + PathAccountForget,
 		AccountSignOutOthers: prefix + PathAccountSignOut,
-		ConfirmDevice: prefix + PathConfirmDevice, ConfirmDeviceResend: prefix + PathConfirmDeviceSend,
+		ConfirmDevice:        prefix + PathConfirmDevice, ConfirmDeviceResend: prefix + PathConfirmDeviceSend,
 		ConfirmDeviceLink: prefix + PathConfirmDeviceLink,
-		Reset: prefix + PathReset, ResetRecovery: prefix + PathResetRecovery, ResetEmail: prefix + PathResetEmail,
+		Reset:             prefix + PathReset, ResetRecovery: prefix + PathResetRecovery, ResetEmail: prefix + PathResetEmail,
 		ResetConfirm: prefix + PathResetConfirm,
 	}
 }

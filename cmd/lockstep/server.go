@@ -145,7 +145,7 @@ func serve(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 }
 
 // cleanupLoop deletes expired tokens, flows, sessions, keys, throttle counters,
-// nonces and ceremonies every few minutes.
+// nonces, ceremonies, one-time codes and trusts every few minutes.
 func cleanupLoop(ctx context.Context, store storage.Storage, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
