@@ -51,6 +51,7 @@ func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess stora
 		case storage.TrustRememberedDevice:
 			p.RememberedDevices = append(p.RememberedDevices, at)
 		case storage.TrustAddress:
+			at.Label, at.Current = "", t.IP == s.ClientIP(r) // the address is shown as such
 			p.TrustedAddresses = append(p.TrustedAddresses, at)
 		}
 	}
