@@ -170,6 +170,7 @@ func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 		RecoveryUnused:   unused,
 		RegenerateAction: s.Paths.AccountCodes,
 		SignOutURL:       s.Paths.Logout,
+		PasswordURL:      s.Paths.AccountPassword,
 	}
 	for _, d := range devices {
 		ad := templates.AccountDevice{ID: d.ID, Name: d.Name, Added: d.CreatedAt.Format("2 Jan 2006")}

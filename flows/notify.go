@@ -33,6 +33,8 @@ var notices = map[string]struct{ subject, text string }{
 		"Every device that skipped two-step verification for your account will be asked for it again."},
 	"device.new": {"New sign-in to your account",
 		"Your account was signed in to from a new browser, confirmed with the code we emailed.\n\nIf this was not you, change your password and contact your administrator."},
+	"password.changed": {"Your password was changed",
+		"The password of your account was changed. Every session was signed out and remembered devices were forgotten.\n\nIf this was not you, contact your administrator at once."},
 	"recovery.new": {"New recovery codes",
 		"A new set of recovery codes was made for your account. The earlier codes no longer work."},
 }

@@ -47,6 +47,7 @@ type Paths struct {
 	AccountTrustRemove   string
 	AccountForgetDevices string
 	AccountSignOutOthers string
+	AccountPassword      string
 	// New-device confirmation (MFA-9): the page with the code, the resend, the emailed link.
 	ConfirmDevice       string
 	ConfirmDeviceResend string

@@ -106,6 +106,7 @@ const (
 	PathAccountTrustDel   = "/account/devices/remove"
 	PathAccountForget     = "/account/devices/forget"
 	PathAccountSignOut    = "/account/sessions/end-others"
+	PathAccountPassword   = "/account/password"
 	PathConfirmDevice     = "/login/confirm-device"
 	PathConfirmDeviceSend = "/login/confirm-device/resend"
 	PathConfirmDeviceLink = "/login/confirm-device/link"
@@ -202,8 +203,8 @@ func FlowPaths(issuer string) flows.Paths {
 		ChallengeSMS: prefix + PathChallengeSMS, AccountPhone: prefix + PathAccountPhone,
 		AccountPhoneResend: prefix + PathAccountPhoneSend, AccountPhoneRemove: prefix + PathAccountPhoneDel,
 		AccountTrustRemove: prefix + PathAccountTrustDel, AccountForgetDevices: prefix + PathAccountForget,
-		AccountSignOutOthers: prefix + PathAccountSignOut,
-		ConfirmDevice:        prefix + PathConfirmDevice, ConfirmDeviceResend: prefix + PathConfirmDeviceSend,
+		AccountSignOutOthers: prefix + PathAccountSignOut, AccountPassword: prefix + PathAccountPassword,
+		ConfirmDevice: prefix + PathConfirmDevice, ConfirmDeviceResend: prefix + PathConfirmDeviceSend,
 		ConfirmDeviceLink: prefix + PathConfirmDeviceLink,
 		Reset:             prefix + PathReset, ResetRecovery: prefix + PathResetRecovery, ResetEmail: prefix + PathResetEmail,
 		ResetConfirm: prefix + PathResetConfirm,

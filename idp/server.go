@@ -84,6 +84,8 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	r.Handle(PathAccountTrustDel, page(fl.AccountTrustRemove)).Methods(http.MethodPost)
 	r.Handle(PathAccountForget, page(fl.AccountForgetDevices)).Methods(http.MethodPost)
 	r.Handle(PathAccountSignOut, page(fl.AccountSignOutOthers)).Methods(http.MethodPost)
+	r.Handle(PathAccountPassword, page(fl.AccountPasswordPage)).Methods(http.MethodGet)
+	r.Handle(PathAccountPassword, page(fl.AccountPasswordSubmit)).Methods(http.MethodPost)
 	r.Handle(PathConfirmDevice, page(fl.ConfirmDevicePage)).Methods(http.MethodGet)
 	r.Handle(PathConfirmDevice, page(fl.ConfirmDeviceSubmit)).Methods(http.MethodPost)
 	r.Handle(PathConfirmDeviceSend, page(fl.ConfirmDeviceResend)).Methods(http.MethodPost)

@@ -376,6 +376,8 @@ type AccountPage struct {
 	AddKeyAction     string
 	AddKeyOptionsURL string
 	SignOutURL       string // small "Sign out" link in the footer
+	// PasswordURL is the GET link "Change password" in the "Password" section.
+	PasswordURL string
 
 	// The "Text messages (SMS)" section, shown when Phone or AddPhoneURL
 	// is set. Phone is the masked number ("" = none); PhonePrimary shows
@@ -517,6 +519,17 @@ type MessagePage struct {
 	Kind      string
 }
 
+// PasswordPage changes the signed-in user's password (ACC-5). The form posts
+// current_password, new_password and confirm_password.
+type PasswordPage struct {
+	Page
+	Action    string
+	Email     string
+	MinLength int
+	Error     string
+	CancelURL string
+}
+
 // Page template names, one per file in html/ besides the layout.
 const (
 	pageLogin         = "login"
@@ -530,6 +543,7 @@ const (
 	pageRecovery      = "recoverycodes"
 	pageEnrol         = "enrolchoice"
 	pageAccount       = "account"
+	pagePassword      = "password"
 	pageOutbox        = "outbox"
 	pagePhoneEnrol    = "phoneenrol"
 	pageConfirmDevice = "confirmdevice"
@@ -540,7 +554,7 @@ const (
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
 	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
-	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage}
+	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{
@@ -724,6 +738,14 @@ func (r *Renderer) Message(w io.Writer, p MessagePage) error {
 		p.LinkLabel = "Continue"
 	}
 	return r.render(w, pageMessage, p)
+}
+
+// Password renders the password change form.
+func (r *Renderer) Password(w io.Writer, p PasswordPage) error {
+	if p.Title == "" {
+		p.Title = "Change your password"
+	}
+	return r.render(w, pagePassword, p)
 }
 
 // Consent renders the consent screen.

@@ -860,6 +860,29 @@ func pageCases() []pageCase {
 			notWant: []string{`role="alert"`, "was reset", `name="flow"`},
 		},
 		{
+			name: "password change",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Password(w, PasswordPage{Action: "/account/password", Email: "alice@example.com", MinLength: 10, CancelURL: "/account"})
+			},
+			want: []string{
+				"<title>Change your password · Lockstep</title>",
+				`name="current_password" autocomplete="current-password" required autofocus>`,
+				`name="new_password" autocomplete="new-password" minlength="10" required`,
+				`name="confirm_password" autocomplete="new-password"`,
+				`value="alice@example.com" autocomplete="username" hidden`,
+				`<a href="/account">Cancel</a>`,
+			},
+			notWant: []string{`role="alert"`, "aria-invalid"},
+		},
+		{
+			name: "password change error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Password(w, PasswordPage{Action: "/account/password", Email: "a@example.com", MinLength: 10, Error: "The new passwords <do not> match."})
+			},
+			want:    []string{`<div class="alert alert-error" role="alert" id="password-error">The new passwords &lt;do not&gt; match.</div>`},
+			notWant: []string{"<do not>"},
+		},
+		{
 			name: "reset confirm error",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Reset2FAConfirm(w, ResetConfirmPage{Action: "/reset", Token: "tok123", Error: "Tick the box to confirm."})

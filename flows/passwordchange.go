@@ -1,0 +1,102 @@
+package flows
+
+import (
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// MinPasswordLen is the shortest new password the account page accepts, in
+// characters. NIST 800-63B asks for at least 8; a little more costs users little.
+const MinPasswordLen = 10
+
+func (s *Service) passwordPage(user storage.User) templates.PasswordPage {
+	return templates.PasswordPage{Page: s.page("Change your password"), Action: s.Paths.AccountPassword,
+		Email: user.Email, MinLength: MinPasswordLen, CancelURL: s.Paths.Account}
+}
+
+// AccountPasswordPage shows the password change form.
+func (s *Service) AccountPasswordPage(w http.ResponseWriter, r *http.Request) error {
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	p := s.passwordPage(user)
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Password(w, p) })
+}
+
+// AccountPasswordSubmit changes the password (ACC-5) after checking the current
+// one. Whoever might hold the old password loses everything it gave: every session
+// ends (this browser's too), every refresh and access token of the user is revoked,
+// and remembered devices and trusted addresses are forgotten (MFA-7).
+func (s *Service) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, user, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	p := s.passwordPage(user)
+	current, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
+	refuse := func(msg string) error {
+		p.Error = msg
+		return s.render(w, http.StatusBadRequest, func() error { return s.Pages.Password(w, p) })
+	}
+	// The current password is checked against the same per-account limit as sign-ins.
+	key := "login:acct:" + digest(user.Email)
+	if n, err := s.Store.ThrottleCount(ctx, key, s.Now()); err != nil {
+		return fmt.Errorf("read login throttle: %w", err)
+	} else if n >= s.Limits.AccountFailures {
+		return refuse(msgThrottled)
+	}
+	if ok, _, err := s.Hasher.Verify(ctx, current, user.PasswordHash); err != nil || !ok {
+		if _, err := s.Store.HitThrottle(ctx, key, s.Limits.Window, s.Now()); err != nil {
+			return fmt.Errorf("count password failure: %w", err)
+		}
+		s.audit(ctx, r, "password.change_refused", user.ID, "", map[string]string{"reason": "wrong current password"})
+		return refuse("Your current password is not right.")
+	}
+	switch {
+	case utf8.RuneCountInString(next) < MinPasswordLen:
+		return refuse(fmt.Sprintf("Choose a new password of at least %d characters.", MinPasswordLen))
+	case next != r.PostForm.Get("confirm_password"):
+		return refuse("The two new passwords are not the same.")
+	case next == current:
+		return refuse("The new password must differ from the current one.")
+	}
+	hash, err := s.Hasher.Hash(ctx, next)
+	if err != nil {
+		return refuse("That password cannot be used. Choose another one.")
+	}
+	user.PasswordHash, user.UpdatedAt = hash, s.Now().UTC()
+	if err := s.Store.UpdateUser(ctx, user); err != nil {
+		return fmt.Errorf("save password: %w", err)
+	}
+	if _, err := s.Store.DeleteSessionsByUser(ctx, user.ID); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	for _, kind := range []storage.TokenKind{storage.TokenRefresh, storage.TokenAccess} {
+		if err := s.Store.DeactivateTokensBySubject(ctx, kind, user.ID); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+	}
+	if _, err := s.Store.DeleteTrustsByUser(ctx, user.ID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
+		return fmt.Errorf("forget devices: %w", err)
+	}
+	if err := s.Cookies.set(w, r, keySessionToken, ""); err != nil {
+		return fmt.Errorf("clear session cookie: %w", err)
+	}
+	s.audit(ctx, r, "password.changed", user.ID, "", nil)
+	s.notify(r, user.ID, "password.changed")
+	done := templates.MessagePage{
+		Page: s.page("Password changed"), Heading: "Password changed", Kind: templates.MessageSuccess,
+		Message: "You were signed out everywhere, here too. Sign in again with your new password.",
+		LinkURL: s.Paths.Account, LinkLabel: "Sign in again",
+	}
+	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, done) })
+}
