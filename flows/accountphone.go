@@ -208,11 +208,13 @@ func (s *Service) AccountPhoneResend(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	// The mode chosen with the number comes along in the resend form.
+	mode := r.FormValue("mode")
 	if refusal == "" {
-		http.Redirect(w, r, s.Paths.AccountPhone+"?notice=sent&mode="+url.QueryEscape(r.URL.Query().Get("mode")), http.StatusSeeOther)
+		http.Redirect(w, r, s.Paths.AccountPhone+"?notice=sent&mode="+url.QueryEscape(mode), http.StatusSeeOther)
 		return nil
 	}
-	p, err := s.phonePage(ctx, user, stageCode, true)
+	p, err := s.phonePage(ctx, user, stageCode, mode != "backup")
 	if err != nil {
 		return err
 	}

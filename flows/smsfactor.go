@@ -68,6 +68,11 @@ func (s *Service) sendCode(ctx context.Context, r *http.Request, key, userID, cl
 		code, s.ProductName, int(s.SMSCodes.TTL.Minutes()))
 	if err := s.SMS.Send(ctx, sms.Message{To: number, Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "sms not sent", "to", sms.Mask(number), "error", err)
+		// Nothing reached the phone: drop the code, so that no page claims it was
+		// sent and no cooldown keeps the user from trying again.
+		if err := s.Store.DeleteOneTimeCode(ctx, key); err != nil {
+			return "", fmt.Errorf("drop unsent code: %w", err)
+		}
 		return msgSMSNotSent, nil
 	}
 	s.audit(ctx, r, "sms.sent", userID, clientID, map[string]string{"to": sms.Mask(number)})

@@ -88,32 +88,23 @@ func (s *Service) PolicyInput(ctx context.Context, r *http.Request, areq AuthReq
 	return in, nil
 }
 
-// SecondFactors lists the second-factor methods the user has enrolled (amr values).
+// SecondFactors lists the second-factor methods the user has enrolled (amr values,
+// and SecondFactorWebAuthn for keys), in one store round trip.
 func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, error) {
-	devices, err := s.Store.ListTOTPDevices(ctx, userID)
+	f, err := s.Store.SummarizeFactors(ctx, userID)
 	if err != nil {
-		return nil, fmt.Errorf("list authenticator apps: %w", err)
+		return nil, fmt.Errorf("summarize second factors: %w", err)
 	}
 	var methods []string
-	for _, d := range devices {
-		if d.Active {
-			methods = append(methods, "otp")
-			break
-		}
+	if f.TOTP {
+		methods = append(methods, factor.AMRTOTP)
 	}
-	keys, err := s.Store.ListWebAuthnCredentials(ctx, userID)
-	if err != nil {
-		return nil, fmt.Errorf("list security keys: %w", err)
-	}
-	if len(keys) > 0 {
+	if f.WebAuthn {
 		methods = append(methods, SecondFactorWebAuthn)
 	}
-	if s.SMS != nil {
-		if _, err := s.Store.GetPhoneNumber(ctx, userID); err == nil {
-			methods = append(methods, factor.AMRSMS)
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("load phone number: %w", err)
-		}
+	// A number stays on file when SMS is switched off, but cannot be used then.
+	if f.Phone && s.SMS != nil {
+		methods = append(methods, factor.AMRSMS)
 	}
 	return methods, nil
 }

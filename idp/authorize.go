@@ -265,7 +265,11 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 	for k, v := range profileClaims(user, ar.GetGrantedScopes()) {
 		c.Extra[k] = v
 	}
-	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, fs)
+	bctx, batch := withTokenBatch(ctx)
+	resp, err := p.oauth.NewAuthorizeResponse(bctx, ar, fs)
+	if err == nil {
+		err = p.store.flush(ctx, batch)
+	}
 	if err != nil {
 		return p.authorizeError(w, r, ar, err)
 	}

@@ -2,8 +2,6 @@ package idp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +22,40 @@ type fositeStore struct {
 	store   storage.Storage
 	clients *ClientCache
 	now     func() time.Time
+	// codeSignature is the authorization code's signature, under which the code's
+	// PKCE and OpenID Connect records are kept too, so one read finds all three.
+	codeSignature func(ctx context.Context, code string) string
+}
+
+// tokenBatch collects what one authorize or token request stores, so it reaches
+// the store in one round trip when the request succeeds (and not at all when it
+// fails), and holds the PKCE and OpenID Connect records read with the code.
+type tokenBatch struct {
+	writes []storage.Token
+	reads  []storage.Token
+}
+
+type tokenBatchKey struct{}
+
+// withTokenBatch makes the fosite store buffer the tokens created under ctx until
+// flush.
+func withTokenBatch(ctx context.Context) (context.Context, *tokenBatch) {
+	b := &tokenBatch{}
+	return context.WithValue(ctx, tokenBatchKey{}, b), b
+}
+
+func batchOf(ctx context.Context) *tokenBatch {
+	b, _ := ctx.Value(tokenBatchKey{}).(*tokenBatch)
+	return b
+}
+
+// flush stores the buffered tokens.
+func (s *fositeStore) flush(ctx context.Context, b *tokenBatch) error {
+	if err := s.store.CreateTokens(ctx, b.writes); err != nil {
+		return fmt.Errorf("store tokens: %w", err)
+	}
+	b.writes = nil
+	return nil
 }
 
 var (
@@ -80,7 +112,7 @@ func (s *fositeStore) create(ctx context.Context, kind storage.TokenKind, signat
 	if t := expiryFor(kind, req); !t.IsZero() {
 		exp = t
 	}
-	return s.store.CreateToken(ctx, storage.Token{
+	t := storage.Token{
 		Kind:      kind,
 		Signature: signature,
 		RequestID: req.GetID(),
@@ -90,7 +122,12 @@ func (s *fositeStore) create(ctx context.Context, kind storage.TokenKind, signat
 		Data:      data,
 		CreatedAt: s.now(),
 		ExpiresAt: exp,
-	})
+	}
+	if b := batchOf(ctx); b != nil {
+		b.writes = append(b.writes, t)
+		return nil
+	}
+	return s.store.CreateToken(ctx, t)
 }
 
 // expiryFor is when a stored record can be deleted: the token's own expiry.
@@ -107,7 +144,7 @@ func expiryFor(kind storage.TokenKind, req fosite.Requester) time.Time {
 }
 
 func (s *fositeStore) get(ctx context.Context, kind storage.TokenKind, signature string, session fosite.Session) (fosite.Requester, storage.Token, error) {
-	t, err := s.store.GetToken(ctx, kind, signature)
+	t, err := s.read(ctx, kind, signature)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, t, fosite.ErrNotFound.WithWrap(err)
 	}
@@ -116,6 +153,32 @@ func (s *fositeStore) get(ctx context.Context, kind storage.TokenKind, signature
 	}
 	req, err := s.unmarshalRequest(ctx, t.Data, session)
 	return req, t, err
+}
+
+// read loads a token. Reading an authorization code also loads its PKCE and OpenID
+// Connect records, which the same token request asks for next.
+func (s *fositeStore) read(ctx context.Context, kind storage.TokenKind, signature string) (storage.Token, error) {
+	b := batchOf(ctx)
+	if b == nil {
+		return s.store.GetToken(ctx, kind, signature)
+	}
+	for _, t := range b.reads {
+		if t.Kind == kind && t.Signature == signature {
+			return t, nil
+		}
+	}
+	if kind != storage.TokenAuthorizeCode {
+		return s.store.GetToken(ctx, kind, signature)
+	}
+	ts, err := s.store.GetTokens(ctx, signature, storage.TokenAuthorizeCode, storage.TokenPKCE, storage.TokenOIDC)
+	if err != nil {
+		return storage.Token{}, err
+	}
+	if len(ts) == 0 || ts[0].Kind != storage.TokenAuthorizeCode {
+		return storage.Token{}, fmt.Errorf("authorization code: %w", storage.ErrNotFound)
+	}
+	b.reads = append(b.reads, ts[1:]...)
+	return ts[0], nil
 }
 
 func marshalRequest(req fosite.Requester) ([]byte, error) {
@@ -258,24 +321,19 @@ func (s *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) e
 	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, requestID)
 }
 
-// fosite keys the OpenID Connect session by the authorization code itself, not by its
-// signature; the store only ever sees a hash of it.
-func oidcKey(code string) string {
-	sum := sha256.Sum256([]byte(code))
-	return hex.EncodeToString(sum[:])
-}
-
+// fosite keys the OpenID Connect session by the authorization code itself; the
+// store keeps it under the code's signature, like the code and its PKCE record.
 func (s *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) error {
-	return s.create(ctx, storage.TokenOIDC, oidcKey(code), req)
+	return s.create(ctx, storage.TokenOIDC, s.codeSignature(ctx, code), req)
 }
 
 func (s *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, req fosite.Requester) (fosite.Requester, error) {
-	r, _, err := s.get(ctx, storage.TokenOIDC, oidcKey(code), req.GetSession())
+	r, _, err := s.get(ctx, storage.TokenOIDC, s.codeSignature(ctx, code), req.GetSession())
 	return r, err
 }
 
 func (s *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
-	return s.store.DeleteToken(ctx, storage.TokenOIDC, oidcKey(code))
+	return s.store.DeleteToken(ctx, storage.TokenOIDC, s.codeSignature(ctx, code))
 }
 
 func (s *fositeStore) CreatePKCERequestSession(ctx context.Context, signature string, req fosite.Requester) error {

@@ -154,6 +154,7 @@ func New(opt Options) (*Provider, error) {
 	p.idStrategy = compose.NewOpenIDConnectStrategy(keyGetter, cfg)
 	signer := &jwt.DefaultSigner{GetPrivateKey: keyGetter}
 	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
+	p.store.codeSignature = hmacStrategy.AuthorizeCodeSignature
 	strategy := &compose.CommonStrategy{
 		CoreStrategy: &tokenStrategy{
 			HMACSHAStrategy: hmacStrategy,

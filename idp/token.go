@@ -13,7 +13,7 @@ import (
 
 // token is the token endpoint: authorization_code, refresh_token, client_credentials.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, batch := withTokenBatch(r.Context())
 	sess := newSession()
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
 	if err != nil {
@@ -28,6 +28,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		ar.GrantAudience(ar.GetClient().GetID())
 	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
+	if err == nil {
+		err = p.store.flush(ctx, batch)
+	}
 	if err != nil {
 		p.accessError(w, r, ar, err)
 		return

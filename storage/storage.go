@@ -126,8 +126,14 @@ type Token struct {
 // TokenStore keeps OAuth tokens and codes.
 type TokenStore interface {
 	CreateToken(ctx context.Context, t Token) error
+	// CreateTokens stores every token or none, in one round trip; one that exists
+	// already gives ErrAlreadyExists and nothing is stored.
+	CreateTokens(ctx context.Context, ts []Token) error
 	// GetToken returns the token whatever its Active state; callers decide.
 	GetToken(ctx context.Context, kind TokenKind, signature string) (Token, error)
+	// GetTokens returns the tokens of the given kinds stored under one signature, in
+	// the order of kinds, skipping kinds that have none (never ErrNotFound).
+	GetTokens(ctx context.Context, signature string, kinds ...TokenKind) ([]Token, error)
 	DeleteToken(ctx context.Context, kind TokenKind, signature string) error
 	// ConsumeToken atomically flips Active from true to false. Exactly one of any
 	// number of concurrent callers succeeds; the others get ErrConflict. A token that
@@ -532,6 +538,19 @@ type TrustStore interface {
 	DeleteExpiredTrusts(ctx context.Context, before time.Time) (int, error)
 }
 
+// FactorSummary says which kinds of second factor a user has set up.
+type FactorSummary struct {
+	TOTP     bool // an active authenticator app
+	WebAuthn bool // a security key or passkey
+	Phone    bool // a verified phone number
+}
+
+// FactorSummaryStore answers, in one round trip, what the policy asks at every
+// sign-in.
+type FactorSummaryStore interface {
+	SummarizeFactors(ctx context.Context, userID string) (FactorSummary, error)
+}
+
 // Storage is everything a backend provides.
 type Storage interface {
 	ClientStore
@@ -551,6 +570,7 @@ type Storage interface {
 	PhoneStore
 	OneTimeCodeStore
 	TrustStore
+	FactorSummaryStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

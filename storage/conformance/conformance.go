@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Clients", testClients},
 		{"Users", testUsers},
 		{"Tokens", testTokens},
+		{"TokenBatches", testTokenBatches},
+		{"SummarizeFactors", testSummarizeFactors},
 		{"TokenDeactivation", testTokenDeactivation},
 		{"DeleteExpiredTokens", testDeleteExpiredTokens},
 		{"Flows", testFlows},
@@ -864,4 +866,46 @@ func testCopies(t *testing.T, s storage.Storage) {
 		must(t, err)
 		equal(t, "events", []storage.AuditEvent{e}, got)
 	})
+}
+
+func testTokenBatches(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	tok := func(kind storage.TokenKind, sig string) storage.Token {
+		return storage.Token{Kind: kind, Signature: sig, RequestID: "req-b", ClientID: "client-a", Subject: "user-1",
+			Active: true, Data: []byte(`{"k":"` + string(kind) + `"}`), CreatedAt: base, ExpiresAt: base.Add(time.Minute)}
+	}
+	batch := []storage.Token{tok(storage.TokenAuthorizeCode, "sig-b"), tok(storage.TokenPKCE, "sig-b"), tok(storage.TokenOIDC, "sig-b")}
+	if err := s.CreateTokens(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateTokens(ctx, nil); err != nil {
+		t.Fatalf("empty batch: %v", err)
+	}
+	got, err := s.GetTokens(ctx, "sig-b", storage.TokenOIDC, storage.TokenAccess, storage.TokenAuthorizeCode, storage.TokenPKCE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []storage.Token{batch[2], batch[0], batch[1]}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("GetTokens in the order asked, skipping what is missing (-want +got):\n%s", diff)
+	}
+	if got, err := s.GetTokens(ctx, "no-such", storage.TokenAuthorizeCode); err != nil || len(got) != 0 {
+		t.Fatalf("GetTokens of nothing = %v, %v", got, err)
+	}
+
+	// One token that exists already fails the whole batch, and nothing is stored.
+	clash := []storage.Token{tok(storage.TokenAccess, "sig-new"), tok(storage.TokenPKCE, "sig-b")}
+	if err := s.CreateTokens(ctx, clash); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Fatalf("batch with an existing token: %v", err)
+	}
+	if _, err := s.GetToken(ctx, storage.TokenAccess, "sig-new"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a failed batch stored a token: %v", err)
+	}
+	twice := []storage.Token{tok(storage.TokenAccess, "sig-twice"), tok(storage.TokenAccess, "sig-twice")}
+	if err := s.CreateTokens(ctx, twice); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Fatalf("batch naming one token twice: %v", err)
+	}
+	if _, err := s.GetToken(ctx, storage.TokenAccess, "sig-twice"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a failed batch stored a token: %v", err)
+	}
 }

@@ -312,3 +312,42 @@ func testConcurrentWrongOneTimeCodes(t *testing.T, s storage.Storage) {
 		t.Errorf("stored code has %d attempts, used at %v; want %d, unused", got.Attempts, got.UsedAt, n)
 	}
 }
+
+func testSummarizeFactors(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	none, err := s.SummarizeFactors(ctx, "u1")
+	if err != nil || none != (storage.FactorSummary{}) {
+		t.Fatalf("no factors: %+v %v", none, err)
+	}
+	steps := []struct {
+		name string
+		add  func() error
+		want storage.FactorSummary
+	}{
+		{"inactive app", func() error {
+			return s.CreateTOTPDevice(ctx, storage.TOTPDevice{ID: "d1", UserID: "u1", Name: "App", SecretEnc: []byte("x"), CreatedAt: base})
+		}, storage.FactorSummary{}},
+		{"active app", func() error { return s.ActivateTOTPDevice(ctx, "d1", 1, base, false) }, storage.FactorSummary{TOTP: true}},
+		{"key", func() error {
+			return s.CreateWebAuthnCredential(ctx, storage.WebAuthnCredential{ID: []byte("k1"), UserID: "u1", Name: "Key", PublicKey: []byte("pk"), CreatedAt: base})
+		}, storage.FactorSummary{TOTP: true, WebAuthn: true}},
+		{"phone", func() error {
+			return s.SetPhoneNumber(ctx, storage.PhoneNumber{UserID: "u1", E164: "+4915123456789", VerifiedAt: base})
+		}, storage.FactorSummary{TOTP: true, WebAuthn: true, Phone: true}},
+		{"another user's phone changes nothing", func() error {
+			return s.SetPhoneNumber(ctx, storage.PhoneNumber{UserID: "u2", E164: "+4915123456780", VerifiedAt: base})
+		}, storage.FactorSummary{TOTP: true, WebAuthn: true, Phone: true}},
+	}
+	for _, st := range steps {
+		if err := st.add(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		got, err := s.SummarizeFactors(ctx, "u1")
+		if err != nil || got != st.want {
+			t.Fatalf("after %s: %+v %v, want %+v", st.name, got, err, st.want)
+		}
+	}
+	if got, err := s.SummarizeFactors(ctx, "u2"); err != nil || got != (storage.FactorSummary{Phone: true}) {
+		t.Fatalf("u2: %+v %v", got, err)
+	}
+}

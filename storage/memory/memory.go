@@ -252,6 +252,35 @@ func (s *Store) CreateToken(_ context.Context, t storage.Token) error {
 	return nil
 }
 
+func (s *Store) CreateTokens(_ context.Context, ts []storage.Token) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := make(map[tokenKey]bool, len(ts))
+	for _, t := range ts {
+		k := tokenKey{t.Kind, t.Signature}
+		if _, ok := s.tokens[k]; ok || seen[k] {
+			return exists("create token "+string(t.Kind), t.Signature)
+		}
+		seen[k] = true
+	}
+	for _, t := range ts {
+		s.tokens[tokenKey{t.Kind, t.Signature}] = copyToken(t)
+	}
+	return nil
+}
+
+func (s *Store) GetTokens(_ context.Context, signature string, kinds ...storage.TokenKind) ([]storage.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.Token
+	for _, kind := range kinds {
+		if t, ok := s.tokens[tokenKey{kind, signature}]; ok {
+			out = append(out, copyToken(t))
+		}
+	}
+	return out, nil
+}
+
 func (s *Store) GetToken(_ context.Context, kind storage.TokenKind, signature string) (storage.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1083,4 +1112,22 @@ func (s *Store) DeleteExpiredTrusts(_ context.Context, before time.Time) (int, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return deleteExpired(s.trusts, func(t storage.Trust) time.Time { return t.ExpiresAt }, before), nil
+}
+
+func (s *Store) SummarizeFactors(_ context.Context, userID string) (storage.FactorSummary, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var f storage.FactorSummary
+	for _, d := range s.totp {
+		if d.UserID == userID && d.Active {
+			f.TOTP = true
+		}
+	}
+	for _, c := range s.webauthn {
+		if c.UserID == userID {
+			f.WebAuthn = true
+		}
+	}
+	_, f.Phone = s.phones[userID]
+	return f, nil
 }

@@ -3,7 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -17,6 +20,57 @@ func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
 		return fmt.Errorf("postgres: create token %s %q: %w", t.Kind, t.Signature, translate(err))
 	}
 	return nil
+}
+
+// CreateTokens is one multi-row INSERT: one statement, one commit, all or nothing.
+func (s *Store) CreateTokens(ctx context.Context, ts []storage.Token) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO tokens (kind, signature, request_id, client_id, subject, active, data, created_at, expires_at) VALUES `)
+	args := make([]any, 0, 9*len(ts))
+	for i, t := range ts {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		args = append(args, t.Kind, t.Signature, t.RequestID, t.ClientID, t.Subject, t.Active, t.Data, t.CreatedAt, t.ExpiresAt)
+	}
+	if _, err := s.pool.Exec(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("postgres: create %d tokens: %w", len(ts), translate(err))
+	}
+	return nil
+}
+
+func (s *Store) GetTokens(ctx context.Context, signature string, kinds ...storage.TokenKind) ([]storage.Token, error) {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT kind, request_id, client_id, subject, active, data, created_at, expires_at
+		FROM tokens WHERE signature = $1 AND kind = ANY($2)`, signature, names)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get tokens %q: %w", signature, err)
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Token, error) {
+		t := storage.Token{Signature: signature}
+		err := row.Scan(&t.Kind, &t.RequestID, &t.ClientID, &t.Subject, &t.Active, &t.Data, &t.CreatedAt, &t.ExpiresAt)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get tokens %q: %w", signature, err)
+	}
+	var out []storage.Token
+	for _, k := range kinds {
+		for _, t := range found {
+			if t.Kind == k {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) GetToken(ctx context.Context, kind storage.TokenKind, signature string) (storage.Token, error) {
