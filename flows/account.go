@@ -329,19 +329,22 @@ func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if total == 0 {
-		return s.showAccountCodes(w, r, user, "")
+		return s.showAccountCodes(w, r, user, "", done)
 	}
 	http.Redirect(w, r, s.Paths.Account+"?done="+done, http.StatusSeeOther)
 	return nil
 }
 
-func (s *Service) showAccountCodes(w http.ResponseWriter, r *http.Request, user storage.User, msg string) error {
+// showAccountCodes makes and shows a new set of recovery codes; once they are
+// stored the account page says done (an accountNotices key).
+func (s *Service) showAccountCodes(w http.ResponseWriter, r *http.Request, user storage.User, msg, done string) error {
 	codes, err := s.Recovery.Generate(r.Context(), user.ID)
 	if err != nil {
 		return err
 	}
 	s.audit(r.Context(), r, "recovery_codes.generated", user.ID, "", nil)
-	p := templates.RecoveryCodesPage{Page: s.page("Save your recovery codes"), Action: s.Paths.AccountCodesDone, Codes: codes, Error: msg}
+	p := templates.RecoveryCodesPage{Page: s.page("Save your recovery codes"), Codes: codes, Error: msg,
+		Action: s.Paths.AccountCodesDone + "?" + url.Values{"done": {done}}.Encode()}
 	status := http.StatusOK
 	if msg != "" {
 		status = http.StatusBadRequest
@@ -356,7 +359,7 @@ func (s *Service) AccountNewCodes(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.notify(r, user.ID, "recovery.new")
-	return s.showAccountCodes(w, r, user, "")
+	return s.showAccountCodes(w, r, user, "", "codes")
 }
 
 // AccountCodesDone goes back to the account page once the codes are stored.
@@ -368,9 +371,13 @@ func (s *Service) AccountCodesDone(w http.ResponseWriter, r *http.Request) error
 	if err := r.ParseForm(); err != nil {
 		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
-	if r.PostForm.Get("stored") != "yes" {
-		return s.showAccountCodes(w, r, user, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.")
+	done := r.URL.Query().Get("done")
+	if _, ok := accountNotices[done]; !ok {
+		done = "codes"
 	}
-	http.Redirect(w, r, s.Paths.Account+"?done=codes", http.StatusSeeOther)
+	if r.PostForm.Get("stored") != "yes" {
+		return s.showAccountCodes(w, r, user, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.", done)
+	}
+	http.Redirect(w, r, s.Paths.Account+"?done="+done, http.StatusSeeOther)
 	return nil
 }

@@ -132,7 +132,7 @@ func (s *Service) AccountPhoneSubmit(w http.ResponseWriter, r *http.Request) err
 		}
 		if refusal != "" {
 			p.Error = refusal
-			return s.renderPhone(w, http.StatusTooManyRequests, p)
+			return s.renderPhone(w, sendRefusalStatus(refusal), p)
 		}
 		http.Redirect(w, r, s.Paths.AccountPhone+"?notice=sent&mode="+mode, http.StatusSeeOther)
 		return nil
@@ -180,7 +180,7 @@ func (s *Service) AccountPhoneSubmit(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if total == 0 {
-		return s.showAccountCodes(w, r, user, "")
+		return s.showAccountCodes(w, r, user, "", "phone-added")
 	}
 	http.Redirect(w, r, s.Paths.Account+"?done=phone-added", http.StatusSeeOther)
 	return nil
@@ -219,7 +219,7 @@ func (s *Service) AccountPhoneResend(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	p.Error = refusal
-	return s.renderPhone(w, http.StatusTooManyRequests, p)
+	return s.renderPhone(w, sendRefusalStatus(refusal), p)
 }
 
 // AccountPhoneRemove removes the user's phone number.

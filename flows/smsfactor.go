@@ -111,7 +111,16 @@ func (s *Service) ChallengeSMSSend(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	page.Error = refusal
-	return s.renderChallenge(w, http.StatusTooManyRequests, page)
+	return s.renderChallenge(w, sendRefusalStatus(refusal), page)
+}
+
+// sendRefusalStatus is the HTTP status of a refused send: the gateway failing is
+// not the user's doing.
+func sendRefusalStatus(msg string) int {
+	if msg == msgSMSNotSent {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusTooManyRequests
 }
 
 // verifySMS checks a code texted for this flow and notes the number's use.

@@ -168,7 +168,7 @@ func (s *Service) AccountAddKey(w http.ResponseWriter, r *http.Request) error {
 	if total, _, err := s.Recovery.Remaining(ctx, user.ID); err != nil {
 		return err
 	} else if total == 0 {
-		return s.showAccountCodes(w, r, user, "")
+		return s.showAccountCodes(w, r, user, "", "key-added")
 	}
 	http.Redirect(w, r, s.Paths.Account+"?done=key-added", http.StatusSeeOther)
 	return nil
