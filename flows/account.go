@@ -319,6 +319,9 @@ func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error
 	}
 	s.audit(ctx, r, "totp."+done, user.ID, "", map[string]string{"device": deviceID})
 	s.notifyDeviceAdded(ctx, r, user.ID)
+	if err := s.afterSecondFactor(ctx, w, r, user.ID, "", false); err != nil {
+		return err
+	}
 	// The code just entered is an app code proven now: the account page that follows
 	// (which now asks for the second factor) must not ask for another.
 	if _, err := s.upgradeSession(ctx, w, r, user.ID, &sess, []storage.FactorProof{{Method: "otp", At: s.Now().UTC()}}); err != nil {

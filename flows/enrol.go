@@ -159,6 +159,9 @@ func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(ctx, r, "totp.enrolled", f.UserID, f.ClientID, map[string]string{"device": deviceID})
 	s.notifyDeviceAdded(ctx, r, f.UserID)
+	if err := s.afterSecondFactor(ctx, w, r, f.UserID, f.ClientID, false); err != nil {
+		return err
+	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "otp", At: s.Now().UTC()})
 
 	total, _, err := s.Recovery.Remaining(ctx, f.UserID)

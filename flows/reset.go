@@ -253,6 +253,17 @@ func (s *Service) resetSecondFactors(ctx context.Context, r *http.Request, userI
 	if _, err := s.Store.DeleteTrustsByUser(ctx, userID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
 		return fmt.Errorf("reset: forget devices: %w", err)
 	}
+	// Sessions hold proofs of the removed factors, which would still meet a
+	// multi-factor request: end them. This sign-in makes a new one from its own proofs.
+	sessions, err := s.Store.ListSessionsByUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("reset: list sessions: %w", err)
+	}
+	for _, sess := range sessions {
+		if err := s.Store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("reset: end session: %w", err)
+		}
+	}
 	s.audit(ctx, r, "mfa.reset", userID, clientID, map[string]string{"via": via})
 	s.notify(r, userID, "2fa.reset")
 	return nil

@@ -164,6 +164,9 @@ func (s *Service) AccountAddKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(ctx, r, "webauthn.added", user.ID, "", map[string]string{"credential": hex.EncodeToString(c.ID)})
 	s.notify(r, user.ID, "key.added")
+	if err := s.afterSecondFactor(ctx, w, r, user.ID, "", false); err != nil {
+		return err
+	}
 	// A user's first second factor comes with recovery codes, whichever it is.
 	if total, _, err := s.Recovery.Remaining(ctx, user.ID); err != nil {
 		return err
