@@ -741,7 +741,7 @@ func pageCases() []pageCase {
 				`<a href="/enrol/phone?flow=f5&amp;change=1">Change number</a>`,
 				`<a href="/cancel">Cancel</a>`,
 			},
-			notWant: []string{`name="national"`, `name="country"`, `name="mode"`, "Send code</button>", `value="number"`, `role="alert"`},
+			notWant: []string{`name="national"`, `name="country"`, `type="radio"`, "Send code</button>", `value="number"`, `role="alert"`},
 		},
 		{
 			name: "phone enrolment code, error, resend allowed",
@@ -752,7 +752,7 @@ func pageCases() []pageCase {
 			want: []string{
 				`role="alert" id="phone-error">That code is not right.</div>`,
 				`required autofocus aria-invalid="true" aria-describedby="phone-error">`,
-				`<form method="post" action="/account/phone/resend" class="resend">` + "\n" + `<p class="resend-text">`,
+				`<form method="post" action="/account/phone/resend" class="resend">` + "\n" + `<input type="hidden" name="mode" value="backup">` + "\n" + `<p class="resend-text">`,
 				`<button type="submit" class="btn btn-small btn-secondary">Send a new code</button>`,
 			},
 			notWant: []string{`name="flow"`, "disabled", "Change number", "Cancel"},
