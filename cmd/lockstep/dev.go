@@ -61,7 +61,7 @@ Lockstep is running in development mode (in-memory store; nothing is kept).
   Discovery     %[1]s/.well-known/openid-configuration
   Try it        %[1]s/demo   (a built-in demo app signs you in and shows the tokens)
   Account       %[1]s/account   (two-step verification settings)
-  Outbox        %[1]s/dev/outbox   (the security emails, not sent in dev mode)
+  Outbox        %[1]s/dev/outbox   (the emails and text messages, not sent in dev mode)
 
   Demo user     %[2]s / %[3]s
   Demo client   %[4]s / %[5]s
@@ -90,7 +90,7 @@ func runDev(ctx context.Context, cfg configs.Config, store storage.Storage, log 
 		o.DevHints = []string{
 			"Open " + cfg.Issuer + "/demo to sign in through the demo app and see the ID token.",
 			"From there, ask for two-step verification to set up an authenticator app and see acr and amr change.",
-			"Security emails are not sent in dev mode: read them at " + cfg.Issuer + "/dev/outbox.",
+			"Emails and text messages (SMS codes) are not sent in dev mode: read them at " + cfg.Issuer + "/dev/outbox.",
 		}
 	}
 	return serve(ctx, cfg, store, log, ready, mountDemo, hints)
