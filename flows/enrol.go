@@ -27,7 +27,7 @@ func enrolSteps(current int) []templates.Step {
 
 func (s *Service) enrolPage(ctx context.Context, f storage.Flow, e factor.Enrolment, name string) templates.TOTPEnrolPage {
 	q := url.Values{"flow": {f.ID}, "device": {e.DeviceID}}
-	return templates.TOTPEnrolPage{
+	p := templates.TOTPEnrolPage{
 		Page:       s.page("Set up two-step verification"),
 		Action:     s.Paths.Enrol,
 		FlowID:     f.ID,
@@ -40,6 +40,10 @@ func (s *Service) enrolPage(ctx context.Context, f storage.Flow, e factor.Enrolm
 		OTPAuthURI: e.URI,
 		Steps:      enrolSteps(0),
 	}
+	if s.SMS != nil {
+		p.SMSURL = s.Paths.EnrolPhone + "?" + url.Values{"flow": {f.ID}, "change": {"1"}}.Encode()
+	}
+	return p
 }
 
 func (s *Service) render(w http.ResponseWriter, status int, render func() error) error {
@@ -163,7 +167,13 @@ func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "otp", At: s.Now().UTC()})
+	return s.afterEnrolment(w, r, f)
+}
 
+// afterEnrolment goes on once a sign-in enrolled a second factor: to new recovery
+// codes when the user has none, else to the policy's next step.
+func (s *Service) afterEnrolment(w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+	ctx := r.Context()
 	total, _, err := s.Recovery.Remaining(ctx, f.UserID)
 	if err != nil {
 		return err

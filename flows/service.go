@@ -40,6 +40,8 @@ type Paths struct {
 	Passkey           string // login page: the passkey assertion
 	// SMS: send a code at the challenge; the account's phone number pages.
 	ChallengeSMS       string
+	EnrolPhone         string // a phone as the second factor, during a sign-in
+	EnrolPhoneResend   string
 	AccountPhone       string
 	AccountPhoneResend string
 	AccountPhoneRemove string

@@ -31,9 +31,6 @@ const (
 // matches nothing in another.
 func smsKey(f storage.Flow) string { return "sms:flow:" + f.ID }
 
-// phoneKey holds the code that proves a new number, per user.
-func phoneKey(userID string) string { return "sms:phone:" + userID }
-
 // smsChallenge fills the SMS part of the challenge page.
 func (s *Service) smsChallenge(ctx context.Context, f storage.Flow, p *templates.ChallengePage) error {
 	phone, err := s.Store.GetPhoneNumber(ctx, f.UserID)

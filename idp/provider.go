@@ -100,6 +100,8 @@ const (
 	PathStatic        = "/static/"
 
 	PathChallengeSMS      = "/challenge/sms"
+	PathEnrolPhone        = "/enrol/phone"
+	PathEnrolPhoneSend    = "/enrol/phone/resend"
 	PathAccountPhone      = "/account/phone"
 	PathAccountPhoneSend  = "/account/phone/resend"
 	PathAccountPhoneDel   = "/account/phone/remove"
@@ -202,6 +204,7 @@ func FlowPaths(issuer string) flows.Paths {
 		AccountKeyAdd: prefix + PathAccountKeyAdd, AccountKeyRemove: prefix + PathAccountKeyDel,
 		PasskeyOptions: prefix + PathPasskeyOpt, Passkey: prefix + PathPasskey,
 		ChallengeSMS: prefix + PathChallengeSMS, AccountPhone: prefix + PathAccountPhone,
+		EnrolPhone: prefix + PathEnrolPhone, EnrolPhoneResend: prefix + PathEnrolPhoneSend,
 		AccountPhoneResend: prefix + PathAccountPhoneSend, AccountPhoneRemove: prefix + PathAccountPhoneDel,
 		AccountTrustRemove: prefix + PathAccountTrustDel, AccountForgetDevices: prefix + PathAccountForget,
 		AccountSignOutOthers: prefix + PathAccountSignOut, AccountPassword: prefix + PathAccountPassword,

@@ -192,6 +192,8 @@ type TOTPEnrolPage struct {
 	OTPAuthURI string
 	Error      string
 	Steps      []Step
+	// SMSURL, when set, offers text messages instead of an app (sign-in enrolment).
+	SMSURL string
 }
 
 // DefaultDeviceName is the prefilled name of a new authenticator device.

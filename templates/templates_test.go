@@ -860,6 +860,14 @@ func pageCases() []pageCase {
 			notWant: []string{`role="alert"`, "was reset", `name="flow"`},
 		},
 		{
+			name: "totp enrolment offering text messages",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TOTPEnrol(w, TOTPEnrolPage{Action: "/enrol/totp", FlowID: "f1", DeviceID: "d1", Secret: "JBSWY3DPEHPK3PXP",
+					SMSURL: "/enrol/phone?change=1&flow=f1"})
+			},
+			want: []string{`No authenticator app? <a href="/enrol/phone?change=1&amp;flow=f1">Get codes by text message instead</a>`},
+		},
+		{
 			name: "password change",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Password(w, PasswordPage{Action: "/account/password", Email: "alice@example.com", MinLength: 10, CancelURL: "/account"})
