@@ -202,8 +202,19 @@ echo "  load avg:   $load_at_start when this script started, $(cut -d' ' -f1-3 /
 echo "              creating users (anything else running competes for the CPUs)"
 echo
 
+# CPU time the hypervisor gave to other guests ("steal", /proc/stat) makes every
+# figure slower and noisier; the share is printed after the run.
+stat_before=$(head -1 /proc/stat 2>/dev/null || true)
 "$bin" bench --issuer "$LOCKSTEP_ISSUER" --client-id bench --client-secret "$client_secret" \
 	--redirect-uri "$redirect_uri" --email bench@example.com --password "$user_password" \
 	--mfa-email 'bench-mfa-%d@example.com' --mfa-users "$((mfa_users > 0 ? mfa_users : 1))" \
 	--server-pid "$server_pid" --postgres-db "$db" \
 	--scenarios "$scenarios" "$@"
+stat_after=$(head -1 /proc/stat 2>/dev/null || true)
+if [ -n "$stat_before" ] && [ -n "$stat_after" ]; then
+	awk -v a="$stat_before" -v b="$stat_after" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " "); total = 0
+		for (i = 2; i <= n; i++) total += y[i] - x[i]
+		if (total > 0) printf "\ncpu steal during the run: %.0f%% of all CPU time (other guests on the host; 0%% is a quiet machine)\n", 100 * (y[9] - x[9]) / total
+	}'
+fi
