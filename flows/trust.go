@@ -67,14 +67,20 @@ func (s *Service) liveTrust(ctx context.Context, id string) (bool, error) {
 func (s *Service) trustedReason(ctx context.Context, r *http.Request, userID string) (string, error) {
 	if tok := s.deviceToken(r); tok != "" && s.RememberDays > 0 {
 		ok, err := s.liveTrust(ctx, trustID(storage.TrustRememberedDevice, userID, tok))
-		if err != nil || ok {
-			return "a remembered device", err
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return "a remembered device", nil
 		}
 	}
 	if s.TrustedIPs {
 		ok, err := s.liveTrust(ctx, trustID(storage.TrustAddress, userID, s.ClientIP(r)))
-		if err != nil || ok {
-			return "a trusted address", err
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return "a trusted address", nil
 		}
 	}
 	return "", nil
@@ -117,8 +123,7 @@ func (s *Service) afterSecondFactor(ctx context.Context, w http.ResponseWriter, 
 // browser or this address before and confirmed it (MFA-9).
 func (s *Service) knownBrowser(ctx context.Context, r *http.Request, userID string) (bool, error) {
 	if tok := s.deviceToken(r); tok != "" {
-		ok, err := s.liveTrust(ctx, trustID(storage.TrustKnownDevice, userID, tok))
-		if err != nil || ok {
+		if ok, err := s.liveTrust(ctx, trustID(storage.TrustKnownDevice, userID, tok)); err != nil || ok {
 			return ok, err
 		}
 	}
