@@ -868,6 +868,14 @@ func pageCases() []pageCase {
 			want: []string{`No authenticator app? <a href="/enrol/phone?change=1&amp;flow=f1">Get codes by text message instead</a>`},
 		},
 		{
+			name: "step-up by text message names the number",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Challenge(w, ChallengePage{Action: "/challenge", FlowID: "f1", Method: MethodSMS, StepUp: true,
+					PhoneMasked: "+49 ••• 89", SendAction: "/challenge/sms"})
+			},
+			want: []string{"Confirm it&#39;s you", `We will text a 6-digit code to <strong class="nowrap">&#43;49 ••• 89</strong>.`},
+		},
+		{
 			name: "password change",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Password(w, PasswordPage{Action: "/account/password", Email: "alice@example.com", MinLength: 10, CancelURL: "/account"})
