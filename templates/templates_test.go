@@ -803,7 +803,7 @@ func pageCases() []pageCase {
 			want: []string{
 				"<title>Reset two-step verification · Lockstep</title>",
 				"<h1>Reset two-step verification</h1>",
-				"Resetting removes your authenticator apps, security keys and phone number.",
+				"Resetting removes your authenticator apps, security keys, phone number and recovery codes, and signs you out everywhere.",
 				"You will set up two-step verification again",
 				"We email you about it",
 				`<form method="post" action="/login/reset/recovery?flow=f7" class="form">` + "\n" + `<input type="hidden" name="flow" value="f7">`,
