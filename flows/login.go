@@ -157,19 +157,11 @@ func (s *Service) checkPassword(ctx context.Context, email, pw string) (storage.
 // throttled reports whether the account or the address has used up its failures,
 // and the account's failures so far.
 func (s *Service) throttled(ctx context.Context, acctKey, ipKey string) (int, bool, error) {
-	now := s.Now()
-	acct, err := s.Store.ThrottleCount(ctx, acctKey, now)
+	n, err := s.Store.ThrottleCounts(ctx, s.Now(), acctKey, ipKey)
 	if err != nil {
 		return 0, false, fmt.Errorf("read login throttle: %w", err)
 	}
-	if acct >= s.Limits.AccountFailures {
-		return acct, true, nil
-	}
-	ip, err := s.Store.ThrottleCount(ctx, ipKey, now)
-	if err != nil {
-		return acct, false, fmt.Errorf("read login throttle: %w", err)
-	}
-	return acct, ip >= s.Limits.IPFailures, nil
+	return n[0], n[0] >= s.Limits.AccountFailures || n[1] >= s.Limits.IPFailures, nil
 }
 
 // digest keeps personal data such as emails out of throttle keys and audit details.

@@ -127,7 +127,7 @@ func (s *Service) page(title string) templates.Page {
 }
 
 func (s *Service) audit(ctx context.Context, r *http.Request, typ, userID, clientID string, detail map[string]string) {
-	err := s.Store.AppendAudit(ctx, storage.AuditEvent{
+	err := AppendAudit(ctx, s.Store, storage.AuditEvent{
 		ID: newID(), At: s.Now().UTC(), Type: typ, UserID: userID, ClientID: clientID,
 		IP: s.ClientIP(r), Detail: detail,
 	})

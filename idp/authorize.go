@@ -336,7 +336,7 @@ func (p *Provider) idTokenHintSubject(ctx context.Context, hint string) (string,
 
 // audit appends to the audit log; a failure is logged, not shown to the user.
 func (p *Provider) audit(ctx context.Context, r *http.Request, typ, userID, clientID string, detail map[string]string) {
-	err := p.opt.Store.AppendAudit(ctx, storage.AuditEvent{
+	err := flows.AppendAudit(ctx, p.opt.Store, storage.AuditEvent{
 		ID: randomToken(16), At: p.opt.Now().UTC(), Type: typ, UserID: userID, ClientID: clientID,
 		IP: p.opt.Flows.ClientIP(r), Detail: detail,
 	})

@@ -117,9 +117,22 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	root.MethodNotAllowedHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return flows.UserError(http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request.", nil)
 	})
-	root.Use(m.middleware, p.securityHeaders)
+	root.Use(m.middleware, p.securityHeaders, p.bufferAudit)
 
 	return p.withRequestID(p.withAccessLog(root))
+}
+
+// bufferAudit writes each request's audit events in one round trip when its
+// handler returns, before the response is finished.
+func (p *Provider) bufferAudit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, buf := flows.WithAuditBuffer(r.Context())
+		next.ServeHTTP(w, r.WithContext(ctx))
+		// The request may be over for its client; the events must still be written.
+		if err := buf.Flush(context.WithoutCancel(ctx), p.opt.Store); err != nil {
+			p.opt.Log.ErrorContext(ctx, "audit append failed", "error", err, "request_id", RequestID(r))
+		}
+	})
 }
 
 func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {

@@ -279,6 +279,8 @@ type ThrottleStore interface {
 	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// ThrottleCount returns the count in the current window (0 when none or ended).
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, error)
+	// ThrottleCounts is ThrottleCount for several keys in one round trip, in order.
+	ThrottleCounts(ctx context.Context, now time.Time, keys ...string) ([]int, error)
 	// ResetThrottle forgets the counter; resetting an unknown key is not an error.
 	ResetThrottle(ctx context.Context, key string) error
 	// DeleteExpiredThrottles removes counters whose window ended before the given time.
@@ -317,6 +319,9 @@ type AuditFilter struct {
 // AuditStore appends and reads the audit log.
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEvent) error
+	// AppendAudits appends the events in order, all or none, in one round trip; an
+	// ID in use (or given twice) gives ErrAlreadyExists and nothing is appended.
+	AppendAudits(ctx context.Context, es []AuditEvent) error
 	// ListAudit returns matching events, newest first; events with the same At come
 	// in reverse order of appending.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)

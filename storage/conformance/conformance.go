@@ -41,9 +41,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Consents", testConsents},
 		{"SigningKeys", testSigningKeys},
 		{"Throttle", testThrottle},
+		{"ThrottleCounts", testThrottleCounts},
 		{"Nonce", testNonce},
 		{"ExpiryCleanup", testExpiryCleanup},
 		{"Audit", testAudit},
+		{"AuditBatches", testAuditBatches},
 		{"TOTPDevices", testTOTPDevices},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"WebAuthnCredentials", testWebAuthnCredentials},
@@ -907,5 +909,72 @@ func testTokenBatches(t *testing.T, s storage.Storage) {
 	}
 	if _, err := s.GetToken(ctx, storage.TokenAccess, "sig-twice"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("a failed batch stored a token: %v", err)
+	}
+}
+
+func testAuditBatches(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	ev := func(id string) storage.AuditEvent {
+		return storage.AuditEvent{ID: id, At: base, Type: "policy.decision", UserID: "u1", IP: "192.0.2.1", Detail: map[string]string{"id": id}}
+	}
+	if err := s.AppendAudits(ctx, nil); err != nil {
+		t.Fatalf("empty batch: %v", err)
+	}
+	if err := s.AppendAudits(ctx, []storage.AuditEvent{ev("a"), ev("b"), ev("c")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListAudit(ctx, storage.AuditFilter{UserID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range got {
+		ids = append(ids, e.ID)
+	}
+	// Same At: newest appended first, so a batch keeps its order.
+	if !slices.Equal(ids, []string{"c", "b", "a"}) {
+		t.Fatalf("listed %v, want [c b a]", ids)
+	}
+	if diff := cmp.Diff(ev("b"), got[1]); diff != "" {
+		t.Fatalf("stored event differs (-want +got):\n%s", diff)
+	}
+	for name, batch := range map[string][]storage.AuditEvent{
+		"an ID in use":      {ev("d"), ev("a")},
+		"an ID given twice": {ev("e"), ev("e")},
+	} {
+		if err := s.AppendAudits(ctx, batch); !errors.Is(err, storage.ErrAlreadyExists) {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if got, _ := s.ListAudit(ctx, storage.AuditFilter{UserID: "u1"}); len(got) != 3 {
+		t.Fatalf("a failed batch appended events: %d listed", len(got))
+	}
+}
+
+func testThrottleCounts(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	for range 3 {
+		if _, err := s.HitThrottle(ctx, "a", time.Minute, base); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.HitThrottle(ctx, "b", time.Second, base); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+		keys []string
+		want []int
+	}{
+		{"in order, unknown keys zero", base, []string{"none", "a", "b"}, []int{0, 3, 1}},
+		{"a key twice", base, []string{"a", "a"}, []int{3, 3}},
+		{"an ended window counts zero", base.Add(time.Second), []string{"a", "b"}, []int{3, 0}},
+		{"no keys", base, nil, []int{}},
+	} {
+		got, err := s.ThrottleCounts(ctx, tt.at, tt.keys...)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v %v, want %v", tt.name, got, err, tt.want)
+		}
 	}
 }

@@ -596,6 +596,14 @@ func (s *Store) ThrottleCount(_ context.Context, key string, now time.Time) (int
 	return e.count, nil
 }
 
+func (s *Store) ThrottleCounts(ctx context.Context, now time.Time, keys ...string) ([]int, error) {
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		out[i], _ = s.ThrottleCount(ctx, k, now)
+	}
+	return out, nil
+}
+
 func (s *Store) ResetThrottle(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -642,6 +650,23 @@ func (s *Store) AppendAudit(_ context.Context, e storage.AuditEvent) error {
 	}
 	s.auditIDs[e.ID] = struct{}{}
 	s.audit = append(s.audit, copyEvent(e))
+	return nil
+}
+
+func (s *Store) AppendAudits(_ context.Context, es []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := make(map[string]bool, len(es))
+	for _, e := range es {
+		if _, ok := s.auditIDs[e.ID]; ok || seen[e.ID] {
+			return exists("append audit", e.ID)
+		}
+		seen[e.ID] = true
+	}
+	for _, e := range es {
+		s.auditIDs[e.ID] = struct{}{}
+		s.audit = append(s.audit, copyEvent(e))
+	}
 	return nil
 }
 

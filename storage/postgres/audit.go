@@ -21,6 +21,28 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
 	return nil
 }
 
+// AppendAudits is one multi-row INSERT; rows get their seq in the order given.
+func (s *Store) AppendAudits(ctx context.Context, es []storage.AuditEvent) error {
+	if len(es) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO audit (id, at, type, user_id, client_id, ip, detail) VALUES `)
+	args := make([]any, 0, 7*len(es))
+	for i, e := range es {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
+		args = append(args, e.ID, e.At, e.Type, e.UserID, e.ClientID, e.IP, e.Detail)
+	}
+	if _, err := s.pool.Exec(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("postgres: append %d audit events: %w", len(es), translate(err))
+	}
+	return nil
+}
+
 func scanEvent(row pgx.Row) (storage.AuditEvent, error) {
 	var e storage.AuditEvent
 	err := row.Scan(&e.ID, &e.At, &e.Type, &e.UserID, &e.ClientID, &e.IP, &e.Detail)
