@@ -146,9 +146,17 @@ func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Reque
 				return s.startDeviceConfirmation(ctx, w, r, f)
 			}
 		}
-		if ev.Decision.Outcome == Done && len(f.Proven) > 0 {
-			if _, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven); err != nil {
-				return err
+		if ev.Decision.Outcome == Done {
+			sess := ev.Session
+			if len(f.Proven) > 0 {
+				upgraded, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven)
+				if err != nil {
+					return err
+				}
+				sess = &upgraded
+			}
+			if s.Finish != nil && sess != nil {
+				return s.finish(ctx, w, r, f, ev, *sess)
 			}
 		}
 	}
@@ -157,6 +165,29 @@ func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	s.redirectToNext(w, r, f)
 	return nil
+}
+
+// Finished is what the provider needs to end a flow whose factors are all proven.
+type Finished struct {
+	User      storage.User
+	SessionID string
+	// Proofs are the proofs that count for the request (amr, acr, auth_time).
+	Proofs []storage.FactorProof
+}
+
+// finish hands a flow whose factors were all proven in this request straight to
+// the provider, instead of sending the browser through the resume endpoint to have
+// the same decision made again.
+func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow, ev Evaluation, sess storage.Session) error {
+	user := ev.User
+	if ev.Session == nil { // only the id is known: the password named the user
+		u, err := s.Store.GetUser(ctx, f.UserID)
+		if err != nil {
+			return fmt.Errorf("load signed-in user: %w", err)
+		}
+		user = u
+	}
+	return s.Finish(w, r, f, Finished{User: user, SessionID: sess.ID, Proofs: ev.Decision.Proofs})
 }
 
 // StateFor is the flow state in which a decision's next step happens.

@@ -157,8 +157,35 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 		return flows.UserError(http.StatusBadRequest, "Your sign-in was interrupted",
 			"You were signed out while signing in. Go back to the app and start again.", nil)
 	}
+	return p.complete(w, r, f, ar, flows.Finished{User: ev.User, SessionID: ev.Session.ID, Proofs: ev.Decision.Proofs})
+}
+
+// finish ends a flow whose factors were all proven in the request that just
+// proved the last one (flows.Service.Finish): the stored authorization request is
+// checked again by fosite, then consent or the code follow as after resume.
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f storage.Flow, done flows.Finished) error {
+	ctx := r.Context()
+	replay, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Path(PathAuthorize)+"?"+f.AuthorizeQuery, nil)
+	if err != nil {
+		return err
+	}
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, replay)
+	if err != nil {
+		f.State = storage.FlowDone
+		if err := p.opt.Flows.Advance(ctx, &f); err != nil {
+			return err
+		}
+		return p.authorizeError(w, r, ar, err)
+	}
+	return p.complete(w, r, f, ar, done)
+}
+
+// complete asks for consent when the user has not given it, else spends the flow
+// (once: Advance checks its version) and issues the code.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, f storage.Flow, ar fosite.AuthorizeRequester, done flows.Finished) error {
+	ctx := r.Context()
 	if f.State == storage.FlowAuthenticated {
-		need, err := p.needsConsent(ctx, ev.User.ID, ar)
+		need, err := p.needsConsent(ctx, done.User.ID, ar)
 		if err != nil {
 			return err
 		}
@@ -175,7 +202,7 @@ func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 	if err := p.opt.Flows.Advance(ctx, &f); err != nil {
 		return err
 	}
-	return p.issueCode(w, r, ar, ev.User, ev.Session.ID, ev.Decision.Proofs, f.RequestedAt)
+	return p.issueCode(w, r, ar, done.User, done.SessionID, done.Proofs, f.RequestedAt)
 }
 
 // refusal is the OAuth error for a policy refusal.
