@@ -35,6 +35,9 @@ type ClientSpec struct {
 	MaxAuthAge       time.Duration
 	// AccessTokenFormat is "opaque" (default) or "jwt" (RFC 9068).
 	AccessTokenFormat string
+	// IDTokenAlg signs the client's ID tokens (and JWT access tokens): RS256,
+	// ES256, or "" for the server's tokens.signing_algorithm.
+	IDTokenAlg string
 }
 
 // MinClientSecretLen is the shortest secret an admin may choose.
@@ -102,6 +105,9 @@ func (s *ClientSpec) Validate() error {
 	case "opaque", "jwt":
 	default:
 		errs = append(errs, fmt.Errorf("access token format %q is not opaque or jwt", s.AccessTokenFormat))
+	}
+	if s.IDTokenAlg != "" && !slices.Contains(signingAlgorithms, s.IDTokenAlg) {
+		errs = append(errs, fmt.Errorf("ID token algorithm %q is not %s", s.IDTokenAlg, strings.Join(signingAlgorithms, " or ")))
 	}
 	if len(s.Scopes) == 0 {
 		s.Scopes = defaultScopes
@@ -180,6 +186,7 @@ func CreateClient(ctx context.Context, store storage.ClientStore, hasher SecretH
 		DefaultACRValues:       spec.DefaultACRValues,
 		MaxAuthAge:             spec.MaxAuthAge,
 		AccessTokenFormat:      spec.AccessTokenFormat,
+		IDTokenAlg:             spec.IDTokenAlg,
 		CreatedAt:              now.UTC(),
 		UpdatedAt:              now.UTC(),
 	}
@@ -211,6 +218,7 @@ func UpdateClient(ctx context.Context, store storage.ClientStore, id string, cha
 		ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 		GrantTypes: c.GrantTypes, Scopes: c.Scopes, Public: c.Public, FirstParty: c.FirstParty,
 		MinACR: c.MinACR, DefaultACRValues: c.DefaultACRValues, MaxAuthAge: c.MaxAuthAge, AccessTokenFormat: c.AccessTokenFormat,
+		IDTokenAlg: c.IDTokenAlg,
 	}
 	change(&spec)
 	spec.Public, spec.Secret = c.Public, ""
@@ -220,6 +228,7 @@ func UpdateClient(ctx context.Context, store storage.ClientStore, id string, cha
 	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs = spec.Name, spec.RedirectURIs, spec.PostLogoutRedirectURIs
 	c.GrantTypes, c.Scopes, c.FirstParty = spec.GrantTypes, spec.Scopes, spec.FirstParty
 	c.MinACR, c.DefaultACRValues, c.MaxAuthAge, c.AccessTokenFormat = spec.MinACR, spec.DefaultACRValues, spec.MaxAuthAge, spec.AccessTokenFormat
+	c.IDTokenAlg = spec.IDTokenAlg
 	c.UpdatedAt = now.UTC()
 	if err := store.UpdateClient(ctx, c); err != nil {
 		return storage.Client{}, err

@@ -28,7 +28,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"response_modes_supported":                      []string{"query"},
 		"grant_types_supported":                         []string{"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":                       []string{"public"},
-		"id_token_signing_alg_values_supported":         []string{p.opt.SigningAlgorithm},
+		"id_token_signing_alg_values_supported":         idTokenAlgs(p.opt.SigningAlgorithm),
 		"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},
 		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
@@ -82,4 +82,16 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw string) (map[string]an
 		return nil, errors.New("id token from another issuer")
 	}
 	return claims, nil
+}
+
+// idTokenAlgs lists the server's default first, then the other algorithm a client
+// may choose (id_token_signed_response_alg).
+func idTokenAlgs(def string) []string {
+	algs := []string{def}
+	for _, a := range signingAlgorithms {
+		if a != def {
+			algs = append(algs, a)
+		}
+	}
+	return algs
 }

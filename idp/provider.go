@@ -151,7 +151,11 @@ func New(opt Options) (*Provider, error) {
 		JWTScopeClaimKey: jwt.JWTScopeFieldString,
 	}
 	keyGetter := func(ctx context.Context) (interface{}, error) {
-		return opt.Keys.SigningKey(ctx, opt.SigningAlgorithm)
+		alg := opt.SigningAlgorithm
+		if a, ok := ctx.Value(signingAlgKey{}).(string); ok && a != "" {
+			alg = a // the client's id_token_signed_response_alg
+		}
+		return opt.Keys.SigningKey(ctx, alg)
 	}
 	p.idStrategy = compose.NewOpenIDConnectStrategy(keyGetter, cfg)
 	signer := &jwt.DefaultSigner{GetPrivateKey: keyGetter}
@@ -178,6 +182,9 @@ func New(opt Options) (*Provider, error) {
 	)
 	return p, nil
 }
+
+// signingAlgKey carries a client's own signing algorithm to the key getter.
+type signingAlgKey struct{}
 
 // URL is the absolute URL of an endpoint path.
 func (p *Provider) URL(path string) string {

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.accessError(w, r, ar, err)
 		return
+	}
+	if c, err := p.opt.Clients.GetClient(ctx, ar.GetClient().GetID()); err == nil && c.IDTokenAlg != "" {
+		ctx = context.WithValue(ctx, signingAlgKey{}, c.IDTokenAlg)
 	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		for _, sc := range ar.GetRequestedScopes() {

@@ -24,7 +24,8 @@
 #   e.g. scripts/bench.sh --duration 20s --login-concurrency 4
 #        scripts/bench.sh --scenarios mfa,hash --mfa-users 2000
 # Environment: PGHOST PGPORT PGUSER, BENCH_PORT (default: the first free from 18080),
-#   BENCH_DSN_PARAMS (extra DSN query parameters, e.g. pool_max_conns=8).
+#   BENCH_DSN_PARAMS (extra DSN query parameters, e.g. pool_max_conns=8),
+#   BENCH_ID_TOKEN_ALG (RS256, the default, or ES256 for the bench client's ID tokens).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -138,10 +139,12 @@ redirect_uri="http://127.0.0.1:1/callback"
 "$bin" migrate >"$tmp/migrate.log" 2>&1 || { cat "$tmp/migrate.log" >&2; exit 1; }
 # Not first-party: the first login of the user shows the consent page, later ones
 # find the stored consent (as a returning user's would).
+# BENCH_ID_TOKEN_ALG=ES256 registers the client with ES256 ID tokens
+# (id_token_signed_response_alg); by default it gets the server's RS256.
 "$bin" clients create --name bench --id bench --secret "$client_secret" \
 	--redirect-uri "$redirect_uri" \
 	--grant-type authorization_code --grant-type refresh_token --grant-type client_credentials \
-	--scope openid --scope offline_access >/dev/null
+	--scope openid --scope offline_access ${BENCH_ID_TOKEN_ALG:+--id-token-alg "$BENCH_ID_TOKEN_ALG"} >/dev/null
 printf '%s\n' "$user_password" | "$bin" users create --email bench@example.com --password-stdin >/dev/null
 
 # The mfa users, with the same password, a few `users create` at a time (each
@@ -194,7 +197,7 @@ echo "  go:         $(go version | cut -d' ' -f3-)"
 echo "  postgresql: $(psql -X -At -d postgres -c 'SHOW server_version')" \
 	"(synchronous_commit=$(psql -X -At -d postgres -c 'SHOW synchronous_commit'))"
 echo "  server:     lockstep serve on $LOCKSTEP_ISSUER, same machine as the load generator"
-echo "  client:     confidential, not first-party (consent asked once per user, then remembered)"
+echo "  client:     confidential, not first-party (consent asked once per user, then remembered), ID tokens ${BENCH_ID_TOKEN_ALG:-RS256}"
 if [ "$mfa_users" -gt 0 ]; then
 	echo "  mfa:        $mfa_users users with an authenticator app (a code works once per user and 30 s step)"
 fi

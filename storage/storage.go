@@ -54,6 +54,9 @@ type Client struct {
 	MaxAuthAge time.Duration
 	// AccessTokenFormat is "opaque" (default, also for "") or "jwt" (RFC 9068).
 	AccessTokenFormat string
+	// IDTokenAlg signs the client's ID tokens and JWT access tokens: "RS256",
+	// "ES256", or "" for the server's default (OIDC id_token_signed_response_alg).
+	IDTokenAlg string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }

@@ -44,6 +44,7 @@ type clientJSON struct {
 	DefaultACRValues       []string  `json:"default_acr_values,omitempty"`
 	MaxAuthAgeSeconds      int64     `json:"max_auth_age_seconds,omitempty"`
 	AccessTokenFormat      string    `json:"access_token_format"`
+	IDTokenAlg             string    `json:"id_token_signed_response_alg,omitempty"`
 	CreatedAt              time.Time `json:"created_at"`
 }
 
@@ -51,14 +52,15 @@ func toClientJSON(c storage.Client, secret string) clientJSON {
 	return clientJSON{ID: c.ID, Secret: secret, Name: c.Name, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
 		Public: c.Public, FirstParty: c.FirstParty, MinACR: c.MinACR, DefaultACRValues: c.DefaultACRValues,
-		MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenFormat: c.AccessTokenFormat, CreatedAt: c.CreatedAt}
+		MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenFormat: c.AccessTokenFormat,
+		IDTokenAlg: c.IDTokenAlg, CreatedAt: c.CreatedAt}
 }
 
 const clientsUsage = `Usage:
   lockstep clients create --name N --redirect-uri U [--redirect-uri U2 ...] [--post-logout-redirect-uri U]
                           [--public] [--grant-type T ...] [--scope S ...] [--first-party] [--id ID]
                           [--secret S] [--min-acr A] [--default-acr A ...] [--max-auth-age D]
-                          [--access-token-format opaque|jwt] [--output json]
+                          [--access-token-format opaque|jwt] [--id-token-alg RS256|ES256] [--output json]
   lockstep clients update ID [the create flags to change, except --id, --secret and --public]
   lockstep clients list [--output json]
   lockstep clients get ID [--output json]
@@ -89,6 +91,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		fs.Var(&defaultACR, "default-acr", "acr asked for when a request names none (repeatable)")
 		fs.DurationVar(&spec.MaxAuthAge, "max-auth-age", 0, "oldest a proven factor may be, such as 12h (0: no limit)")
 		fs.StringVar(&spec.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068)")
+		fs.StringVar(&spec.IDTokenAlg, "id-token-alg", "", "RS256 or ES256: signs this client's ID tokens (default: tokens.signing_algorithm)")
 	}
 	if args[0] == "create" {
 		fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
@@ -141,6 +144,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 				"default-acr":              func() { s.DefaultACRValues = defaultACR },
 				"max-auth-age":             func() { s.MaxAuthAge = spec.MaxAuthAge },
 				"access-token-format":      func() { s.AccessTokenFormat = spec.AccessTokenFormat },
+				"id-token-alg":             func() { s.IDTokenAlg = spec.IDTokenAlg },
 			}
 			for name := range changed {
 				if f := set[name]; f != nil {

@@ -116,6 +116,15 @@ func TestClientsCLI(t *testing.T) {
 		len(b.DefaultACRValues) != 1 || b.AccessTokenFormat != "jwt" || len(b.RedirectURIs) != 1 {
 		t.Fatalf("after update: %+v %v", b, err)
 	}
+	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--id-token-alg", "HS256"); err == nil {
+		t.Fatal("an ID token algorithm other than RS256 or ES256 was accepted")
+	}
+	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--id-token-alg", "ES256"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := st.GetClient(context.Background(), "bank"); b.IDTokenAlg != "ES256" || b.Name != "Big Bank" {
+		t.Fatalf("after --id-token-alg: %+v", b)
+	}
 	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--min-acr", ""); err != nil {
 		t.Fatal(err)
 	}

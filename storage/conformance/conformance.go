@@ -122,6 +122,7 @@ func testClients(t *testing.T, s storage.Storage) {
 		DefaultACRValues:       []string{"urn:lockstep:acr:phr", "urn:lockstep:acr:mfa"},
 		MaxAuthAge:             15 * time.Minute, // whole seconds, like every MaxAuthAge here
 		AccessTokenFormat:      "jwt",
+		IDTokenAlg:             "ES256",
 		CreatedAt:              base,
 		UpdatedAt:              base,
 	}
@@ -151,6 +152,7 @@ func testClients(t *testing.T, s storage.Storage) {
 	c.DefaultACRValues = []string{"urn:lockstep:acr:pwd"}
 	c.MaxAuthAge = 36 * time.Hour
 	c.AccessTokenFormat = "opaque"
+	c.IDTokenAlg = "RS256"
 	c.UpdatedAt = base.Add(time.Hour)
 	must(t, s.UpdateClient(ctx, c))
 	got, err = s.GetClient(ctx, c.ID)
@@ -158,7 +160,7 @@ func testClients(t *testing.T, s storage.Storage) {
 	equal(t, "updated client", c, got)
 
 	// Back to the zero values, which mean "no requirement" and the default format.
-	c.MinACR, c.DefaultACRValues, c.MaxAuthAge, c.AccessTokenFormat = "", nil, 0, ""
+	c.MinACR, c.DefaultACRValues, c.MaxAuthAge, c.AccessTokenFormat, c.IDTokenAlg = "", nil, 0, "", ""
 	must(t, s.UpdateClient(ctx, c))
 	got, err = s.GetClient(ctx, c.ID)
 	must(t, err)
