@@ -57,8 +57,8 @@ type Client struct {
 	// IDTokenAlg signs the client's ID tokens and JWT access tokens: "RS256",
 	// "ES256", or "" for the server's default (OIDC id_token_signed_response_alg).
 	IDTokenAlg string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ClientStore keeps OAuth clients.
