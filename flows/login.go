@@ -122,7 +122,7 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "pwd", At: s.Now().UTC()})
 	s.audit(ctx, r, "factor.success", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
-	return s.next(ctx, w, r, f)
+	return s.next(withSignedInUser(ctx, user), w, r, f)
 }
 
 // checkPassword returns the user and whether the password is theirs. It hashes

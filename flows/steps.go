@@ -175,12 +175,22 @@ type Finished struct {
 	Proofs []storage.FactorProof
 }
 
+// signedInUserKey carries the user a password step just loaded to finish, which
+// would otherwise read it again.
+type signedInUserKey struct{}
+
+func withSignedInUser(ctx context.Context, u storage.User) context.Context {
+	return context.WithValue(ctx, signedInUserKey{}, u)
+}
+
 // finish hands a flow whose factors were all proven in this request straight to
 // the provider, instead of sending the browser through the resume endpoint to have
 // the same decision made again.
 func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow, ev Evaluation, sess storage.Session) error {
 	user := ev.User
-	if ev.Session == nil { // only the id is known: the password named the user
+	if u, ok := ctx.Value(signedInUserKey{}).(storage.User); ok && u.ID == f.UserID {
+		user = u
+	} else if ev.Session == nil { // only the id is known: the password named the user
 		u, err := s.Store.GetUser(ctx, f.UserID)
 		if err != nil {
 			return fmt.Errorf("load signed-in user: %w", err)

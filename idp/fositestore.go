@@ -156,7 +156,8 @@ func (s *fositeStore) get(ctx context.Context, kind storage.TokenKind, signature
 }
 
 // read loads a token. Reading an authorization code also loads its PKCE and OpenID
-// Connect records, which the same token request asks for next.
+// Connect records, which the same token request asks for next; within a request
+// each is read once.
 func (s *fositeStore) read(ctx context.Context, kind storage.TokenKind, signature string) (storage.Token, error) {
 	b := batchOf(ctx)
 	if b == nil {
@@ -177,7 +178,9 @@ func (s *fositeStore) read(ctx context.Context, kind storage.TokenKind, signatur
 	if len(ts) == 0 || ts[0].Kind != storage.TokenAuthorizeCode {
 		return storage.Token{}, fmt.Errorf("authorization code: %w", storage.ErrNotFound)
 	}
-	b.reads = append(b.reads, ts[1:]...)
+	// The code too: fosite reads it again before consuming it, and the consumption,
+	// not that second read, is what decides between concurrent redemptions.
+	b.reads = append(b.reads, ts...)
 	return ts[0], nil
 }
 
@@ -246,8 +249,12 @@ func (s *fositeStore) GetAuthorizeCodeSession(ctx context.Context, code string, 
 // InvalidateAuthorizeCodeSession consumes the code atomically: of two concurrent
 // redemptions exactly one gets here without error. The loser's error is turned into
 // invalid_grant by the token endpoint.
+//
+// The code's PKCE and OpenID Connect records go in the same step: the token request
+// read them with the code (see read) and nothing needs them afterwards, so fosite's
+// own deletes of them have nothing left to do.
 func (s *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
-	return s.store.ConsumeToken(ctx, storage.TokenAuthorizeCode, code)
+	return s.store.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, code, storage.TokenPKCE, storage.TokenOIDC)
 }
 
 func (s *fositeStore) CreateAccessTokenSession(ctx context.Context, signature string, req fosite.Requester) error {
@@ -332,9 +339,9 @@ func (s *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, 
 	return r, err
 }
 
-func (s *fositeStore) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
-	return s.store.DeleteToken(ctx, storage.TokenOIDC, s.codeSignature(ctx, code))
-}
+// DeleteOpenIDConnectSession has nothing to do: the record went with the code
+// (InvalidateAuthorizeCodeSession).
+func (s *fositeStore) DeleteOpenIDConnectSession(context.Context, string) error { return nil }
 
 func (s *fositeStore) CreatePKCERequestSession(ctx context.Context, signature string, req fosite.Requester) error {
 	return s.create(ctx, storage.TokenPKCE, signature, req)
@@ -345,13 +352,8 @@ func (s *fositeStore) GetPKCERequestSession(ctx context.Context, signature strin
 	return r, err
 }
 
-// DeletePKCERequestSession is where fosite spends a code's PKCE challenge. When a
-// concurrent redemption already deleted it, this one lost the race: a conflict,
-// which the token endpoint reports as invalid_grant.
-func (s *fositeStore) DeletePKCERequestSession(ctx context.Context, signature string) error {
-	err := s.store.DeleteToken(ctx, storage.TokenPKCE, signature)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("pkce challenge already spent: %w", storage.ErrConflict)
-	}
-	return err
-}
+// DeletePKCERequestSession has nothing to do: the challenge goes with the code,
+// whose atomic consumption also decides a race between two redemptions
+// (InvalidateAuthorizeCodeSession: the loser gets a conflict, which the token
+// endpoint reports as invalid_grant).
+func (s *fositeStore) DeletePKCERequestSession(context.Context, string) error { return nil }

@@ -142,6 +142,10 @@ type TokenStore interface {
 	// number of concurrent callers succeeds; the others get ErrConflict. A token that
 	// does not exist gives ErrNotFound.
 	ConsumeToken(ctx context.Context, kind TokenKind, signature string) error
+	// ConsumeTokenDeleting is ConsumeToken that, when it succeeds, also deletes the
+	// tokens of the kinds in also stored under the same signature (an authorization
+	// code's PKCE and OpenID Connect records), in the same atomic step.
+	ConsumeTokenDeleting(ctx context.Context, kind TokenKind, signature string, also ...TokenKind) error
 	// DeactivateTokensByRequestID marks every token of that kind and family inactive.
 	DeactivateTokensByRequestID(ctx context.Context, kind TokenKind, requestID string) error
 	// DeactivateTokensBySubject marks every token of that kind for the subject inactive.

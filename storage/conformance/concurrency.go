@@ -319,3 +319,34 @@ func testConcurrentTakeCeremony(t *testing.T, s storage.Storage) {
 	winner := oneWinnerLosing(t, errs, storage.ErrNotFound)
 	equal(t, "the winner's data", []byte("state"), results[winner].data)
 }
+
+func testConcurrentConsumeCodeDeleting(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	tok := func(kind storage.TokenKind, sig string, active bool) storage.Token {
+		return storage.Token{Kind: kind, Signature: sig, RequestID: "req-" + sig, Active: active, CreatedAt: base, ExpiresAt: base.Add(time.Minute)}
+	}
+	must(t, s.CreateTokens(ctx, []storage.Token{
+		tok(storage.TokenAuthorizeCode, "code", true), tok(storage.TokenPKCE, "code", true), tok(storage.TokenOIDC, "code", true),
+		tok(storage.TokenPKCE, "other", true),
+	}))
+	errs := race(20, func(int) error {
+		return s.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, "code", storage.TokenPKCE, storage.TokenOIDC)
+	})
+	oneWinner(t, errs)
+	left, err := s.GetTokens(ctx, "code", storage.TokenAuthorizeCode, storage.TokenPKCE, storage.TokenOIDC)
+	must(t, err)
+	if len(left) != 1 || left[0].Kind != storage.TokenAuthorizeCode || left[0].Active {
+		t.Fatalf("after consumption: %+v, want only the inactive code", left)
+	}
+	if _, err := s.GetToken(ctx, storage.TokenPKCE, "other"); err != nil {
+		t.Fatalf("another code's record went too: %v", err)
+	}
+
+	// A lost race or an unknown code deletes nothing.
+	must(t, s.CreateTokens(ctx, []storage.Token{tok(storage.TokenAuthorizeCode, "spent", false), tok(storage.TokenPKCE, "spent", true)}))
+	wantErr(t, "consume spent", s.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, "spent", storage.TokenPKCE), storage.ErrConflict)
+	if _, err := s.GetToken(ctx, storage.TokenPKCE, "spent"); err != nil {
+		t.Fatalf("a refused consumption deleted: %v", err)
+	}
+	wantErr(t, "consume unknown", s.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, "nope", storage.TokenPKCE), storage.ErrNotFound)
+}

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Trusts", testTrusts},
 		{"Copies", testCopies},
 		{"ConcurrentConsumeCode", testConcurrentConsumeCode},
+		{"ConcurrentConsumeCodeDeleting", testConcurrentConsumeCodeDeleting},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
 		{"ConcurrentThrottle", testConcurrentThrottle},
 		{"ConcurrentUpdateFlow", testConcurrentUpdateFlow},

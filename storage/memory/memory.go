@@ -318,6 +318,25 @@ func (s *Store) ConsumeToken(_ context.Context, kind storage.TokenKind, signatur
 	return nil
 }
 
+func (s *Store) ConsumeTokenDeleting(_ context.Context, kind storage.TokenKind, signature string, also ...storage.TokenKind) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := tokenKey{kind, signature}
+	t, ok := s.tokens[k]
+	if !ok {
+		return notFound("consume token "+string(kind), signature)
+	}
+	if !t.Active {
+		return conflict("consume token "+string(kind), signature)
+	}
+	t.Active = false
+	s.tokens[k] = t
+	for _, other := range also {
+		delete(s.tokens, tokenKey{other, signature})
+	}
+	return nil
+}
+
 // deactivateTokens marks inactive every token of kind for which match is true.
 // A linear scan is fine at dev-mode sizes.
 func (s *Store) deactivateTokens(kind storage.TokenKind, match func(storage.Token) bool) {
