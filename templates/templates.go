@@ -15,9 +15,10 @@
 // (default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'
 // data:; ...): there are no inline styles, style attributes, scripts or
 // event handlers, the only stylesheet is /static/style.css, and the only
-// script is /static/webauthn.js, included by the pages that offer security
-// keys. It fetches options from the same origin, so connect-src must allow
-// 'self' on those pages.
+// scripts are /static/webauthn.js, included by the pages that offer security
+// keys (it fetches options from the same origin, so connect-src must allow
+// 'self' on those pages), and /static/countdown.js, which re-enables a
+// "send a new code" button once its wait is over.
 package templates
 
 import (

@@ -15,7 +15,10 @@ import (
 const evil = `<script>alert("x")</script>`
 
 // webauthnScript is the only script tag a page may carry.
-const webauthnScript = `<script src="/static/webauthn.js" defer></script>`
+const (
+	webauthnScript  = `<script src="/static/webauthn.js" defer></script>`
+	countdownScript = `<script src="/static/countdown.js" defer></script>`
+)
 
 func newRenderer(t *testing.T) *Renderer {
 	t.Helper()
@@ -621,7 +624,8 @@ func pageCases() []pageCase {
 					`<button type="submit" class="btn btn-primary">Verify</button>`,
 				`<form method="post" action="/login/2fa/send?flow=f1" class="resend">` + "\n" +
 					`<input type="hidden" name="flow" value="f1">` + "\n" + `<input type="hidden" name="method" value="sms">`,
-				`<button type="submit" class="btn btn-small btn-secondary" disabled aria-describedby="resend-hint">Send a new code</button>`,
+				`<button type="submit" class="btn btn-small btn-secondary" disabled aria-describedby="resend-hint" data-wait="25">Send a new code</button>`,
+				countdownScript,
 				`<p class="hint" id="resend-hint">You can ask for a new code in 25 seconds.</p>`,
 				`Lost access to your second factor? <a class="nowrap" href="/login/2fa/reset?flow=f1">Reset two-step verification</a>`,
 			},
@@ -736,7 +740,8 @@ func pageCases() []pageCase {
 				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required autofocus>`,
 				`<button type="submit" class="btn btn-primary">Verify</button>`,
 				`<form method="post" action="/enrol/phone/resend?flow=f5" class="resend">` + "\n" + `<input type="hidden" name="flow" value="f5">`,
-				`disabled aria-describedby="resend-hint">Send a new code</button>`,
+				`disabled aria-describedby="resend-hint" data-wait="42">Send a new code</button>`,
+				countdownScript,
 				"You can ask for a new code in 42 seconds.",
 				`<a href="/enrol/phone?flow=f5&amp;change=1">Change number</a>`,
 				`<a href="/cancel">Cancel</a>`,
@@ -775,7 +780,8 @@ func pageCases() []pageCase {
 				`<p class="hint" id="code-hint">You can also open the link in the email; then come back to this window and press Continue.</p>`,
 				`<button type="submit" class="btn btn-primary">Continue</button>`,
 				`<form method="post" action="/login/device/resend?flow=f6" class="resend">` + "\n" + `<input type="hidden" name="flow" value="f6">`,
-				`disabled aria-describedby="resend-hint">Send another email</button>`,
+				`disabled aria-describedby="resend-hint" data-wait="30">Send another email</button>`,
+				countdownScript,
 				"You can ask for another email in 30 seconds.",
 			},
 			notWant: []string{"required", `role="alert"`, "alert-success", "aria-invalid"},
@@ -1259,8 +1265,9 @@ func TestEscaping(t *testing.T) {
 			if err := tc.render(&buf); err != nil {
 				t.Fatalf("render: %v", err)
 			}
-			// The one allowed script tag is fixed markup, not data.
+			// The allowed script tags are fixed markup, not data.
 			html := strings.Replace(buf.String(), webauthnScript, "", 1)
+			html = strings.Replace(html, countdownScript, "", 1)
 			if strings.Contains(strings.ToLower(html), "<script") {
 				t.Errorf("unescaped <script> in output:\n%s", html)
 			}
@@ -1540,6 +1547,23 @@ func TestStylesheetIsSelfContained(t *testing.T) {
 
 // The security-key script stays small and CSP-friendly: same-origin
 // requests only, no eval, no HTML injection.
+func TestCountdownScriptIsSelfContained(t *testing.T) {
+	js, err := staticFS.ReadFile("static/countdown.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"http:", "https:", "eval(", "new Function", "innerHTML", "document.write", "import "} {
+		if strings.Contains(string(js), bad) {
+			t.Errorf("countdown.js contains %q", bad)
+		}
+	}
+	for _, want := range []string{"button[data-wait]", "button.disabled = false", "aria-describedby"} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("countdown.js lacks %q", want)
+		}
+	}
+}
+
 func TestWebAuthnScriptIsSelfContained(t *testing.T) {
 	js, err := staticFS.ReadFile("static/webauthn.js")
 	if err != nil {
