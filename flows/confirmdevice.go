@@ -254,21 +254,11 @@ func (s *Service) confirmDeviceLink(w http.ResponseWriter, r *http.Request, flow
 	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 
-func deviceCodeMessage(err error) string {
-	switch {
-	case errors.Is(err, factor.ErrCodeExpired):
-		return msgDeviceExpired
-	case errors.Is(err, factor.ErrCodeUsed):
-		return msgDeviceUsed
-	case errors.Is(err, factor.ErrTooManyAttempts):
-		return msgDeviceTries
-	case errors.Is(err, factor.ErrMalformedCode):
-		return msgDeviceShape
-	case errors.Is(err, factor.ErrWrongCode):
-		return msgDeviceWrong
-	}
-	return ""
-}
+var emailCodeMessages = sentCodeMessages{wrong: msgDeviceWrong, expired: msgDeviceExpired, used: msgDeviceUsed,
+	tries: msgDeviceTries, malformed: msgDeviceShape}
+
+// deviceCodeMessage is what the user reads for a refused emailed code ("" for a fault).
+func deviceCodeMessage(err error) string { return emailCodeMessages.of(err) }
 
 // maskEmail shows enough of an address for its owner to recognise it: "j•••@example.com".
 func maskEmail(addr string) string {

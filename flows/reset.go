@@ -180,21 +180,28 @@ func (s *Service) resetLinkFlow(ctx context.Context, id string) (storage.Flow, e
 	return f, nil
 }
 
-// ResetConfirmPage shows the emailed link's confirmation; opening it changes nothing.
-func (s *Service) ResetConfirmPage(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	q := r.URL.Query()
-	f, err := s.resetLinkFlow(ctx, q.Get("flow"))
+// resetConfirmPage is the emailed link's confirmation for the live flow flowID.
+func (s *Service) resetConfirmPage(ctx context.Context, flowID, token string) (storage.Flow, templates.ResetConfirmPage, error) {
+	f, err := s.resetLinkFlow(ctx, flowID)
 	if err != nil {
-		return err
+		return f, templates.ResetConfirmPage{}, err
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
-		return fmt.Errorf("load user: %w", err)
+		return f, templates.ResetConfirmPage{}, fmt.Errorf("load user: %w", err)
 	}
-	p := templates.ResetConfirmPage{
+	return f, templates.ResetConfirmPage{
 		Page: s.page("Reset two-step verification?"), Action: s.Paths.ResetConfirm + "?flow=" + url.QueryEscape(f.ID),
-		Token: q.Get("token"), Email: user.Email,
+		Token: token, Email: user.Email,
+	}, nil
+}
+
+// ResetConfirmPage shows the emailed link's confirmation; opening it changes nothing.
+func (s *Service) ResetConfirmPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	_, p, err := s.resetConfirmPage(ctx, r.URL.Query().Get("flow"), r.URL.Query().Get("token"))
+	if err != nil {
+		return err
 	}
 	return s.render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })
 }
@@ -205,17 +212,9 @@ func (s *Service) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
-	f, err := s.resetLinkFlow(ctx, r.URL.Query().Get("flow"))
+	f, p, err := s.resetConfirmPage(ctx, r.URL.Query().Get("flow"), r.PostForm.Get("token"))
 	if err != nil {
 		return err
-	}
-	user, err := s.Store.GetUser(ctx, f.UserID)
-	if err != nil {
-		return fmt.Errorf("load user: %w", err)
-	}
-	p := templates.ResetConfirmPage{
-		Page: s.page("Reset two-step verification?"), Action: s.Paths.ResetConfirm + "?flow=" + url.QueryEscape(f.ID),
-		Token: r.PostForm.Get("token"), Email: user.Email,
 	}
 	if r.PostForm.Get("confirm") != "yes" {
 		p.Error = "Tick the box to confirm the reset."

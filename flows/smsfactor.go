@@ -136,22 +136,31 @@ func (s *Service) verifySMS(ctx context.Context, f storage.Flow, code string) er
 	return nil
 }
 
-// smsMessage is what the user reads for a refused text-message code ("" for a fault).
-func smsMessage(err error) string {
+// sentCodeMessages are what a user reads for a refused code that was sent to them.
+type sentCodeMessages struct{ wrong, expired, used, tries, malformed string }
+
+// of is the message for err ("" for a fault, which is not the user's doing).
+func (m sentCodeMessages) of(err error) string {
 	switch {
 	case errors.Is(err, factor.ErrCodeExpired):
-		return msgExpiredSMS
+		return m.expired
 	case errors.Is(err, factor.ErrCodeUsed):
-		return msgUsedSMS
+		return m.used
 	case errors.Is(err, factor.ErrTooManyAttempts):
-		return msgSMSAttempts
+		return m.tries
 	case errors.Is(err, factor.ErrMalformedCode):
-		return msgMalformedSMS
+		return m.malformed
 	case errors.Is(err, factor.ErrWrongCode):
-		return msgWrongSMS
+		return m.wrong
 	}
 	return ""
 }
+
+var smsCodeMessages = sentCodeMessages{wrong: msgWrongSMS, expired: msgExpiredSMS, used: msgUsedSMS,
+	tries: msgSMSAttempts, malformed: msgMalformedSMS}
+
+// smsMessage is what the user reads for a refused text-message code ("" for a fault).
+func smsMessage(err error) string { return smsCodeMessages.of(err) }
 
 // countryChoices lists the countries for the number form.
 func countryChoices() []templates.Country {
