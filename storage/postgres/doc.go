@@ -32,20 +32,25 @@
 //     on (user_id, created_at) like totp_devices. SignCount, a uint32, is a bigint
 //     checked to the uint32 range; an unused credential's last_used_at is NULL.
 //   - ceremonies has primary key key and is indexed on expires_at for the cleanup.
+//   - phone_numbers has primary key user_id (one verified number per user; the
+//     column for "main or backup" is is_primary, primary being a reserved word);
+//     one_time_codes has primary key key and holds keyed hashes only; trusts is
+//     indexed on (user_id, created_at) and expires_at.
 //   - audit carries an identity column, seq, so events with equal timestamps list in
 //     reverse order of appending; it is indexed for the user, client and time filters.
 //   - Sort keys that are text use COLLATE "C", so lists come back in Go's byte
 //     order whatever the database collation.
 //
 // Concurrency: every operation that must be atomic is a single statement whose row
-// lock serialises racing callers (ConsumeToken, UpdateFlow, HitThrottle, UseNonce,
-// AdvanceTOTPStep, UseRecoveryCode, UseWebAuthnCredential, TakeCeremony's
-// DELETE ... RETURNING), or one transaction that first takes a lock
+// lock serialises racing callers (ConsumeToken, ConsumeTokenDeleting, UpdateFlow,
+// HitThrottle, UseNonce, AdvanceTOTPStep, UseRecoveryCode, UseWebAuthnCredential,
+// UseOneTimeCode, TakeCeremony's DELETE ... RETURNING), or one transaction that first takes a lock
 // covering what a racing caller could touch: AddSigningKey locks the table,
 // ActivateTOTPDevice with revokeOthers locks the user's devices in id order (so two
 // devices activated at once cannot deadlock), ReplaceRecoveryCodes takes a per-user
 // advisory lock (so two replaces cannot both survive). This holds across any number
 // of nodes sharing the database. Statements are static text where possible so pgx's
 // statement cache prepares each once per connection, and the success path of every
-// call but those rare transactions is one round trip.
+// call but those rare transactions is one round trip. Batches (CreateTokens,
+// AppendAudits) are one multi-row INSERT, so all or nothing.
 package postgres
