@@ -390,7 +390,7 @@ func TestSecurityKeyReplayedAssertionRefused(t *testing.T) {
 		if n := successes(t, s, byUser, "webauthn"); n != wins {
 			t.Errorf("%d key successes audited after the replays, want %d", n, wins)
 		}
-		p2 = stillAt(t, b2, s, "/challenge", flow2)
+		stillAt(t, b2, s, "/challenge", flow2)
 		noSession(t, b2, s, r)
 
 		// A challenge takes one answer: after a refused one, even the genuine
@@ -402,7 +402,6 @@ func TestSecurityKeyReplayedAssertionRefused(t *testing.T) {
 		genuine := virtualwebauthn.CreateAssertionResponse(key.rp, key.auth, key.cred, *opts)
 		wrongRP := key.rp
 		wrongRP.Origin = "https://evil.example"
-		before = failureReasons(t, s, byUser, "webauthn")
 		refused(t, "a forged answer", postKey(b2, s, flow2, virtualwebauthn.CreateAssertionResponse(wrongRP, key.auth, key.cred, *opts)),
 			http.StatusUnauthorized, msgKeyRefused)
 		after = failureReasons(t, s, byUser, "webauthn")

@@ -170,9 +170,11 @@ func TestPasskeySignInWithoutPassword(t *testing.T) {
 			t.Fatal(err)
 		}
 		att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
-		p := b.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"Laptop"}, "response": {att}})
+		if p := b.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"Laptop"}, "response": {att}}); !strings.Contains(p.body, "I have safely copied and stored these codes") {
+			t.Fatalf("adding the key did not show recovery codes: %s %d", p.url, p.resp.StatusCode)
+		}
 		key.auth.AddCredential(key.cred)
-		p = b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
+		p := b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
 		if p = key.sign(t, b, s, p); p.url.Path != "/account" || !strings.Contains(p.body, "Laptop") {
 			t.Fatalf("after adding the passkey: %s %.300s", p.url, p.body)
 		}

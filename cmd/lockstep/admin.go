@@ -101,7 +101,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	if args[0] == "update" {
 		// The client id comes before the flags.
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			return errors.New("clients update needs the client id first: lockstep clients update ID --min-acr ...")
+			return errors.New("clients update needs the client id first, as in: lockstep clients update ID --min-acr A")
 		}
 		spec.ID, rest = rest[0], rest[1:]
 	}
