@@ -33,6 +33,8 @@ type fositeStore struct {
 type tokenBatch struct {
 	writes []storage.Token
 	reads  []storage.Token
+	// consume is the authorization code to spend with the writes, "" for none.
+	consume string
 }
 
 type tokenBatchKey struct{}
@@ -49,12 +51,21 @@ func batchOf(ctx context.Context) *tokenBatch {
 	return b
 }
 
-// flush stores the buffered tokens.
+// flush stores the buffered tokens, spending the code they were issued for in the
+// same statement when there is one: of concurrent redemptions only the one that
+// spends the code stores anything, and the others get storage.ErrConflict.
 func (s *fositeStore) flush(ctx context.Context, b *tokenBatch) error {
-	if err := s.store.CreateTokens(ctx, b.writes); err != nil {
+	var err error
+	if b.consume != "" {
+		err = s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, b.consume,
+			[]storage.TokenKind{storage.TokenPKCE, storage.TokenOIDC}, b.writes)
+	} else {
+		err = s.store.CreateTokens(ctx, b.writes)
+	}
+	if err != nil {
 		return fmt.Errorf("store tokens: %w", err)
 	}
-	b.writes = nil
+	b.writes, b.consume = nil, ""
 	return nil
 }
 
@@ -246,14 +257,20 @@ func (s *fositeStore) GetAuthorizeCodeSession(ctx context.Context, code string, 
 	return req, nil
 }
 
-// InvalidateAuthorizeCodeSession consumes the code atomically: of two concurrent
-// redemptions exactly one gets here without error. The loser's error is turned into
-// invalid_grant by the token endpoint.
+// InvalidateAuthorizeCodeSession spends the code atomically: of concurrent
+// redemptions exactly one succeeds, and the others' conflict becomes invalid_grant
+// at the token endpoint. In a token request (a batch) the spending waits for flush,
+// which spends the code and stores the new tokens in one statement, so a losing
+// redemption stores nothing.
 //
 // The code's PKCE and OpenID Connect records go in the same step: the token request
 // read them with the code (see read) and nothing needs them afterwards, so fosite's
 // own deletes of them have nothing left to do.
 func (s *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
+	if b := batchOf(ctx); b != nil {
+		b.consume = code
+		return nil
+	}
 	return s.store.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, code, storage.TokenPKCE, storage.TokenOIDC)
 }
 

@@ -146,6 +146,11 @@ type TokenStore interface {
 	// tokens of the kinds in also stored under the same signature (an authorization
 	// code's PKCE and OpenID Connect records), in the same atomic step.
 	ConsumeTokenDeleting(ctx context.Context, kind TokenKind, signature string, also ...TokenKind) error
+	// ConsumeTokenCreating is ConsumeTokenDeleting that also stores ts, all in one
+	// atomic step: ts are stored only by the caller that consumed the token, and a
+	// caller that did not gets ErrConflict (or ErrNotFound) and changes nothing. A
+	// token of ts that exists already gives ErrAlreadyExists and changes nothing.
+	ConsumeTokenCreating(ctx context.Context, kind TokenKind, signature string, also []TokenKind, ts []Token) error
 	// DeactivateTokensByRequestID marks every token of that kind and family inactive.
 	DeactivateTokensByRequestID(ctx context.Context, kind TokenKind, requestID string) error
 	// DeactivateTokensBySubject marks every token of that kind for the subject inactive.

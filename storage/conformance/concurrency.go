@@ -350,3 +350,58 @@ func testConcurrentConsumeCodeDeleting(t *testing.T, s storage.Storage) {
 	}
 	wantErr(t, "consume unknown", s.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, "nope", storage.TokenPKCE), storage.ErrNotFound)
 }
+
+func testConcurrentConsumeCodeCreating(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	tok := func(kind storage.TokenKind, sig string, active bool) storage.Token {
+		return storage.Token{Kind: kind, Signature: sig, RequestID: "req-" + sig, ClientID: "c", Subject: "u", Active: active,
+			Data: []byte(`{"k":1}`), CreatedAt: base, ExpiresAt: base.Add(time.Minute)}
+	}
+	must(t, s.CreateTokens(ctx, []storage.Token{
+		tok(storage.TokenAuthorizeCode, "code", true), tok(storage.TokenPKCE, "code", true), tok(storage.TokenOIDC, "code", true),
+	}))
+	also := []storage.TokenKind{storage.TokenPKCE, storage.TokenOIDC}
+	// Each caller redeems the code for its own tokens; only the winner's are stored.
+	errs := race(20, func(i int) error {
+		return s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "code", also, []storage.Token{
+			tok(storage.TokenAccess, fmt.Sprintf("at-%d", i), true), tok(storage.TokenRefresh, fmt.Sprintf("rt-%d", i), true),
+		})
+	})
+	winner := oneWinner(t, errs)
+	for i := range errs {
+		for _, kind := range []storage.TokenKind{storage.TokenAccess, storage.TokenRefresh} {
+			prefix := map[storage.TokenKind]string{storage.TokenAccess: "at", storage.TokenRefresh: "rt"}[kind]
+			got, err := s.GetToken(ctx, kind, fmt.Sprintf("%s-%d", prefix, i))
+			if exists := err == nil; exists != (i == winner) {
+				t.Errorf("%s of caller %d: %v (winner %d)", kind, i, err, winner)
+			}
+			if i == winner {
+				equal(t, "stored token", tok(kind, fmt.Sprintf("%s-%d", prefix, i), true), got)
+			}
+		}
+	}
+	left, err := s.GetTokens(ctx, "code", storage.TokenAuthorizeCode, storage.TokenPKCE, storage.TokenOIDC)
+	must(t, err)
+	if len(left) != 1 || left[0].Active {
+		t.Fatalf("after consumption: %+v, want only the inactive code", left)
+	}
+
+	// A clash with an existing token changes nothing: the code stays unspent.
+	must(t, s.CreateTokens(ctx, []storage.Token{tok(storage.TokenAuthorizeCode, "code2", true), tok(storage.TokenPKCE, "code2", true)}))
+	err = s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "code2", also, []storage.Token{
+		tok(storage.TokenAccess, "fresh", true), tok(storage.TokenAccess, fmt.Sprintf("at-%d", winner), true),
+	})
+	wantErr(t, "create clashing", err, storage.ErrAlreadyExists)
+	code2, err := s.GetToken(ctx, storage.TokenAuthorizeCode, "code2")
+	must(t, err)
+	if !code2.Active {
+		t.Fatal("a refused batch consumed the code")
+	}
+	if _, err := s.GetToken(ctx, storage.TokenPKCE, "code2"); err != nil {
+		t.Fatalf("a refused batch deleted the PKCE record: %v", err)
+	}
+	if _, err := s.GetToken(ctx, storage.TokenAccess, "fresh"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a refused batch stored a token: %v", err)
+	}
+	wantErr(t, "consume unknown", s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "nope", also, nil), storage.ErrNotFound)
+}

@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Copies", testCopies},
 		{"ConcurrentConsumeCode", testConcurrentConsumeCode},
 		{"ConcurrentConsumeCodeDeleting", testConcurrentConsumeCodeDeleting},
+		{"ConcurrentConsumeCodeCreating", testConcurrentConsumeCodeCreating},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
 		{"ConcurrentThrottle", testConcurrentThrottle},
 		{"ConcurrentUpdateFlow", testConcurrentUpdateFlow},

@@ -337,6 +337,36 @@ func (s *Store) ConsumeTokenDeleting(_ context.Context, kind storage.TokenKind, 
 	return nil
 }
 
+func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, ts []storage.Token) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := tokenKey{kind, signature}
+	t, ok := s.tokens[k]
+	if !ok {
+		return notFound("consume token "+string(kind), signature)
+	}
+	if !t.Active {
+		return conflict("consume token "+string(kind), signature)
+	}
+	seen := make(map[tokenKey]bool, len(ts))
+	for _, n := range ts {
+		nk := tokenKey{n.Kind, n.Signature}
+		if _, ok := s.tokens[nk]; ok || seen[nk] {
+			return exists("create token "+string(n.Kind), n.Signature)
+		}
+		seen[nk] = true
+	}
+	t.Active = false
+	s.tokens[k] = t
+	for _, other := range also {
+		delete(s.tokens, tokenKey{other, signature})
+	}
+	for _, n := range ts {
+		s.tokens[tokenKey{n.Kind, n.Signature}] = copyToken(n)
+	}
+	return nil
+}
+
 // deactivateTokens marks inactive every token of kind for which match is true.
 // A linear scan is fine at dev-mode sizes.
 func (s *Store) deactivateTokens(kind storage.TokenKind, match func(storage.Token) bool) {

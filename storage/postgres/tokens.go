@@ -128,6 +128,47 @@ func (s *Store) ConsumeTokenDeleting(ctx context.Context, kind storage.TokenKind
 	return nil
 }
 
+// ConsumeTokenCreating is one statement: the DELETE and the INSERT run only when
+// the guarded UPDATE took the row. A key violation of the INSERT aborts it all.
+func (s *Store) ConsumeTokenCreating(ctx context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, ts []storage.Token) error {
+	names := make([]string, len(also))
+	for i, k := range also {
+		names[i] = string(k)
+	}
+	args := []any{kind, signature, names}
+	var values strings.Builder
+	for i, t := range ts {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&values, "($%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::boolean, $%d::bytea, $%d::timestamptz, $%d::timestamptz)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		args = append(args, t.Kind, t.Signature, t.RequestID, t.ClientID, t.Subject, t.Active, t.Data, t.CreatedAt, t.ExpiresAt)
+	}
+	insert := ""
+	if len(ts) > 0 {
+		insert = `, created AS (
+			INSERT INTO tokens (kind, signature, request_id, client_id, subject, active, data, created_at, expires_at)
+			SELECT * FROM (VALUES ` + values.String() + `) AS v WHERE EXISTS (SELECT 1 FROM consumed)
+		)`
+	}
+	var n int
+	err := s.pool.QueryRow(ctx, `WITH consumed AS (
+			UPDATE tokens SET active = false WHERE kind = $1 AND signature = $2 AND active RETURNING 1
+		), deleted AS (
+			DELETE FROM tokens WHERE signature = $2 AND kind = ANY($3) AND EXISTS (SELECT 1 FROM consumed)
+		)`+insert+`
+		SELECT count(*) FROM consumed`, args...).Scan(&n)
+	if err == nil && n == 0 {
+		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE kind = $1 AND signature = $2)`, kind, signature)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: consume token %s %q: %w", kind, signature, translate(err))
+	}
+	return nil
+}
+
 func (s *Store) DeactivateTokensByRequestID(ctx context.Context, kind storage.TokenKind, requestID string) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE tokens SET active = false
 		WHERE kind = $1 AND request_id = $2 AND active`, kind, requestID); err != nil {
