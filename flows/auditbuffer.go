@@ -48,3 +48,18 @@ func AppendAudit(ctx context.Context, store storage.AuditStore, e storage.AuditE
 	}
 	return store.AppendAudit(ctx, e)
 }
+
+// TakeAudit removes and returns the events buffered so far in ctx's request (none
+// without a buffer), for a caller that writes them with other records in one
+// transaction. A caller whose write fails gives them back with AppendAudit.
+func TakeAudit(ctx context.Context) []storage.AuditEvent {
+	b, ok := ctx.Value(auditBufferKey{}).(*AuditBuffer)
+	if !ok {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	events := b.events
+	b.events = nil
+	return events
+}

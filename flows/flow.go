@@ -82,14 +82,20 @@ func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (sto
 func (s *Service) Advance(ctx context.Context, f *storage.Flow) error {
 	err := s.Store.UpdateFlow(ctx, *f)
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
-		return UserError(http.StatusConflict, "This step was already completed",
-			"This sign-in moved on in another tab or request. Go back to the app and start again.", err)
+		return StepDone(err)
 	}
 	if err != nil {
 		return fmt.Errorf("update flow: %w", err)
 	}
 	f.Version++
 	return nil
+}
+
+// StepDone is the page for a flow update that lost to another request (a double
+// submit, a second tab, a replay).
+func StepDone(cause error) error {
+	return UserError(http.StatusConflict, "This step was already completed",
+		"This sign-in moved on in another tab or request. Go back to the app and start again.", cause)
 }
 
 // postedFlow reads a step's form and its flow. ok is false when the flow is not in

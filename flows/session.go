@@ -39,24 +39,41 @@ func (s *Service) CurrentSession(ctx context.Context, r *http.Request) (storage.
 	return sess, user, true, nil
 }
 
+// PendingSession is an SSO session made for the browser (its cookie is set) but not
+// stored yet: the provider stores it with the authorization code in one
+// transaction (storage.SignIn), or with StoreSession.
+type PendingSession struct {
+	Session storage.Session
+	// Replaces is the browser's previous session, ended with it ("" for none).
+	Replaces string
+}
+
 // upgradeSession replaces the browser's SSO session with a new one under a new
 // token, so the session id changes at every privilege change. The new session keeps
 // the factors of the current one (when it is the same user's) and adds proofs;
 // auth_time becomes the time of the latest password.
 func (s *Service) upgradeSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, current *storage.Session, proofs []storage.FactorProof) (storage.Session, error) {
+	p, err := s.newSession(w, r, userID, current, proofs)
+	if err != nil {
+		return storage.Session{}, err
+	}
+	return p.Session, s.StoreSession(ctx, p)
+}
+
+// newSession makes the upgraded session and gives the browser its cookie.
+func (s *Service) newSession(w http.ResponseWriter, r *http.Request, userID string, current *storage.Session, proofs []storage.FactorProof) (PendingSession, error) {
 	var kept []storage.FactorProof
 	if current != nil && current.UserID == userID {
 		kept = current.Factors
 	}
+	var p PendingSession
 	if old := s.Cookies.SessionToken(r); old != "" {
-		if err := s.Store.DeleteSession(ctx, hashToken(old)); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return storage.Session{}, fmt.Errorf("end previous session: %w", err)
-		}
+		p.Replaces = hashToken(old)
 	}
 	now := s.Now().UTC()
 	token := newToken()
 	factors := MergeProofs(kept, proofs)
-	sess := storage.Session{
+	p.Session = storage.Session{
 		ID:        hashToken(token),
 		UserID:    userID,
 		Factors:   factors,
@@ -64,13 +81,23 @@ func (s *Service) upgradeSession(ctx context.Context, w http.ResponseWriter, r *
 		CreatedAt: now,
 		ExpiresAt: now.Add(s.SessionLifetime),
 	}
-	if err := s.Store.CreateSession(ctx, sess); err != nil {
-		return storage.Session{}, fmt.Errorf("create session: %w", err)
-	}
 	if err := s.Cookies.set(w, r, keySessionToken, token); err != nil {
-		return storage.Session{}, fmt.Errorf("write session cookie: %w", err)
+		return p, fmt.Errorf("write session cookie: %w", err)
 	}
-	return sess, nil
+	return p, nil
+}
+
+// StoreSession ends the session p replaces and stores p's.
+func (s *Service) StoreSession(ctx context.Context, p PendingSession) error {
+	if p.Replaces != "" {
+		if err := s.Store.DeleteSession(ctx, p.Replaces); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("end previous session: %w", err)
+		}
+	}
+	if err := s.Store.CreateSession(ctx, p.Session); err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
 }
 
 // EndSession deletes the browser's SSO session on the server and from the cookie.

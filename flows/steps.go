@@ -146,17 +146,12 @@ func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Reque
 				return s.startDeviceConfirmation(ctx, w, r, f)
 			}
 		}
-		if ev.Decision.Outcome == Done {
-			sess := ev.Session
-			if len(f.Proven) > 0 {
-				upgraded, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven)
-				if err != nil {
-					return err
-				}
-				sess = &upgraded
-			}
-			if s.Finish != nil && sess != nil {
-				return s.finish(ctx, w, r, f, ev, *sess)
+		if ev.Decision.Outcome == Done && s.Finish != nil && (len(f.Proven) > 0 || ev.Session != nil) {
+			return s.finish(ctx, w, r, f, ev)
+		}
+		if ev.Decision.Outcome == Done && len(f.Proven) > 0 {
+			if _, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven); err != nil {
+				return err
 			}
 		}
 	}
@@ -173,6 +168,9 @@ type Finished struct {
 	SessionID string
 	// Proofs are the proofs that count for the request (amr, acr, auth_time).
 	Proofs []storage.FactorProof
+	// Pending is the browser's new session when this request made one: the provider
+	// stores it (with the code when it issues one).
+	Pending *PendingSession
 }
 
 // signedInUserKey carries the user a password step just loaded to finish, which
@@ -186,7 +184,7 @@ func withSignedInUser(ctx context.Context, u storage.User) context.Context {
 // finish hands a flow whose factors were all proven in this request straight to
 // the provider, instead of sending the browser through the resume endpoint to have
 // the same decision made again.
-func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow, ev Evaluation, sess storage.Session) error {
+func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow, ev Evaluation) error {
 	user := ev.User
 	if u, ok := ctx.Value(signedInUserKey{}).(storage.User); ok && u.ID == f.UserID {
 		user = u
@@ -197,7 +195,17 @@ func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Req
 		}
 		user = u
 	}
-	return s.Finish(w, r, f, Finished{User: user, SessionID: sess.ID, Proofs: ev.Decision.Proofs})
+	done := Finished{User: user, Proofs: ev.Decision.Proofs}
+	if len(f.Proven) > 0 {
+		p, err := s.newSession(w, r, f.UserID, ev.Session, f.Proven)
+		if err != nil {
+			return err
+		}
+		done.Pending, done.SessionID = &p, p.Session.ID
+	} else {
+		done.SessionID = ev.Session.ID
+	}
+	return s.Finish(w, r, f, done)
 }
 
 // StateFor is the flow state in which a decision's next step happens.

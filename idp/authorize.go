@@ -92,7 +92,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return p.issueCode(w, r, ar, user, sess.ID, d.Proofs, now)
+	return p.issueCode(w, r, ar, user, sess.ID, d.Proofs, now, nil)
 }
 
 // resume finishes a flow: the policy is asked once more (a flow cannot skip a step
@@ -171,6 +171,11 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f storage.Flow
 	}
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, replay)
 	if err != nil {
+		if done.Pending != nil { // the user did sign in; only this request fails
+			if err := p.opt.Flows.StoreSession(ctx, *done.Pending); err != nil {
+				return err
+			}
+		}
 		f.State = storage.FlowDone
 		if err := p.opt.Flows.Advance(ctx, &f); err != nil {
 			return err
@@ -190,6 +195,11 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, f storage.Fl
 			return err
 		}
 		if need {
+			if done.Pending != nil {
+				if err := p.opt.Flows.StoreSession(ctx, *done.Pending); err != nil {
+					return err
+				}
+			}
 			f.State = storage.FlowConsent
 			if err := p.opt.Flows.Advance(ctx, &f); err != nil {
 				return err
@@ -199,10 +209,7 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, f storage.Fl
 		}
 	}
 	f.State = storage.FlowDone
-	if err := p.opt.Flows.Advance(ctx, &f); err != nil {
-		return err
-	}
-	return p.issueCode(w, r, ar, done.User, done.SessionID, done.Proofs, f.RequestedAt)
+	return p.issueCode(w, r, ar, done.User, done.SessionID, done.Proofs, f.RequestedAt, &flowSpend{flow: f, pending: done.Pending})
 }
 
 // refusal is the OAuth error for a policy refusal.
@@ -271,7 +278,7 @@ var errUnmetAuthentication = &fosite.RFC6749Error{
 
 // issueCode writes the authorization response: the ID token says exactly which
 // proofs counted for this request (amr, acr) and when the password was proven.
-func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, user storage.User, sid string, proofs []storage.FactorProof, requestedAt time.Time) error {
+func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, user storage.User, sid string, proofs []storage.FactorProof, requestedAt time.Time, spend *flowSpend) error {
 	ctx := r.Context()
 	for _, sc := range ar.GetRequestedScopes() {
 		ar.GrantScope(sc)
@@ -294,16 +301,49 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 	}
 	bctx, batch := withTokenBatch(ctx)
 	resp, err := p.oauth.NewAuthorizeResponse(bctx, ar, fs)
-	if err == nil {
-		err = p.store.flush(ctx, batch)
-	}
 	if err != nil {
 		return p.authorizeError(w, r, ar, err)
 	}
 	p.audit(ctx, r, "authorize.code", user.ID, ar.GetClient().GetID(),
 		map[string]string{"acr": c.AuthenticationContextClassReference, "amr": strings.Join(c.AuthenticationMethodsReferences, " ")})
+	if spend == nil {
+		err = p.store.flush(ctx, batch)
+	} else {
+		err = p.commitSignIn(ctx, spend, batch.writes)
+	}
+	if err != nil {
+		return err
+	}
 	p.oauth.WriteAuthorizeResponse(ctx, &issWriter{ResponseWriter: w, iss: p.opt.Issuer}, ar, resp)
 	return nil
+}
+
+// flowSpend is the flow a code ends, spent in the same transaction as the code is
+// stored, with the browser's new session when the sign-in made one.
+type flowSpend struct {
+	flow    storage.Flow
+	pending *flows.PendingSession
+}
+
+// commitSignIn writes the spent flow, the new session, the code's records and the
+// request's audit events so far in one transaction: a code exists only if its
+// flow was spent, once.
+func (p *Provider) commitSignIn(ctx context.Context, spend *flowSpend, tokens []storage.Token) error {
+	in := storage.SignIn{Flow: spend.flow, Tokens: tokens, Audit: flows.TakeAudit(ctx)}
+	if spend.pending != nil {
+		in.Session, in.EndSession = &spend.pending.Session, spend.pending.Replaces
+	}
+	err := p.opt.Store.CommitSignIn(ctx, in)
+	if err == nil {
+		return nil
+	}
+	for _, e := range in.Audit { // written with the request's other events instead
+		_ = flows.AppendAudit(ctx, p.opt.Store, e)
+	}
+	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+		return flows.StepDone(err) // another request spent the flow first
+	}
+	return fmt.Errorf("commit sign-in: %w", err)
 }
 
 // authorizeError sends an error to the client's redirect URI when that URI is

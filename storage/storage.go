@@ -568,6 +568,29 @@ type FactorSummaryStore interface {
 	SummarizeFactors(ctx context.Context, userID string) (FactorSummary, error)
 }
 
+// SignIn is what ends a sign-in: the browser's new SSO session, the flow spent,
+// the authorization code's records and the request's audit events, written in one
+// transaction, so the sign-in costs one commit and is all or nothing.
+type SignIn struct {
+	// EndSession is the browser's previous session, deleted first ("" for none; a
+	// missing one is no error).
+	EndSession string
+	// Session is the new SSO session (nil when the browser's session stays).
+	Session *Session
+	// Flow is stored as UpdateFlow stores it: only at its version.
+	Flow   Flow
+	Tokens []Token
+	Audit  []AuditEvent
+}
+
+// SignInStore writes a finished sign-in.
+type SignInStore interface {
+	// CommitSignIn writes everything in s or nothing. A flow that moved on gives
+	// ErrConflict (ErrNotFound when it is gone); a session, token or audit id in
+	// use gives ErrAlreadyExists.
+	CommitSignIn(ctx context.Context, s SignIn) error
+}
+
 // Storage is everything a backend provides.
 type Storage interface {
 	ClientStore
@@ -588,6 +611,7 @@ type Storage interface {
 	OneTimeCodeStore
 	TrustStore
 	FactorSummaryStore
+	SignInStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

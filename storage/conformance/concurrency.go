@@ -405,3 +405,89 @@ func testConcurrentConsumeCodeCreating(t *testing.T, s storage.Storage) {
 	}
 	wantErr(t, "consume unknown", s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "nope", also, nil), storage.ErrNotFound)
 }
+
+func testCommitSignIn(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := storage.Flow{ID: "flow-s", BrowserHash: "bh", ClientID: "c", AuthorizeQuery: "q", RequestedAt: base,
+		State: storage.FlowLogin, UserID: "u", ExpiresAt: base.Add(time.Hour), Version: 1}
+	must(t, s.CreateFlow(ctx, f))
+	old := storage.Session{ID: "old", UserID: "u", CreatedAt: base, ExpiresAt: base.Add(time.Hour), AuthTime: base,
+		Factors: []storage.FactorProof{{Method: "pwd", At: base}}}
+	must(t, s.CreateSession(ctx, old))
+	code := storage.Token{Kind: storage.TokenAuthorizeCode, Signature: "c1", RequestID: "r1", ClientID: "c", Subject: "u",
+		Active: true, Data: []byte(`{}`), CreatedAt: base, ExpiresAt: base.Add(time.Minute)}
+	pkce := code
+	pkce.Kind = storage.TokenPKCE
+	newSession := storage.Session{ID: "new", UserID: "u", CreatedAt: base, ExpiresAt: base.Add(time.Hour), AuthTime: base,
+		Factors: []storage.FactorProof{{Method: "pwd", At: base}}}
+	ev := storage.AuditEvent{ID: "ev-s", At: base, Type: "authorize.code", UserID: "u-signin"}
+	done := f
+	done.State = storage.FlowDone
+	in := storage.SignIn{EndSession: "old", Session: &newSession, Flow: done, Tokens: []storage.Token{code, pkce}, Audit: []storage.AuditEvent{ev}}
+
+	// Refused commits change nothing.
+	stale := in
+	stale.Flow.Version = 7
+	wantErr(t, "stale flow", s.CommitSignIn(ctx, stale), storage.ErrConflict)
+	gone := in
+	gone.Flow.ID = "nope"
+	wantErr(t, "unknown flow", s.CommitSignIn(ctx, gone), storage.ErrNotFound)
+	must(t, s.CreateToken(ctx, storage.Token{Kind: storage.TokenAccess, Signature: "taken", RequestID: "r0", Active: true, CreatedAt: base, ExpiresAt: base.Add(time.Minute)}))
+	clash := in
+	clash.Tokens = []storage.Token{code, {Kind: storage.TokenAccess, Signature: "taken", RequestID: "r1", Active: true, CreatedAt: base, ExpiresAt: base.Add(time.Minute)}}
+	wantErr(t, "token in use", s.CommitSignIn(ctx, clash), storage.ErrAlreadyExists)
+	for what, check := range map[string]func() bool{
+		"flow": func() bool {
+			g, err := s.GetFlow(ctx, f.ID)
+			return err == nil && g.Version == 1 && g.State == storage.FlowLogin
+		},
+		"old session": func() bool { _, err := s.GetSession(ctx, "old"); return err == nil },
+		"new session": func() bool { _, err := s.GetSession(ctx, "new"); return errors.Is(err, storage.ErrNotFound) },
+		"code": func() bool {
+			_, err := s.GetToken(ctx, storage.TokenAuthorizeCode, "c1")
+			return errors.Is(err, storage.ErrNotFound)
+		},
+		"audit": func() bool {
+			es, err := s.ListAudit(ctx, storage.AuditFilter{UserID: "u-signin"})
+			return err == nil && len(es) == 0
+		},
+	} {
+		if !check() {
+			t.Errorf("a refused commit changed the %s", what)
+		}
+	}
+
+	// Of concurrent commits at the same version exactly one is kept.
+	errs := race(10, func(i int) error {
+		x := in
+		sess := newSession
+		sess.ID = fmt.Sprintf("new-%d", i)
+		x.Session = &sess
+		c := code
+		c.Signature = fmt.Sprintf("c-%d", i)
+		x.Tokens = []storage.Token{c}
+		e := ev
+		e.ID = fmt.Sprintf("ev-%d", i)
+		x.Audit = []storage.AuditEvent{e}
+		return s.CommitSignIn(ctx, x)
+	})
+	winner := oneWinner(t, errs)
+	g, err := s.GetFlow(ctx, f.ID)
+	must(t, err)
+	if g.Version != 2 || g.State != storage.FlowDone {
+		t.Fatalf("flow after the commit: version %d, state %s", g.Version, g.State)
+	}
+	if _, err := s.GetSession(ctx, "old"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the previous session is still there: %v", err)
+	}
+	for i := range errs {
+		_, serr := s.GetSession(ctx, fmt.Sprintf("new-%d", i))
+		_, terr := s.GetToken(ctx, storage.TokenAuthorizeCode, fmt.Sprintf("c-%d", i))
+		if (serr == nil) != (i == winner) || (terr == nil) != (i == winner) {
+			t.Errorf("commit %d (winner %d): session %v, code %v", i, winner, serr, terr)
+		}
+	}
+	if es, err := s.ListAudit(ctx, storage.AuditFilter{UserID: "u-signin"}); err != nil || len(es) != 1 || es[0].ID != fmt.Sprintf("ev-%d", winner) {
+		t.Errorf("audit after the commit: %v %v", es, err)
+	}
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentConsumeCode", testConcurrentConsumeCode},
 		{"ConcurrentConsumeCodeDeleting", testConcurrentConsumeCodeDeleting},
 		{"ConcurrentConsumeCodeCreating", testConcurrentConsumeCodeCreating},
+		{"CommitSignIn", testCommitSignIn},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
 		{"ConcurrentThrottle", testConcurrentThrottle},
 		{"ConcurrentUpdateFlow", testConcurrentUpdateFlow},

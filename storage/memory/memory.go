@@ -1205,3 +1205,52 @@ func (s *Store) SummarizeFactors(_ context.Context, userID string) (storage.Fact
 	_, f.Phone = s.phones[userID]
 	return f, nil
 }
+
+func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.flows[in.Flow.ID]
+	if !ok {
+		return notFound("update flow", in.Flow.ID)
+	}
+	if old.Version != in.Flow.Version {
+		return fmt.Errorf("memory: update flow %q at version %d (stored %d): %w", in.Flow.ID, in.Flow.Version, old.Version, storage.ErrConflict)
+	}
+	if in.Session != nil && in.Session.ID != in.EndSession {
+		if _, ok := s.sessions[in.Session.ID]; ok {
+			return exists("create session", in.Session.ID)
+		}
+	}
+	seen := map[tokenKey]bool{}
+	for _, t := range in.Tokens {
+		k := tokenKey{t.Kind, t.Signature}
+		if _, ok := s.tokens[k]; ok || seen[k] {
+			return exists("create token "+string(t.Kind), t.Signature)
+		}
+		seen[k] = true
+	}
+	ids := map[string]bool{}
+	for _, e := range in.Audit {
+		if _, ok := s.auditIDs[e.ID]; ok || ids[e.ID] {
+			return exists("append audit", e.ID)
+		}
+		ids[e.ID] = true
+	}
+	f := copyFlow(in.Flow)
+	f.Version++
+	s.flows[f.ID] = f
+	if in.EndSession != "" {
+		delete(s.sessions, in.EndSession)
+	}
+	if in.Session != nil {
+		s.sessions[in.Session.ID] = copySession(*in.Session)
+	}
+	for _, t := range in.Tokens {
+		s.tokens[tokenKey{t.Kind, t.Signature}] = copyToken(t)
+	}
+	for _, e := range in.Audit {
+		s.auditIDs[e.ID] = struct{}{}
+		s.audit = append(s.audit, copyEvent(e))
+	}
+	return nil
+}

@@ -26,6 +26,15 @@ func (s *Store) AppendAudits(ctx context.Context, es []storage.AuditEvent) error
 	if len(es) == 0 {
 		return nil
 	}
+	q, args := insertAudit(es)
+	if _, err := s.pool.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("postgres: append %d audit events: %w", len(es), translate(err))
+	}
+	return nil
+}
+
+// insertAudit is the multi-row INSERT of es (at least one) with its arguments.
+func insertAudit(es []storage.AuditEvent) (string, []any) {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO audit (id, at, type, user_id, client_id, ip, detail) VALUES `)
 	args := make([]any, 0, 7*len(es))
@@ -37,10 +46,7 @@ func (s *Store) AppendAudits(ctx context.Context, es []storage.AuditEvent) error
 		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
 		args = append(args, e.ID, e.At, e.Type, e.UserID, e.ClientID, e.IP, e.Detail)
 	}
-	if _, err := s.pool.Exec(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("postgres: append %d audit events: %w", len(es), translate(err))
-	}
-	return nil
+	return q.String(), args
 }
 
 func scanEvent(row pgx.Row) (storage.AuditEvent, error) {

@@ -27,6 +27,15 @@ func (s *Store) CreateTokens(ctx context.Context, ts []storage.Token) error {
 	if len(ts) == 0 {
 		return nil
 	}
+	q, args := insertTokens(ts)
+	if _, err := s.pool.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("postgres: create %d tokens: %w", len(ts), translate(err))
+	}
+	return nil
+}
+
+// insertTokens is the multi-row INSERT of ts (at least one) with its arguments.
+func insertTokens(ts []storage.Token) (string, []any) {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO tokens (kind, signature, request_id, client_id, subject, active, data, created_at, expires_at) VALUES `)
 	args := make([]any, 0, 9*len(ts))
@@ -38,10 +47,7 @@ func (s *Store) CreateTokens(ctx context.Context, ts []storage.Token) error {
 		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
 		args = append(args, t.Kind, t.Signature, t.RequestID, t.ClientID, t.Subject, t.Active, t.Data, t.CreatedAt, t.ExpiresAt)
 	}
-	if _, err := s.pool.Exec(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("postgres: create %d tokens: %w", len(ts), translate(err))
-	}
-	return nil
+	return q.String(), args
 }
 
 func (s *Store) GetTokens(ctx context.Context, signature string, kinds ...storage.TokenKind) ([]storage.Token, error) {
