@@ -49,7 +49,12 @@ func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.
 		UserID:         nf.UserID,
 		ExpiresAt:      now.Add(s.FlowLifetime),
 	}
-	if err := s.Store.CreateFlow(ctx, f); err != nil {
+	// The decision that started the flow is written with it: one commit.
+	audit := TakeAudit(ctx)
+	if err := s.Store.CreateFlowAudited(ctx, f, audit); err != nil {
+		for _, e := range audit {
+			_ = AppendAudit(ctx, s.Store, e)
+		}
 		return "", fmt.Errorf("create flow: %w", err)
 	}
 	return s.pathFor(f.State) + "?flow=" + url.QueryEscape(f.ID), nil

@@ -209,6 +209,9 @@ type Flow struct {
 // FlowStore keeps login flows.
 type FlowStore interface {
 	CreateFlow(ctx context.Context, f Flow) error
+	// CreateFlowAudited is CreateFlow and AppendAudits(audit) in one atomic step
+	// (one commit): the flow of a new sign-in with the decision that started it.
+	CreateFlowAudited(ctx context.Context, f Flow, audit []AuditEvent) error
 	GetFlow(ctx context.Context, id string) (Flow, error)
 	// UpdateFlow stores f if the stored version equals f.Version, and then the stored
 	// version becomes f.Version+1. Otherwise it returns ErrConflict.

@@ -491,3 +491,31 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 		t.Errorf("audit after the commit: %v %v", es, err)
 	}
 }
+
+func testCreateFlowAudited(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := storage.Flow{ID: "flow-a", BrowserHash: "bh", ClientID: "c", AuthorizeQuery: "q", RequestedAt: base,
+		State: storage.FlowLogin, ExpiresAt: base.Add(time.Hour), Version: 1}
+	ev := storage.AuditEvent{ID: "ev-a", At: base, Type: "policy.decision", ClientID: "c-audited", Detail: map[string]string{"outcome": "prove"}}
+	must(t, s.CreateFlowAudited(ctx, f, []storage.AuditEvent{ev}))
+	got, err := s.GetFlow(ctx, f.ID)
+	must(t, err)
+	equal(t, "flow", f, got)
+	es, err := s.ListAudit(ctx, storage.AuditFilter{ClientID: "c-audited"})
+	must(t, err)
+	equal(t, "audit", []storage.AuditEvent{ev}, es)
+
+	// Either clash keeps both out.
+	wantErr(t, "flow in use", s.CreateFlowAudited(ctx, f, []storage.AuditEvent{{ID: "ev-b", At: base, Type: "t", ClientID: "c-audited"}}), storage.ErrAlreadyExists)
+	g := f
+	g.ID = "flow-b"
+	wantErr(t, "audit id in use", s.CreateFlowAudited(ctx, g, []storage.AuditEvent{ev}), storage.ErrAlreadyExists)
+	if _, err := s.GetFlow(ctx, g.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a refused create stored the flow: %v", err)
+	}
+	if es, _ := s.ListAudit(ctx, storage.AuditFilter{ClientID: "c-audited"}); len(es) != 1 {
+		t.Errorf("a refused create appended events: %d", len(es))
+	}
+	g.ID = "flow-c"
+	must(t, s.CreateFlowAudited(ctx, g, nil))
+}

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentConsumeCodeDeleting", testConcurrentConsumeCodeDeleting},
 		{"ConcurrentConsumeCodeCreating", testConcurrentConsumeCodeCreating},
 		{"CommitSignIn", testCommitSignIn},
+		{"CreateFlowAudited", testCreateFlowAudited},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
 		{"ConcurrentThrottle", testConcurrentThrottle},
 		{"ConcurrentUpdateFlow", testConcurrentUpdateFlow},

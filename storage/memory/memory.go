@@ -425,6 +425,27 @@ func (s *Store) CreateFlow(_ context.Context, f storage.Flow) error {
 	return nil
 }
 
+func (s *Store) CreateFlowAudited(_ context.Context, f storage.Flow, audit []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.flows[f.ID]; ok {
+		return exists("create flow", f.ID)
+	}
+	ids := map[string]bool{}
+	for _, e := range audit {
+		if _, ok := s.auditIDs[e.ID]; ok || ids[e.ID] {
+			return exists("append audit", e.ID)
+		}
+		ids[e.ID] = true
+	}
+	s.flows[f.ID] = copyFlow(f)
+	for _, e := range audit {
+		s.auditIDs[e.ID] = struct{}{}
+		s.audit = append(s.audit, copyEvent(e))
+	}
+	return nil
+}
+
 func (s *Store) GetFlow(_ context.Context, id string) (storage.Flow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -19,6 +19,25 @@ func (s *Store) CreateFlow(ctx context.Context, f storage.Flow) error {
 	return nil
 }
 
+// CreateFlowAudited is one statement: the audit INSERT takes the flow INSERT as a
+// CTE, so both are kept or neither.
+func (s *Store) CreateFlowAudited(ctx context.Context, f storage.Flow, audit []storage.AuditEvent) error {
+	if len(audit) == 0 {
+		return s.CreateFlow(ctx, f)
+	}
+	q, args := insertAudit(audit)
+	n := len(args)
+	args = append(args, f.ID, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Version)
+	_, err := s.pool.Exec(ctx, fmt.Sprintf(`WITH flow AS (INSERT INTO flows (id, browser_hash, client_id, authorize_query,
+		requested_at, state, user_id, proven, expires_at, version)
+		VALUES ($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d))
+		`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)+q, args...)
+	if err != nil {
+		return fmt.Errorf("postgres: create flow %q: %w", f.ID, translate(err))
+	}
+	return nil
+}
+
 func (s *Store) GetFlow(ctx context.Context, id string) (storage.Flow, error) {
 	f := storage.Flow{ID: id}
 	err := s.pool.QueryRow(ctx, `SELECT browser_hash, client_id, authorize_query, requested_at,
