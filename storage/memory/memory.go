@@ -255,6 +255,16 @@ func (s *Store) CreateToken(_ context.Context, t storage.Token) error {
 func (s *Store) CreateTokens(_ context.Context, ts []storage.Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.tokensFree(ts); err != nil {
+		return err
+	}
+	s.putTokens(ts)
+	return nil
+}
+
+// tokensFree reports ErrAlreadyExists when a token of ts is stored or listed twice.
+// The caller holds the lock.
+func (s *Store) tokensFree(ts []storage.Token) error {
 	seen := make(map[tokenKey]bool, len(ts))
 	for _, t := range ts {
 		k := tokenKey{t.Kind, t.Signature}
@@ -263,10 +273,13 @@ func (s *Store) CreateTokens(_ context.Context, ts []storage.Token) error {
 		}
 		seen[k] = true
 	}
+	return nil
+}
+
+func (s *Store) putTokens(ts []storage.Token) {
 	for _, t := range ts {
 		s.tokens[tokenKey{t.Kind, t.Signature}] = copyToken(t)
 	}
-	return nil
 }
 
 func (s *Store) GetTokens(_ context.Context, signature string, kinds ...storage.TokenKind) ([]storage.Token, error) {
@@ -348,22 +361,15 @@ func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, 
 	if !t.Active {
 		return conflict("consume token "+string(kind), signature)
 	}
-	seen := make(map[tokenKey]bool, len(ts))
-	for _, n := range ts {
-		nk := tokenKey{n.Kind, n.Signature}
-		if _, ok := s.tokens[nk]; ok || seen[nk] {
-			return exists("create token "+string(n.Kind), n.Signature)
-		}
-		seen[nk] = true
+	if err := s.tokensFree(ts); err != nil {
+		return err
 	}
 	t.Active = false
 	s.tokens[k] = t
 	for _, other := range also {
 		delete(s.tokens, tokenKey{other, signature})
 	}
-	for _, n := range ts {
-		s.tokens[tokenKey{n.Kind, n.Signature}] = copyToken(n)
-	}
+	s.putTokens(ts)
 	return nil
 }
 
@@ -431,18 +437,11 @@ func (s *Store) CreateFlowAudited(_ context.Context, f storage.Flow, audit []sto
 	if _, ok := s.flows[f.ID]; ok {
 		return exists("create flow", f.ID)
 	}
-	ids := map[string]bool{}
-	for _, e := range audit {
-		if _, ok := s.auditIDs[e.ID]; ok || ids[e.ID] {
-			return exists("append audit", e.ID)
-		}
-		ids[e.ID] = true
+	if err := s.auditFree(audit); err != nil {
+		return err
 	}
 	s.flows[f.ID] = copyFlow(f)
-	for _, e := range audit {
-		s.auditIDs[e.ID] = struct{}{}
-		s.audit = append(s.audit, copyEvent(e))
-	}
+	s.putAudit(audit)
 	return nil
 }
 
@@ -726,6 +725,16 @@ func (s *Store) AppendAudit(_ context.Context, e storage.AuditEvent) error {
 func (s *Store) AppendAudits(_ context.Context, es []storage.AuditEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.auditFree(es); err != nil {
+		return err
+	}
+	s.putAudit(es)
+	return nil
+}
+
+// auditFree reports ErrAlreadyExists when an event id of es is in use or listed
+// twice. The caller holds the lock.
+func (s *Store) auditFree(es []storage.AuditEvent) error {
 	seen := make(map[string]bool, len(es))
 	for _, e := range es {
 		if _, ok := s.auditIDs[e.ID]; ok || seen[e.ID] {
@@ -733,11 +742,14 @@ func (s *Store) AppendAudits(_ context.Context, es []storage.AuditEvent) error {
 		}
 		seen[e.ID] = true
 	}
+	return nil
+}
+
+func (s *Store) putAudit(es []storage.AuditEvent) {
 	for _, e := range es {
 		s.auditIDs[e.ID] = struct{}{}
 		s.audit = append(s.audit, copyEvent(e))
 	}
-	return nil
 }
 
 func (s *Store) ListAudit(_ context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
@@ -1242,20 +1254,11 @@ func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
 			return exists("create session", in.Session.ID)
 		}
 	}
-	seen := map[tokenKey]bool{}
-	for _, t := range in.Tokens {
-		k := tokenKey{t.Kind, t.Signature}
-		if _, ok := s.tokens[k]; ok || seen[k] {
-			return exists("create token "+string(t.Kind), t.Signature)
-		}
-		seen[k] = true
+	if err := s.tokensFree(in.Tokens); err != nil {
+		return err
 	}
-	ids := map[string]bool{}
-	for _, e := range in.Audit {
-		if _, ok := s.auditIDs[e.ID]; ok || ids[e.ID] {
-			return exists("append audit", e.ID)
-		}
-		ids[e.ID] = true
+	if err := s.auditFree(in.Audit); err != nil {
+		return err
 	}
 	f := copyFlow(in.Flow)
 	f.Version++
@@ -1266,12 +1269,7 @@ func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
 	if in.Session != nil {
 		s.sessions[in.Session.ID] = copySession(*in.Session)
 	}
-	for _, t := range in.Tokens {
-		s.tokens[tokenKey{t.Kind, t.Signature}] = copyToken(t)
-	}
-	for _, e := range in.Audit {
-		s.auditIDs[e.ID] = struct{}{}
-		s.audit = append(s.audit, copyEvent(e))
-	}
+	s.putTokens(in.Tokens)
+	s.putAudit(in.Audit)
 	return nil
 }
