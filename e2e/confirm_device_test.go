@@ -145,12 +145,12 @@ func TestConfirmNewDevice(t *testing.T) {
 		linkURL := mb.wait(t, s.Email, subjectConfirm).link(t, s.URL+"/login/confirm-device/link?")
 		phone := addrBrowser(t, "", "198.51.100.200")
 		lp := phone.get(s, linkURL)
-		if lp.resp.StatusCode != http.StatusOK || !strings.Contains(lp.body, "Is this you signing in?") || !strings.Contains(lp.body, "confirm=yes") {
+		if lp.resp.StatusCode != http.StatusOK || !strings.Contains(lp.body, "Is this you signing in?") || !strings.Contains(lp.body, `<form method="post" action="/login/confirm-device/link"`) {
 			t.Fatalf("link page: %d %.400s", lp.resp.StatusCode, lp.body)
 		}
 		// Opening the link changed nothing: the sign-in still waits.
 		wantConfirmPage(t, "after the link was opened", b4.get(s, s.URL+"/login/confirm-device?flow="+flow))
-		cp := phone.get(s, linkURL+"&confirm=yes")
+		cp := phone.pressLink(s, linkURL)
 		if cp.callback != nil || cp.resp.StatusCode != http.StatusOK || !strings.Contains(cp.body, "Sign-in confirmed") {
 			t.Fatalf("confirming by the link: %d %v %.400s", cp.resp.StatusCode, cp.callback, cp.body)
 		}
@@ -159,10 +159,10 @@ func TestConfirmNewDevice(t *testing.T) {
 			t.Errorf("the browser that confirmed by link is signed in: %v", q.callback)
 		}
 		// The link works once.
-		refusedWith(t, "the link again", phone.get(s, linkURL+"&confirm=yes"), http.StatusBadRequest, "no longer valid")
+		refusedWith(t, "the link again", phone.pressLink(s, linkURL), http.StatusBadRequest, "no longer valid")
 		// The waiting browser goes on.
 		r.redeem(a, through(t, b4, s, b4.get(s, s.URL+"/login/confirm-device?flow="+flow)))
-		refusedWith(t, "the link after the sign-in", phone.get(s, linkURL+"&confirm=yes"), http.StatusBadRequest, "no longer valid")
+		refusedWith(t, "the link after the sign-in", phone.pressLink(s, linkURL), http.StatusBadRequest, "no longer valid")
 		// b4 is known now.
 		a = r.start(param("prompt", "login"))
 		if p = b4.password(s, b4.get(s, a.url), s.Email, s.Password); p.callback == nil {
@@ -173,7 +173,7 @@ func TestConfirmNewDevice(t *testing.T) {
 		b5 := addrBrowser(t, "", "198.51.100.5")
 		a, _ = toConfirm(t, s, r, b5)
 		linkURL = mb.wait(t, s.Email, subjectConfirm).link(t, s.URL+"/login/confirm-device/link?")
-		r.redeem(a, through(t, b5, s, b5.get(s, linkURL+"&confirm=yes")))
+		r.redeem(a, through(t, b5, s, b5.pressLink(s, linkURL)))
 
 		// Users with a second factor are never asked to confirm: their factor does it.
 		mfa := addrBrowser(t, "", "198.51.100.6")
@@ -217,12 +217,12 @@ func TestConfirmDeviceBadInputs(t *testing.T) {
 		// A code from another flow.
 		if codeA != codeB {
 			refusedWith(t, "A's code in B's flow", bB.confirmCode(s, flowB, codeA), http.StatusUnauthorized, "not right")
-			mixed := s.URL + "/login/confirm-device/link?" + url.Values{"flow": {flowB}, "code": {codeA}, "confirm": {"yes"}}.Encode()
-			refusedWith(t, "a link with A's code for B's flow", newBrowser(t).get(s, mixed), http.StatusBadRequest, "no longer valid")
+			mixed := s.URL + "/login/confirm-device/link?" + url.Values{"flow": {flowB}, "code": {codeA}}.Encode()
+			refusedWith(t, "a link with A's code for B's flow", newBrowser(t).pressLink(s, mixed), http.StatusBadRequest, "no longer valid")
 		}
 		// A link for a flow that does not exist.
-		ghost := s.URL + "/login/confirm-device/link?" + url.Values{"flow": {"nope"}, "code": {codeA}, "confirm": {"yes"}}.Encode()
-		refusedWith(t, "a link for no flow", newBrowser(t).get(s, ghost), http.StatusBadRequest, "no longer valid")
+		ghost := s.URL + "/login/confirm-device/link?" + url.Values{"flow": {"nope"}, "code": {codeA}}.Encode()
+		refusedWith(t, "a link for no flow", newBrowser(t).pressLink(s, ghost), http.StatusBadRequest, "no longer valid")
 		// A's own code still works.
 		r.redeem(aA, through(t, bA, s, bA.confirmCode(s, flowA, codeA)))
 		// A used code cannot confirm anything else.
@@ -235,7 +235,7 @@ func TestConfirmDeviceBadInputs(t *testing.T) {
 		// After 30 minutes the code has expired (the flow has not).
 		s.Clock.Advance(31 * time.Minute)
 		refusedWith(t, "expired code", bB.confirmCode(s, flowB, codeB), http.StatusUnauthorized, "expired")
-		refusedWith(t, "expired link", newBrowser(t).get(s, msgB.link(t, s.URL+"/login/confirm-device/link?")+"&confirm=yes"),
+		refusedWith(t, "expired link", newBrowser(t).pressLink(s, msgB.link(t, s.URL+"/login/confirm-device/link?")),
 			http.StatusBadRequest, "no longer valid")
 
 		// Another email: a new code.
@@ -262,7 +262,7 @@ func TestConfirmDeviceBadInputs(t *testing.T) {
 			refusedWith(t, fmt.Sprintf("wrong try %d", i+2), bB.confirmCode(s, flowB, otherCode(code2)), http.StatusUnauthorized, msg)
 		}
 		refusedWith(t, "the right code after 5 wrong", bB.confirmCode(s, flowB, code2), http.StatusUnauthorized, "Too many wrong tries")
-		refusedWith(t, "the link after 5 wrong", newBrowser(t).get(s, msg2.link(t, s.URL+"/login/confirm-device/link?")+"&confirm=yes"),
+		refusedWith(t, "the link after 5 wrong", newBrowser(t).pressLink(s, msg2.link(t, s.URL+"/login/confirm-device/link?")),
 			http.StatusBadRequest, "no longer valid")
 
 		// A third email; its code goes on.
@@ -273,4 +273,16 @@ func TestConfirmDeviceBadInputs(t *testing.T) {
 			t.Errorf("a fresh code after the lock: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
 		}
 	})
+}
+
+// pressLink opens an emailed confirmation link and presses its "Yes, it's me"
+// button, which posts the link's flow and code.
+func (b *browser) pressLink(s *server, link string) page {
+	b.t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	q := u.Query()
+	return b.post(s, s.URL+"/login/confirm-device/link", url.Values{"flow": {q.Get("flow")}, "code": {q.Get("code")}})
 }

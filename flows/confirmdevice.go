@@ -205,20 +205,26 @@ func (s *Service) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) er
 var errDeviceLinkGone = UserError(http.StatusBadRequest, "This link is no longer valid",
 	"It has expired, was already used, or its sign-in is over. Start signing in again to get a new one.", nil)
 
-// ConfirmDeviceLinkPage shows the emailed link's button. Opening the link changes
-// nothing, so mail scanners that fetch links cannot use it up.
+// ConfirmDeviceLinkPage shows the emailed link's "Yes, it's me" button, which
+// posts the link's flow and code. Opening the link changes nothing, so mail
+// scanners that fetch links cannot use it up.
 func (s *Service) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := templates.MessagePage{
 		Page: s.page("Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
-		Message:   "Confirm only if you are signing in right now. Whoever confirms lets that sign-in go on.",
-		LinkURL:   s.Paths.ConfirmDeviceLink + "?" + url.Values{"flow": {q.Get("flow")}, "code": {q.Get("code")}, "confirm": {"yes"}}.Encode(),
+		Message:    "Confirm only if you are signing in right now. Whoever confirms lets that sign-in go on.",
+		PostAction: s.Paths.ConfirmDeviceLink, Hidden: map[string]string{"flow": q.Get("flow"), "code": q.Get("code")},
 		LinkLabel: "Yes, it's me",
 	}
-	if q.Get("confirm") == "yes" {
-		return s.confirmDeviceLink(w, r, q.Get("flow"), q.Get("code"))
-	}
 	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
+}
+
+// ConfirmDeviceLinkSubmit is the link page's button.
+func (s *Service) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	return s.confirmDeviceLink(w, r, r.PostForm.Get("flow"), r.PostForm.Get("code"))
 }
 
 // confirmDeviceLink uses the emailed code for the flow. In the browser that signs

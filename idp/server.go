@@ -93,6 +93,7 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	r.Handle(PathConfirmDevice, page(fl.ConfirmDeviceSubmit)).Methods(http.MethodPost)
 	r.Handle(PathConfirmDeviceSend, page(fl.ConfirmDeviceResend)).Methods(http.MethodPost)
 	r.Handle(PathConfirmDeviceLink, page(fl.ConfirmDeviceLinkPage)).Methods(http.MethodGet)
+	r.Handle(PathConfirmDeviceLink, page(fl.ConfirmDeviceLinkSubmit)).Methods(http.MethodPost)
 	r.Handle(PathReset, page(fl.ResetPage)).Methods(http.MethodGet)
 	r.Handle(PathResetRecovery, page(fl.ResetRecovery)).Methods(http.MethodPost)
 	r.Handle(PathResetEmail, page(fl.ResetEmail)).Methods(http.MethodPost)

@@ -520,6 +520,10 @@ type MessagePage struct {
 	LinkURL   string
 	LinkLabel string // "Continue" when empty
 	Kind      string
+	// PostAction, when set, makes the button a form that POSTs Hidden (in key
+	// order) there instead of a link: for an action a GET must not take.
+	PostAction string
+	Hidden     map[string]string
 }
 
 // PasswordPage changes the signed-in user's password (ACC-5). The form posts

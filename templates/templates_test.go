@@ -882,6 +882,19 @@ func pageCases() []pageCase {
 			want: []string{"Confirm it&#39;s you", `We will text a 6-digit code to <strong class="nowrap">&#43;49 ••• 89</strong>.`},
 		},
 		{
+			name: "message with a form",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Message(w, MessagePage{Heading: "Is this you?", LinkLabel: "Yes, it's me", Kind: MessageInfo,
+					PostAction: "/login/confirm-device/link", Hidden: map[string]string{"flow": "f1", "code": "123456"}})
+			},
+			want: []string{
+				`<form method="post" action="/login/confirm-device/link" class="form">` + "\n" +
+					`<input type="hidden" name="code" value="123456">` + "\n" + `<input type="hidden" name="flow" value="f1">`,
+				`<button type="submit" class="btn btn-primary">Yes, it&#39;s me</button>`,
+			},
+			notWant: []string{"message-link"},
+		},
+		{
 			name: "password change",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Password(w, PasswordPage{Action: "/account/password", Email: "alice@example.com", MinLength: 10, CancelURL: "/account"})
