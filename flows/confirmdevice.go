@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,14 +109,12 @@ func (s *Service) confirmDevicePage(ctx context.Context, f storage.Flow) (templa
 		Page: s.page("Confirm it's you"), Action: s.Paths.ConfirmDevice, FlowID: f.ID,
 		ClientName: s.clientName(ctx, f.ClientID), ResendAction: s.Paths.ConfirmDeviceResend,
 	}
-	rec, _, err := s.EmailCodes.Sent(ctx, deviceKey(f))
+	st, err := s.EmailCodes.Status(ctx, deviceKey(f))
 	if err != nil {
 		return p, err
 	}
-	p.EmailMasked = maskEmail(rec.Destination)
-	wait, err := s.EmailCodes.Wait(ctx, deviceKey(f))
-	p.ResendWait = int(math.Ceil(wait.Seconds()))
-	return p, err
+	p.EmailMasked, p.ResendWait = maskEmail(st.Sent.Destination), waitSeconds(st.Wait)
+	return p, nil
 }
 
 // ConfirmDevicePage asks for the emailed code; a flow confirmed by the link in

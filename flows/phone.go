@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 
@@ -85,23 +84,18 @@ func (s *Service) phonePage(ctx context.Context, ps phoneSetup, stage string, pr
 		}
 	}
 	if stage == stageCode {
-		rec, sent, err := s.SMSCodes.Sent(ctx, ps.key)
+		st, err := s.SMSCodes.Status(ctx, ps.key)
 		if err != nil {
 			return p, err
 		}
-		if !sent {
+		if !st.Live {
 			p.Stage, p.Steps = stageNumber, phoneSteps(stageNumber)
 			if ps.flowID == "" {
 				p.Steps = nil
 			}
 			return p, nil
 		}
-		p.PhoneMasked = sms.Mask(rec.Destination)
-		wait, err := s.SMSCodes.Wait(ctx, ps.key)
-		if err != nil {
-			return p, err
-		}
-		p.ResendWait = int(math.Ceil(wait.Seconds()))
+		p.PhoneMasked, p.ResendWait = sms.Mask(st.Sent.Destination), waitSeconds(st.Wait)
 	}
 	return p, nil
 }

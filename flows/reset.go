@@ -69,11 +69,11 @@ func (s *Service) ResetPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if r.URL.Query().Get("sent") == "1" {
-		rec, sent, err := s.EmailCodes.Sent(ctx, resetKey(f))
+		st, err := s.EmailCodes.Status(ctx, resetKey(f))
 		if err != nil {
 			return err
 		}
-		p.EmailSent, p.EmailMasked = sent, maskEmail(rec.Destination)
+		p.EmailSent, p.EmailMasked = st.Live, maskEmail(st.Sent.Destination)
 	}
 	return s.renderReset(w, http.StatusOK, p)
 }

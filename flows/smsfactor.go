@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/sms"
@@ -39,14 +40,16 @@ func (s *Service) smsChallenge(ctx context.Context, f storage.Flow, p *templates
 	}
 	p.PhoneMasked = sms.Mask(phone.E164)
 	p.SendAction = s.Paths.ChallengeSMS
-	_, p.CodeSent, err = s.SMSCodes.Sent(ctx, smsKey(f))
+	st, err := s.SMSCodes.Status(ctx, smsKey(f))
 	if err != nil {
 		return err
 	}
-	wait, err := s.SMSCodes.Wait(ctx, smsKey(f))
-	p.ResendWait = int(math.Ceil(wait.Seconds()))
-	return err
+	p.CodeSent, p.ResendWait = st.Live, waitSeconds(st.Wait)
+	return nil
 }
+
+// waitSeconds is a resend wait in whole seconds, rounded up, for the pages.
+func waitSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
 // sendCode issues a code under key and texts it to the number. It returns what to
 // tell the user when the send was refused ("" and nil on success).

@@ -92,40 +92,43 @@ func (c *Codes) IssueLink(ctx context.Context, key, userID, destination string) 
 	return token, c.put(ctx, key, userID, destination, token)
 }
 
-// Wait is how long until another code may be sent under key (0: now).
-func (c *Codes) Wait(ctx context.Context, key string) (time.Duration, error) {
-	prev, err := c.Store.GetOneTimeCode(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("load previous code: %w", err)
-	}
-	return max(0, prev.CreatedAt.Add(c.Cooldown).Sub(c.Now())), nil
+// CodeStatus is what a page shows about the code last sent under a key.
+type CodeStatus struct {
+	// Sent is that code's record (zero when none was sent); its Destination says where.
+	Sent storage.OneTimeCode
+	// Live: the code is unused and has not expired.
+	Live bool
+	// Wait is how long until another code may be sent (0: now).
+	Wait time.Duration
 }
 
-// Sent reports whether a live, unused code exists under key and where it went.
-func (c *Codes) Sent(ctx context.Context, key string) (storage.OneTimeCode, bool, error) {
-	prev, err := c.Store.GetOneTimeCode(ctx, key)
+// Status reads the code last sent under key, in one store read.
+func (c *Codes) Status(ctx context.Context, key string) (CodeStatus, error) {
+	rec, err := c.Store.GetOneTimeCode(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
-		return prev, false, nil
+		return CodeStatus{}, nil
 	}
 	if err != nil {
-		return prev, false, fmt.Errorf("load code: %w", err)
+		return CodeStatus{}, fmt.Errorf("load code: %w", err)
 	}
-	return prev, prev.UsedAt.IsZero() && prev.ExpiresAt.After(c.Now()), nil
+	now := c.Now()
+	return CodeStatus{
+		Sent: rec,
+		Live: rec.UsedAt.IsZero() && rec.ExpiresAt.After(now),
+		Wait: max(0, rec.CreatedAt.Add(c.Cooldown).Sub(now)),
+	}, nil
 }
 
 func (c *Codes) put(ctx context.Context, key, userID, destination, code string) error {
 	if len(c.Key) < MinRecoveryKeyLen {
 		return errors.New("factor: code HMAC key too short")
 	}
-	wait, err := c.Wait(ctx, key)
+	st, err := c.Status(ctx, key)
 	if err != nil {
 		return err
 	}
-	if wait > 0 {
-		return &WaitError{Wait: wait}
+	if st.Wait > 0 {
+		return &WaitError{Wait: st.Wait}
 	}
 	now := c.Now().UTC()
 	for _, lim := range []struct {
