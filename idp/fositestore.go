@@ -39,6 +39,9 @@ type tokenBatch struct {
 
 type tokenBatchKey struct{}
 
+// codeRecords are the records kept under an authorization code's signature.
+var codeRecords = []storage.TokenKind{storage.TokenPKCE, storage.TokenOIDC}
+
 // withTokenBatch makes the fosite store buffer the tokens created under ctx until
 // flush.
 func withTokenBatch(ctx context.Context) (context.Context, *tokenBatch) {
@@ -57,8 +60,7 @@ func batchOf(ctx context.Context) *tokenBatch {
 func (s *fositeStore) flush(ctx context.Context, b *tokenBatch) error {
 	var err error
 	if b.consume != "" {
-		err = s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, b.consume,
-			[]storage.TokenKind{storage.TokenPKCE, storage.TokenOIDC}, b.writes)
+		err = s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, b.consume, codeRecords, b.writes)
 	} else {
 		err = s.store.CreateTokens(ctx, b.writes)
 	}
@@ -271,7 +273,7 @@ func (s *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, code s
 		b.consume = code
 		return nil
 	}
-	return s.store.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, code, storage.TokenPKCE, storage.TokenOIDC)
+	return s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, code, codeRecords, nil)
 }
 
 func (s *fositeStore) CreateAccessTokenSession(ctx context.Context, signature string, req fosite.Requester) error {

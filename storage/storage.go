@@ -142,14 +142,12 @@ type TokenStore interface {
 	// number of concurrent callers succeeds; the others get ErrConflict. A token that
 	// does not exist gives ErrNotFound.
 	ConsumeToken(ctx context.Context, kind TokenKind, signature string) error
-	// ConsumeTokenDeleting is ConsumeToken that, when it succeeds, also deletes the
+	// ConsumeTokenCreating is ConsumeToken that, when it succeeds, also deletes the
 	// tokens of the kinds in also stored under the same signature (an authorization
-	// code's PKCE and OpenID Connect records), in the same atomic step.
-	ConsumeTokenDeleting(ctx context.Context, kind TokenKind, signature string, also ...TokenKind) error
-	// ConsumeTokenCreating is ConsumeTokenDeleting that also stores ts, all in one
-	// atomic step: ts are stored only by the caller that consumed the token, and a
-	// caller that did not gets ErrConflict (or ErrNotFound) and changes nothing. A
-	// token of ts that exists already gives ErrAlreadyExists and changes nothing.
+	// code's PKCE and OpenID Connect records) and stores ts, all in one atomic step:
+	// only the caller that consumed the token changes anything, and a caller that did
+	// not gets ErrConflict (or ErrNotFound). A token of ts that exists already gives
+	// ErrAlreadyExists and changes nothing.
 	ConsumeTokenCreating(ctx context.Context, kind TokenKind, signature string, also []TokenKind, ts []Token) error
 	// DeactivateTokensByRequestID marks every token of that kind and family inactive.
 	DeactivateTokensByRequestID(ctx context.Context, kind TokenKind, requestID string) error

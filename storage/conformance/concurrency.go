@@ -330,7 +330,7 @@ func testConcurrentConsumeCodeDeleting(t *testing.T, s storage.Storage) {
 		tok(storage.TokenPKCE, "other", true),
 	}))
 	errs := race(20, func(int) error {
-		return s.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, "code", storage.TokenPKCE, storage.TokenOIDC)
+		return s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "code", []storage.TokenKind{storage.TokenPKCE, storage.TokenOIDC}, nil)
 	})
 	oneWinner(t, errs)
 	left, err := s.GetTokens(ctx, "code", storage.TokenAuthorizeCode, storage.TokenPKCE, storage.TokenOIDC)
@@ -344,11 +344,11 @@ func testConcurrentConsumeCodeDeleting(t *testing.T, s storage.Storage) {
 
 	// A lost race or an unknown code deletes nothing.
 	must(t, s.CreateTokens(ctx, []storage.Token{tok(storage.TokenAuthorizeCode, "spent", false), tok(storage.TokenPKCE, "spent", true)}))
-	wantErr(t, "consume spent", s.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, "spent", storage.TokenPKCE), storage.ErrConflict)
+	wantErr(t, "consume spent", s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "spent", []storage.TokenKind{storage.TokenPKCE}, nil), storage.ErrConflict)
 	if _, err := s.GetToken(ctx, storage.TokenPKCE, "spent"); err != nil {
 		t.Fatalf("a refused consumption deleted: %v", err)
 	}
-	wantErr(t, "consume unknown", s.ConsumeTokenDeleting(ctx, storage.TokenAuthorizeCode, "nope", storage.TokenPKCE), storage.ErrNotFound)
+	wantErr(t, "consume unknown", s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "nope", []storage.TokenKind{storage.TokenPKCE}, nil), storage.ErrNotFound)
 }
 
 func testConcurrentConsumeCodeCreating(t *testing.T, s storage.Storage) {

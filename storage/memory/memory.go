@@ -315,39 +315,8 @@ func (s *Store) DeleteToken(_ context.Context, kind storage.TokenKind, signature
 	return nil
 }
 
-func (s *Store) ConsumeToken(_ context.Context, kind storage.TokenKind, signature string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := tokenKey{kind, signature}
-	t, ok := s.tokens[k]
-	if !ok {
-		return notFound("consume token "+string(kind), signature)
-	}
-	if !t.Active {
-		return conflict("consume token "+string(kind), signature)
-	}
-	t.Active = false
-	s.tokens[k] = t
-	return nil
-}
-
-func (s *Store) ConsumeTokenDeleting(_ context.Context, kind storage.TokenKind, signature string, also ...storage.TokenKind) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := tokenKey{kind, signature}
-	t, ok := s.tokens[k]
-	if !ok {
-		return notFound("consume token "+string(kind), signature)
-	}
-	if !t.Active {
-		return conflict("consume token "+string(kind), signature)
-	}
-	t.Active = false
-	s.tokens[k] = t
-	for _, other := range also {
-		delete(s.tokens, tokenKey{other, signature})
-	}
-	return nil
+func (s *Store) ConsumeToken(ctx context.Context, kind storage.TokenKind, signature string) error {
+	return s.ConsumeTokenCreating(ctx, kind, signature, nil, nil)
 }
 
 func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, ts []storage.Token) error {

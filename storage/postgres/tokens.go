@@ -111,29 +111,6 @@ func (s *Store) ConsumeToken(ctx context.Context, kind storage.TokenKind, signat
 	return nil
 }
 
-// ConsumeTokenDeleting consumes and deletes in one statement: the DELETE runs only
-// when the guarded UPDATE took the row, so a lost race deletes nothing.
-func (s *Store) ConsumeTokenDeleting(ctx context.Context, kind storage.TokenKind, signature string, also ...storage.TokenKind) error {
-	names := make([]string, len(also))
-	for i, k := range also {
-		names[i] = string(k)
-	}
-	var n int
-	err := s.pool.QueryRow(ctx, `WITH consumed AS (
-			UPDATE tokens SET active = false WHERE kind = $1 AND signature = $2 AND active RETURNING 1
-		), deleted AS (
-			DELETE FROM tokens WHERE signature = $2 AND kind = ANY($3) AND EXISTS (SELECT 1 FROM consumed)
-		)
-		SELECT count(*) FROM consumed`, kind, signature, names).Scan(&n)
-	if err == nil && n == 0 {
-		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE kind = $1 AND signature = $2)`, kind, signature)
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: consume token %s %q: %w", kind, signature, err)
-	}
-	return nil
-}
-
 // ConsumeTokenCreating is one statement: the DELETE and the INSERT run only when
 // the guarded UPDATE took the row. A key violation of the INSERT aborts it all.
 func (s *Store) ConsumeTokenCreating(ctx context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, ts []storage.Token) error {
