@@ -390,14 +390,8 @@ func copyFlow(f storage.Flow) storage.Flow {
 	return f
 }
 
-func (s *Store) CreateFlow(_ context.Context, f storage.Flow) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.flows[f.ID]; ok {
-		return exists("create flow", f.ID)
-	}
-	s.flows[f.ID] = copyFlow(f)
-	return nil
+func (s *Store) CreateFlow(ctx context.Context, f storage.Flow) error {
+	return s.CreateFlowAudited(ctx, f, nil)
 }
 
 func (s *Store) CreateFlowAudited(_ context.Context, f storage.Flow, audit []storage.AuditEvent) error {
@@ -427,6 +421,15 @@ func (s *Store) GetFlow(_ context.Context, id string) (storage.Flow, error) {
 func (s *Store) UpdateFlow(_ context.Context, f storage.Flow) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flowAt(f); err != nil {
+		return err
+	}
+	s.putFlowNext(f)
+	return nil
+}
+
+// flowAt reports whether f's stored version is f.Version. The caller holds the lock.
+func (s *Store) flowAt(f storage.Flow) error {
 	old, ok := s.flows[f.ID]
 	if !ok {
 		return notFound("update flow", f.ID)
@@ -434,10 +437,14 @@ func (s *Store) UpdateFlow(_ context.Context, f storage.Flow) error {
 	if old.Version != f.Version {
 		return fmt.Errorf("memory: update flow %q at version %d (stored %d): %w", f.ID, f.Version, old.Version, storage.ErrConflict)
 	}
+	return nil
+}
+
+// putFlowNext stores f as its next version.
+func (s *Store) putFlowNext(f storage.Flow) {
 	f = copyFlow(f)
 	f.Version++
 	s.flows[f.ID] = f
-	return nil
 }
 
 func (s *Store) DeleteFlow(_ context.Context, id string) error {
@@ -1211,12 +1218,8 @@ func (s *Store) SummarizeFactors(_ context.Context, userID string) (storage.Fact
 func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.flows[in.Flow.ID]
-	if !ok {
-		return notFound("update flow", in.Flow.ID)
-	}
-	if old.Version != in.Flow.Version {
-		return fmt.Errorf("memory: update flow %q at version %d (stored %d): %w", in.Flow.ID, in.Flow.Version, old.Version, storage.ErrConflict)
+	if err := s.flowAt(in.Flow); err != nil {
+		return err
 	}
 	if in.Session != nil && in.Session.ID != in.EndSession {
 		if _, ok := s.sessions[in.Session.ID]; ok {
@@ -1229,9 +1232,7 @@ func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
 	if err := s.auditFree(in.Audit); err != nil {
 		return err
 	}
-	f := copyFlow(in.Flow)
-	f.Version++
-	s.flows[f.ID] = f
+	s.putFlowNext(in.Flow)
 	if in.EndSession != "" {
 		delete(s.sessions, in.EndSession)
 	}

@@ -9,33 +9,43 @@ import (
 )
 
 func (s *Store) CreateFlow(ctx context.Context, f storage.Flow) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO flows (id, browser_hash, client_id, authorize_query,
-		requested_at, state, user_id, proven, expires_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		f.ID, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Version)
-	if err != nil {
-		return fmt.Errorf("postgres: create flow %q: %w", f.ID, translate(err))
-	}
-	return nil
+	return s.CreateFlowAudited(ctx, f, nil)
 }
 
 // CreateFlowAudited is one statement: the audit INSERT takes the flow INSERT as a
 // CTE, so both are kept or neither.
 func (s *Store) CreateFlowAudited(ctx context.Context, f storage.Flow, audit []storage.AuditEvent) error {
-	if len(audit) == 0 {
-		return s.CreateFlow(ctx, f)
+	var q string
+	var args []any
+	if len(audit) > 0 {
+		q, args = insertAudit(audit)
 	}
-	q, args := insertAudit(audit)
-	n := len(args)
-	args = append(args, f.ID, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Version)
-	_, err := s.pool.Exec(ctx, fmt.Sprintf(`WITH flow AS (INSERT INTO flows (id, browser_hash, client_id, authorize_query,
-		requested_at, state, user_id, proven, expires_at, version)
-		VALUES ($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d))
-		`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)+q, args...)
-	if err != nil {
+	fq, fargs := insertFlow(f, len(args))
+	if q != "" {
+		fq = "WITH flow AS (" + fq + ") " + q
+	}
+	if _, err := s.pool.Exec(ctx, fq, append(args, fargs...)...); err != nil {
 		return fmt.Errorf("postgres: create flow %q: %w", f.ID, translate(err))
 	}
 	return nil
+}
+
+// insertFlow is the INSERT of f with its arguments, numbered after the first n.
+func insertFlow(f storage.Flow, n int) (string, []any) {
+	return fmt.Sprintf(`INSERT INTO flows (id, browser_hash, client_id, authorize_query,
+		requested_at, state, user_id, proven, expires_at, version)
+		VALUES ($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10),
+		[]any{f.ID, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Version}
+}
+
+// updateFlowSQL stores a flow at its version (updateFlowArgs); it touches no row
+// when the version moved on.
+const updateFlowSQL = `UPDATE flows SET browser_hash = $3, client_id = $4, authorize_query = $5,
+	requested_at = $6, state = $7, user_id = $8, proven = $9, expires_at = $10, version = version + 1
+	WHERE id = $1 AND version = $2`
+
+func updateFlowArgs(f storage.Flow) []any {
+	return []any{f.ID, f.Version, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt}
 }
 
 func (s *Store) GetFlow(ctx context.Context, id string) (storage.Flow, error) {
@@ -53,10 +63,7 @@ func (s *Store) GetFlow(ctx context.Context, id string) (storage.Flow, error) {
 func (s *Store) UpdateFlow(ctx context.Context, f storage.Flow) error {
 	// As in ConsumeToken, the row lock serialises concurrent updates and the loser
 	// re-checks the version, finds it moved on and touches no row.
-	n, err := s.count(ctx, `UPDATE flows SET browser_hash = $3, client_id = $4, authorize_query = $5,
-		requested_at = $6, state = $7, user_id = $8, proven = $9, expires_at = $10, version = version + 1
-		WHERE id = $1 AND version = $2`,
-		f.ID, f.Version, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt)
+	n, err := s.count(ctx, updateFlowSQL, updateFlowArgs(f)...)
 	if err == nil && n == 0 {
 		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`, f.ID)
 	}

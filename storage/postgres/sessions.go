@@ -21,9 +21,14 @@ func scanSession(row pgx.Row) (storage.Session, error) {
 	return x, nil
 }
 
+const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`
+
+func sessionArgs(x storage.Session) []any {
+	return []any{x.ID, x.UserID, x.Factors, x.AuthTime, x.CreatedAt, x.ExpiresAt}
+}
+
 func (s *Store) CreateSession(ctx context.Context, x storage.Session) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		x.ID, x.UserID, x.Factors, x.AuthTime, x.CreatedAt, x.ExpiresAt)
+	_, err := s.pool.Exec(ctx, insertSessionSQL, sessionArgs(x)...)
 	if err != nil {
 		return fmt.Errorf("postgres: create session %q: %w", x.ID, translate(err))
 	}

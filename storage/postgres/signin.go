@@ -21,16 +21,12 @@ func (s *Store) CommitSignIn(ctx context.Context, in storage.SignIn) error {
 	f := in.Flow
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
-		b.Queue(`UPDATE flows SET browser_hash = $3, client_id = $4, authorize_query = $5,
-			requested_at = $6, state = $7, user_id = $8, proven = $9, expires_at = $10, version = version + 1
-			WHERE id = $1 AND version = $2`,
-			f.ID, f.Version, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt)
+		b.Queue(updateFlowSQL, updateFlowArgs(f)...)
 		if in.EndSession != "" {
 			b.Queue(`DELETE FROM sessions WHERE id = $1`, in.EndSession)
 		}
 		if x := in.Session; x != nil {
-			b.Queue(`INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-				x.ID, x.UserID, x.Factors, x.AuthTime, x.CreatedAt, x.ExpiresAt)
+			b.Queue(insertSessionSQL, sessionArgs(*x)...)
 		}
 		if len(in.Tokens) > 0 {
 			q, args := insertTokens(in.Tokens)
