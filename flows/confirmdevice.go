@@ -37,14 +37,10 @@ const (
 func deviceKey(f storage.Flow) string { return "device:flow:" + f.ID }
 
 // needsDeviceConfirmation reports whether a finished sign-in must first confirm
-// this browser by email.
-func (s *Service) needsDeviceConfirmation(ctx context.Context, r *http.Request, f storage.Flow) (bool, error) {
-	if !s.ConfirmNewDevices || s.EmailCodes == nil || isAccountFlow(f) || !hasMethod(f.Proven, "pwd") {
+// this browser by email: only for users without a second factor (ev says).
+func (s *Service) needsDeviceConfirmation(ctx context.Context, r *http.Request, f storage.Flow, ev Evaluation) (bool, error) {
+	if !s.ConfirmNewDevices || s.EmailCodes == nil || isAccountFlow(f) || !hasMethod(f.Proven, "pwd") || len(ev.SecondFactors) > 0 {
 		return false, nil
-	}
-	factors, err := s.SecondFactors(ctx, f.UserID)
-	if err != nil || len(factors) > 0 {
-		return false, err
 	}
 	known, err := s.knownBrowser(ctx, r, f.UserID)
 	return !known, err

@@ -19,6 +19,8 @@ type Evaluation struct {
 	// Session is the browser's SSO session when it belongs to the flow's user.
 	Session *storage.Session
 	User    storage.User
+	// SecondFactors are the user's enrolled methods the decision was made with.
+	SecondFactors []string
 }
 
 // Evaluate asks the policy what the flow still needs, from the flow's stored
@@ -56,7 +58,7 @@ func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow)
 		return Evaluation{}, err
 	}
 	in.Flow = f.Proven
-	ev.Decision = Decide(in)
+	ev.Decision, ev.SecondFactors = Decide(in), in.SecondFactors
 	return ev, nil
 }
 
@@ -138,7 +140,7 @@ func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		s.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
 		f.State = StateFor(ev.Decision)
 		if ev.Decision.Outcome == Done {
-			confirm, err := s.needsDeviceConfirmation(ctx, r, f)
+			confirm, err := s.needsDeviceConfirmation(ctx, r, f, ev)
 			if err != nil {
 				return err
 			}
