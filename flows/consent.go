@@ -31,11 +31,18 @@ func (s *Service) NeedsConsent(ctx context.Context, userID string, client storag
 	if client.FirstParty {
 		return false, nil
 	}
-	c, err := s.Store.GetConsent(ctx, userID, client.ID)
-	if errors.Is(err, storage.ErrNotFound) {
+	var (
+		c   storage.Consent
+		err error
+	)
+	if lr, ok := readsFor(ctx, userID); ok && lr.clientID == client.ID {
+		if lr.login.Consent == nil {
+			return true, nil
+		}
+		c = *lr.login.Consent
+	} else if c, err = s.Store.GetConsent(ctx, userID, client.ID); errors.Is(err, storage.ErrNotFound) {
 		return true, nil
-	}
-	if err != nil {
+	} else if err != nil {
 		return false, fmt.Errorf("load consent: %w", err)
 	}
 	for _, sc := range scopes {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -81,20 +80,19 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	acctKey, ipKey := "login:acct:"+digest(email), "login:ip:"+s.ClientIP(r)
-	acctFailures, blocked, err := s.throttled(ctx, acctKey, ipKey)
+	login, err := s.Store.LookupLogin(ctx, storage.LoginLookup{Email: email, ClientID: f.ClientID,
+		ThrottleKeys: []string{acctKey, ipKey}, Now: s.Now()})
 	if err != nil {
-		return err
+		return fmt.Errorf("look up login: %w", err)
 	}
-	if blocked {
+	acctFailures := login.Throttles[0]
+	if acctFailures >= s.Limits.AccountFailures || login.Throttles[1] >= s.Limits.IPFailures {
 		s.audit(ctx, r, "login.throttled", "", f.ClientID, map[string]string{"email_hash": digest(email)})
 		page.Error = msgThrottled
 		return s.renderLogin(w, http.StatusTooManyRequests, page)
 	}
 
-	user, ok, err := s.checkPassword(ctx, email, pw)
-	if err != nil {
-		return err
-	}
+	user, ok := s.checkPassword(ctx, login, pw)
 	if !ok {
 		for _, k := range []string{acctKey, ipKey} {
 			if _, err := s.Store.HitThrottle(ctx, k, s.Limits.Window, s.Now()); err != nil {
@@ -122,25 +120,23 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "pwd", At: s.Now().UTC()})
 	s.audit(ctx, r, "factor.success", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
-	return s.next(withSignedInUser(ctx, user), w, r, f)
+	login.User = user
+	return s.next(withLoginReads(ctx, login, f.ClientID), w, r, f)
 }
 
-// checkPassword returns the user and whether the password is theirs. It hashes
-// exactly once whatever the outcome.
-func (s *Service) checkPassword(ctx context.Context, email, pw string) (storage.User, bool, error) {
-	user, err := s.Store.GetUserByEmail(ctx, email)
-	if errors.Is(err, storage.ErrNotFound) {
+// checkPassword returns the looked-up user and whether the password is theirs. It
+// hashes exactly once whatever the outcome.
+func (s *Service) checkPassword(ctx context.Context, login storage.Login, pw string) (storage.User, bool) {
+	if !login.Found {
 		s.Hasher.VerifyUnknownUser(ctx, pw)
-		return storage.User{}, false, nil
+		return storage.User{}, false
 	}
-	if err != nil {
-		return storage.User{}, false, fmt.Errorf("load user: %w", err)
-	}
+	user := login.User
 	ok, rehash, err := s.Hasher.Verify(ctx, pw, user.PasswordHash)
 	if err != nil {
 		// A too-long password or a malformed stored hash is a failed login, not a 500.
 		s.Log.WarnContext(ctx, "password verification error", "user_id", user.ID, "error", err)
-		return user, false, nil
+		return user, false
 	}
 	if ok && rehash {
 		if h, err := s.Hasher.Hash(ctx, pw); err == nil {
@@ -151,17 +147,7 @@ func (s *Service) checkPassword(ctx context.Context, email, pw string) (storage.
 			}
 		}
 	}
-	return user, ok, nil
-}
-
-// throttled reports whether the account or the address has used up its failures,
-// and the account's failures so far.
-func (s *Service) throttled(ctx context.Context, acctKey, ipKey string) (int, bool, error) {
-	n, err := s.Store.ThrottleCounts(ctx, s.Now(), acctKey, ipKey)
-	if err != nil {
-		return 0, false, fmt.Errorf("read login throttle: %w", err)
-	}
-	return n[0], n[0] >= s.Limits.AccountFailures || n[1] >= s.Limits.IPFailures, nil
+	return user, ok
 }
 
 // digest keeps personal data such as emails out of throttle keys and audit details.

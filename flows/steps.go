@@ -93,8 +93,13 @@ func (s *Service) PolicyInput(ctx context.Context, r *http.Request, areq AuthReq
 // SecondFactors lists the second-factor methods the user has enrolled (amr values,
 // and SecondFactorWebAuthn for keys), in one store round trip.
 func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, error) {
-	f, err := s.Store.SummarizeFactors(ctx, userID)
-	if err != nil {
+	var (
+		f   storage.FactorSummary
+		err error
+	)
+	if lr, ok := readsFor(ctx, userID); ok {
+		f = lr.login.Factors
+	} else if f, err = s.Store.SummarizeFactors(ctx, userID); err != nil {
 		return nil, fmt.Errorf("summarize second factors: %w", err)
 	}
 	var methods []string
@@ -175,12 +180,24 @@ type Finished struct {
 	Pending *PendingSession
 }
 
-// signedInUserKey carries the user a password step just loaded to finish, which
-// would otherwise read it again.
-type signedInUserKey struct{}
+// loginReadsKey carries what the password step read about its user (LookupLogin),
+// so that the policy and the finish step after it in the same request do not read
+// the user, their factors and their consent again.
+type loginReadsKey struct{}
 
-func withSignedInUser(ctx context.Context, u storage.User) context.Context {
-	return context.WithValue(ctx, signedInUserKey{}, u)
+type loginReads struct {
+	login    storage.Login
+	clientID string // whose consent login holds
+}
+
+func withLoginReads(ctx context.Context, l storage.Login, clientID string) context.Context {
+	return context.WithValue(ctx, loginReadsKey{}, loginReads{login: l, clientID: clientID})
+}
+
+// readsFor returns the password step's reads when they are about userID.
+func readsFor(ctx context.Context, userID string) (loginReads, bool) {
+	lr, ok := ctx.Value(loginReadsKey{}).(loginReads)
+	return lr, ok && lr.login.Found && lr.login.User.ID == userID
 }
 
 // finish hands a flow whose factors were all proven in this request straight to
@@ -188,8 +205,8 @@ func withSignedInUser(ctx context.Context, u storage.User) context.Context {
 // the same decision made again.
 func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow, ev Evaluation) error {
 	user := ev.User
-	if u, ok := ctx.Value(signedInUserKey{}).(storage.User); ok && u.ID == f.UserID {
-		user = u
+	if lr, ok := readsFor(ctx, f.UserID); ok {
+		user = lr.login.User
 	} else if ev.Session == nil { // only the id is known: the password named the user
 		u, err := s.Store.GetUser(ctx, f.UserID)
 		if err != nil {

@@ -292,8 +292,6 @@ type ThrottleStore interface {
 	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// ThrottleCount returns the count in the current window (0 when none or ended).
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, error)
-	// ThrottleCounts is ThrottleCount for several keys in one round trip, in order.
-	ThrottleCounts(ctx context.Context, now time.Time, keys ...string) ([]int, error)
 	// ResetThrottle forgets the counter; resetting an unknown key is not an error.
 	ResetThrottle(ctx context.Context, key string) error
 	// DeleteExpiredThrottles removes counters whose window ended before the given time.
@@ -569,6 +567,34 @@ type FactorSummaryStore interface {
 	SummarizeFactors(ctx context.Context, userID string) (FactorSummary, error)
 }
 
+// LoginLookup names what the password step reads before it hashes.
+type LoginLookup struct {
+	Email string
+	// ClientID is the client whose remembered consent is read.
+	ClientID string
+	// ThrottleKeys are the failure counters to read, as ThrottleCounts reads them.
+	ThrottleKeys []string
+	Now          time.Time
+}
+
+// Login is what a sign-in needs to know about an email, read in one round trip
+// whether or not the email belongs to a user.
+type Login struct {
+	// Throttles are the live counts of LoginLookup.ThrottleKeys, in their order.
+	Throttles []int
+	// Found says whether User is the email's user; the rest is zero when not.
+	Found   bool
+	User    User
+	Factors FactorSummary
+	// Consent is the user's remembered consent for the client, nil when none.
+	Consent *Consent
+}
+
+// LoginStore reads at once what the password step and the policy after it need.
+type LoginStore interface {
+	LookupLogin(ctx context.Context, q LoginLookup) (Login, error)
+}
+
 // SignIn is what ends a sign-in: the browser's new SSO session, the flow spent,
 // the authorization code's records and the request's audit events, written in one
 // transaction, so the sign-in costs one commit and is all or nothing.
@@ -613,6 +639,7 @@ type Storage interface {
 	TrustStore
 	FactorSummaryStore
 	SignInStore
+	LoginStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -41,7 +41,6 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Consents", testConsents},
 		{"SigningKeys", testSigningKeys},
 		{"Throttle", testThrottle},
-		{"ThrottleCounts", testThrottleCounts},
 		{"Nonce", testNonce},
 		{"ExpiryCleanup", testExpiryCleanup},
 		{"Audit", testAudit},
@@ -60,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentConsumeCodeDeleting", testConcurrentConsumeCodeDeleting},
 		{"ConcurrentConsumeCodeCreating", testConcurrentConsumeCodeCreating},
 		{"CommitSignIn", testCommitSignIn},
+		{"LookupLogin", testLookupLogin},
 		{"CreateFlowAudited", testCreateFlowAudited},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
 		{"ConcurrentThrottle", testConcurrentThrottle},
@@ -954,33 +954,5 @@ func testAuditBatches(t *testing.T, s storage.Storage) {
 	}
 	if got, _ := s.ListAudit(ctx, storage.AuditFilter{UserID: "u1"}); len(got) != 3 {
 		t.Fatalf("a failed batch appended events: %d listed", len(got))
-	}
-}
-
-func testThrottleCounts(t *testing.T, s storage.Storage) {
-	ctx := t.Context()
-	for range 3 {
-		if _, err := s.HitThrottle(ctx, "a", time.Minute, base); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.HitThrottle(ctx, "b", time.Second, base); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		name string
-		at   time.Time
-		keys []string
-		want []int
-	}{
-		{"in order, unknown keys zero", base, []string{"none", "a", "b"}, []int{0, 3, 1}},
-		{"a key twice", base, []string{"a", "a"}, []int{3, 3}},
-		{"an ended window counts zero", base.Add(time.Second), []string{"a", "b"}, []int{3, 0}},
-		{"no keys", base, nil, []int{}},
-	} {
-		got, err := s.ThrottleCounts(ctx, tt.at, tt.keys...)
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("%s: %v %v, want %v", tt.name, got, err, tt.want)
-		}
 	}
 }

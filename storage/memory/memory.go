@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -641,14 +642,6 @@ func (s *Store) ThrottleCount(_ context.Context, key string, now time.Time) (int
 	return e.count, nil
 }
 
-func (s *Store) ThrottleCounts(ctx context.Context, now time.Time, keys ...string) ([]int, error) {
-	out := make([]int, len(keys))
-	for i, k := range keys {
-		out[i], _ = s.ThrottleCount(ctx, k, now)
-	}
-	return out, nil
-}
-
 func (s *Store) ResetThrottle(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1242,4 +1235,25 @@ func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
 	s.putTokens(in.Tokens)
 	s.putAudit(in.Audit)
 	return nil
+}
+
+func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error) {
+	var l storage.Login
+	l.Throttles = make([]int, len(q.ThrottleKeys))
+	for i, k := range q.ThrottleKeys {
+		l.Throttles[i], _ = s.ThrottleCount(ctx, k, q.Now)
+	}
+	u, err := s.GetUserByEmail(ctx, q.Email)
+	if errors.Is(err, storage.ErrNotFound) {
+		return l, nil
+	}
+	if err != nil {
+		return l, err
+	}
+	l.Found, l.User = true, u
+	l.Factors, _ = s.SummarizeFactors(ctx, u.ID)
+	if c, err := s.GetConsent(ctx, u.ID, q.ClientID); err == nil {
+		l.Consent = &c
+	}
+	return l, nil
 }

@@ -36,24 +36,6 @@ func (s *Store) ThrottleCount(ctx context.Context, key string, now time.Time) (i
 	return n, nil
 }
 
-func (s *Store) ThrottleCounts(ctx context.Context, now time.Time, keys ...string) ([]int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key, count FROM throttle WHERE key = ANY($1) AND reset_at > $2`, keys, now)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: throttle counts: %w", err)
-	}
-	counts := map[string]int{}
-	var key string
-	var n int
-	if _, err := pgx.ForEachRow(rows, []any{&key, &n}, func() error { counts[key] = n; return nil }); err != nil {
-		return nil, fmt.Errorf("postgres: throttle counts: %w", err)
-	}
-	out := make([]int, len(keys))
-	for i, k := range keys {
-		out[i] = counts[k]
-	}
-	return out, nil
-}
-
 func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM throttle WHERE key = $1`, key); err != nil {
 		return fmt.Errorf("postgres: reset throttle %q: %w", key, err)
