@@ -39,8 +39,9 @@ import (
 
 const benchUsage = `Usage: lockstep bench [flags]
 
-Measures a running Lockstep: each scenario warms up, then runs for --duration with
-its workers, and reports operations per second and latency percentiles.
+Measures a running Lockstep: each scenario runs for --duration with its workers, in
+--rounds windows that take turns with the other scenarios' (each after a warm-up),
+and reports operations per second and latency percentiles over its windows.
 
 Scenarios (--scenarios, comma-separated; default cc,refresh,introspect,login):
   cc          client credentials: POST /oauth/token grant_type=client_credentials
@@ -79,8 +80,10 @@ type benchOptions struct {
 	email, password                             string
 	duration, warmup                            time.Duration
 	concurrency, loginConcurrency               int
-	scenarios                                   []string
-	output                                      string
+	// rounds is how many windows --duration is split into per scenario.
+	rounds    int
+	scenarios []string
+	output    string
 	// serverPID and postgresDB, when set, make each scenario report the CPU time
 	// the server and PostgreSQL spent per operation (Linux, from /proc).
 	serverPID  int
@@ -113,7 +116,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per scenario")
 	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.NumCPU(), "workers for cc, refresh and introspect")
-	fs.IntVar(&o.loginConcurrency, "login-concurrency", runtime.NumCPU(), "workers for login, mfa and hash")
+	fs.IntVar(&o.loginConcurrency, "login-concurrency", 4*runtime.NumCPU(), "workers for login, mfa and hash: enough to keep\nthe CPUs busy while some sign-ins wait for the network and PostgreSQL")
+	fs.IntVar(&o.rounds, "rounds", 3, "windows per scenario: --duration is split into this many, and the scenarios\ntake turns, so that a machine whose speed drifts slows them alike")
 	scen := fs.String("scenarios", "cc,refresh,introspect,login", "comma-separated scenarios: cc, refresh, introspect, login, mfa, hash, all")
 	hash := fs.Bool("hash-baseline", false, "also run the hash scenario")
 	fs.StringVar(&o.output, "output", "text", "text or json")
@@ -161,6 +165,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	}
 	if o.concurrency < 1 || o.loginConcurrency < 1 {
 		return o, errors.New("--concurrency and --login-concurrency must be at least 1")
+	}
+	if o.rounds < 1 || o.duration/time.Duration(o.rounds) < 100*time.Millisecond {
+		return o, errors.New("--rounds must be at least 1 and leave each window 100ms of --duration")
 	}
 	needClient, needUser := false, false
 	for _, s := range o.scenarios {
@@ -258,6 +265,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// The hash scenario is the ceiling for login: it hashes as the server does,
+	// with the same garbage collector setting (with the default it is slower).
+	setHashingGC()
 	b := newBencher(o)
 	defer b.transport.CloseIdleConnections()
 	if o.output == "text" {
@@ -266,22 +276,62 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	report := benchReport{
 		Issuer: o.issuer, GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Duration: o.duration.Seconds(), Warmup: o.warmup.Seconds(),
+		Duration: o.duration.Seconds(), Warmup: o.warmup.Seconds(), Rounds: o.rounds,
 		Concurrency: o.concurrency, LoginConcurrency: o.loginConcurrency,
 	}
+	// Every scenario runs in --rounds windows, round-robin, so that a machine whose
+	// speed drifts during the run (other guests on the host) slows the scenarios
+	// alike and their ratios stay fair. Setup happens once, before the first window.
+	type progress struct {
+		res benchResult
+		sc  scenario
+		m   measured
+	}
+	runs := make([]progress, len(o.scenarios))
+	slice := o.duration / time.Duration(o.rounds)
+	for round := range o.rounds {
+		for i, name := range o.scenarios {
+			p := &runs[i]
+			if p.res.Setup != "" {
+				continue
+			}
+			if o.output == "text" {
+				if o.rounds > 1 {
+					fmt.Fprintf(stderr, "running %s (round %d of %d)…\n", name, round+1, o.rounds)
+				} else {
+					fmt.Fprintf(stderr, "running %s…\n", name)
+				}
+			}
+			workers := b.workers(name)
+			if round == 0 {
+				p.res = benchResult{Scenario: name, Workers: workers}
+				sc, err := b.setup(ctx, name, workers)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if err != nil {
+					p.res.Setup = err.Error()
+					continue
+				}
+				p.sc, p.res.Users, p.res.Enrolled = sc, sc.users, sc.enrolled
+			}
+			p.m.add(b.window(ctx, p.sc, workers, slice))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p.res.ConsentShown += b.consent.Swap(0)
+			if msg := b.takeFirstError(); p.res.FirstError == "" {
+				p.res.FirstError = msg
+			}
+		}
+	}
 	failed := 0
-	for _, name := range o.scenarios {
-		if o.output == "text" {
-			fmt.Fprintf(stderr, "running %s…\n", name)
+	for _, p := range runs {
+		res := p.res
+		if res.Setup == "" {
+			p.m.fill(&res, slice*time.Duration(o.rounds))
 		}
-		res, err := b.run(ctx, name)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			res.Setup = err.Error()
-			failed++
-		} else if res.Errors > 0 {
+		if res.Setup != "" || res.Errors > 0 {
 			failed++
 		}
 		report.Results = append(report.Results, res)
@@ -383,6 +433,7 @@ type benchReport struct {
 	GOMAXPROCS       int           `json:"gomaxprocs"`
 	Duration         float64       `json:"duration_seconds"`
 	Warmup           float64       `json:"warmup_seconds"`
+	Rounds           int           `json:"rounds"`
 	Concurrency      int           `json:"concurrency"`
 	LoginConcurrency int           `json:"login_concurrency"`
 	Results          []benchResult `json:"results"`
@@ -439,8 +490,8 @@ func cpuRatio(hash, signIn benchResult) float64 {
 
 func (r *benchReport) writeText(w io.Writer) {
 	fmt.Fprintf(w, "lockstep bench against %s\n", r.Issuer)
-	fmt.Fprintf(w, "%d CPUs (GOMAXPROCS %d), %s; %gs per scenario after %gs warm-up; concurrency %d, login concurrency %d\n\n",
-		r.NumCPU, r.GOMAXPROCS, r.GoVersion, r.Duration, r.Warmup, r.Concurrency, r.LoginConcurrency)
+	fmt.Fprintf(w, "%d CPUs (GOMAXPROCS %d), %s; %gs per scenario in %d rounds (the scenarios take turns), each after %gs warm-up;\nconcurrency %d, login concurrency %d\n\n",
+		r.NumCPU, r.GOMAXPROCS, r.GoVersion, r.Duration, r.Rounds, r.Warmup, r.Concurrency, r.LoginConcurrency)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tworkers\tops\terrors\tops/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
 	for _, res := range r.Results {
@@ -620,34 +671,53 @@ type scenario struct {
 	users, enrolled int
 }
 
-// run sets up a scenario's workers, runs them through the warm-up and the
-// measured window, and summarizes the operations that started in the window.
-func (b *bencher) run(ctx context.Context, name string) (benchResult, error) {
-	b.firstError.msg = ""
-	b.consent.Store(0)
-	workers := b.o.concurrency
+// workers is how many workers a scenario runs with.
+func (b *bencher) workers(name string) int {
 	if name == "login" || name == "mfa" || name == "hash" {
-		workers = b.o.loginConcurrency
+		return b.o.loginConcurrency
 	}
-	res := benchResult{Scenario: name, Workers: workers}
-	sc, err := b.setup(ctx, name, workers)
-	if err != nil {
-		return res, err
-	}
-	res.Users, res.Enrolled = sc.users, sc.enrolled
+	return b.o.concurrency
+}
 
+// measured is what the windows of one scenario measured, added up.
+type measured struct {
+	lat    []time.Duration
+	errs   int
+	waited time.Duration
+	cpu    cpuTimes // CPU time spent in the windows
+}
+
+func (m *measured) add(w measured) {
+	m.lat = append(m.lat, w.lat...)
+	m.errs += w.errs
+	m.waited += w.waited
+	if m.cpu == (cpuTimes{}) {
+		m.cpu = w.cpu
+	} else {
+		m.cpu = m.cpu.plus(w.cpu)
+	}
+}
+
+// fill completes a scenario's result from its windows, which lasted window in all.
+func (m measured) fill(res *benchResult, window time.Duration) {
+	res.summary = summarize(m.lat, m.errs, window)
+	res.CPU = m.cpu.perOp(res.Ops + res.Errors)
+	res.UserWait = math.Round(m.waited.Seconds()*1000) / 1000
+	if m.waited > 0 && res.UserWait == 0 {
+		res.UserWait = 0.001 // a wait, however short, must show
+	}
+}
+
+// window runs a scenario's workers through the warm-up and a measured window of
+// length d, and returns the operations that started in it.
+func (b *bencher) window(ctx context.Context, sc scenario, workers int, d time.Duration) measured {
 	start := time.Now()
 	measureStart := start.Add(b.o.warmup)
-	measureEnd := measureStart.Add(b.o.duration)
+	measureEnd := measureStart.Add(d)
 	// Waiting before an op ends with the window.
 	waitCtx, cancel := context.WithDeadline(ctx, measureEnd)
 	defer cancel()
-	type tally struct {
-		lat    []time.Duration
-		errs   int
-		waited time.Duration
-	}
-	tallies := make([]tally, workers)
+	tallies := make([]measured, workers)
 	// CPU times are read when the measured window opens and once every worker
 	// has stopped.
 	var cpuStart cpuTimes
@@ -709,24 +779,21 @@ func (b *bencher) run(ctx context.Context, name string) (benchResult, error) {
 	}
 	wg.Wait()
 	<-cpuDone
-	cpuEnd := b.cpuNow()
-	var lat []time.Duration
-	errs := 0
-	var waited time.Duration
+	var m measured
 	for _, t := range tallies {
-		lat = append(lat, t.lat...)
-		errs += t.errs
-		waited += t.waited
+		m.add(t)
 	}
-	res.summary = summarize(lat, errs, b.o.duration)
-	res.CPU = cpuEnd.perOp(cpuStart, res.Ops+res.Errors)
-	res.FirstError = b.firstError.msg
-	res.ConsentShown = b.consent.Load()
-	res.UserWait = math.Round(waited.Seconds()*1000) / 1000
-	if waited > 0 && res.UserWait == 0 {
-		res.UserWait = 0.001 // a wait, however short, must show
-	}
-	return res, nil
+	m.cpu = b.cpuNow().since(cpuStart)
+	return m
+}
+
+// takeFirstError returns the first error recorded since it was last called.
+func (b *bencher) takeFirstError() string {
+	b.firstError.Lock()
+	defer b.firstError.Unlock()
+	msg := b.firstError.msg
+	b.firstError.msg = ""
+	return msg
 }
 
 func (b *bencher) recordError(err error) {
@@ -739,6 +806,8 @@ func (b *bencher) recordError(err error) {
 
 // setup prepares one op per worker: tokens are obtained here, unmeasured.
 func (b *bencher) setup(ctx context.Context, name string, workers int) (scenario, error) {
+	b.firstError.msg = ""
+	b.consent.Store(0)
 	if name == "mfa" {
 		return b.setupMFA(ctx, workers)
 	}
@@ -1226,21 +1295,39 @@ type cpuPerOp struct {
 	Total    float64  `json:"total"`
 }
 
-// perOp divides the CPU time spent since start by ops; nil when this process's
-// own time cannot be read (not Linux) or there were no operations.
-func (c cpuTimes) perOp(start cpuTimes, ops int) *cpuPerOp {
-	if !c.hasClient || !start.hasClient || ops == 0 {
+// since is the CPU time spent from start to c; a part not read at both is not had.
+func (c cpuTimes) since(start cpuTimes) cpuTimes {
+	return cpuTimes{
+		client: c.client - start.client, server: c.server - start.server, postgres: c.postgres - start.postgres,
+		hasClient: c.hasClient && start.hasClient, hasServer: c.hasServer && start.hasServer,
+		hasPostgres: c.hasPostgres && start.hasPostgres,
+	}
+}
+
+// plus adds the CPU times spent in two windows.
+func (c cpuTimes) plus(d cpuTimes) cpuTimes {
+	return cpuTimes{
+		client: c.client + d.client, server: c.server + d.server, postgres: c.postgres + d.postgres,
+		hasClient: c.hasClient && d.hasClient, hasServer: c.hasServer && d.hasServer,
+		hasPostgres: c.hasPostgres && d.hasPostgres,
+	}
+}
+
+// perOp divides the CPU time spent (since) by ops; nil when this process's own
+// time could not be read (not Linux) or there were no operations.
+func (c cpuTimes) perOp(ops int) *cpuPerOp {
+	if !c.hasClient || ops == 0 {
 		return nil
 	}
 	per := func(d time.Duration) float64 { return math.Round(float64(d)/float64(ops)/1e3) / 1e3 }
-	out := &cpuPerOp{Client: per(c.client - start.client)}
+	out := &cpuPerOp{Client: per(c.client)}
 	out.Total = out.Client
-	if c.hasServer && start.hasServer {
-		v := per(c.server - start.server)
+	if c.hasServer {
+		v := per(c.server)
 		out.Server, out.Total = &v, out.Total+v
 	}
-	if c.hasPostgres && start.hasPostgres {
-		v := per(c.postgres - start.postgres)
+	if c.hasPostgres {
+		v := per(c.postgres)
 		out.Postgres, out.Total = &v, out.Total+v
 	}
 	out.Total = math.Round(out.Total*1e3) / 1e3

@@ -102,6 +102,9 @@ func TestParseBenchFlags(t *testing.T) {
 		{name: "no user", args: []string{"--scenarios", "login", "--client-id", "c", "--client-secret", "s"}, wantErr: "--email"},
 		{name: "bad output", args: with("--output", "xml"), wantErr: "--output"},
 		{name: "bad issuer", args: with("--issuer", "localhost:8080"), wantErr: "--issuer"},
+		{name: "no rounds", args: with("--rounds", "0"), wantErr: "--rounds"},
+		{name: "windows too short", args: with("--duration", "1s", "--rounds", "11"), wantErr: "--rounds"},
+		{name: "one round", args: with("--rounds", "1"), want: []string{"cc", "refresh", "introspect", "login"}},
 
 		{name: "mfa: the --email user", args: with("--scenarios", "mfa"), want: []string{"mfa"}, emails: []string{"e@x"}, password: "p"},
 		{name: "mfa: own user and password", args: mfa("--mfa-email", "m@x", "--mfa-password", "q"),
@@ -419,11 +422,20 @@ func TestIsPostgresFor(t *testing.T) {
 func TestCPUPerOp(t *testing.T) {
 	start := cpuTimes{client: time.Second, server: 2 * time.Second, hasClient: true, hasServer: true}
 	end := cpuTimes{client: 3 * time.Second, server: 12 * time.Second, postgres: time.Second, hasClient: true, hasServer: true, hasPostgres: true}
-	got := end.perOp(start, 1000)
+	spent := end.since(start)
+	got := spent.perOp(1000)
 	if got == nil || got.Client != 2 || got.Server == nil || *got.Server != 10 || got.Postgres != nil || got.Total != 12 {
 		t.Errorf("perOp = %+v", got)
 	}
-	if end.perOp(start, 0) != nil || end.perOp(cpuTimes{}, 10) != nil {
+	// Two windows add up; a part one of them could not read is not had.
+	both := spent.plus(spent).perOp(1000)
+	if both == nil || both.Client != 4 || both.Server == nil || *both.Server != 20 || both.Total != 24 {
+		t.Errorf("two windows: perOp = %+v", both)
+	}
+	if spent.plus(cpuTimes{client: time.Second, hasClient: true}).perOp(1000).Server != nil {
+		t.Error("a window without the server's time still reports it")
+	}
+	if spent.perOp(0) != nil || end.since(cpuTimes{}).perOp(10) != nil {
 		t.Error("perOp without operations or without a start reading should be nil")
 	}
 	if runtime.GOOS == "linux" {
