@@ -9,10 +9,12 @@
 #
 # The mfa scenario signs in with a password and an authenticator-app code. A code
 # is accepted once per user and 30 s step, so it needs many users: N users allow N
-# sign-ins per step (--mfa-users N). The run starts at a step boundary, so a run of
-# warm-up + duration = 11 s (the defaults) at R sign-ins/s needs N >= 11 R; runs
-# longer than 30 s need N >= 30 R. The default, 1000, covers about 90 sign-ins/s for
-# the default duration; the report says when workers had to wait for a user. They are
+# sign-ins per step (--mfa-users N). The scenarios take turns in --rounds windows
+# (3 by default), each of warm-up + duration/rounds; the first mfa window starts at a
+# step boundary. With every scenario at the defaults a round lasts about 26 s, so a
+# 30 s step can see parts of two mfa windows, about 9 s: at R sign-ins/s that needs
+# N >= 9 R (--duration 60s --rounds 1 would need N >= 30 R). The default, 1000, covers
+# about 110 sign-ins/s; the report says when workers had to wait for a user. They are
 # bench-mfa-1@example.com … bench-mfa-N@example.com, created fresh here (about 35 s
 # per 1000 on 2 CPUs), and the bench enrols each in an authenticator app through the
 # pages before measuring (about as long).
@@ -21,7 +23,7 @@
 # (default 127.0.0.1:5432) without a password (trust), or with PGPASSWORD set.
 #
 # Usage: scripts/bench.sh [lockstep bench flags...]
-#   e.g. scripts/bench.sh --duration 20s --login-concurrency 4
+#   e.g. scripts/bench.sh --scenarios login,hash --duration 21s
 #        scripts/bench.sh --scenarios mfa,hash --mfa-users 2000
 # Environment: PGHOST PGPORT PGUSER, BENCH_PORT (default: the first free from 18080),
 #   BENCH_DSN_PARAMS (extra DSN query parameters, e.g. pool_max_conns=8),

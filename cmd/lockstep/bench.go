@@ -63,8 +63,9 @@ Scenarios (--scenarios, comma-separated; default cc,refresh,introspect,login):
               allow N sign-ins per step (the run starts at a step boundary); when
               none is left, workers wait for the next step, unmeasured, and the
               report says so
-  hash        argon2id alone, in this process, with the default parameters and
-              --login-concurrency goroutines: the ceiling for login (also --hash-baseline)
+  hash        argon2id alone, in this process, with the default parameters, the
+              server's garbage-collector setting and --login-concurrency goroutines:
+              the ceiling for login (also --hash-baseline)
   all         all of the above
 
 The client must be confidential, allowed authorization_code, refresh_token and
@@ -116,7 +117,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per scenario")
 	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.NumCPU(), "workers for cc, refresh and introspect")
-	fs.IntVar(&o.loginConcurrency, "login-concurrency", 4*runtime.NumCPU(), "workers for login, mfa and hash: enough to keep\nthe CPUs busy while some sign-ins wait for the network and PostgreSQL")
+	fs.IntVar(&o.loginConcurrency, "login-concurrency", 2*runtime.NumCPU(), "workers for login, mfa and hash: enough to keep\nthe CPUs busy while some sign-ins wait for the network and PostgreSQL")
 	fs.IntVar(&o.rounds, "rounds", 3, "windows per scenario: --duration is split into this many, and the scenarios\ntake turns, so that a machine whose speed drifts slows them alike")
 	scen := fs.String("scenarios", "cc,refresh,introspect,login", "comma-separated scenarios: cc, refresh, introspect, login, mfa, hash, all")
 	hash := fs.Bool("hash-baseline", false, "also run the hash scenario")
