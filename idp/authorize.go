@@ -309,7 +309,10 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 	if spend == nil {
 		err = p.store.flush(ctx, batch)
 	} else {
-		err = p.commitSignIn(ctx, spend, batch.writes)
+		var records []storage.Token
+		if records, err = p.store.tokens(batch); err == nil {
+			err = p.commitSignIn(ctx, spend, records)
+		}
 	}
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/ory/fosite"
@@ -32,14 +33,27 @@ type fositeStore struct {
 // fails), and holds the PKCE and OpenID Connect records read with the code.
 type tokenBatch struct {
 	writes []storage.Token
-	reads  []storage.Token
+	// forms are the code's PKCE and OpenID Connect records, kept in the code's row.
+	forms []codeForm
+	reads []storage.Token
 	// consume is the authorization code to spend with the writes, "" for none.
 	consume string
 }
 
+// codeForm is a PKCE or OpenID Connect record of an authorization code. fosite
+// stores it as the code's request with other form fields; the code's row keeps
+// just those fields (storedRequest.PKCEForm, OIDCForm), one row instead of three.
+type codeForm struct {
+	kind      storage.TokenKind
+	signature string
+	req       fosite.Requester
+}
+
 type tokenBatchKey struct{}
 
-// codeRecords are the records kept under an authorization code's signature.
+// codeRecords are the kinds of the rows an authorization code's PKCE and OpenID
+// Connect records had before they moved into the code's row; spending a code
+// still deletes such rows.
 var codeRecords = []storage.TokenKind{storage.TokenPKCE, storage.TokenOIDC}
 
 // withTokenBatch makes the fosite store buffer the tokens created under ctx until
@@ -58,17 +72,49 @@ func batchOf(ctx context.Context) *tokenBatch {
 // same statement when there is one: of concurrent redemptions only the one that
 // spends the code stores anything, and the others get storage.ErrConflict.
 func (s *fositeStore) flush(ctx context.Context, b *tokenBatch) error {
-	var err error
+	ts, err := s.tokens(b)
+	if err != nil {
+		return err
+	}
 	if b.consume != "" {
-		err = s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, b.consume, codeRecords, b.writes)
+		err = s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, b.consume, codeRecords, ts)
 	} else {
-		err = s.store.CreateTokens(ctx, b.writes)
+		err = s.store.CreateTokens(ctx, ts)
 	}
 	if err != nil {
 		return fmt.Errorf("store tokens: %w", err)
 	}
-	b.writes, b.consume = nil, ""
+	b.writes, b.forms, b.consume = nil, nil, ""
 	return nil
+}
+
+// tokens are the batch's records to store: each code's PKCE and OpenID Connect
+// forms go into the code's row; a form whose code is not in the batch (fosite
+// always creates them together) becomes a row of its own.
+func (s *fositeStore) tokens(b *tokenBatch) ([]storage.Token, error) {
+	ts := slices.Clone(b.writes)
+	for _, f := range b.forms {
+		i := slices.IndexFunc(ts, func(t storage.Token) bool {
+			return t.Kind == storage.TokenAuthorizeCode && t.Signature == f.signature
+		})
+		if i < 0 {
+			t, err := s.token(f.kind, f.signature, f.req)
+			if err != nil {
+				return nil, err
+			}
+			ts = append(ts, t)
+			continue
+		}
+		field := map[storage.TokenKind]string{storage.TokenPKCE: "pkce_form", storage.TokenOIDC: "oidc_form"}[f.kind]
+		form, err := json.Marshal(f.req.GetRequestForm())
+		if err != nil {
+			return nil, fmt.Errorf("marshal %s form: %w", f.kind, err)
+		}
+		// The code's data is a JSON object: the field goes before its closing brace.
+		data := ts[i].Data
+		ts[i].Data = slices.Concat(data[:len(data)-1], []byte(`,"`+field+`":`), form, []byte("}"))
+	}
+	return ts, nil
 }
 
 var (
@@ -90,6 +136,10 @@ type storedRequest struct {
 	GrantedAudience   []string        `json:"granted_audience"`
 	Form              url.Values      `json:"form"`
 	Session           json.RawMessage `json:"session"`
+	// PKCEForm and OIDCForm, in a code's row, are its PKCE and OpenID Connect
+	// records: the same request with these form fields (absent: no such record).
+	PKCEForm *url.Values `json:"pkce_form,omitempty"`
+	OIDCForm *url.Values `json:"oidc_form,omitempty"`
 }
 
 func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
@@ -117,15 +167,33 @@ func (s *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp
 }
 
 func (s *fositeStore) create(ctx context.Context, kind storage.TokenKind, signature string, req fosite.Requester) error {
-	data, err := marshalRequest(req)
+	b := batchOf(ctx)
+	if b != nil && (kind == storage.TokenPKCE || kind == storage.TokenOIDC) {
+		b.forms = append(b.forms, codeForm{kind: kind, signature: signature, req: req})
+		return nil
+	}
+	t, err := s.token(kind, signature, req)
 	if err != nil {
 		return err
+	}
+	if b != nil {
+		b.writes = append(b.writes, t)
+		return nil
+	}
+	return s.store.CreateToken(ctx, t)
+}
+
+// token is the record of a fosite request.
+func (s *fositeStore) token(kind storage.TokenKind, signature string, req fosite.Requester) (storage.Token, error) {
+	data, err := marshalRequest(req)
+	if err != nil {
+		return storage.Token{}, err
 	}
 	exp := s.now().Add(24 * time.Hour)
 	if t := expiryFor(kind, req); !t.IsZero() {
 		exp = t
 	}
-	t := storage.Token{
+	return storage.Token{
 		Kind:      kind,
 		Signature: signature,
 		RequestID: req.GetID(),
@@ -135,12 +203,7 @@ func (s *fositeStore) create(ctx context.Context, kind storage.TokenKind, signat
 		Data:      data,
 		CreatedAt: s.now(),
 		ExpiresAt: exp,
-	}
-	if b := batchOf(ctx); b != nil {
-		b.writes = append(b.writes, t)
-		return nil
-	}
-	return s.store.CreateToken(ctx, t)
+	}, nil
 }
 
 // expiryFor is when a stored record can be deleted: the token's own expiry.
@@ -158,28 +221,67 @@ func expiryFor(kind storage.TokenKind, req fosite.Requester) time.Time {
 
 func (s *fositeStore) get(ctx context.Context, kind storage.TokenKind, signature string, session fosite.Session) (fosite.Requester, storage.Token, error) {
 	t, err := s.read(ctx, kind, signature)
+	if errors.Is(err, storage.ErrNotFound) && (kind == storage.TokenPKCE || kind == storage.TokenOIDC) {
+		return s.getFromCode(ctx, kind, signature, session)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, t, fosite.ErrNotFound.WithWrap(err)
 	}
 	if err != nil {
 		return nil, t, err
 	}
-	req, err := s.unmarshalRequest(ctx, t.Data, session)
+	sr, err := decodeRequest(t.Data)
+	if err != nil {
+		return nil, t, err
+	}
+	req, err := s.request(ctx, sr, session)
+	return req, t, err
+}
+
+// getFromCode returns a PKCE or OpenID Connect record kept in its code's row. It
+// goes with the code: a spent code has none, as when they were rows of their own.
+func (s *fositeStore) getFromCode(ctx context.Context, kind storage.TokenKind, signature string, session fosite.Session) (fosite.Requester, storage.Token, error) {
+	t, err := s.read(ctx, storage.TokenAuthorizeCode, signature)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, t, fosite.ErrNotFound.WithWrap(err)
+	}
+	if err != nil {
+		return nil, t, err
+	}
+	sr, err := decodeRequest(t.Data)
+	if err != nil {
+		return nil, t, err
+	}
+	form := sr.PKCEForm
+	if kind == storage.TokenOIDC {
+		form = sr.OIDCForm
+	}
+	if form == nil || !t.Active {
+		return nil, t, fosite.ErrNotFound.WithWrap(fmt.Errorf("%s record of a code: %w", kind, storage.ErrNotFound))
+	}
+	sr.Form = *form
+	req, err := s.request(ctx, sr, session)
 	return req, t, err
 }
 
 // read loads a token. Reading an authorization code also loads its PKCE and OpenID
-// Connect records, which the same token request asks for next; within a request
-// each is read once.
+// Connect records (rows of their own before they moved into the code's row), which
+// the same token request asks for next; within a request each is read once.
 func (s *fositeStore) read(ctx context.Context, kind storage.TokenKind, signature string) (storage.Token, error) {
 	b := batchOf(ctx)
 	if b == nil {
 		return s.store.GetToken(ctx, kind, signature)
 	}
+	codeRead := false
 	for _, t := range b.reads {
 		if t.Kind == kind && t.Signature == signature {
 			return t, nil
 		}
+		codeRead = codeRead || (t.Kind == storage.TokenAuthorizeCode && t.Signature == signature)
+	}
+	if codeRead {
+		// Read with the code: it has no such record.
+		return storage.Token{}, fmt.Errorf("%s record: %w", kind, storage.ErrNotFound)
 	}
 	if kind != storage.TokenAuthorizeCode {
 		return s.store.GetToken(ctx, kind, signature)
@@ -215,11 +317,16 @@ func marshalRequest(req fosite.Requester) ([]byte, error) {
 	})
 }
 
-func (s *fositeStore) unmarshalRequest(ctx context.Context, data []byte, session fosite.Session) (fosite.Requester, error) {
+func decodeRequest(data []byte) (storedRequest, error) {
 	var sr storedRequest
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return nil, fmt.Errorf("unmarshal stored request: %w", err)
+		return sr, fmt.Errorf("unmarshal stored request: %w", err)
 	}
+	return sr, nil
+}
+
+// request rebuilds a fosite request from its stored form, into session.
+func (s *fositeStore) request(ctx context.Context, sr storedRequest, session fosite.Session) (fosite.Requester, error) {
 	if session == nil {
 		session = newSession()
 	}
