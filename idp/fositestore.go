@@ -220,17 +220,10 @@ func expiryFor(kind storage.TokenKind, req fosite.Requester) time.Time {
 }
 
 func (s *fositeStore) get(ctx context.Context, kind storage.TokenKind, signature string, session fosite.Session) (fosite.Requester, storage.Token, error) {
-	t, err := s.read(ctx, kind, signature)
-	if errors.Is(err, storage.ErrNotFound) && (kind == storage.TokenPKCE || kind == storage.TokenOIDC) {
+	sr, t, err := s.stored(ctx, kind, signature)
+	if errors.Is(err, fosite.ErrNotFound) && (kind == storage.TokenPKCE || kind == storage.TokenOIDC) {
 		return s.getFromCode(ctx, kind, signature, session)
 	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, t, fosite.ErrNotFound.WithWrap(err)
-	}
-	if err != nil {
-		return nil, t, err
-	}
-	sr, err := decodeRequest(t.Data)
 	if err != nil {
 		return nil, t, err
 	}
@@ -241,14 +234,7 @@ func (s *fositeStore) get(ctx context.Context, kind storage.TokenKind, signature
 // getFromCode returns a PKCE or OpenID Connect record kept in its code's row. It
 // goes with the code: a spent code has none, as when they were rows of their own.
 func (s *fositeStore) getFromCode(ctx context.Context, kind storage.TokenKind, signature string, session fosite.Session) (fosite.Requester, storage.Token, error) {
-	t, err := s.read(ctx, storage.TokenAuthorizeCode, signature)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, t, fosite.ErrNotFound.WithWrap(err)
-	}
-	if err != nil {
-		return nil, t, err
-	}
-	sr, err := decodeRequest(t.Data)
+	sr, t, err := s.stored(ctx, storage.TokenAuthorizeCode, signature)
 	if err != nil {
 		return nil, t, err
 	}
@@ -262,6 +248,19 @@ func (s *fositeStore) getFromCode(ctx context.Context, kind storage.TokenKind, s
 	sr.Form = *form
 	req, err := s.request(ctx, sr, session)
 	return req, t, err
+}
+
+// stored reads a token and decodes its request; a missing one is fosite's not found.
+func (s *fositeStore) stored(ctx context.Context, kind storage.TokenKind, signature string) (storedRequest, storage.Token, error) {
+	t, err := s.read(ctx, kind, signature)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storedRequest{}, t, fosite.ErrNotFound.WithWrap(err)
+	}
+	if err != nil {
+		return storedRequest{}, t, err
+	}
+	sr, err := decodeRequest(t.Data)
+	return sr, t, err
 }
 
 // read loads a token. Reading an authorization code also loads its PKCE and OpenID
