@@ -572,7 +572,7 @@ type LoginLookup struct {
 	Email string
 	// ClientID is the client whose remembered consent is read.
 	ClientID string
-	// ThrottleKeys are the failure counters to read, as ThrottleCounts reads them.
+	// ThrottleKeys are the failure counters to read, each as ThrottleCount reads it.
 	ThrottleKeys []string
 	Now          time.Time
 }
