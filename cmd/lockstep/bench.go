@@ -115,7 +115,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.StringVar(&o.email, "email", "", "email of the user who signs in (login, refresh)")
 	fs.StringVar(&o.password, "password", "", "that user's password")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario")
-	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per scenario")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each window")
 	fs.IntVar(&o.concurrency, "concurrency", 2*runtime.NumCPU(), "workers for cc, refresh and introspect")
 	fs.IntVar(&o.loginConcurrency, "login-concurrency", 2*runtime.NumCPU(), "workers for login, mfa and hash: enough to keep\nthe CPUs busy while some sign-ins wait for the network and PostgreSQL")
 	fs.IntVar(&o.rounds, "rounds", 3, "windows per scenario: --duration is split into this many, and the scenarios\ntake turns, so that a machine whose speed drifts slows them alike")
