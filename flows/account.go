@@ -144,6 +144,18 @@ func (s *Service) accountNext(ctx context.Context, w http.ResponseWriter, r *htt
 	return nil
 }
 
+// postedAccount is requireAccount for a form post to the account page: it also
+// reads the form.
+func (s *Service) postedAccount(w http.ResponseWriter, r *http.Request) (storage.Session, storage.User, bool, error) {
+	sess, user, ok, err := s.requireAccount(w, r)
+	if ok {
+		if err := parseForm(r); err != nil {
+			return sess, user, false, err
+		}
+	}
+	return sess, user, ok, err
+}
+
 // AccountPage shows the user's two-step verification settings.
 func (s *Service) AccountPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -225,12 +237,9 @@ func accountMode(app, key, phone bool) string {
 // AccountRemoveDevice removes one of the user's authenticator apps.
 func (s *Service) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	_, user, ok, err := s.requireAccount(w, r)
+	_, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	err = s.TOTP.Remove(ctx, user.ID, r.PostForm.Get("device"))
 	if errors.Is(err, factor.ErrUnknownDevice) {
@@ -292,12 +301,9 @@ func (s *Service) AccountQR(w http.ResponseWriter, r *http.Request) error {
 // AccountAddDevice activates the new device with one correct code.
 func (s *Service) AccountAddDevice(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	sess, user, ok, err := s.requireAccount(w, r)
+	sess, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	replace := r.URL.Query().Get("replace") == "1"
 	deviceID := r.PostForm.Get("device")
@@ -367,12 +373,9 @@ func (s *Service) AccountNewCodes(w http.ResponseWriter, r *http.Request) error 
 
 // AccountCodesDone goes back to the account page once the codes are stored.
 func (s *Service) AccountCodesDone(w http.ResponseWriter, r *http.Request) error {
-	_, user, ok, err := s.requireAccount(w, r)
+	_, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	done := r.URL.Query().Get("done")
 	if _, ok := accountNotices[done]; !ok {

@@ -90,12 +90,9 @@ func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess stora
 // AccountTrustRemove forgets one remembered device or trusted address of the user.
 func (s *Service) AccountTrustRemove(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	_, user, ok, err := s.requireAccount(w, r)
+	_, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	t, err := s.Store.GetTrust(ctx, r.PostForm.Get("id"))
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && t.UserID != user.ID) {

@@ -214,8 +214,8 @@ func (s *Service) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) 
 
 // ConfirmDeviceLinkSubmit is the link page's button.
 func (s *Service) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	return s.confirmDeviceLink(w, r, r.PostForm.Get("flow"), r.PostForm.Get("code"))
 }

@@ -103,12 +103,20 @@ func StepDone(cause error) error {
 		"This sign-in moved on in another tab or request. Go back to the app and start again.", cause)
 }
 
+// parseForm reads a posted form; one that cannot be read is the user's error.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	}
+	return nil
+}
+
 // postedFlow reads a step's form and its flow. ok is false when the flow is not in
 // state any more (a replayed or out-of-order post): the browser was then sent on to
 // where the flow stands.
 func (s *Service) postedFlow(w http.ResponseWriter, r *http.Request, state storage.FlowState) (f storage.Flow, ok bool, err error) {
-	if err := r.ParseForm(); err != nil {
-		return f, false, UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	if err := parseForm(r); err != nil {
+		return f, false, err
 	}
 	f, err = s.LoadFlow(r.Context(), r, r.PostForm.Get("flow"))
 	if err != nil {

@@ -34,12 +34,9 @@ func (s *Service) AccountPasswordPage(w http.ResponseWriter, r *http.Request) er
 // and remembered devices and trusted addresses are forgotten (MFA-7).
 func (s *Service) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	_, user, ok, err := s.requireAccount(w, r)
+	_, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	p := s.passwordPage(user)
 	current, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")

@@ -254,12 +254,9 @@ func (s *Service) AccountPhoneSubmit(w http.ResponseWriter, r *http.Request) err
 		return errNoSMS
 	}
 	ctx := r.Context()
-	sess, user, ok, err := s.requireAccount(w, r)
+	sess, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	phone, ok, err := s.submitPhone(w, r, s.accountPhone(user.ID))
 	if !ok {

@@ -209,8 +209,8 @@ func (s *Service) ResetConfirmPage(w http.ResponseWriter, r *http.Request) error
 // ResetConfirm uses the emailed link and resets two-step verification.
 func (s *Service) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	f, p, err := s.resetConfirmPage(ctx, r.URL.Query().Get("flow"), r.PostForm.Get("token"))
 	if err != nil {

@@ -145,12 +145,9 @@ func (s *Service) AccountAddKey(w http.ResponseWriter, r *http.Request) error {
 		return errNoWebAuthn
 	}
 	ctx := r.Context()
-	sess, user, ok, err := s.requireAccount(w, r)
+	sess, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	c, err := s.WebAuthn.FinishRegistration(ctx, webAuthnUser(user), accountCeremony(sess), r.PostForm.Get("name"), []byte(r.PostForm.Get("response")))
 	if errors.Is(err, factor.ErrInvalidName) {
@@ -183,12 +180,9 @@ func (s *Service) AccountRemoveKey(w http.ResponseWriter, r *http.Request) error
 		return errNoWebAuthn
 	}
 	ctx := r.Context()
-	_, user, ok, err := s.requireAccount(w, r)
+	_, user, ok, err := s.postedAccount(w, r)
 	if !ok {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	id, err := hex.DecodeString(r.PostForm.Get("key"))
 	if err == nil {
