@@ -41,19 +41,7 @@ func TestBrowserPasskey(t *testing.T) {
 		credentials := addVirtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportInternal, true)
 
 		// 1. A plain sign-in with the password.
-		do(t, ctx, "sign in to the app with the password",
-			chromedp.Navigate(app.URL+"/login"),
-			chromedp.WaitVisible(selEmail),
-			chromedp.SendKeys(selEmail, s.Email),
-			chromedp.SendKeys(selPassword, s.Password),
-			chromedp.Click(selSubmit),
-			chromedp.WaitVisible(selAllowOrApp),
-		)
-		finishAtApp(t, ctx, s, app, shot, "01-consent", "02-app-signed-in-with-password")
-		if c := app.result().claims; c.ACR != flows.ACRPassword || !slices.Equal(c.AMR, []string{"pwd"}) {
-			t.Errorf("the password sign-in: acr = %q, amr = %q, want %q and [pwd]", c.ACR, c.AMR, flows.ACRPassword)
-		}
-		noProblems(t, ctx, "the password sign-in")
+		passwordSignIn(t, ctx, s, app, shot, "00-login", "01-consent", "02-app-signed-in-with-password")
 
 		// 2. The account page: add a passkey. The first second factor shows the
 		// recovery codes, then the new passkey confirms the change.

@@ -7,8 +7,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -28,33 +26,13 @@ const (
 	selAccount   = chromedp.CSS(`#phone-heading`)
 )
 
-// smsShots saves full-page screenshots into /tmp/shots/<test name>/.
-func smsShots(t *testing.T) func(name string) chromedp.Action[chromedp.Void] {
-	t.Helper()
-	dir := filepath.Join("/tmp/shots", filepath.FromSlash(t.Name()))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
-			png, err := chromedp.FullScreenshot(100)(ctx, tgt)
-			if err != nil {
-				return err
-			}
-			file := filepath.Join(dir, name+".png")
-			t.Logf("screenshot %s", file)
-			return os.WriteFile(file, png, 0o644)
-		})
-	}
-}
-
 func TestBrowserSMSEnrolPhoneAndSignIn(t *testing.T) {
 	exe := chromiumExecutable(t)
 	backends(t, func(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		t.Parallel()
 		s, rc := smsServer(t, newStore(t))
 		app := startBrowserRP(t, s)
-		shot := smsShots(t)
+		shot := screenshotter(t)
 
 		// 1. The account page: the password, then "Add a phone number".
 		ctx := newChrome(t, exe)

@@ -55,18 +55,7 @@ func TestBrowserSignIn(t *testing.T) {
 		s := startServer(t, newStore(t))
 		app := startBrowserRP(t, s)
 		ctx := newChrome(t, exe)
-		shots := screenshotDir(t)
-		shot := func(name string) chromedp.Action[chromedp.Void] {
-			return chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
-				png, err := chromedp.FullScreenshot(100)(ctx, tgt)
-				if err != nil {
-					return err
-				}
-				file := filepath.Join(shots, name+".png")
-				t.Logf("screenshot %s", file)
-				return os.WriteFile(file, png, 0o644)
-			})
-		}
+		shot := screenshotter(t)
 
 		// The app sends the browser to Lockstep, which shows its login page.
 		do(t, ctx, "open the app's sign-in link",

@@ -37,6 +37,26 @@ const (
 	selAppOrKeyError = chromedp.CSS(`button[name=decision][value=allow], #signed-in, #webauthn-error:not([hidden])`)
 )
 
+// passwordSignIn signs in to the app with the password alone, through the login
+// and consent pages, and checks that the tokens say so (acr pwd, amr [pwd]).
+func passwordSignIn(t *testing.T, ctx context.Context, s *server, app *browserRP, shot func(string) chromedp.Action[chromedp.Void], loginShot, consentShot, appShot string) {
+	t.Helper()
+	do(t, ctx, "sign in to the app with the password",
+		chromedp.Navigate(app.URL+"/login"),
+		chromedp.WaitVisible(selEmail),
+		shot(loginShot),
+		chromedp.SendKeys(selEmail, s.Email),
+		chromedp.SendKeys(selPassword, s.Password),
+		chromedp.Click(selSubmit),
+		chromedp.WaitVisible(selAllowOrApp),
+	)
+	finishAtApp(t, ctx, s, app, shot, consentShot, appShot)
+	if c := app.result().claims; c.ACR != flows.ACRPassword || !slices.Equal(c.AMR, []string{"pwd"}) {
+		t.Errorf("the password sign-in: acr = %q, amr = %q, want %q and [pwd]", c.ACR, c.AMR, flows.ACRPassword)
+	}
+	noProblems(t, ctx, "the password sign-in")
+}
+
 func TestBrowserSecurityKey(t *testing.T) {
 	exe := chromiumExecutable(t)
 	backends(t, func(t *testing.T, newStore func(t *testing.T) storage.Storage) {
@@ -51,20 +71,7 @@ func TestBrowserSecurityKey(t *testing.T) {
 		credentials := addVirtualAuthenticator(t, ctx, webauthn.AuthenticatorTransportUsb, false)
 
 		// 1. A plain sign-in with the password.
-		do(t, ctx, "sign in to the app with the password",
-			chromedp.Navigate(app.URL+"/login"),
-			chromedp.WaitVisible(selEmail),
-			shot("01-login"),
-			chromedp.SendKeys(selEmail, s.Email),
-			chromedp.SendKeys(selPassword, s.Password),
-			chromedp.Click(selSubmit),
-			chromedp.WaitVisible(selAllowOrApp),
-		)
-		finishAtApp(t, ctx, s, app, shot, "02-consent", "03-app-signed-in-with-password")
-		if c := app.result().claims; c.ACR != flows.ACRPassword || !slices.Equal(c.AMR, []string{"pwd"}) {
-			t.Errorf("the password sign-in: acr = %q, amr = %q, want %q and [pwd]", c.ACR, c.AMR, flows.ACRPassword)
-		}
-		noProblems(t, ctx, "the password sign-in")
+		passwordSignIn(t, ctx, s, app, shot, "01-login", "02-consent", "03-app-signed-in-with-password")
 
 		// 2. The account page, freshly signed in: add a key. The page's script asks
 		// the browser for a new credential, posts it, and the new key then confirms
