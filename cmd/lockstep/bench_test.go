@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"runtime"
@@ -555,12 +557,10 @@ func TestAddGoals(t *testing.T) {
 	}
 }
 
-// The mfa scenario's pages against a dev server (in memory): enrolment, a sign-in
-// with a code, the same code refused, a second enrolment refused with a reason.
-func TestMFAAgainstDevServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a server")
-	}
+// startDevServer runs `lockstep dev` (in memory) on a free port until the test
+// ends and returns its issuer once it is ready.
+func startDevServer(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -597,6 +597,53 @@ func TestMFAAgainstDevServer(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return issuer
+}
+
+// The bench against a dev server: the scenarios take turns in rounds, and the
+// report adds their windows up.
+func TestBenchAgainstDevServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	issuer := startDevServer(t)
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"bench", "--issuer", issuer, "--client-id", devClientID, "--client-secret", devClientSecret,
+		"--redirect-uri", "http://127.0.0.1:9090/callback", "--email", devUserEmail, "--password", devUserPassword,
+		"--scenarios", "cc,login,hash", "--duration", "900ms", "--rounds", "3", "--warmup", "0s",
+		"--login-concurrency", "2", "--output", "json"}, strings.NewReader(""), &out, &errOut)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	var r benchReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	if r.Rounds != 3 || r.Duration != 0.9 || len(r.Results) != 3 {
+		t.Fatalf("rounds %d, duration %v, %d results; want 3, 0.9, 3", r.Rounds, r.Duration, len(r.Results))
+	}
+	for _, res := range r.Results {
+		if res.Setup != "" || res.Errors != 0 || res.Ops == 0 || res.CPU == nil {
+			t.Errorf("%s: %+v", res.Scenario, res)
+		}
+		// The rate is over the three windows together.
+		if want := float64(res.Ops) / 0.9; math.Abs(res.Rate-want) > 0.01 {
+			t.Errorf("%s: %d ops at %v/s, want %v/s", res.Scenario, res.Ops, res.Rate, want)
+		}
+	}
+	if r.LoginHashRatio <= 0 {
+		t.Errorf("login/hash ratio %v", r.LoginHashRatio)
+	}
+}
+
+// The mfa scenario's pages against a dev server (in memory): enrolment, a sign-in
+// with a code, the same code refused, a second enrolment refused with a reason.
+func TestMFAAgainstDevServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	issuer := startDevServer(t)
+	ctx := context.Background()
 
 	o, err := parseBenchFlags([]string{"--issuer", issuer, "--client-id", devClientID, "--client-secret", devClientSecret,
 		"--redirect-uri", "http://127.0.0.1:9090/callback", "--scenarios", "mfa",
