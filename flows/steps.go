@@ -224,7 +224,9 @@ func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Req
 	} else {
 		done.SessionID = ev.Session.ID
 	}
-	return s.Finish(w, r, f, done)
+	// The provider's consent check reads ctx: the password step's reads include the
+	// consent for this client, so it needs no second round trip.
+	return s.Finish(w, r.WithContext(ctx), f, done)
 }
 
 // StateFor is the flow state in which a decision's next step happens.
