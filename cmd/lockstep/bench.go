@@ -406,6 +406,11 @@ type benchResult struct {
 	ConsentShown int64 `json:"consent_shown,omitempty"`
 	// CPU is the CPU time spent per measured operation, by process.
 	CPU *cpuPerOp `json:"cpu_ms_per_op,omitempty"`
+	// RoundRates is the rate in each round's window; Steal the share of all CPU
+	// time in the scenario's windows that the hypervisor gave to other guests.
+	// A scenario whose windows had more steal than another's ran slower for it.
+	RoundRates []float64 `json:"round_ops_per_second,omitempty"`
+	Steal      *float64  `json:"cpu_steal_share,omitempty"`
 	// Users is the number of users of the mfa scenario, Enrolled how many of them
 	// setup enrolled, and UserWait the time the workers spent in the measured
 	// window waiting for a user whose code for the current step was unused: when
@@ -445,6 +450,10 @@ type benchReport struct {
 	// nothing else would reach once its CPUs are saturated. Unlike the throughput
 	// ratio it hardly moves when other programs compete for the CPUs.
 	LoginHashCPURatio float64 `json:"login_hash_cpu_ratio,omitempty"`
+	// LoginHashRoundRatios is the throughput ratio of each round (login's window
+	// over the hash's window of the same round): their spread shows how far the
+	// machine's noise moves the ratio.
+	LoginHashRoundRatios []float64 `json:"login_hash_round_ratios,omitempty"`
 	// MFAHashRatio and MFAHashCPURatio are the same for the mfa sign-in.
 	MFAHashRatio    float64     `json:"mfa_hash_ratio,omitempty"`
 	MFAHashCPURatio float64     `json:"mfa_hash_cpu_ratio,omitempty"`
@@ -473,11 +482,43 @@ func (r *benchReport) addGoals() {
 		r.LoginHashRatio = math.Round(login.Rate/hash.Rate*1000) / 1000
 		r.Goals = append(r.Goals, benchGoal{Name: "login / argon2id alone", Value: r.LoginHashRatio, Target: 0.8, Unit: "ratio", Achieved: r.LoginHashRatio >= 0.8 && login.Errors == 0})
 		r.LoginHashCPURatio = cpuRatio(hash, login)
+		r.LoginHashRoundRatios = roundRatios(login.RoundRates, hash.RoundRates)
 	}
 	if mfa, ok := r.result("mfa"); ok && ok2 && hash.Rate > 0 {
 		r.MFAHashRatio = math.Round(mfa.Rate/hash.Rate*1000) / 1000
 		r.MFAHashCPURatio = cpuRatio(hash, mfa)
 	}
+}
+
+// roundRatios divides the rates of each round; none unless both have every round.
+func roundRatios(num, den []float64) []float64 {
+	if len(num) != len(den) || len(num) < 2 {
+		return nil
+	}
+	out := make([]float64, len(num))
+	for i := range num {
+		if den[i] <= 0 {
+			return nil
+		}
+		out[i] = math.Round(num[i]/den[i]*1000) / 1000
+	}
+	return out
+}
+
+// spread describes a list of ratios as "0.781 0.802 0.774 (median 0.781)".
+func spread(vs []float64) string {
+	words := make([]string, len(vs))
+	for i, v := range vs {
+		words[i] = fmt.Sprintf("%.3f", v)
+	}
+	sorted := slices.Clone(vs)
+	slices.Sort(sorted)
+	n := len(sorted)
+	median := sorted[n/2]
+	if n%2 == 0 {
+		median = (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+	return fmt.Sprintf("%s (median %.3f)", strings.Join(words, " "), median)
 }
 
 // cpuRatio is the CPU time of one hash over that of one sign-in, when the server's
@@ -527,6 +568,9 @@ func (r *benchReport) writeText(w io.Writer) {
 	if r.LoginHashRatio > 0 {
 		notes = append(notes, fmt.Sprintf("login/hash ratio: %.3f (logins per second over argon2id hashes per second)", r.LoginHashRatio))
 	}
+	if len(r.LoginHashRoundRatios) > 0 {
+		notes = append(notes, "login/hash ratio by round: "+spread(r.LoginHashRoundRatios))
+	}
 	if r.LoginHashCPURatio > 0 {
 		notes = append(notes, fmt.Sprintf("login/hash CPU ratio: %.3f (CPU time of one hash over that of one whole login)", r.LoginHashCPURatio))
 	}
@@ -538,6 +582,9 @@ func (r *benchReport) writeText(w io.Writer) {
 	}
 	if r.MFAHashCPURatio > 0 {
 		notes = append(notes, fmt.Sprintf("mfa/hash CPU ratio: %.3f (CPU time of one hash over that of one whole mfa sign-in)", r.MFAHashCPURatio))
+	}
+	if s := stealNote(r.Results); s != "" {
+		notes = append(notes, s)
 	}
 	if len(notes) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
@@ -552,6 +599,24 @@ func (r *benchReport) writeText(w io.Writer) {
 			fmt.Fprintf(w, "  %-24s %10.3f %-9s (target ≥ %g)  %s\n", g.Name, g.Value, g.Unit, g.Target, verdict)
 		}
 	}
+}
+
+// stealNote says how much CPU time other guests took in each scenario's windows,
+// when any did: a ratio of two scenarios is only fair when they lost alike.
+func stealNote(results []benchResult) string {
+	var parts []string
+	stolen := false
+	for _, res := range results {
+		if res.Steal == nil {
+			continue
+		}
+		stolen = stolen || *res.Steal > 0
+		parts = append(parts, fmt.Sprintf("%s %.1f%%", res.Scenario, 100**res.Steal))
+	}
+	if !stolen {
+		return ""
+	}
+	return "cpu steal in each scenario's windows (other guests on the host): " + strings.Join(parts, ", ")
 }
 
 // mfaNote says who signed in in the mfa scenario and whether they were enough.
@@ -686,10 +751,13 @@ type measured struct {
 	errs   int
 	waited time.Duration
 	cpu    cpuTimes // CPU time spent in the windows
+	// rates is each window's successful operations per second, in order.
+	rates []float64
 }
 
 func (m *measured) add(w measured) {
 	m.lat = append(m.lat, w.lat...)
+	m.rates = append(m.rates, w.rates...)
 	m.errs += w.errs
 	m.waited += w.waited
 	if m.cpu == (cpuTimes{}) {
@@ -703,6 +771,8 @@ func (m *measured) add(w measured) {
 func (m measured) fill(res *benchResult, window time.Duration) {
 	res.summary = summarize(m.lat, m.errs, window)
 	res.CPU = m.cpu.perOp(res.Ops + res.Errors)
+	res.RoundRates = m.rates
+	res.Steal = m.cpu.stealShare()
 	res.UserWait = math.Round(m.waited.Seconds()*1000) / 1000
 	if m.waited > 0 && res.UserWait == 0 {
 		res.UserWait = 0.001 // a wait, however short, must show
@@ -785,6 +855,7 @@ func (b *bencher) window(ctx context.Context, sc scenario, workers int, d time.D
 		m.add(t)
 	}
 	m.cpu = b.cpuNow().since(cpuStart)
+	m.rates = []float64{math.Round(float64(len(m.lat))/d.Seconds()*10) / 10}
 	return m
 }
 
@@ -1270,6 +1341,10 @@ func benchRandom(n int) string {
 type cpuTimes struct {
 	client, server, postgres          time.Duration
 	hasClient, hasServer, hasPostgres bool
+	// steal is the CPU time the hypervisor gave to other guests, all the time of
+	// every CPU of the machine (/proc/stat).
+	steal, all time.Duration
+	hasMachine bool
 }
 
 func (b *bencher) cpuNow() cpuTimes {
@@ -1285,7 +1360,37 @@ func (b *bencher) cpuNow() cpuTimes {
 		c.postgres, err = postgresCPU(b.o.postgresDB)
 		c.hasPostgres = err == nil
 	}
+	c.steal, c.all, err = machineCPU("/proc/stat")
+	c.hasMachine = err == nil
 	return c
+}
+
+// machineCPU reads the time all CPUs spent, and the part of it stolen by the
+// hypervisor for other guests, from the first line of /proc/stat.
+func machineCPU(path string) (steal, all time.Duration, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	f := strings.Fields(string(line))
+	// cpu user nice system idle iowait irq softirq steal [guest guest_nice]; guest
+	// time is already counted in user and nice.
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("%s: unexpected format", path)
+	}
+	var ticks [8]uint64
+	for i := range ticks {
+		if ticks[i], err = strconv.ParseUint(f[i+1], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("%s: unexpected format", path)
+		}
+	}
+	var sum uint64
+	for _, t := range ticks {
+		sum += t
+	}
+	tick := func(n uint64) time.Duration { return time.Duration(n) * time.Second / userHZ }
+	return tick(ticks[7]), tick(sum), nil
 }
 
 // cpuPerOp is CPU milliseconds per operation.
@@ -1302,6 +1407,7 @@ func (c cpuTimes) since(start cpuTimes) cpuTimes {
 		client: c.client - start.client, server: c.server - start.server, postgres: c.postgres - start.postgres,
 		hasClient: c.hasClient && start.hasClient, hasServer: c.hasServer && start.hasServer,
 		hasPostgres: c.hasPostgres && start.hasPostgres,
+		steal:       c.steal - start.steal, all: c.all - start.all, hasMachine: c.hasMachine && start.hasMachine,
 	}
 }
 
@@ -1311,6 +1417,7 @@ func (c cpuTimes) plus(d cpuTimes) cpuTimes {
 		client: c.client + d.client, server: c.server + d.server, postgres: c.postgres + d.postgres,
 		hasClient: c.hasClient && d.hasClient, hasServer: c.hasServer && d.hasServer,
 		hasPostgres: c.hasPostgres && d.hasPostgres,
+		steal:       c.steal + d.steal, all: c.all + d.all, hasMachine: c.hasMachine && d.hasMachine,
 	}
 }
 
@@ -1333,6 +1440,16 @@ func (c cpuTimes) perOp(ops int) *cpuPerOp {
 	}
 	out.Total = math.Round(out.Total*1e3) / 1e3
 	return out
+}
+
+// stealShare is the share of the machine's CPU time that other guests took, or
+// nil when /proc/stat could not be read.
+func (c cpuTimes) stealShare() *float64 {
+	if !c.hasMachine || c.all <= 0 {
+		return nil
+	}
+	v := math.Round(float64(c.steal)/float64(c.all)*1000) / 1000
+	return &v
 }
 
 // userHZ is the unit of the times in /proc/PID/stat; 100 on every Linux

@@ -9,6 +9,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -444,6 +446,73 @@ func TestCPUPerOp(t *testing.T) {
 		if _, err := procCPU("/proc/self/stat"); err != nil {
 			t.Errorf("procCPU(/proc/self/stat): %v", err)
 		}
+		if _, all, err := machineCPU("/proc/stat"); err != nil || all <= 0 {
+			t.Errorf("machineCPU(/proc/stat) = %v, %v", all, err)
+		}
+	}
+}
+
+func TestStealShare(t *testing.T) {
+	a := cpuTimes{steal: time.Second, all: 10 * time.Second, hasMachine: true, hasClient: true}
+	b := cpuTimes{steal: 3 * time.Second, all: 30 * time.Second, hasMachine: true, hasClient: true}
+	w1 := b.since(a) // 2 of 20 s stolen
+	w2 := cpuTimes{steal: 0, all: 20 * time.Second, hasMachine: true, hasClient: true}
+	if got := w1.stealShare(); got == nil || *got != 0.1 {
+		t.Errorf("one window: %v, want 0.1", got)
+	}
+	if got := w1.plus(w2).stealShare(); got == nil || *got != 0.05 {
+		t.Errorf("two windows: %v, want 0.05", got)
+	}
+	if w1.plus(cpuTimes{all: time.Second}).stealShare() != nil || (cpuTimes{}).stealShare() != nil {
+		t.Error("a share without /proc/stat at both ends")
+	}
+}
+
+func TestMachineCPU(t *testing.T) {
+	for _, tc := range []struct {
+		name, stat string
+		steal, all time.Duration
+		wantErr    bool
+	}{
+		// user nice system idle iowait irq softirq steal guest guest_nice, in 1/100 s
+		{"kernel 6", "cpu  100 0 50 800 10 0 30 20 0 0\ncpu0 1 2 3\n", 200 * time.Millisecond, 10100 * time.Millisecond, false},
+		{"no guest fields", "cpu  100 0 50 800 10 0 30 20\n", 200 * time.Millisecond, 10100 * time.Millisecond, false},
+		{"too short", "cpu  100 0 50 800\n", 0, 0, true},
+		{"not the total", "cpu0 100 0 50 800 10 0 20 20\n", 0, 0, true},
+		{"not a number", "cpu  100 0 x 800 10 0 20 20\n", 0, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "stat")
+			if err := os.WriteFile(path, []byte(tc.stat), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			steal, all, err := machineCPU(path)
+			if (err != nil) != tc.wantErr || steal != tc.steal || all != tc.all {
+				t.Errorf("machineCPU = %v, %v, %v; want %v, %v, error %v", steal, all, err, tc.steal, tc.all, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestRoundRatiosAndSpread(t *testing.T) {
+	got := roundRatios([]float64{40, 41, 39}, []float64{50, 50, 52})
+	if !slices.Equal(got, []float64{0.8, 0.82, 0.75}) {
+		t.Errorf("roundRatios = %v", got)
+	}
+	if s := spread(got); s != "0.800 0.820 0.750 (median 0.800)" {
+		t.Errorf("spread = %q", s)
+	}
+	if s := spread([]float64{0.7, 0.9}); s != "0.700 0.900 (median 0.800)" {
+		t.Errorf("spread of two = %q", s)
+	}
+	for _, tc := range []struct{ num, den []float64 }{
+		{[]float64{40, 41}, []float64{50}},    // a round missing
+		{[]float64{40}, []float64{50}},        // one round: nothing to spread
+		{[]float64{40, 41}, []float64{50, 0}}, // a window with nothing done
+	} {
+		if got := roundRatios(tc.num, tc.den); got != nil {
+			t.Errorf("roundRatios(%v, %v) = %v, want none", tc.num, tc.den, got)
+		}
 	}
 }
 
@@ -633,6 +702,19 @@ func TestBenchAgainstDevServer(t *testing.T) {
 	}
 	if r.LoginHashRatio <= 0 {
 		t.Errorf("login/hash ratio %v", r.LoginHashRatio)
+	}
+	// Each round's window has its own rate, and together they make the rate.
+	for _, res := range r.Results {
+		sum := 0.0
+		for _, v := range res.RoundRates {
+			sum += v
+		}
+		if len(res.RoundRates) != 3 || math.Abs(sum/3-res.Rate) > 0.2 {
+			t.Errorf("%s: round rates %v for a rate of %v", res.Scenario, res.RoundRates, res.Rate)
+		}
+	}
+	if len(r.LoginHashRoundRatios) != 3 {
+		t.Errorf("login/hash ratios by round: %v", r.LoginHashRoundRatios)
 	}
 }
 
