@@ -112,8 +112,9 @@ func TestBrowserPasskey(t *testing.T) {
 			chromedp.WaitVisible(selPasskeySignIn),
 			shot("07-login-with-passkey-button"),
 		)
-		if loc := get(t, ctx, "location", chromedp.Location()); !strings.HasPrefix(loc, s.URL+"/login") {
-			t.Errorf("the browser is at %s, want the login page", loc)
+		// /authorize answers a new sign-in with the login form itself.
+		if loc := get(t, ctx, "location", chromedp.Location()); !strings.HasPrefix(loc, s.URL+"/authorize?") {
+			t.Errorf("the browser is at %s, want the login form at /authorize", loc)
 		}
 		do(t, ctx, "sign in with the passkey",
 			chromedp.Click(selPasskeySignIn),

@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
+
+	"golang.org/x/oauth2"
 
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -77,5 +81,46 @@ func TestPasswordStepReadsOnce(t *testing.T) {
 				t.Errorf("the password post called %s %d times, want %d (all reads: %v)", name, got[name], n, got)
 			}
 		}
+	})
+}
+
+// TestAuthorizeAnswersWithLoginForm: a sign-in that needs the password gets the
+// form in the answer to /authorize, with no redirect to follow, and with the
+// headers of every page; the same flow's form is still at /login, where the
+// form's failed posts and a redirect from a later step land.
+func TestAuthorizeAnswersWithLoginForm(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t))
+		r := newRP(t, s, s.FirstPartyID, s.FirstPartySecret, s.RedirectURI)
+		b := newBrowser(t)
+		a := r.start(oauth2.SetAuthURLParam("login_hint", s.Email))
+		p := b.get(s, a.url)
+		if p.url.Path != "/authorize" || p.resp.StatusCode != http.StatusOK || !p.isLogin() {
+			t.Fatalf("/authorize answered %d at %s, want the login form itself: %.300s", p.resp.StatusCode, p.url.Path, p.body)
+		}
+		h := p.resp.Header
+		if h.Get("Cache-Control") != "no-store" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			!strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Errorf("headers of the form at /authorize: %v", h)
+		}
+		if !strings.Contains(p.body, `value="`+s.Email+`"`) {
+			t.Error("login_hint not prefilled in the form at /authorize")
+		}
+		flow := p.flowID()
+		if flow == "" {
+			t.Fatal("no flow in the form")
+		}
+		if again := b.get(s, s.URL+"/login?flow="+flow); !again.isLogin() || again.flowID() != flow {
+			t.Errorf("/login?flow= no longer shows the flow's form: %d %s", again.resp.StatusCode, again.url)
+		}
+		// A wrong password answers at /login, a right one reaches the client.
+		if p = b.post(s, s.URL+"/login", url.Values{"flow": {flow}, "email": {s.Email}, "password": {"wrong"}}); !p.isLogin() || p.resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d at %s", p.resp.StatusCode, p.url)
+		}
+		p = b.post(s, s.URL+"/login", url.Values{"flow": {flow}, "email": {s.Email}, "password": {s.Password}})
+		if p.callback == nil || p.callback.Query().Get("code") == "" {
+			t.Fatalf("the form from /authorize did not reach the client: %d %s", p.resp.StatusCode, p.url)
+		}
+		r.redeem(a, p.callback)
 	})
 }

@@ -174,7 +174,13 @@ func (p page) flowID() string {
 	return ""
 }
 
-func (p page) isLogin() bool   { return p.callback == nil && p.url.Path == "/login" }
+// isLogin: the password form, which /authorize answers with itself and /login
+// shows again after a failed attempt.
+func (p page) isLogin() bool {
+	return p.callback == nil && (p.url.Path == "/login" || p.url.Path == "/authorize") &&
+		strings.Contains(p.body, `<form method="post" action="/login"`)
+}
+
 func (p page) isConsent() bool { return p.callback == nil && p.url.Path == "/consent" }
 
 // signIn drives the hosted pages from an authorization URL to the client's

@@ -91,11 +91,11 @@ func (s *Service) requireAccount(w http.ResponseWriter, r *http.Request) (storag
 			nf.State = storage.FlowSecondFactor
 		}
 	}
-	next, err := s.StartFlow(ctx, w, r, nf)
+	f, err := s.StartFlow(ctx, w, r, nf)
 	if err != nil {
 		return sess, user, false, err
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	s.redirectToNext(w, r, f)
 	return sess, user, false, nil
 }
 

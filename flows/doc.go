@@ -2,7 +2,10 @@
 //
 // An authorization request that the SSO session cannot satisfy becomes a Flow record
 // in storage, bound to the browser by a hash of a random browser id kept in the
-// cookie. The user works through the steps the policy (Decide) asks for: password,
+// cookie. The response that starts a flow whose first step is the password is the
+// password form itself (ShowStep), as with Keycloak; every other step, and the
+// form again, is a page of its own (/login?flow=…), reached by a redirect. The
+// user works through the steps the policy (Decide) asks for: password,
 // second factor, enrolment, new-device confirmation, consent. Each step records what
 // it proved on the flow with a version-checked update and asks the policy again.
 // When nothing is left in the request that proved the last factor, the flow goes

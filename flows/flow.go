@@ -30,12 +30,12 @@ type NewFlow struct {
 }
 
 // StartFlow stores a flow bound to this browser and returns the URL to send it to.
-func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (string, error) {
+func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (storage.Flow, error) {
 	bid := s.Cookies.BrowserID(r)
 	if bid == "" {
 		bid = newToken()
 		if err := s.Cookies.set(w, r, keyBrowserID, bid); err != nil {
-			return "", fmt.Errorf("write browser cookie: %w", err)
+			return storage.Flow{}, fmt.Errorf("write browser cookie: %w", err)
 		}
 	}
 	now := s.Now().UTC()
@@ -55,9 +55,21 @@ func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.
 		for _, e := range audit {
 			_ = AppendAudit(ctx, s.Store, e)
 		}
-		return "", fmt.Errorf("create flow: %w", err)
+		return storage.Flow{}, fmt.Errorf("create flow: %w", err)
 	}
-	return s.pathFor(f.State) + "?flow=" + url.QueryEscape(f.ID), nil
+	return f, nil
+}
+
+// ShowStep answers the request that started f with its first step: the password
+// form itself, as Keycloak does, so the browser need not follow a redirect to it
+// (one round trip and one read of the flow less per sign-in); any other step with
+// a redirect to its page.
+func (s *Service) ShowStep(w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+	if f.State == storage.FlowLogin {
+		return s.showLogin(w, r, f)
+	}
+	s.redirectToNext(w, r, f)
+	return nil
 }
 
 // LoadFlow returns the live flow with that id if it belongs to this browser.

@@ -29,6 +29,11 @@ func (s *Service) LoginPage(w http.ResponseWriter, r *http.Request) error {
 		s.redirectToNext(w, r, f)
 		return nil
 	}
+	return s.showLogin(w, r, f)
+}
+
+// showLogin renders the password form of f, which is in FlowLogin.
+func (s *Service) showLogin(w http.ResponseWriter, r *http.Request, f storage.Flow) error {
 	q, _ := url.ParseQuery(f.AuthorizeQuery)
 	p := s.loginPage(r.Context(), f, q.Get("login_hint"))
 	if q.Get("prompt") != "" || q.Get("max_age") != "" {

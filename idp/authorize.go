@@ -66,14 +66,13 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	case flows.Refuse:
 		return p.authorizeError(w, r, ar, refusal(d))
 	case flows.Prove, flows.Enrol:
-		next, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
+		f, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
 			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: user.ID, State: flows.StateFor(d),
 		})
 		if err != nil {
 			return err
 		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
-		return nil
+		return p.opt.Flows.ShowStep(w, r, f)
 	}
 	need, err := p.needsConsent(ctx, user.ID, ar)
 	if err != nil {
@@ -83,14 +82,13 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 		if areq.PromptNone {
 			return p.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The user has not allowed this application yet."))
 		}
-		next, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
+		f, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
 			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: user.ID, State: storage.FlowAuthenticated,
 		})
 		if err != nil {
 			return err
 		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
-		return nil
+		return p.opt.Flows.ShowStep(w, r, f)
 	}
 	return p.issueCode(w, r, ar, user, sess.ID, d.Proofs, now, nil)
 }

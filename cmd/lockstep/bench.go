@@ -1212,6 +1212,16 @@ type signInSpec struct {
 }
 
 // flowForm is a form posting the flow of the page at u, with name-value pairs.
+// loginStep is the address of the login step of the flow whose password form
+// (body) a page answered with, as a redirect to that step would have named it.
+func (b *bencher) loginStep(page *url.URL, body []byte) (*url.URL, error) {
+	m := pageFlow.FindSubmatch(body)
+	if m == nil {
+		return nil, fmt.Errorf("%s answered 200 without a sign-in form: %.200s", page.Path, htmlText(body))
+	}
+	return &url.URL{Scheme: page.Scheme, Host: page.Host, Path: b.paths.login, RawQuery: url.Values{"flow": {string(m[1])}}.Encode()}, nil
+}
+
 func flowForm(u *url.URL, kv ...string) url.Values {
 	f := url.Values{"flow": {u.Query().Get("flow")}}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -1253,6 +1263,8 @@ func (b *bencher) signIn(ctx context.Context, s signInSpec) (tokenResponse, erro
 		return tokenResponse{}, err
 	}
 	var callback *url.URL
+	// shown: the response that led to the login step was the login page itself.
+	shown := false
 	for hops := 0; callback == nil; hops++ {
 		if hops == 12 {
 			return tokenResponse{}, errors.New("more than 12 redirects without reaching the redirect URI")
@@ -1264,11 +1276,12 @@ func (b *bencher) signIn(ctx context.Context, s signInSpec) (tokenResponse, erro
 		case b.isCallback(u):
 			callback = u
 		case u.Path == b.paths.login:
-			if b.o.pages {
+			if b.o.pages && !shown {
 				if _, err := br.get(ctx, u, http.StatusOK); err != nil {
 					return tokenResponse{}, err
 				}
 			}
+			shown = false
 			u, err = br.post(ctx, withoutQuery(u), flowForm(u, "email", s.email, "password", s.password))
 		case u.Path == b.paths.consent:
 			b.consent.Add(1)
@@ -1289,7 +1302,17 @@ func (b *bencher) signIn(ctx context.Context, s signInSpec) (tokenResponse, erro
 			}
 			u, err = s.enrol(ctx, br, u)
 		default: // /authorize, /authorize/resume
-			u, err = br.get(ctx, u, http.StatusSeeOther)
+			var r reply
+			if r, err = br.do(ctx, u, nil, http.StatusSeeOther, http.StatusOK); err != nil {
+				break
+			}
+			if r.status == http.StatusSeeOther {
+				u, err = next(u, r)
+				break
+			}
+			// A new sign-in's password form comes with the answer to /authorize.
+			u, err = b.loginStep(u, r.body)
+			shown = err == nil
 		}
 		if err != nil {
 			return tokenResponse{}, err
