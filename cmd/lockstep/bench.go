@@ -49,8 +49,9 @@ Scenarios (--scenarios, comma-separated; default cc,refresh,introspect,login):
               scope "openid offline_access", then rotates its own token chain
   introspect  POST /oauth/introspect of a client-credentials access token
   login       the whole browser sign-in as one operation, with a fresh cookie jar
-              each time: GET /authorize (PKCE S256, state, nonce) → GET /login →
-              POST /login → /authorize/resume → [consent the first time] →
+              each time: GET /authorize (PKCE S256, state, nonce), which answers
+              with the login form (or a redirect to a step, GET as a browser
+              would) → POST /login → [consent the first time] →
               redirect_uri?code=… → POST /oauth/token, which must return an id_token
   mfa         the sign-in with password and authenticator app, as login but asking
               acr_values=urn:lockstep:acr:mfa: … → POST /login → GET /challenge →
@@ -124,7 +125,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.StringVar(&o.output, "output", "text", "text or json")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report its CPU time per operation (Linux)")
 	fs.StringVar(&o.postgresDB, "postgres-db", "", "database the server uses, to report PostgreSQL's CPU time per operation\n(its backends plus walwriter, checkpointer and background writer; Linux, same machine)")
-	fs.BoolVar(&o.pages, "login-pages", true, "login, mfa: GET the login, challenge and consent pages before posting them, as a browser does")
+	fs.BoolVar(&o.pages, "login-pages", true, "login, mfa: GET the login, challenge and consent pages a redirect leads to before posting them, as a browser does")
 	mfaEmail := fs.String("mfa-email", "", "mfa: the user's email (default --email), or with --mfa-users above 1 a pattern\nwhere %d stands for 1…N, e.g. bench-mfa-%d@example.com")
 	mfaUsers := fs.Int("mfa-users", 1, "mfa: number of users; N users allow N sign-ins per 30 s")
 	fs.StringVar(&o.mfaPassword, "mfa-password", "", "mfa: the users' password (default --password)")
