@@ -29,7 +29,8 @@ type NewFlow struct {
 	State storage.FlowState
 }
 
-// StartFlow stores a flow bound to this browser and returns the URL to send it to.
+// StartFlow stores a flow bound to this browser and returns it; ShowStep or
+// StepURL takes the browser on.
 func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (storage.Flow, error) {
 	bid := s.Cookies.BrowserID(r)
 	if bid == "" {
