@@ -1212,7 +1212,6 @@ type signInSpec struct {
 	challenge, enrol func(ctx context.Context, br *browser, u *url.URL) (*url.URL, error)
 }
 
-// flowForm is a form posting the flow of the page at u, with name-value pairs.
 // loginStep is the address of the login step of the flow whose password form
 // (body) a page answered with, as a redirect to that step would have named it.
 func (b *bencher) loginStep(page *url.URL, body []byte) (*url.URL, error) {
@@ -1223,6 +1222,7 @@ func (b *bencher) loginStep(page *url.URL, body []byte) (*url.URL, error) {
 	return &url.URL{Scheme: page.Scheme, Host: page.Host, Path: b.paths.login, RawQuery: url.Values{"flow": {string(m[1])}}.Encode()}, nil
 }
 
+// flowForm is a form posting the flow of the page at u, with name-value pairs.
 func flowForm(u *url.URL, kv ...string) url.Values {
 	f := url.Values{"flow": {u.Query().Get("flow")}}
 	for i := 0; i+1 < len(kv); i += 2 {
