@@ -53,19 +53,11 @@ func TestPasswordStepReadsOnce(t *testing.T) {
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 
 		// The first sign-in asks for consent and stores it.
-		b := newBrowser(t)
-		p := b.get(s, r.start().url)
-		p = b.post(s, s.URL+"/login", url.Values{"flow": {p.flowID()}, "email": {s.Email}, "password": {s.Password}})
-		if !p.isConsent() {
-			t.Fatalf("no consent page on the first sign-in: %s", p.url)
-		}
-		if p = b.post(s, s.URL+"/consent", url.Values{"flow": {p.flowID()}, "decision": {"allow"}}); p.callback == nil {
-			t.Fatalf("consent did not reach the client: %s", p.url)
-		}
+		newBrowser(t).signIn(s, r.start().url, s.Email, s.Password)
 
 		// A sign-in in another browser: consent remembered, password only.
-		b = newBrowser(t)
-		p = b.get(s, r.start().url)
+		b := newBrowser(t)
+		p := b.get(s, r.start().url)
 		if !p.isLogin() {
 			t.Fatalf("no login page: %s", p.url)
 		}
