@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -18,7 +19,7 @@ import (
 // client) already answers, so a sign-in that makes them again is caught.
 type readCounter struct {
 	storage.Storage
-	lookups, users, consents atomic.Int32
+	lookups, users, consents, summaries, recoveryCounts atomic.Int32
 }
 
 func (c *readCounter) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error) {
@@ -36,10 +37,32 @@ func (c *readCounter) GetConsent(ctx context.Context, userID, clientID string) (
 	return c.Storage.GetConsent(ctx, userID, clientID)
 }
 
+func (c *readCounter) SummarizeFactors(ctx context.Context, userID string) (storage.FactorSummary, error) {
+	c.summaries.Add(1)
+	return c.Storage.SummarizeFactors(ctx, userID)
+}
+
+func (c *readCounter) CountRecoveryCodes(ctx context.Context, userID string) (int, int, error) {
+	c.recoveryCounts.Add(1)
+	return c.Storage.CountRecoveryCodes(ctx, userID)
+}
+
 func (c *readCounter) reset() {
-	c.lookups.Store(0)
-	c.users.Store(0)
-	c.consents.Store(0)
+	for _, n := range []*atomic.Int32{&c.lookups, &c.users, &c.consents, &c.summaries, &c.recoveryCounts} {
+		n.Store(0)
+	}
+}
+
+// check compares the counts with want (a name missing from want means 0).
+func (c *readCounter) check(t *testing.T, what string, want map[string]int32) {
+	t.Helper()
+	got := map[string]int32{"LookupLogin": c.lookups.Load(), "GetUser": c.users.Load(), "GetConsent": c.consents.Load(),
+		"SummarizeFactors": c.summaries.Load(), "CountRecoveryCodes": c.recoveryCounts.Load()}
+	for name, n := range got {
+		if n != want[name] {
+			t.Errorf("%s called %s %d times, want %d (all reads: %v)", what, name, n, want[name], got)
+		}
+	}
 }
 
 // TestPasswordStepReadsOnce: the password post of a sign-in that needs nothing
@@ -66,13 +89,39 @@ func TestPasswordStepReadsOnce(t *testing.T) {
 		if p.callback == nil || p.callback.Query().Get("code") == "" {
 			t.Fatalf("the password post did not reach the client with a code: %d %s", p.resp.StatusCode, p.url)
 		}
-		got := map[string]int32{"LookupLogin": store.lookups.Load(), "GetUser": store.users.Load(), "GetConsent": store.consents.Load()}
-		want := map[string]int32{"LookupLogin": 1, "GetUser": 0, "GetConsent": 0}
-		for name, n := range want {
-			if got[name] != n {
-				t.Errorf("the password post called %s %d times, want %d (all reads: %v)", name, got[name], n, got)
-			}
+		store.check(t, "the password post", map[string]int32{"LookupLogin": 1})
+	})
+}
+
+// TestSecondFactorStepReadsOnce: the challenge page and the code post each read the
+// flow's user, their factors (recovery codes counted) and their consent in one
+// lookup, and the rest of the request, the finished sign-in included, reuses it.
+func TestSecondFactorStepReadsOnce(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		store := &readCounter{Storage: newStore(t)}
+		s := startServer(t, store)
+		s.Clock.Advance(-time.Hour)
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		e, _ := mfaUser(t, s, r) // enrols an authenticator app and allows the client
+
+		b := newBrowser(t)
+		a := r.start(param("claims", essentialMFA))
+		p := b.get(s, a.url)
+		store.reset()
+		p = b.password(s, p, s.Email, s.Password) // the post, then the challenge page
+		if !p.isChallenge() {
+			t.Fatalf("no challenge page after the password: %s", p.url)
 		}
+		store.check(t, "the password post and the challenge page", map[string]int32{"LookupLogin": 2})
+
+		s.Clock.Advance(30 * time.Second) // the enrolment spent the current step's code
+		store.reset()
+		p = b.code(s, p, "totp", totpCode(t, e.secret, s.Clock.Now()))
+		if p.callback == nil || p.callback.Query().Get("code") == "" {
+			t.Fatalf("the code post did not reach the client with a code: %d %s", p.resp.StatusCode, p.url)
+		}
+		store.check(t, "the code post", map[string]int32{"LookupLogin": 1})
+		r.redeem(a, p.callback)
 	})
 }
 

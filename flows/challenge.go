@@ -39,10 +39,11 @@ const (
 // availableMethods lists the user's ways to prove a second factor, preferred first.
 func (s *Service) availableMethods(ctx context.Context, userID string) ([]string, error) {
 	var methods []string
-	factors, err := s.SecondFactors(ctx, userID)
+	summary, err := s.factorSummary(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
+	factors := s.secondFactorsOf(summary)
 	if slices.Contains(factors, SecondFactorWebAuthn) {
 		methods = append(methods, methodWebAuthn) // phishing-resistant: preferred
 	}
@@ -60,11 +61,7 @@ func (s *Service) availableMethods(ctx context.Context, userID string) ([]string
 			methods = append(methods, methodSMS)
 		}
 	}
-	_, unused, err := s.Recovery.Remaining(ctx, userID)
-	if err != nil {
-		return nil, fmt.Errorf("count recovery codes: %w", err)
-	}
-	if unused > 0 {
+	if summary.RecoveryCodes > 0 {
 		methods = append(methods, methodRecovery)
 	}
 	return methods, nil
@@ -127,14 +124,17 @@ func chosenMethod(want string, methods []string) string {
 
 // ChallengePage asks for the second factor.
 func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	f, err := s.LoadFlow(r.Context(), r, r.URL.Query().Get("flow"))
 	if err != nil {
 		return err
 	}
 	if f.State != storage.FlowSecondFactor {
 		s.redirectToNext(w, r, f)
 		return nil
+	}
+	ctx, err := s.withFlowUserReads(r.Context(), f)
+	if err != nil {
+		return err
 	}
 	methods, err := s.challengeMethods(ctx, r, f)
 	if err != nil {
@@ -157,9 +157,12 @@ func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) error {
 // limit, and a success clears that count. Per address only failures count: many
 // people signing in from one office address must not lock each other out.
 func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
 	f, ok, err := s.postedFlow(w, r, storage.FlowSecondFactor)
 	if !ok {
+		return err
+	}
+	ctx, err := s.withFlowUserReads(r.Context(), f)
+	if err != nil {
 		return err
 	}
 	methods, err := s.challengeMethods(ctx, r, f)

@@ -93,15 +93,28 @@ func (s *Service) PolicyInput(ctx context.Context, r *http.Request, areq AuthReq
 // SecondFactors lists the second-factor methods the user has enrolled (amr values,
 // and SecondFactorWebAuthn for keys), in one store round trip.
 func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, error) {
-	var (
-		f   storage.FactorSummary
-		err error
-	)
-	if lr, ok := readsFor(ctx, userID); ok {
-		f = lr.login.Factors
-	} else if f, err = s.Store.SummarizeFactors(ctx, userID); err != nil {
-		return nil, fmt.Errorf("summarize second factors: %w", err)
+	f, err := s.factorSummary(ctx, userID)
+	if err != nil {
+		return nil, err
 	}
+	return s.secondFactorsOf(f), nil
+}
+
+// factorSummary is the user's factors: from the reads this request made first, or
+// from the store.
+func (s *Service) factorSummary(ctx context.Context, userID string) (storage.FactorSummary, error) {
+	if lr, ok := readsFor(ctx, userID); ok {
+		return lr.login.Factors, nil
+	}
+	f, err := s.Store.SummarizeFactors(ctx, userID)
+	if err != nil {
+		return f, fmt.Errorf("summarize second factors: %w", err)
+	}
+	return f, nil
+}
+
+// secondFactorsOf names the second factors of a summary, as SecondFactors does.
+func (s *Service) secondFactorsOf(f storage.FactorSummary) []string {
 	var methods []string
 	if f.TOTP {
 		methods = append(methods, factor.AMRTOTP)
@@ -113,7 +126,7 @@ func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, e
 	if f.Phone && s.SMS != nil {
 		methods = append(methods, factor.AMRSMS)
 	}
-	return methods, nil
+	return methods
 }
 
 // AuditDecision writes a policy decision and its reasons to the audit log.
@@ -194,7 +207,22 @@ func withLoginReads(ctx context.Context, l storage.Login, clientID string) conte
 	return context.WithValue(ctx, loginReadsKey{}, loginReads{login: l, clientID: clientID})
 }
 
-// readsFor returns the password step's reads when they are about userID.
+// withFlowUserReads reads at once what a second-factor step needs about the flow's
+// user (the user, their factors and their consent for the flow's client) and keeps
+// it for the rest of the request, as the password step does with its reads.
+func (s *Service) withFlowUserReads(ctx context.Context, f storage.Flow) (context.Context, error) {
+	if f.UserID == "" {
+		return ctx, nil
+	}
+	l, err := s.Store.LookupLogin(ctx, storage.LoginLookup{UserID: f.UserID, ClientID: f.ClientID, Now: s.Now()})
+	if err != nil {
+		return ctx, fmt.Errorf("look up the flow's user: %w", err)
+	}
+	return withLoginReads(ctx, l, f.ClientID), nil
+}
+
+// readsFor returns the request's first reads (withLoginReads) when they are about
+// userID.
 func readsFor(ctx context.Context, userID string) (loginReads, bool) {
 	lr, ok := ctx.Value(loginReadsKey{}).(loginReads)
 	return lr, ok && lr.login.Found && lr.login.User.ID == userID

@@ -559,6 +559,8 @@ type FactorSummary struct {
 	TOTP     bool // an active authenticator app
 	WebAuthn bool // a security key or passkey
 	Phone    bool // a verified phone number
+	// RecoveryCodes is how many of the user's recovery codes are unused.
+	RecoveryCodes int
 }
 
 // FactorSummaryStore answers, in one round trip, what the policy asks at every
@@ -567,9 +569,13 @@ type FactorSummaryStore interface {
 	SummarizeFactors(ctx context.Context, userID string) (FactorSummary, error)
 }
 
-// LoginLookup names what the password step reads before it hashes.
+// LoginLookup names what a sign-in step reads first: the password step, before it
+// hashes, and a second-factor step.
 type LoginLookup struct {
-	Email string
+	// Email or UserID, exactly one, names the user: the password step knows the
+	// email typed in, a later step the flow's user.
+	Email  string
+	UserID string
 	// ClientID is the client whose remembered consent is read.
 	ClientID string
 	// ThrottleKeys are the failure counters to read, each as ThrottleCount reads it.
@@ -577,12 +583,12 @@ type LoginLookup struct {
 	Now          time.Time
 }
 
-// Login is what a sign-in needs to know about an email, read in one round trip
-// whether or not the email belongs to a user.
+// Login is what a sign-in needs to know about an email or a user, read in one round
+// trip whether or not the email belongs to a user.
 type Login struct {
 	// Throttles are the live counts of LoginLookup.ThrottleKeys, in their order.
 	Throttles []int
-	// Found says whether User is the email's user; the rest is zero when not.
+	// Found says whether User is the email's or id's user; the rest is zero when not.
 	Found   bool
 	User    User
 	Factors FactorSummary

@@ -337,6 +337,14 @@ func testSummarizeFactors(t *testing.T, s storage.Storage) {
 		{"another user's phone changes nothing", func() error {
 			return s.SetPhoneNumber(ctx, storage.PhoneNumber{UserID: "u2", E164: "+4915123456780", VerifiedAt: base})
 		}, storage.FactorSummary{TOTP: true, WebAuthn: true, Phone: true}},
+		{"recovery codes", func() error {
+			return s.ReplaceRecoveryCodes(ctx, "u1", []string{"h1", "h2", "h3"}, base)
+		}, storage.FactorSummary{TOTP: true, WebAuthn: true, Phone: true, RecoveryCodes: 3}},
+		{"one used", func() error { return s.UseRecoveryCode(ctx, "u1", "h2", base) },
+			storage.FactorSummary{TOTP: true, WebAuthn: true, Phone: true, RecoveryCodes: 2}},
+		{"another user's codes change nothing", func() error {
+			return s.ReplaceRecoveryCodes(ctx, "u2", []string{"h4"}, base)
+		}, storage.FactorSummary{TOTP: true, WebAuthn: true, Phone: true, RecoveryCodes: 2}},
 	}
 	for _, st := range steps {
 		if err := st.add(); err != nil {
@@ -347,7 +355,7 @@ func testSummarizeFactors(t *testing.T, s storage.Storage) {
 			t.Fatalf("after %s: %+v %v, want %+v", st.name, got, err, st.want)
 		}
 	}
-	if got, err := s.SummarizeFactors(ctx, "u2"); err != nil || got != (storage.FactorSummary{Phone: true}) {
+	if got, err := s.SummarizeFactors(ctx, "u2"); err != nil || got != (storage.FactorSummary{Phone: true, RecoveryCodes: 1}) {
 		t.Fatalf("u2: %+v %v", got, err)
 	}
 }

@@ -28,26 +28,38 @@ func testLookupLogin(t *testing.T, s storage.Storage) {
 	must(t, s.SetPhoneNumber(ctx, storage.PhoneNumber{UserID: alice.ID, E164: "+4915123456789", VerifiedAt: base}))
 	must(t, s.CreateTOTPDevice(ctx, storage.TOTPDevice{ID: "d-bob", UserID: bob.ID, Name: "App", SecretEnc: []byte("x"), CreatedAt: base}))
 	must(t, s.CreateWebAuthnCredential(ctx, storage.WebAuthnCredential{ID: []byte("k-bob"), UserID: bob.ID, Name: "Key", PublicKey: []byte("pk"), CreatedAt: base}))
+	must(t, s.ReplaceRecoveryCodes(ctx, alice.ID, []string{"h1", "h2"}, base))
+	must(t, s.UseRecoveryCode(ctx, alice.ID, "h1", base))
 
 	keys := []string{"ip-old", "acct", "never", "acct"}
 	now := base.Add(2 * time.Second) // "ip-old" has run out
+	aliceFactors := storage.FactorSummary{TOTP: true, Phone: true, RecoveryCodes: 1}
 	for _, tt := range []struct {
-		name, email, client string
-		want                storage.Login
+		name, email, userID, client string
+		want                        storage.Login
 	}{
-		{"unknown email", "carol@example.com", "c1", storage.Login{Throttles: []int{0, 2, 0, 2}}},
-		{"user with consent", alice.Email, "c1", storage.Login{Throttles: []int{0, 2, 0, 2}, Found: true, User: alice,
-			Factors: storage.FactorSummary{TOTP: true, Phone: true}, Consent: &consent}},
-		{"another client's consent is not read", alice.Email, "c2", storage.Login{Throttles: []int{0, 2, 0, 2}, Found: true, User: alice,
-			Factors: storage.FactorSummary{TOTP: true, Phone: true}}},
+		{"unknown email", "carol@example.com", "", "c1", storage.Login{Throttles: []int{0, 2, 0, 2}}},
+		{"user with consent", alice.Email, "", "c1", storage.Login{Throttles: []int{0, 2, 0, 2}, Found: true, User: alice,
+			Factors: aliceFactors, Consent: &consent}},
+		{"another client's consent is not read", alice.Email, "", "c2", storage.Login{Throttles: []int{0, 2, 0, 2}, Found: true, User: alice,
+			Factors: aliceFactors}},
 		// An app not yet confirmed is no factor.
-		{"disabled user", bob.Email, "c1", storage.Login{Throttles: []int{0, 2, 0, 2}, Found: true, User: bob,
+		{"disabled user", bob.Email, "", "c1", storage.Login{Throttles: []int{0, 2, 0, 2}, Found: true, User: bob,
 			Factors: storage.FactorSummary{WebAuthn: true}}},
-		{"exact email only", "Alice@example.com", "c1", storage.Login{Throttles: []int{0, 2, 0, 2}}},
+		{"exact email only", "Alice@example.com", "", "c1", storage.Login{Throttles: []int{0, 2, 0, 2}}},
+		{"by user id", "", alice.ID, "c1", storage.Login{Throttles: []int{0, 2, 0, 2}, Found: true, User: alice,
+			Factors: aliceFactors, Consent: &consent}},
+		{"unknown user id", "", "u-carol", "c1", storage.Login{Throttles: []int{0, 2, 0, 2}}},
+		{"a user id is not an email", "", alice.Email, "c1", storage.Login{Throttles: []int{0, 2, 0, 2}}},
 	} {
-		got, err := s.LookupLogin(ctx, storage.LoginLookup{Email: tt.email, ClientID: tt.client, ThrottleKeys: keys, Now: now})
+		got, err := s.LookupLogin(ctx, storage.LoginLookup{Email: tt.email, UserID: tt.userID, ClientID: tt.client, ThrottleKeys: keys, Now: now})
 		must(t, err)
 		equal(t, tt.name, tt.want, got)
+	}
+	for _, q := range []storage.LoginLookup{{Now: now}, {Email: alice.Email, UserID: alice.ID, Now: now}} {
+		if _, err := s.LookupLogin(ctx, q); err == nil {
+			t.Errorf("LookupLogin(email %q, user id %q): no error, want one (exactly one of them)", q.Email, q.UserID)
+		}
 	}
 	got, err := s.LookupLogin(ctx, storage.LoginLookup{Email: alice.Email, ClientID: "c1", Now: now})
 	must(t, err)

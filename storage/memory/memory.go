@@ -1205,6 +1205,11 @@ func (s *Store) SummarizeFactors(_ context.Context, userID string) (storage.Fact
 		}
 	}
 	_, f.Phone = s.phones[userID]
+	for _, used := range s.recovery[userID] {
+		if !used {
+			f.RecoveryCodes++
+		}
+	}
 	return f, nil
 }
 
@@ -1243,7 +1248,16 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 	for i, k := range q.ThrottleKeys {
 		l.Throttles[i], _ = s.ThrottleCount(ctx, k, q.Now)
 	}
-	u, err := s.GetUserByEmail(ctx, q.Email)
+	var u storage.User
+	var err error
+	switch {
+	case (q.Email == "") == (q.UserID == ""):
+		return storage.Login{}, errors.New("memory: look up login: give an email or a user id, one of them")
+	case q.UserID != "":
+		u, err = s.GetUser(ctx, q.UserID)
+	default:
+		u, err = s.GetUserByEmail(ctx, q.Email)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return l, nil
 	}
