@@ -14,12 +14,31 @@ import (
 	"github.com/lockstep-id/lockstep/storage"
 )
 
-// readCounter counts the reads that the password step's one lookup
+// readCounter counts the reads that a sign-in step's one lookup
 // (storage.LoginStore.LookupLogin: throttles, user, factors, consent for the
-// client) already answers, so a sign-in that makes them again is caught.
+// client) already answers, so a sign-in that makes them again is caught, and the
+// writes of the flow and of audit events, which a step commits together.
 type readCounter struct {
 	storage.Storage
 	lookups, users, consents, summaries, recoveryCounts atomic.Int32
+	flowCommits, auditWrites                            atomic.Int32
+}
+
+func (c *readCounter) CommitSignIn(ctx context.Context, in storage.SignIn) error {
+	c.flowCommits.Add(1)
+	return c.Storage.CommitSignIn(ctx, in)
+}
+
+func (c *readCounter) AppendAudits(ctx context.Context, events []storage.AuditEvent) error {
+	if len(events) > 0 { // the request's end flushes its buffer, empty or not
+		c.auditWrites.Add(1)
+	}
+	return c.Storage.AppendAudits(ctx, events)
+}
+
+func (c *readCounter) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
+	c.auditWrites.Add(1)
+	return c.Storage.AppendAudit(ctx, e)
 }
 
 func (c *readCounter) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error) {
@@ -48,7 +67,7 @@ func (c *readCounter) CountRecoveryCodes(ctx context.Context, userID string) (in
 }
 
 func (c *readCounter) reset() {
-	for _, n := range []*atomic.Int32{&c.lookups, &c.users, &c.consents, &c.summaries, &c.recoveryCounts} {
+	for _, n := range []*atomic.Int32{&c.lookups, &c.users, &c.consents, &c.summaries, &c.recoveryCounts, &c.flowCommits, &c.auditWrites} {
 		n.Store(0)
 	}
 }
@@ -57,7 +76,8 @@ func (c *readCounter) reset() {
 func (c *readCounter) check(t *testing.T, what string, want map[string]int32) {
 	t.Helper()
 	got := map[string]int32{"LookupLogin": c.lookups.Load(), "GetUser": c.users.Load(), "GetConsent": c.consents.Load(),
-		"SummarizeFactors": c.summaries.Load(), "CountRecoveryCodes": c.recoveryCounts.Load()}
+		"SummarizeFactors": c.summaries.Load(), "CountRecoveryCodes": c.recoveryCounts.Load(),
+		"CommitSignIn": c.flowCommits.Load(), "AppendAudit(s)": c.auditWrites.Load()}
 	for name, n := range got {
 		if n != want[name] {
 			t.Errorf("%s called %s %d times, want %d (all reads: %v)", what, name, n, want[name], got)
@@ -89,13 +109,14 @@ func TestPasswordStepReadsOnce(t *testing.T) {
 		if p.callback == nil || p.callback.Query().Get("code") == "" {
 			t.Fatalf("the password post did not reach the client with a code: %d %s", p.resp.StatusCode, p.url)
 		}
-		store.check(t, "the password post", map[string]int32{"LookupLogin": 1})
+		store.check(t, "the password post", map[string]int32{"LookupLogin": 1, "CommitSignIn": 1})
 	})
 }
 
 // TestSecondFactorStepReadsOnce: the challenge page and the code post each read the
 // flow's user, their factors (recovery codes counted) and their consent in one
-// lookup, and the rest of the request, the finished sign-in included, reuses it.
+// lookup, and the rest of the request, the finished sign-in included, reuses it;
+// each step writes the flow and its audit events in one commit.
 func TestSecondFactorStepReadsOnce(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
 		store := &readCounter{Storage: newStore(t)}
@@ -112,7 +133,8 @@ func TestSecondFactorStepReadsOnce(t *testing.T) {
 		if !p.isChallenge() {
 			t.Fatalf("no challenge page after the password: %s", p.url)
 		}
-		store.check(t, "the password post and the challenge page", map[string]int32{"LookupLogin": 2})
+		// The password post moves the flow on with its audit events in one commit.
+		store.check(t, "the password post and the challenge page", map[string]int32{"LookupLogin": 2, "CommitSignIn": 1})
 
 		s.Clock.Advance(30 * time.Second) // the enrolment spent the current step's code
 		store.reset()
@@ -120,7 +142,7 @@ func TestSecondFactorStepReadsOnce(t *testing.T) {
 		if p.callback == nil || p.callback.Query().Get("code") == "" {
 			t.Fatalf("the code post did not reach the client with a code: %d %s", p.resp.StatusCode, p.url)
 		}
-		store.check(t, "the code post", map[string]int32{"LookupLogin": 1})
+		store.check(t, "the code post", map[string]int32{"LookupLogin": 1, "CommitSignIn": 1})
 		r.redeem(a, p.callback)
 	})
 }

@@ -95,10 +95,16 @@ func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (sto
 	return f, nil
 }
 
-// Advance stores f at its next version; a concurrent or replayed step loses with a
-// clear page.
+// Advance stores f at its next version, with the audit events of the request so
+// far in the same commit; a concurrent or replayed step loses with a clear page.
 func (s *Service) Advance(ctx context.Context, f *storage.Flow) error {
-	err := s.Store.UpdateFlow(ctx, *f)
+	audit := TakeAudit(ctx)
+	err := s.Store.CommitSignIn(ctx, storage.SignIn{Flow: *f, Audit: audit})
+	if err != nil {
+		for _, e := range audit { // written when the request ends, as without a flow
+			_ = AppendAudit(ctx, s.Store, e)
+		}
+	}
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		return StepDone(err)
 	}

@@ -200,7 +200,7 @@ type Flow struct {
 	// Proven holds the factors proven during this flow.
 	Proven    []FactorProof
 	ExpiresAt time.Time
-	// Version increments on every update; UpdateFlow checks it.
+	// Version increments on every update; CommitSignIn checks it.
 	Version int
 }
 
@@ -211,9 +211,6 @@ type FlowStore interface {
 	// (one commit): the flow of a new sign-in with the decision that started it.
 	CreateFlowAudited(ctx context.Context, f Flow, audit []AuditEvent) error
 	GetFlow(ctx context.Context, id string) (Flow, error)
-	// UpdateFlow stores f if the stored version equals f.Version, and then the stored
-	// version becomes f.Version+1. Otherwise it returns ErrConflict.
-	UpdateFlow(ctx context.Context, f Flow) error
 	DeleteFlow(ctx context.Context, id string) error
 	DeleteExpiredFlows(ctx context.Context, before time.Time) (int, error)
 }
@@ -601,22 +598,24 @@ type LoginStore interface {
 	LookupLogin(ctx context.Context, q LoginLookup) (Login, error)
 }
 
-// SignIn is what ends a sign-in: the browser's new SSO session, the flow spent,
-// the authorization code's records and the request's audit events, written in one
-// transaction, so the sign-in costs one commit and is all or nothing.
+// SignIn is what a sign-in step writes: the flow at its next step and the
+// request's audit events and, when the step ends the sign-in, the browser's new
+// SSO session and the authorization code's records, written in one transaction,
+// so the step costs one commit and is all or nothing.
 type SignIn struct {
 	// EndSession is the browser's previous session, deleted first ("" for none; a
 	// missing one is no error).
 	EndSession string
 	// Session is the new SSO session (nil when the browser's session stays).
 	Session *Session
-	// Flow is stored as UpdateFlow stores it: only at its version.
+	// Flow is stored only if the stored version equals Flow.Version, and then the
+	// stored version becomes Flow.Version+1.
 	Flow   Flow
 	Tokens []Token
 	Audit  []AuditEvent
 }
 
-// SignInStore writes a finished sign-in.
+// SignInStore writes a sign-in's step.
 type SignInStore interface {
 	// CommitSignIn writes everything in s or nothing. A flow that moved on gives
 	// ErrConflict (ErrNotFound when it is gone); a session, token or audit id in

@@ -124,7 +124,7 @@ func testConcurrentThrottle(t *testing.T, s storage.Storage) {
 	}
 }
 
-func testConcurrentUpdateFlow(t *testing.T, s storage.Storage) {
+func testConcurrentFlowStep(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := storage.Flow{ID: "flow", State: storage.FlowLogin, RequestedAt: base, ExpiresAt: base.Add(time.Hour), Version: 7}
 	must(t, s.CreateFlow(ctx, f))
@@ -132,7 +132,7 @@ func testConcurrentUpdateFlow(t *testing.T, s storage.Storage) {
 		g := f
 		g.State = storage.FlowConsent
 		g.UserID = fmt.Sprintf("user-%d", i)
-		return s.UpdateFlow(ctx, g)
+		return s.CommitSignIn(ctx, storage.SignIn{Flow: g})
 	})
 	winner := oneWinner(t, errs)
 	got, err := s.GetFlow(ctx, f.ID)

@@ -63,7 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"CreateFlowAudited", testCreateFlowAudited},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
 		{"ConcurrentThrottle", testConcurrentThrottle},
-		{"ConcurrentUpdateFlow", testConcurrentUpdateFlow},
+		{"ConcurrentFlowStep", testConcurrentFlowStep},
 		{"ConcurrentNonce", testConcurrentNonce},
 		{"ConcurrentAddSigningKey", testConcurrentAddSigningKey},
 		{"ConcurrentAdvanceTOTPStep", testConcurrentAdvanceTOTPStep},
@@ -362,7 +362,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 		// Any location must round-trip as the same instant.
 		{Method: "otp", At: base.Add(2 * time.Minute).In(time.FixedZone("UTC+2", 2*60*60))},
 	}
-	must(t, s.UpdateFlow(ctx, f))
+	must(t, s.CommitSignIn(ctx, storage.SignIn{Flow: f}))
 	got, err = s.GetFlow(ctx, f.ID)
 	must(t, err)
 	f.Version = 2
@@ -371,19 +371,19 @@ func testFlows(t *testing.T, s storage.Storage) {
 	stale := f
 	stale.Version = 1
 	stale.State = storage.FlowDone
-	wantErr(t, "stale update", s.UpdateFlow(ctx, stale), storage.ErrConflict)
+	wantErr(t, "stale update", s.CommitSignIn(ctx, storage.SignIn{Flow: stale}), storage.ErrConflict)
 	got, err = s.GetFlow(ctx, f.ID)
 	must(t, err)
 	equal(t, "flow after stale update", f, got)
 
 	f.State = storage.FlowDone
-	must(t, s.UpdateFlow(ctx, f))
+	must(t, s.CommitSignIn(ctx, storage.SignIn{Flow: f}))
 	got, err = s.GetFlow(ctx, f.ID)
 	must(t, err)
 	if got.Version != 3 || got.State != storage.FlowDone {
 		t.Errorf("after second update: version %d state %q, want 3 %q", got.Version, got.State, storage.FlowDone)
 	}
-	wantErr(t, "update missing", s.UpdateFlow(ctx, storage.Flow{ID: "nope"}), storage.ErrNotFound)
+	wantErr(t, "update missing", s.CommitSignIn(ctx, storage.SignIn{Flow: storage.Flow{ID: "nope"}}), storage.ErrNotFound)
 
 	must(t, s.DeleteFlow(ctx, f.ID))
 	_, err = s.GetFlow(ctx, f.ID)
@@ -749,7 +749,7 @@ func testCopies(t *testing.T, s storage.Storage) {
 		must(t, err)
 		got.Proven[0].Method = "x"
 		// An update must copy too.
-		must(t, s.UpdateFlow(ctx, got))
+		must(t, s.CommitSignIn(ctx, storage.SignIn{Flow: got}))
 		got.Proven[0].Method = "after update"
 		f.Version, f.Proven[0].Method = 1, "x"
 		got, err = s.GetFlow(ctx, f.ID)

@@ -419,16 +419,6 @@ func (s *Store) GetFlow(_ context.Context, id string) (storage.Flow, error) {
 	return copyFlow(f), nil
 }
 
-func (s *Store) UpdateFlow(_ context.Context, f storage.Flow) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.flowAt(f); err != nil {
-		return err
-	}
-	s.putFlowNext(f)
-	return nil
-}
-
 // flowAt reports whether f's stored version is f.Version. The caller holds the lock.
 func (s *Store) flowAt(f storage.Flow) error {
 	old, ok := s.flows[f.ID]

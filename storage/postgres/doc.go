@@ -42,7 +42,7 @@
 //     order whatever the database collation.
 //
 // Concurrency: every operation that must be atomic is a single statement whose row
-// lock serialises racing callers (ConsumeToken, ConsumeTokenCreating, UpdateFlow,
+// lock serialises racing callers (ConsumeToken, ConsumeTokenCreating, CommitSignIn's flow update,
 // HitThrottle, UseNonce, AdvanceTOTPStep, UseRecoveryCode, UseWebAuthnCredential,
 // UseOneTimeCode, TakeCeremony's DELETE ... RETURNING), or one transaction that first takes a lock
 // covering what a racing caller could touch: AddSigningKey locks the table,

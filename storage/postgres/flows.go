@@ -60,19 +60,6 @@ func (s *Store) GetFlow(ctx context.Context, id string) (storage.Flow, error) {
 	return f, nil
 }
 
-func (s *Store) UpdateFlow(ctx context.Context, f storage.Flow) error {
-	// As in ConsumeToken, the row lock serialises concurrent updates and the loser
-	// re-checks the version, finds it moved on and touches no row.
-	n, err := s.count(ctx, updateFlowSQL, updateFlowArgs(f)...)
-	if err == nil && n == 0 {
-		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`, f.ID)
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: update flow %q at version %d: %w", f.ID, f.Version, err)
-	}
-	return nil
-}
-
 func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 	if err := s.exec(ctx, `DELETE FROM flows WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("postgres: delete flow %q: %w", id, err)
