@@ -14,66 +14,66 @@ import (
 	"github.com/lockstep-id/lockstep/storage"
 )
 
-// readCounter counts the reads that a sign-in step's one lookup
+// storeCounter counts the reads that a sign-in step's one lookup
 // (storage.LoginStore.LookupLogin: throttles, user, factors, consent for the
 // client) already answers, so a sign-in that makes them again is caught, and the
 // writes of the flow and of audit events, which a step commits together.
-type readCounter struct {
+type storeCounter struct {
 	storage.Storage
 	lookups, users, consents, summaries, recoveryCounts atomic.Int32
 	flowCommits, auditWrites                            atomic.Int32
 }
 
-func (c *readCounter) CommitSignIn(ctx context.Context, in storage.SignIn) error {
+func (c *storeCounter) CommitSignIn(ctx context.Context, in storage.SignIn) error {
 	c.flowCommits.Add(1)
 	return c.Storage.CommitSignIn(ctx, in)
 }
 
-func (c *readCounter) AppendAudits(ctx context.Context, events []storage.AuditEvent) error {
+func (c *storeCounter) AppendAudits(ctx context.Context, events []storage.AuditEvent) error {
 	if len(events) > 0 { // the request's end flushes its buffer, empty or not
 		c.auditWrites.Add(1)
 	}
 	return c.Storage.AppendAudits(ctx, events)
 }
 
-func (c *readCounter) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
+func (c *storeCounter) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
 	c.auditWrites.Add(1)
 	return c.Storage.AppendAudit(ctx, e)
 }
 
-func (c *readCounter) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error) {
+func (c *storeCounter) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error) {
 	c.lookups.Add(1)
 	return c.Storage.LookupLogin(ctx, q)
 }
 
-func (c *readCounter) GetUser(ctx context.Context, id string) (storage.User, error) {
+func (c *storeCounter) GetUser(ctx context.Context, id string) (storage.User, error) {
 	c.users.Add(1)
 	return c.Storage.GetUser(ctx, id)
 }
 
-func (c *readCounter) GetConsent(ctx context.Context, userID, clientID string) (storage.Consent, error) {
+func (c *storeCounter) GetConsent(ctx context.Context, userID, clientID string) (storage.Consent, error) {
 	c.consents.Add(1)
 	return c.Storage.GetConsent(ctx, userID, clientID)
 }
 
-func (c *readCounter) SummarizeFactors(ctx context.Context, userID string) (storage.FactorSummary, error) {
+func (c *storeCounter) SummarizeFactors(ctx context.Context, userID string) (storage.FactorSummary, error) {
 	c.summaries.Add(1)
 	return c.Storage.SummarizeFactors(ctx, userID)
 }
 
-func (c *readCounter) CountRecoveryCodes(ctx context.Context, userID string) (int, int, error) {
+func (c *storeCounter) CountRecoveryCodes(ctx context.Context, userID string) (int, int, error) {
 	c.recoveryCounts.Add(1)
 	return c.Storage.CountRecoveryCodes(ctx, userID)
 }
 
-func (c *readCounter) reset() {
+func (c *storeCounter) reset() {
 	for _, n := range []*atomic.Int32{&c.lookups, &c.users, &c.consents, &c.summaries, &c.recoveryCounts, &c.flowCommits, &c.auditWrites} {
 		n.Store(0)
 	}
 }
 
 // check compares the counts with want (a name missing from want means 0).
-func (c *readCounter) check(t *testing.T, what string, want map[string]int32) {
+func (c *storeCounter) check(t *testing.T, what string, want map[string]int32) {
 	t.Helper()
 	got := map[string]int32{"LookupLogin": c.lookups.Load(), "GetUser": c.users.Load(), "GetConsent": c.consents.Load(),
 		"SummarizeFactors": c.summaries.Load(), "CountRecoveryCodes": c.recoveryCounts.Load(),
@@ -91,7 +91,7 @@ func (c *readCounter) check(t *testing.T, what string, want map[string]int32) {
 // second read, so this guards the benchmark's fixed cost (SPEC §9).
 func TestPasswordStepReadsOnce(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
-		store := &readCounter{Storage: newStore(t)}
+		store := &storeCounter{Storage: newStore(t)}
 		s := startServer(t, store)
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 
@@ -119,7 +119,7 @@ func TestPasswordStepReadsOnce(t *testing.T) {
 // each step writes the flow and its audit events in one commit.
 func TestSecondFactorStepReadsOnce(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
-		store := &readCounter{Storage: newStore(t)}
+		store := &storeCounter{Storage: newStore(t)}
 		s := startServer(t, store)
 		s.Clock.Advance(-time.Hour)
 		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
