@@ -49,10 +49,23 @@ func AppendAudit(ctx context.Context, store storage.AuditStore, e storage.AuditE
 	return store.AppendAudit(ctx, e)
 }
 
-// TakeAudit removes and returns the events buffered so far in ctx's request (none
-// without a buffer), for a caller that writes them with other records in one
-// transaction. A caller whose write fails gives them back with AppendAudit.
-func TakeAudit(ctx context.Context) []storage.AuditEvent {
+// WriteWithAudit hands write the events buffered so far in ctx's request (none
+// without a buffer), for it to store with other records in one transaction. When
+// write fails they go back to the buffer, to be written with the request's other
+// events.
+func WriteWithAudit(ctx context.Context, store storage.AuditStore, write func(audit []storage.AuditEvent) error) error {
+	events := takeAudit(ctx)
+	err := write(events)
+	if err != nil {
+		for _, e := range events {
+			_ = AppendAudit(ctx, store, e)
+		}
+	}
+	return err
+}
+
+// takeAudit removes and returns the events buffered so far in ctx's request.
+func takeAudit(ctx context.Context) []storage.AuditEvent {
 	b, ok := ctx.Value(auditBufferKey{}).(*AuditBuffer)
 	if !ok {
 		return nil

@@ -51,11 +51,10 @@ func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.
 		ExpiresAt:      now.Add(s.FlowLifetime),
 	}
 	// The decision that started the flow is written with it: one commit.
-	audit := TakeAudit(ctx)
-	if err := s.Store.CreateFlowAudited(ctx, f, audit); err != nil {
-		for _, e := range audit {
-			_ = AppendAudit(ctx, s.Store, e)
-		}
+	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
+		return s.Store.CreateFlowAudited(ctx, f, audit)
+	})
+	if err != nil {
 		return storage.Flow{}, fmt.Errorf("create flow: %w", err)
 	}
 	return f, nil
@@ -98,13 +97,9 @@ func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (sto
 // Advance stores f at its next version, with the audit events of the request so
 // far in the same commit; a concurrent or replayed step loses with a clear page.
 func (s *Service) Advance(ctx context.Context, f *storage.Flow) error {
-	audit := TakeAudit(ctx)
-	err := s.Store.CommitSignIn(ctx, storage.SignIn{Flow: *f, Audit: audit})
-	if err != nil {
-		for _, e := range audit { // written when the request ends, as without a flow
-			_ = AppendAudit(ctx, s.Store, e)
-		}
-	}
+	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
+		return s.Store.CommitSignIn(ctx, storage.SignIn{Flow: *f, Audit: audit})
+	})
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		return StepDone(err)
 	}

@@ -330,16 +330,15 @@ type flowSpend struct {
 // request's audit events so far in one transaction: a code exists only if its
 // flow was spent, once.
 func (p *Provider) commitSignIn(ctx context.Context, spend *flowSpend, tokens []storage.Token) error {
-	in := storage.SignIn{Flow: spend.flow, Tokens: tokens, Audit: flows.TakeAudit(ctx)}
-	if spend.pending != nil {
-		in.Session, in.EndSession = &spend.pending.Session, spend.pending.Replaces
-	}
-	err := p.opt.Store.CommitSignIn(ctx, in)
+	err := flows.WriteWithAudit(ctx, p.opt.Store, func(audit []storage.AuditEvent) error {
+		in := storage.SignIn{Flow: spend.flow, Tokens: tokens, Audit: audit}
+		if spend.pending != nil {
+			in.Session, in.EndSession = &spend.pending.Session, spend.pending.Replaces
+		}
+		return p.opt.Store.CommitSignIn(ctx, in)
+	})
 	if err == nil {
 		return nil
-	}
-	for _, e := range in.Audit { // written with the request's other events instead
-		_ = flows.AppendAudit(ctx, p.opt.Store, e)
 	}
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		return flows.StepDone(err) // another request spent the flow first
