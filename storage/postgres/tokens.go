@@ -34,17 +34,26 @@ func (s *Store) CreateTokens(ctx context.Context, ts []storage.Token) error {
 	return nil
 }
 
+const insertTokensSQL = `INSERT INTO tokens (kind, signature, request_id, client_id, subject, active, data, created_at, expires_at) `
+
 // insertTokens is the multi-row INSERT of ts (at least one) with its arguments.
 func insertTokens(ts []storage.Token) (string, []any) {
+	values, args := tokenValues(ts, nil)
+	return insertTokensSQL + values, args
+}
+
+// tokenValues is a VALUES list of ts, its parameters numbered after args and
+// appended to them. The values are typed, so the list also works as a SELECT.
+func tokenValues(ts []storage.Token, args []any) (string, []any) {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO tokens (kind, signature, request_id, client_id, subject, active, data, created_at, expires_at) VALUES `)
-	args := make([]any, 0, 9*len(ts))
+	q.WriteString("VALUES ")
 	for i, t := range ts {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		n := len(args)
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		fmt.Fprintf(&q, "($%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::boolean, $%d::bytea, $%d::timestamptz, $%d::timestamptz)",
+			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
 		args = append(args, t.Kind, t.Signature, t.RequestID, t.ClientID, t.Subject, t.Active, t.Data, t.CreatedAt, t.ExpiresAt)
 	}
 	return q.String(), args
@@ -119,22 +128,11 @@ func (s *Store) ConsumeTokenCreating(ctx context.Context, kind storage.TokenKind
 		names[i] = string(k)
 	}
 	args := []any{kind, signature, names}
-	var values strings.Builder
-	for i, t := range ts {
-		if i > 0 {
-			values.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&values, "($%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::boolean, $%d::bytea, $%d::timestamptz, $%d::timestamptz)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
-		args = append(args, t.Kind, t.Signature, t.RequestID, t.ClientID, t.Subject, t.Active, t.Data, t.CreatedAt, t.ExpiresAt)
-	}
 	insert := ""
 	if len(ts) > 0 {
-		insert = `, created AS (
-			INSERT INTO tokens (kind, signature, request_id, client_id, subject, active, data, created_at, expires_at)
-			SELECT * FROM (VALUES ` + values.String() + `) AS v WHERE EXISTS (SELECT 1 FROM consumed)
-		)`
+		var values string
+		values, args = tokenValues(ts, args)
+		insert = `, created AS (` + insertTokensSQL + `SELECT * FROM (` + values + `) AS v WHERE EXISTS (SELECT 1 FROM consumed))`
 	}
 	var n int
 	err := s.pool.QueryRow(ctx, `WITH consumed AS (
