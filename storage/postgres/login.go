@@ -14,17 +14,13 @@ import (
 // and, when the email ($1) is a user's, the user with their factor summary and
 // consent for the client ($4): one statement, so an unknown email costs the same
 // round trip as a known one. lookupLoginByIDSQL is the same for a user id ($1).
-const lookupLoginSQL = `SELECT
+var lookupLoginSQL = `SELECT
 	ARRAY(SELECT coalesce(t.count, 0) FROM unnest($2::text[]) WITH ORDINALITY AS k(key, n)
 		LEFT JOIN throttle t ON t.key = k.key AND t.reset_at > $3 ORDER BY k.n),
 	u.id, u.email, u.password_hash, u.given_name, u.family_name, u.disabled, u.created_at, u.updated_at,
 	u.totp, u.webauthn, u.phone, u.recovery_codes, u.scopes, u.granted_at
 FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-	SELECT users.*,
-		EXISTS (SELECT 1 FROM totp_devices WHERE user_id = users.id AND active) AS totp,
-		EXISTS (SELECT 1 FROM webauthn_credentials WHERE user_id = users.id) AS webauthn,
-		EXISTS (SELECT 1 FROM phone_numbers WHERE user_id = users.id) AS phone,
-		(SELECT count(*) FROM recovery_codes WHERE user_id = users.id AND used_at IS NULL) AS recovery_codes,
+	SELECT users.*,` + factorSummaryColumns("users.id") + `,
 		c.scopes, c.granted_at
 	FROM users LEFT JOIN consents c ON c.user_id = users.id AND c.client_id = $4
 	WHERE users.email = $1) AS u ON true`
