@@ -193,9 +193,10 @@ type Finished struct {
 	Pending *PendingSession
 }
 
-// loginReadsKey carries what the password step read about its user (LookupLogin),
-// so that the policy and the finish step after it in the same request do not read
-// the user, their factors and their consent again.
+// loginReadsKey carries what a sign-in step read about its user (LookupLogin: the
+// password step, or a second-factor step), so that the policy, the consent check
+// and the finish step after it in the same request do not read the user, their
+// factors and their consent again.
 type loginReadsKey struct{}
 
 type loginReads struct {

@@ -206,9 +206,9 @@ type Flow struct {
 
 // FlowStore keeps login flows.
 type FlowStore interface {
-	CreateFlow(ctx context.Context, f Flow) error
-	// CreateFlowAudited is CreateFlow and AppendAudits(audit) in one atomic step
+	// CreateFlowAudited stores a new flow and AppendAudits(audit) in one atomic step
 	// (one commit): the flow of a new sign-in with the decision that started it.
+	// An id in use gives ErrAlreadyExists.
 	CreateFlowAudited(ctx context.Context, f Flow, audit []AuditEvent) error
 	GetFlow(ctx context.Context, id string) (Flow, error)
 	DeleteFlow(ctx context.Context, id string) error
@@ -593,7 +593,8 @@ type Login struct {
 	Consent *Consent
 }
 
-// LoginStore reads at once what the password step and the policy after it need.
+// LoginStore reads at once what a sign-in step (password or second factor) and
+// the policy after it need.
 type LoginStore interface {
 	LookupLogin(ctx context.Context, q LoginLookup) (Login, error)
 }

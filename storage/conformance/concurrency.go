@@ -127,7 +127,7 @@ func testConcurrentThrottle(t *testing.T, s storage.Storage) {
 func testConcurrentFlowStep(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := storage.Flow{ID: "flow", State: storage.FlowLogin, RequestedAt: base, ExpiresAt: base.Add(time.Hour), Version: 7}
-	must(t, s.CreateFlow(ctx, f))
+	must(t, s.CreateFlowAudited(ctx, f, nil))
 	errs := race(20, func(i int) error {
 		g := f
 		g.State = storage.FlowConsent
@@ -410,7 +410,7 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := storage.Flow{ID: "flow-s", BrowserHash: "bh", ClientID: "c", AuthorizeQuery: "q", RequestedAt: base,
 		State: storage.FlowLogin, UserID: "u", ExpiresAt: base.Add(time.Hour), Version: 1}
-	must(t, s.CreateFlow(ctx, f))
+	must(t, s.CreateFlowAudited(ctx, f, nil))
 	old := storage.Session{ID: "old", UserID: "u", CreatedAt: base, ExpiresAt: base.Add(time.Hour), AuthTime: base,
 		Factors: []storage.FactorProof{{Method: "pwd", At: base}}}
 	must(t, s.CreateSession(ctx, old))

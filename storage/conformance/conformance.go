@@ -347,8 +347,8 @@ func testFlows(t *testing.T, s storage.Storage) {
 		AuthorizeQuery: "client_id=client-a&response_type=code&scope=openid",
 		RequestedAt:    base, State: storage.FlowLogin, ExpiresAt: base.Add(15 * time.Minute), Version: 1,
 	}
-	must(t, s.CreateFlow(ctx, f))
-	wantErr(t, "duplicate", s.CreateFlow(ctx, f), storage.ErrAlreadyExists)
+	must(t, s.CreateFlowAudited(ctx, f, nil))
+	wantErr(t, "duplicate", s.CreateFlowAudited(ctx, f, nil), storage.ErrAlreadyExists)
 	got, err := s.GetFlow(ctx, f.ID)
 	must(t, err)
 	equal(t, "flow", f, got)
@@ -391,7 +391,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 	wantErr(t, "delete missing", s.DeleteFlow(ctx, f.ID), storage.ErrNotFound)
 
 	for id, exp := range map[string]time.Time{"old": base.Add(-time.Second), "now": base, "later": base.Add(time.Second)} {
-		must(t, s.CreateFlow(ctx, storage.Flow{ID: id, State: storage.FlowLogin, RequestedAt: base, ExpiresAt: exp}))
+		must(t, s.CreateFlowAudited(ctx, storage.Flow{ID: id, State: storage.FlowLogin, RequestedAt: base, ExpiresAt: exp}, nil))
 	}
 	n, err := s.DeleteExpiredFlows(ctx, base)
 	must(t, err)
@@ -743,7 +743,7 @@ func testCopies(t *testing.T, s storage.Storage) {
 		f := storage.Flow{ID: "f", State: storage.FlowLogin, Proven: []storage.FactorProof{{Method: "pwd", At: base}}, RequestedAt: base, ExpiresAt: base}
 		in := f
 		in.Proven = slices.Clone(f.Proven)
-		must(t, s.CreateFlow(ctx, in))
+		must(t, s.CreateFlowAudited(ctx, in, nil))
 		in.Proven[0].Method = "in"
 		got, err := s.GetFlow(ctx, f.ID)
 		must(t, err)

@@ -391,10 +391,6 @@ func copyFlow(f storage.Flow) storage.Flow {
 	return f
 }
 
-func (s *Store) CreateFlow(ctx context.Context, f storage.Flow) error {
-	return s.CreateFlowAudited(ctx, f, nil)
-}
-
 func (s *Store) CreateFlowAudited(_ context.Context, f storage.Flow, audit []storage.AuditEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

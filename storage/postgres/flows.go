@@ -8,10 +8,6 @@ import (
 	"github.com/lockstep-id/lockstep/storage"
 )
 
-func (s *Store) CreateFlow(ctx context.Context, f storage.Flow) error {
-	return s.CreateFlowAudited(ctx, f, nil)
-}
-
 // CreateFlowAudited is one statement: the audit INSERT takes the flow INSERT as a
 // CTE, so both are kept or neither.
 func (s *Store) CreateFlowAudited(ctx context.Context, f storage.Flow, audit []storage.AuditEvent) error {
