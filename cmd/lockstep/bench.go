@@ -448,8 +448,8 @@ type benchReport struct {
 	LoginHashRatio float64 `json:"login_hash_ratio,omitempty"`
 	// LoginHashCPURatio is the CPU time of one hash over that of one whole login
 	// (client, server and PostgreSQL): the throughput ratio a machine that does
-	// nothing else would reach once its CPUs are saturated. Unlike the throughput
-	// ratio it hardly moves when other programs compete for the CPUs.
+	// nothing else would reach once its CPUs are saturated. Time other programs and
+	// guests take is not in it, but a machine whose speed moves still moves it.
 	LoginHashCPURatio float64 `json:"login_hash_cpu_ratio,omitempty"`
 	// LoginHashRoundRatios is the throughput ratio of each round (login's window
 	// over the hash's window of the same round): their spread shows how far the
