@@ -543,7 +543,7 @@ func TestLoginFailures(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("cross-origin post = %d, want 403", resp.StatusCode)
 		}
-		if f, _ := s.Store.GetFlow(context.Background(), flow); f.State != storage.FlowLogin {
+		if f, _ := s.Store.GetFlow(context.Background(), flow); f.State != "login" {
 			t.Errorf("cross-origin post advanced the flow to %s", f.State)
 		}
 

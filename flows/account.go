@@ -34,17 +34,11 @@ var accountNotices = map[string]string{
 	"signed-out":    "Signed out everywhere else.",
 }
 
-// accountFlowQuery marks a flow that re-verifies the user for the account page: it
-// has no client and returns to the page instead of resuming an authorization.
-const accountFlowQuery = "return_to=account"
-
-func isAccountFlow(f storage.Flow) bool { return f.ClientID == "" }
-
-// reverified reports whether proofs hold a re-verification newer than since with
+// Reverified reports whether proofs hold a re-verification newer than since with
 // the factor the user has set up: any second factor, or the password for a user
 // without one (a second factor counts then too: it matters right after the last
 // device was removed).
-func reverified(proofs []storage.FactorProof, has2FA bool, since time.Time) bool {
+func Reverified(proofs []storage.FactorProof, has2FA bool, since time.Time) bool {
 	for _, p := range proofs {
 		if p.At.Before(since) {
 			continue
@@ -67,81 +61,33 @@ func (s *Service) accountSession(ctx context.Context, r *http.Request) (storage.
 	if err != nil {
 		return sess, user, false, err
 	}
-	return sess, user, reverified(sess.Factors, len(factors) > 0, s.Now().Add(-SudoWindow)), nil
+	return sess, user, Reverified(sess.Factors, len(factors) > 0, s.Now().Add(-SudoWindow)), nil
 }
 
 // requireAccount sends a browser that is not freshly verified through a
-// re-verification flow that comes back to the account page.
+// re-verification flow (KindAccount) that comes back to the account page.
 func (s *Service) requireAccount(w http.ResponseWriter, r *http.Request) (storage.Session, storage.User, bool, error) {
 	ctx := r.Context()
 	sess, user, ok, err := s.accountSession(ctx, r)
 	if err != nil || ok {
 		return sess, user, ok, err
 	}
-	nf := NewFlow{AuthorizeQuery: accountFlowQuery, State: storage.FlowLogin}
+	a := Attempt{Kind: KindAccount}
 	if current, _, signedIn, err := s.CurrentSession(ctx, r); err != nil {
 		return sess, user, false, err
 	} else if signedIn {
-		factors, err := s.SecondFactors(ctx, current.UserID)
-		if err != nil {
-			return sess, user, false, err
-		}
-		nf.UserID = current.UserID
-		if len(factors) > 0 {
-			nf.State = storage.FlowSecondFactor
-		}
+		a.UserID, a.Session = current.UserID, &current
 	}
-	f, err := s.StartFlow(ctx, w, r, nf)
+	ev, err := s.Next(ctx, r, a)
 	if err != nil {
 		return sess, user, false, err
 	}
-	s.redirectToNext(w, r, f)
+	f, err := s.StartFlow(ctx, w, r, NewFlow{Kind: KindAccount, UserID: a.UserID, State: ev.Next})
+	if err != nil {
+		return sess, user, false, err
+	}
+	http.Redirect(w, r, s.StepURL(f), http.StatusSeeOther)
 	return sess, user, false, nil
-}
-
-// accountNext moves a re-verification flow on: the password when nobody is signed
-// in, then the factor that re-verifies this user; then back to the account page with
-// the session upgraded.
-func (s *Service) accountNext(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
-	var kept []storage.FactorProof
-	sess, _, ok, err := s.CurrentSession(ctx, r)
-	if err != nil {
-		return err
-	}
-	var current *storage.Session
-	if ok && sess.UserID == f.UserID {
-		current, kept = &sess, sess.Factors
-	}
-	factors, err := s.SecondFactors(ctx, f.UserID)
-	if err != nil {
-		return err
-	}
-	has2FA := len(factors) > 0
-	fresh := reverified(MergeProofs(kept, f.Proven), has2FA, s.Now().Add(-SudoWindow))
-	switch {
-	case f.UserID == "" || (current == nil && !hasMethod(f.Proven, "pwd")):
-		f.State = storage.FlowLogin
-	case !fresh:
-		f.State = storage.FlowLogin
-		if has2FA {
-			f.State = storage.FlowSecondFactor
-		}
-	default:
-		if _, err := s.upgradeSession(ctx, w, r, f.UserID, current, f.Proven); err != nil {
-			return err
-		}
-		f.State = storage.FlowDone
-		if err := s.Advance(ctx, &f); err != nil {
-			return err
-		}
-		http.Redirect(w, r, s.Paths.Account, http.StatusSeeOther)
-		return nil
-	}
-	if err := s.Advance(ctx, &f); err != nil {
-		return err
-	}
-	s.redirectToNext(w, r, f)
-	return nil
 }
 
 // postedAccount is requireAccount for a form post to the account page: it also

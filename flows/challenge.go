@@ -37,9 +37,9 @@ const (
 )
 
 // availableMethods lists the user's ways to prove a second factor, preferred first.
-func (s *Service) availableMethods(ctx context.Context, userID string) ([]string, error) {
+func (s *Service) availableMethods(ctx context.Context, userID string, reads *Reads) ([]string, error) {
 	var methods []string
-	summary, err := s.factorSummary(ctx, userID)
+	summary, err := s.factorSummary(ctx, userID, reads)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *Service) availableMethods(ctx context.Context, userID string) ([]string
 	return methods, nil
 }
 
-func (s *Service) challengePage(ctx context.Context, f storage.Flow, method string, methods []string) (templates.ChallengePage, error) {
+func (s *Service) challengePage(ctx context.Context, f Flow, method string, methods []string) (templates.ChallengePage, error) {
 	p := templates.ChallengePage{
 		Page:       s.page(""), // the template titles a step-up differently
 		Action:     s.Paths.Challenge,
@@ -85,7 +85,7 @@ func (s *Service) challengePage(ctx context.Context, f storage.Flow, method stri
 			return p, err
 		}
 	}
-	if !isAccountFlow(f) {
+	if !(f.KindOf() == KindAccount) {
 		p.RememberDays = s.RememberDays
 		if s.EmailCodes != nil || slices.Contains(methods, methodRecovery) {
 			p.ResetURL = s.Paths.Reset + "?flow=" + url.QueryEscape(f.ID)
@@ -123,69 +123,67 @@ func chosenMethod(want string, methods []string) string {
 }
 
 // ChallengePage asks for the second factor.
-func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.LoadFlow(r.Context(), r, r.URL.Query().Get("flow"))
-	if err != nil {
-		return err
+func (s *Service) ChallengePage(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.flowAt(r, StateSecondFactor)
+	if !ok {
+		return res, err
 	}
-	if f.State != storage.FlowSecondFactor {
-		s.redirectToNext(w, r, f)
-		return nil
-	}
-	ctx, err := s.withFlowUserReads(r.Context(), f)
+	ctx := r.Context()
+	reads, err := s.ReadFlowUser(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
-	methods, err := s.challengeMethods(ctx, r, f)
+	methods, err := s.challengeMethods(ctx, r, f, reads)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	method := chosenMethod(r.URL.Query().Get("method"), methods)
 	if method == "" {
-		return s.next(ctx, w, r, f) // the factors went away meanwhile: ask the policy
+		return s.proceed(ctx, w, r, f, reads) // the factors went away meanwhile: ask the policy
 	}
 	page, err := s.challengePage(ctx, f, method, methods)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	page.Notice = smsNotices[r.URL.Query().Get("notice")]
-	return s.renderChallenge(w, http.StatusOK, page)
+	return Result{}, s.renderChallenge(w, http.StatusOK, page)
 }
 
 // ChallengeSubmit checks a second-factor code. Every attempt on a user's account is
 // counted before it is checked, so a burst of parallel guesses cannot get past the
 // limit, and a success clears that count. Per address only failures count: many
 // people signing in from one office address must not lock each other out.
-func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error {
-	f, ok, err := s.postedFlow(w, r, storage.FlowSecondFactor)
+func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.flowAt(r, StateSecondFactor)
 	if !ok {
-		return err
+		return res, err
 	}
-	ctx, err := s.withFlowUserReads(r.Context(), f)
+	ctx := r.Context()
+	reads, err := s.ReadFlowUser(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
-	methods, err := s.challengeMethods(ctx, r, f)
+	methods, err := s.challengeMethods(ctx, r, f, reads)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	method := chosenMethod(r.PostForm.Get("method"), methods)
 	if method == "" {
-		return s.next(ctx, w, r, f)
+		return s.proceed(ctx, w, r, f, reads)
 	}
 	page, err := s.challengePage(ctx, f, method, methods)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 
 	userKey := "2fa:user:" + f.UserID
 	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, method)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if throttled {
 		page.Error, page.Throttled = msgCodeThrottled, true
-		return s.renderChallenge(w, http.StatusTooManyRequests, page)
+		return Result{}, s.renderChallenge(w, http.StatusTooManyRequests, page)
 	}
 
 	code := r.PostForm.Get("code")
@@ -199,7 +197,7 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 		err = s.Recovery.Use(ctx, f.UserID, code)
 		proofs = []storage.FactorProof{{Method: "otp", At: now}}
 	case methodWebAuthn:
-		proofs, err = s.verifyWebAuthn(ctx, f, r.PostForm.Get("response"))
+		proofs, err = s.verifyWebAuthn(ctx, f, reads, r.PostForm.Get("response"))
 	case methodSMS:
 		err = s.verifySMS(ctx, f, code)
 		proofs = []storage.FactorProof{{Method: factor.AMRSMS, At: now}}
@@ -207,34 +205,34 @@ func (s *Service) ChallengeSubmit(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		page.Error = codeMessage(method, err)
 		if page.Error == "" {
-			return fmt.Errorf("verify %s: %w", method, err)
+			return Result{}, fmt.Errorf("verify %s: %w", method, err)
 		}
 		if _, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, now); err != nil {
-			return fmt.Errorf("count second-factor failure: %w", err)
+			return Result{}, fmt.Errorf("count second-factor failure: %w", err)
 		}
 		s.audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": method, "reason": err.Error()})
-		return s.renderChallenge(w, http.StatusUnauthorized, page)
+		return Result{}, s.renderChallenge(w, http.StatusUnauthorized, page)
 	}
 	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
-		return fmt.Errorf("reset second-factor throttle: %w", err)
+		return Result{}, fmt.Errorf("reset second-factor throttle: %w", err)
 	}
 	s.audit(ctx, r, "factor.success", f.UserID, f.ClientID, map[string]string{"factor": method})
-	remember := r.PostForm.Get("remember") == "yes" && !isAccountFlow(f)
+	remember := r.PostForm.Get("remember") == "yes" && !(f.KindOf() == KindAccount)
 	if err := s.afterSecondFactor(ctx, w, r, f.UserID, f.ClientID, remember); err != nil {
-		return err
+		return Result{}, err
 	}
 	if method == methodRecovery {
 		s.audit(ctx, r, "recovery_code.used", f.UserID, f.ClientID, nil)
 		s.notify(r, f.UserID, "recovery.used")
 	}
 	f.Proven = append(f.Proven, proofs...)
-	return s.next(ctx, w, r, f)
+	return s.proceed(ctx, w, r, f, reads)
 }
 
 // countCodeAttempt counts a second-factor attempt for the flow's user and reports
 // whether the user or the address is over its limit (the refusal is audited). It
 // returns the address's failure counter, which the caller bumps on a failure.
-func (s *Service) countCodeAttempt(ctx context.Context, r *http.Request, f storage.Flow, method string) (throttled bool, ipKey string, err error) {
+func (s *Service) countCodeAttempt(ctx context.Context, r *http.Request, f Flow, method string) (throttled bool, ipKey string, err error) {
 	ipKey = "2fa:ip:" + s.ClientIP(r)
 	now := s.Now()
 	nUser, err := s.Store.HitThrottle(ctx, "2fa:user:"+f.UserID, s.Limits.Window, now)
@@ -254,12 +252,12 @@ func (s *Service) countCodeAttempt(ctx context.Context, r *http.Request, f stora
 
 // challengeMethods are the user's methods that can meet what the flow needs: only
 // a security key when the phishing-resistant level is asked for.
-func (s *Service) challengeMethods(ctx context.Context, r *http.Request, f storage.Flow) ([]string, error) {
-	methods, err := s.availableMethods(ctx, f.UserID)
-	if err != nil || !slices.Contains(methods, methodWebAuthn) || isAccountFlow(f) {
+func (s *Service) challengeMethods(ctx context.Context, r *http.Request, f Flow, reads *Reads) ([]string, error) {
+	methods, err := s.availableMethods(ctx, f.UserID, reads)
+	if err != nil || !slices.Contains(methods, methodWebAuthn) || (f.KindOf() == KindAccount) {
 		return methods, err
 	}
-	ev, err := s.Evaluate(ctx, r, f)
+	ev, err := s.Evaluate(ctx, r, f, reads)
 	if err != nil {
 		return nil, err
 	}

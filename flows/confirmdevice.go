@@ -34,12 +34,12 @@ const (
 	msgDeviceShape   = "Enter the 6 digits from the email."
 )
 
-func deviceKey(f storage.Flow) string { return "device:flow:" + f.ID }
+func deviceKey(f Flow) string { return "device:flow:" + f.ID }
 
 // needsDeviceConfirmation reports whether a finished sign-in must first confirm
 // this browser by email: only for users without a second factor (ev says).
-func (s *Service) needsDeviceConfirmation(ctx context.Context, r *http.Request, f storage.Flow, ev Evaluation) (bool, error) {
-	if !s.ConfirmNewDevices || s.EmailCodes == nil || isAccountFlow(f) || !hasMethod(f.Proven, "pwd") || len(ev.SecondFactors) > 0 {
+func (s *Service) needsDeviceConfirmation(ctx context.Context, r *http.Request, f Flow, ev Evaluation) (bool, error) {
+	if !s.ConfirmNewDevices || s.EmailCodes == nil || (f.KindOf() == KindAccount) || !hasMethod(f.Proven, "pwd") || len(ev.SecondFactors) > 0 {
 		return false, nil
 	}
 	known, err := s.knownBrowser(ctx, r, f.UserID)
@@ -47,31 +47,32 @@ func (s *Service) needsDeviceConfirmation(ctx context.Context, r *http.Request, 
 }
 
 // startDeviceConfirmation holds the flow until the browser is confirmed by email.
-func (s *Service) startDeviceConfirmation(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
-	f.State = storage.FlowConfirmDevice
+func (s *Service) startDeviceConfirmation(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
+	if err := f.MoveTo(StateConfirmDevice); err != nil {
+		return Result{}, err
+	}
 	if err := s.Advance(ctx, &f); err != nil {
-		return err
+		return Result{}, err
 	}
 	s.audit(ctx, r, "device.unknown", f.UserID, f.ClientID, map[string]string{"browser": browserLabel(r.UserAgent())})
 	refusal, err := s.sendDeviceEmail(ctx, r, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if refusal != "" {
 		p, err := s.confirmDevicePage(ctx, f)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		p.Error = refusal
-		return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
+		return Result{}, s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
 	}
-	s.redirectToNext(w, r, f)
-	return nil
+	return RedirectTo(s.StepURL(f)), nil
 }
 
 // sendDeviceEmail emails a new code and link for the flow. It returns what to tell
 // the user when nothing was sent ("" when it was).
-func (s *Service) sendDeviceEmail(ctx context.Context, r *http.Request, f storage.Flow) (string, error) {
+func (s *Service) sendDeviceEmail(ctx context.Context, r *http.Request, f Flow) (string, error) {
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
 		return "", fmt.Errorf("load user: %w", err)
@@ -100,7 +101,7 @@ func (s *Service) sendDeviceEmail(ctx context.Context, r *http.Request, f storag
 	return "", nil
 }
 
-func (s *Service) confirmDevicePage(ctx context.Context, f storage.Flow) (templates.ConfirmDevicePage, error) {
+func (s *Service) confirmDevicePage(ctx context.Context, f Flow) (templates.ConfirmDevicePage, error) {
 	p := templates.ConfirmDevicePage{
 		Page: s.page("Confirm it's you"), Action: s.Paths.ConfirmDevice, FlowID: f.ID,
 		ClientName: s.clientName(ctx, f.ClientID), ResendAction: s.Paths.ConfirmDeviceResend,
@@ -115,84 +116,82 @@ func (s *Service) confirmDevicePage(ctx context.Context, f storage.Flow) (templa
 
 // ConfirmDevicePage asks for the emailed code; a flow confirmed by the link in
 // another browser goes on from here.
-func (s *Service) ConfirmDevicePage(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ConfirmDevicePage(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
 	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
 	if err != nil {
-		return err
+		return Result{}, err
 	}
-	switch f.State {
-	case storage.FlowDeviceConfirmed:
+	switch f.Current() {
+	case StateDeviceConfirmed:
 		return s.deviceConfirmed(ctx, w, r, f)
-	case storage.FlowConfirmDevice:
+	case StateConfirmDevice:
 	default:
-		s.redirectToNext(w, r, f)
-		return nil
+		return RedirectTo(s.StepURL(f)), nil
 	}
 	p, err := s.confirmDevicePage(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if r.URL.Query().Get("notice") == "sent" {
 		p.Notice = "We sent another email."
 	}
-	return s.render(w, http.StatusOK, func() error { return s.Pages.ConfirmDevice(w, p) })
+	return Result{}, s.render(w, http.StatusOK, func() error { return s.Pages.ConfirmDevice(w, p) })
 }
 
 // deviceConfirmed remembers this browser and address for the user and goes on.
-func (s *Service) deviceConfirmed(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+func (s *Service) deviceConfirmed(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
 	if err := s.rememberKnownBrowser(ctx, w, r, f.UserID); err != nil {
-		return err
+		return Result{}, err
 	}
 	s.audit(ctx, r, "device.confirmed", f.UserID, f.ClientID, nil)
 	s.notify(r, f.UserID, "device.new")
-	return s.next(ctx, w, r, f)
+	return s.proceed(ctx, w, r, f, nil)
 }
 
 // ConfirmDeviceSubmit checks the emailed code.
-func (s *Service) ConfirmDeviceSubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ConfirmDeviceSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.postedFlow(w, r, storage.FlowConfirmDevice)
+	f, res, ok, err := s.flowAt(r, StateConfirmDevice)
 	if !ok {
-		return err
+		return res, err
 	}
 	if _, err := s.EmailCodes.Check(ctx, deviceKey(f), f.UserID, r.PostForm.Get("code")); err != nil {
 		msg := deviceCodeMessage(err)
 		if msg == "" {
-			return err
+			return Result{}, err
 		}
 		s.audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
 		p, perr := s.confirmDevicePage(ctx, f)
 		if perr != nil {
-			return perr
+			return Result{}, perr
 		}
 		p.Error = msg
-		return s.render(w, http.StatusUnauthorized, func() error { return s.Pages.ConfirmDevice(w, p) })
+		return Result{}, s.render(w, http.StatusUnauthorized, func() error { return s.Pages.ConfirmDevice(w, p) })
 	}
 	return s.deviceConfirmed(ctx, w, r, f)
 }
 
 // ConfirmDeviceResend emails a new code.
-func (s *Service) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.postedFlow(w, r, storage.FlowConfirmDevice)
+	f, res, ok, err := s.flowAt(r, StateConfirmDevice)
 	if !ok {
-		return err
+		return res, err
 	}
 	refusal, err := s.sendDeviceEmail(ctx, r, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if refusal == "" {
-		http.Redirect(w, r, s.Paths.ConfirmDevice+"?flow="+url.QueryEscape(f.ID)+"&notice=sent", http.StatusSeeOther)
-		return nil
+		return RedirectTo(s.Paths.ConfirmDevice + "?flow=" + url.QueryEscape(f.ID) + "&notice=sent"), nil
 	}
 	p, err := s.confirmDevicePage(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	p.Error = refusal
-	return s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
+	return Result{}, s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
 }
 
 var errDeviceLinkGone = UserError(http.StatusBadRequest, "This link is no longer valid",
@@ -212,45 +211,44 @@ func (s *Service) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) 
 	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 
-// ConfirmDeviceLinkSubmit is the link page's button.
-func (s *Service) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Request) error {
+// ConfirmDeviceLinkSubmit is the link page's button. It uses the emailed code for
+// the flow: in the browser that signs in, the sign-in goes on; elsewhere the flow
+// is marked confirmed.
+func (s *Service) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
 	if err := parseForm(r); err != nil {
-		return err
+		return Result{}, err
 	}
-	return s.confirmDeviceLink(w, r, r.PostForm.Get("flow"), r.PostForm.Get("code"))
-}
-
-// confirmDeviceLink uses the emailed code for the flow. In the browser that signs
-// in, the sign-in goes on; elsewhere the flow is marked confirmed.
-func (s *Service) confirmDeviceLink(w http.ResponseWriter, r *http.Request, flowID, code string) error {
 	ctx := r.Context()
-	f, err := s.Store.GetFlow(ctx, flowID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (f.State != storage.FlowConfirmDevice || !s.Now().Before(f.ExpiresAt))) {
-		return errDeviceLinkGone
+	rec, err := s.Store.GetFlow(ctx, r.PostForm.Get("flow"))
+	f := Flow{rec}
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!f.Is(StateConfirmDevice) || !s.Now().Before(f.ExpiresAt))) {
+		return Result{}, errDeviceLinkGone
 	}
 	if err != nil {
-		return fmt.Errorf("load flow: %w", err)
+		return Result{}, fmt.Errorf("load flow: %w", err)
 	}
-	if _, err := s.EmailCodes.Check(ctx, deviceKey(f), f.UserID, code); err != nil {
+	if _, err := s.EmailCodes.Check(ctx, deviceKey(f), f.UserID, r.PostForm.Get("code")); err != nil {
 		if deviceCodeMessage(err) == "" {
-			return err
+			return Result{}, err
 		}
 		s.audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error(), "via": "link"})
-		return errDeviceLinkGone
+		return Result{}, errDeviceLinkGone
 	}
 	if bid := s.Cookies.BrowserID(r); bid != "" && hashToken(bid) == f.BrowserHash {
 		return s.deviceConfirmed(ctx, w, r, f)
 	}
-	f.State = storage.FlowDeviceConfirmed
+	if err := f.MoveTo(StateDeviceConfirmed); err != nil {
+		return Result{}, err
+	}
 	if err := s.Advance(ctx, &f); err != nil {
-		return err
+		return Result{}, err
 	}
 	s.audit(ctx, r, "device.confirmed_elsewhere", f.UserID, f.ClientID, nil)
 	p := templates.MessagePage{
 		Page: s.page("Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
 		Message: "Go back to the window where you were signing in and press Continue.",
 	}
-	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
+	return Result{}, s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 
 var emailCodeMessages = sentCodeMessages{wrong: msgDeviceWrong, expired: msgDeviceExpired, used: msgDeviceUsed,

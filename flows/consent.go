@@ -23,8 +23,9 @@ var scopeWords = map[string]string{
 }
 
 // NeedsConsent reports whether the user must be asked before client gets scopes.
-// prompt=consent always asks; first-party clients otherwise never do.
-func (s *Service) NeedsConsent(ctx context.Context, userID string, client storage.Client, scopes []string, promptConsent bool) (bool, error) {
+// prompt=consent always asks; first-party clients otherwise never do. reads, when
+// they are the user's and hold the consent for this client, spare a round trip.
+func (s *Service) NeedsConsent(ctx context.Context, userID string, client storage.Client, scopes []string, promptConsent bool, reads *Reads) (bool, error) {
 	if promptConsent {
 		return true, nil
 	}
@@ -35,11 +36,11 @@ func (s *Service) NeedsConsent(ctx context.Context, userID string, client storag
 		c   storage.Consent
 		err error
 	)
-	if lr, ok := readsFor(ctx, userID); ok && lr.clientID == client.ID {
-		if lr.login.Consent == nil {
+	if rd := reads.about(userID); rd != nil && rd.ClientID == client.ID {
+		if rd.Login.Consent == nil {
 			return true, nil
 		}
-		c = *lr.login.Consent
+		c = *rd.Login.Consent
 	} else if c, err = s.Store.GetConsent(ctx, userID, client.ID); errors.Is(err, storage.ErrNotFound) {
 		return true, nil
 	} else if err != nil {
@@ -53,25 +54,21 @@ func (s *Service) NeedsConsent(ctx context.Context, userID string, client storag
 	return false, nil
 }
 
-func requestedScopes(f storage.Flow) []string {
+func requestedScopes(f Flow) []string {
 	q, _ := url.ParseQuery(f.AuthorizeQuery)
 	return strings.Fields(q.Get("scope"))
 }
 
 // ConsentPage asks the user to allow the client its scopes.
-func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
-	if err != nil {
-		return err
-	}
-	if f.State != storage.FlowConsent {
-		s.redirectToNext(w, r, f)
-		return nil
+	f, res, ok, err := s.flowAt(r, StateConsent)
+	if !ok {
+		return res, err
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
-		return fmt.Errorf("load consenting user: %w", err)
+		return Result{}, fmt.Errorf("load consenting user: %w", err)
 	}
 	var scopes []templates.Scope
 	for _, sc := range requestedScopes(f) {
@@ -83,7 +80,7 @@ func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	return s.Pages.Consent(w, templates.ConsentPage{
+	return Result{}, s.Pages.Consent(w, templates.ConsentPage{
 		Page:       s.page("Allow access"),
 		Action:     s.Paths.Consent,
 		FlowID:     f.ID,
@@ -94,11 +91,11 @@ func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ConsentSubmit records the user's decision and hands the flow back to the provider.
-func (s *Service) ConsentSubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ConsentSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.postedFlow(w, r, storage.FlowConsent)
+	f, res, ok, err := s.flowAt(r, StateConsent)
 	if !ok {
-		return err
+		return res, err
 	}
 	switch r.PostForm.Get("decision") {
 	case "allow":
@@ -110,23 +107,26 @@ func (s *Service) ConsentSubmit(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 		}
-		f.State = storage.FlowReady
+		if err := f.MoveTo(StateReady); err != nil {
+			return Result{}, err
+		}
 		if err := s.Advance(ctx, &f); err != nil {
-			return err
+			return Result{}, err
 		}
 		if err := s.Store.SaveConsent(ctx, storage.Consent{UserID: f.UserID, ClientID: f.ClientID, Scopes: scopes, GrantedAt: s.Now().UTC()}); err != nil {
-			return fmt.Errorf("save consent: %w", err)
+			return Result{}, fmt.Errorf("save consent: %w", err)
 		}
 		s.audit(ctx, r, "consent.granted", f.UserID, f.ClientID, map[string]string{"scopes": strings.Join(scopes, " ")})
 	case "deny":
-		f.State = storage.FlowDenied
+		if err := f.MoveTo(StateDenied); err != nil {
+			return Result{}, err
+		}
 		if err := s.Advance(ctx, &f); err != nil {
-			return err
+			return Result{}, err
 		}
 		s.audit(ctx, r, "consent.denied", f.UserID, f.ClientID, nil)
 	default:
-		return UserError(http.StatusBadRequest, "Bad request", "Choose Allow or Deny.", nil)
+		return Result{}, UserError(http.StatusBadRequest, "Bad request", "Choose Allow or Deny.", nil)
 	}
-	s.redirectToNext(w, r, f)
-	return nil
+	return RedirectTo(s.StepURL(f)), nil
 }

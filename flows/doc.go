@@ -14,7 +14,7 @@
 // flow that comes back later (after consent) goes through the provider's resume
 // endpoint, which asks the policy once more.
 //
-// The flow moves through these states (storage.FlowState):
+// The flow moves through these states (State):
 //
 //	login ──password──▶ (second_factor | enrol ──▶ recovery_codes)* ──▶ (confirm_device)
 //	      ──▶ authenticated ──(consent needed)──▶ consent ──allow──▶ ready ──▶ done

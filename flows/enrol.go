@@ -25,7 +25,7 @@ func enrolSteps(current int) []templates.Step {
 	return steps
 }
 
-func (s *Service) enrolPage(ctx context.Context, f storage.Flow, e factor.Enrolment, name string) templates.TOTPEnrolPage {
+func (s *Service) enrolPage(ctx context.Context, f Flow, e factor.Enrolment, name string) templates.TOTPEnrolPage {
 	q := url.Values{"flow": {f.ID}, "device": {e.DeviceID}}
 	p := templates.TOTPEnrolPage{
 		Page:       s.page("Set up two-step verification"),
@@ -55,27 +55,23 @@ func (s *Service) render(w http.ResponseWriter, status int, render func() error)
 
 // EnrolPage starts linking an authenticator app during a sign-in that needs one: a
 // new inactive device with a fresh secret, shown as a QR code, a key and a link.
-func (s *Service) EnrolPage(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) EnrolPage(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
-	if err != nil {
-		return err
-	}
-	if f.State != storage.FlowEnrol {
-		s.redirectToNext(w, r, f)
-		return nil
+	f, res, ok, err := s.flowAt(r, StateEnrol)
+	if !ok {
+		return res, err
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
-		return fmt.Errorf("load enrolling user: %w", err)
+		return Result{}, fmt.Errorf("load enrolling user: %w", err)
 	}
 	e, err := s.TOTP.Begin(ctx, f.UserID, user.Email, factor.DefaultDeviceName)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	s.audit(ctx, r, "totp.enrol_started", f.UserID, f.ClientID, map[string]string{"device": e.DeviceID})
 	p := s.enrolPage(ctx, f, e, factor.DefaultDeviceName)
-	return s.render(w, http.StatusOK, func() error { return s.Pages.TOTPEnrol(w, p) })
+	return Result{}, s.render(w, http.StatusOK, func() error { return s.Pages.TOTPEnrol(w, p) })
 }
 
 // EnrolQR serves the QR code of a pending device of the flow's user.
@@ -85,7 +81,7 @@ func (s *Service) EnrolQR(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if f.State != storage.FlowEnrol {
+	if !f.Is(StateEnrol) {
 		return UserError(http.StatusNotFound, "Not found", "There is no code to show.", nil)
 	}
 	return s.writeQR(w, r, f.UserID)
@@ -138,11 +134,11 @@ func (s *Service) confirmDevice(ctx context.Context, userID, deviceID, name, cod
 
 // EnrolSubmit activates the device with one correct code. That code also proves
 // the factor for this sign-in. A user's first second factor comes with recovery codes.
-func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.postedFlow(w, r, storage.FlowEnrol)
+	f, res, ok, err := s.flowAt(r, StateEnrol)
 	if !ok {
-		return err
+		return res, err
 	}
 	deviceID, name := r.PostForm.Get("device"), r.PostForm.Get("device_name")
 	if name == "" {
@@ -150,21 +146,21 @@ func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	e, err := s.TOTP.Pending(ctx, f.UserID, deviceID)
 	if err != nil {
-		return UserError(http.StatusBadRequest, "This setup expired", "Start setting up your authenticator app again.", err)
+		return Result{}, UserError(http.StatusBadRequest, "This setup expired", "Start setting up your authenticator app again.", err)
 	}
 	page := s.enrolPage(ctx, f, e, name)
 	status, err := s.confirmDevice(ctx, f.UserID, deviceID, name, r.PostForm.Get("code"), false, &page)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if status != http.StatusOK {
 		s.audit(ctx, r, "totp.enrol_failed", f.UserID, f.ClientID, map[string]string{"reason": page.Error})
-		return s.render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
+		return Result{}, s.render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
 	}
 	s.audit(ctx, r, "totp.enrolled", f.UserID, f.ClientID, map[string]string{"device": deviceID})
 	s.notifyDeviceAdded(ctx, r, f.UserID)
 	if err := s.afterSecondFactor(ctx, w, r, f.UserID, f.ClientID, false); err != nil {
-		return err
+		return Result{}, err
 	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "otp", At: s.Now().UTC()})
 	return s.afterEnrolment(w, r, f)
@@ -172,20 +168,22 @@ func (s *Service) EnrolSubmit(w http.ResponseWriter, r *http.Request) error {
 
 // afterEnrolment goes on once a sign-in enrolled a second factor: to new recovery
 // codes when the user has none, else to the policy's next step.
-func (s *Service) afterEnrolment(w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+func (s *Service) afterEnrolment(w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
 	ctx := r.Context()
 	total, _, err := s.Recovery.Remaining(ctx, f.UserID)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if total > 0 {
-		return s.next(ctx, w, r, f)
+		return s.proceed(ctx, w, r, f, nil)
 	}
-	f.State = storage.FlowRecoveryCodes
+	if err := f.MoveTo(StateRecoveryCodes); err != nil {
+		return Result{}, err
+	}
 	if err := s.Advance(ctx, &f); err != nil {
-		return err
+		return Result{}, err
 	}
-	return s.showRecoveryCodes(w, r, f, "", http.StatusOK)
+	return Result{}, s.showRecoveryCodes(w, r, f, "", http.StatusOK)
 }
 
 // notifyDeviceAdded says "two-step verification is on" for the first device, and
@@ -204,7 +202,7 @@ func (s *Service) notifyDeviceAdded(ctx context.Context, r *http.Request, userID
 }
 
 // showRecoveryCodes makes a new set (the old one dies) and shows it once.
-func (s *Service) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f storage.Flow, msg string, status int) error {
+func (s *Service) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f Flow, msg string, status int) error {
 	ctx := r.Context()
 	codes, err := s.Recovery.Generate(ctx, f.UserID)
 	if err != nil {
@@ -224,26 +222,22 @@ func (s *Service) showRecoveryCodes(w http.ResponseWriter, r *http.Request, f st
 
 // RecoveryCodesPage shows a fresh set when the page is opened again: the set shown
 // before was never confirmed as stored.
-func (s *Service) RecoveryCodesPage(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.LoadFlow(r.Context(), r, r.URL.Query().Get("flow"))
-	if err != nil {
-		return err
+func (s *Service) RecoveryCodesPage(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.flowAt(r, StateRecoveryCodes)
+	if !ok {
+		return res, err
 	}
-	if f.State != storage.FlowRecoveryCodes {
-		s.redirectToNext(w, r, f)
-		return nil
-	}
-	return s.showRecoveryCodes(w, r, f, "", http.StatusOK)
+	return Result{}, s.showRecoveryCodes(w, r, f, "", http.StatusOK)
 }
 
 // RecoveryCodesSubmit goes on only once the user ticked that the codes are stored.
-func (s *Service) RecoveryCodesSubmit(w http.ResponseWriter, r *http.Request) error {
-	f, ok, err := s.postedFlow(w, r, storage.FlowRecoveryCodes)
+func (s *Service) RecoveryCodesSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.flowAt(r, StateRecoveryCodes)
 	if !ok {
-		return err
+		return res, err
 	}
 	if r.PostForm.Get("stored") != "yes" {
-		return s.showRecoveryCodes(w, r, f, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.", http.StatusBadRequest)
+		return Result{}, s.showRecoveryCodes(w, r, f, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.", http.StatusBadRequest)
 	}
-	return s.next(r.Context(), w, r, f)
+	return s.proceed(r.Context(), w, r, f, nil)
 }

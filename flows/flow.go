@@ -17,45 +17,49 @@ var (
 		"For your security a sign-in can only be finished in the browser that started it. Go back to the app and start again here.", nil)
 )
 
-// NewFlow is what the provider knows when it hands a request to the login journey.
+// NewFlow is what the provider (or the account page) knows when it starts a flow.
 type NewFlow struct {
+	Kind           Kind
 	ClientID       string
 	AuthorizeQuery string
 	// UserID is the SSO session's user when the session counts for this request
 	// ("" when the password must name the user).
 	UserID string
-	// State is where the flow starts: FlowLogin, FlowSecondFactor, FlowEnrol, or
-	// FlowAuthenticated when only consent may be missing.
-	State storage.FlowState
+	// State is where the flow starts (the table in state.go lists where each kind may).
+	State State
 }
 
 // StartFlow stores a flow bound to this browser and returns it; ShowStep or
 // StepURL takes the browser on.
-func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (storage.Flow, error) {
+func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (Flow, error) {
+	if err := startState(nf.Kind, nf.State); err != nil {
+		return Flow{}, err
+	}
 	bid := s.Cookies.BrowserID(r)
 	if bid == "" {
 		bid = newToken()
 		if err := s.Cookies.set(w, r, keyBrowserID, bid); err != nil {
-			return storage.Flow{}, fmt.Errorf("write browser cookie: %w", err)
+			return Flow{}, fmt.Errorf("write browser cookie: %w", err)
 		}
 	}
 	now := s.Now().UTC()
-	f := storage.Flow{
+	f := Flow{storage.Flow{
 		ID:             newID(),
 		BrowserHash:    hashToken(bid),
+		Kind:           string(nf.Kind),
 		ClientID:       nf.ClientID,
 		AuthorizeQuery: nf.AuthorizeQuery,
 		RequestedAt:    now,
-		State:          nf.State,
+		State:          string(nf.State),
 		UserID:         nf.UserID,
 		ExpiresAt:      now.Add(s.FlowLifetime),
-	}
+	}}
 	// The decision that started the flow is written with it: one commit.
 	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
-		return s.Store.CreateFlowAudited(ctx, f, audit)
+		return s.Store.CreateFlowAudited(ctx, f.Flow, audit)
 	})
 	if err != nil {
-		return storage.Flow{}, fmt.Errorf("create flow: %w", err)
+		return Flow{}, fmt.Errorf("create flow: %w", err)
 	}
 	return f, nil
 }
@@ -64,41 +68,40 @@ func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.
 // form itself, as Keycloak does, so the browser need not follow a redirect to it
 // (one round trip and one read of the flow less per sign-in); any other step with
 // a redirect to its page.
-func (s *Service) ShowStep(w http.ResponseWriter, r *http.Request, f storage.Flow) error {
-	if f.State == storage.FlowLogin {
-		return s.showLogin(w, r, f)
+func (s *Service) ShowStep(w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
+	if f.Is(StateLogin) {
+		return Result{}, s.showLogin(w, r, f)
 	}
-	s.redirectToNext(w, r, f)
-	return nil
+	return RedirectTo(s.StepURL(f)), nil
 }
 
 // LoadFlow returns the live flow with that id if it belongs to this browser.
-func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (storage.Flow, error) {
+func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, error) {
 	if id == "" {
-		return storage.Flow{}, errFlowGone
+		return Flow{}, errFlowGone
 	}
-	f, err := s.Store.GetFlow(ctx, id)
+	rec, err := s.Store.GetFlow(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Flow{}, errFlowGone
+		return Flow{}, errFlowGone
 	}
 	if err != nil {
-		return storage.Flow{}, fmt.Errorf("load flow: %w", err)
+		return Flow{}, fmt.Errorf("load flow: %w", err)
 	}
 	bid := s.Cookies.BrowserID(r)
-	if bid == "" || hashToken(bid) != f.BrowserHash {
-		return storage.Flow{}, errFlowForeign
+	if bid == "" || hashToken(bid) != rec.BrowserHash {
+		return Flow{}, errFlowForeign
 	}
-	if !s.Now().Before(f.ExpiresAt) {
-		return storage.Flow{}, errFlowGone
+	if !s.Now().Before(rec.ExpiresAt) {
+		return Flow{}, errFlowGone
 	}
-	return f, nil
+	return Flow{rec}, nil
 }
 
 // Advance stores f at its next version, with the audit events of the request so
 // far in the same commit; a concurrent or replayed step loses with a clear page.
-func (s *Service) Advance(ctx context.Context, f *storage.Flow) error {
+func (s *Service) Advance(ctx context.Context, f *Flow) error {
 	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
-		return s.Store.CommitSignIn(ctx, storage.SignIn{Flow: *f, Audit: audit})
+		return s.Store.CommitSignIn(ctx, storage.SignIn{Flow: f.Flow, Audit: audit})
 	})
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		return StepDone(err)
@@ -125,51 +128,50 @@ func parseForm(r *http.Request) error {
 	return nil
 }
 
-// postedFlow reads a step's form and its flow. ok is false when the flow is not in
-// state any more (a replayed or out-of-order post): the browser was then sent on to
-// where the flow stands.
-func (s *Service) postedFlow(w http.ResponseWriter, r *http.Request, state storage.FlowState) (f storage.Flow, ok bool, err error) {
-	if err := parseForm(r); err != nil {
-		return f, false, err
+// flowAt loads the flow a step's page or form names (the query's or the posted
+// "flow"). ok is false when the flow is not in state any more (a replayed or
+// out-of-order request): res then sends the browser on to where the flow stands.
+func (s *Service) flowAt(r *http.Request, state State) (f Flow, res Result, ok bool, err error) {
+	id := r.URL.Query().Get("flow")
+	if r.Method == http.MethodPost {
+		if err := parseForm(r); err != nil {
+			return f, res, false, err
+		}
+		id = r.PostForm.Get("flow")
 	}
-	f, err = s.LoadFlow(r.Context(), r, r.PostForm.Get("flow"))
+	f, err = s.LoadFlow(r.Context(), r, id)
 	if err != nil {
-		return f, false, err
+		return f, res, false, err
 	}
-	if f.State != state {
-		s.redirectToNext(w, r, f)
-		return f, false, nil
+	if !f.Is(state) {
+		return f, RedirectTo(s.StepURL(f)), false, nil
 	}
-	return f, true, nil
+	return f, res, true, nil
 }
 
-// pathFor is the page where a flow in that state goes on.
-func (s *Service) pathFor(state storage.FlowState) string {
+// pathFor is the page where a flow in that state goes on: a step's page, or the
+// provider's resume endpoint for the states the provider finishes.
+func (s *Service) pathFor(state State) string {
 	switch state {
-	case storage.FlowLogin:
+	case StateLogin:
 		return s.Paths.Login
-	case storage.FlowSecondFactor:
+	case StateSecondFactor:
 		return s.Paths.Challenge
-	case storage.FlowEnrol:
+	case StateEnrol:
 		return s.Paths.Enrol
-	case storage.FlowRecoveryCodes:
+	case StateRecoveryCodes:
 		return s.Paths.RecoveryCodes
-	case storage.FlowConsent:
+	case StateConsent:
 		return s.Paths.Consent
-	case storage.FlowConfirmDevice, storage.FlowDeviceConfirmed:
+	case StateConfirmDevice, StateDeviceConfirmed:
 		return s.Paths.ConfirmDevice
 	}
 	return s.Paths.Resume
 }
 
 // StepURL is where a flow goes on, for its state.
-func (s *Service) StepURL(f storage.Flow) string {
-	return s.pathFor(f.State) + "?flow=" + url.QueryEscape(f.ID)
-}
-
-// redirectToNext sends the browser to the page for the flow's state.
-func (s *Service) redirectToNext(w http.ResponseWriter, r *http.Request, f storage.Flow) {
-	http.Redirect(w, r, s.StepURL(f), http.StatusSeeOther)
+func (s *Service) StepURL(f Flow) string {
+	return s.pathFor(f.Current()) + "?flow=" + url.QueryEscape(f.ID)
 }
 
 func (s *Service) clientName(ctx context.Context, id string) string {

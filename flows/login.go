@@ -20,20 +20,16 @@ const (
 )
 
 // LoginPage shows the password form of a flow.
-func (s *Service) LoginPage(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.LoadFlow(r.Context(), r, r.URL.Query().Get("flow"))
-	if err != nil {
-		return err
+func (s *Service) LoginPage(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.flowAt(r, StateLogin)
+	if !ok {
+		return res, err
 	}
-	if f.State != storage.FlowLogin {
-		s.redirectToNext(w, r, f)
-		return nil
-	}
-	return s.showLogin(w, r, f)
+	return Result{}, s.showLogin(w, r, f)
 }
 
 // showLogin renders the password form of f, which is in FlowLogin.
-func (s *Service) showLogin(w http.ResponseWriter, r *http.Request, f storage.Flow) error {
+func (s *Service) showLogin(w http.ResponseWriter, r *http.Request, f Flow) error {
 	q, _ := url.ParseQuery(f.AuthorizeQuery)
 	p := s.loginPage(r.Context(), f, q.Get("login_hint"))
 	if q.Get("prompt") != "" || q.Get("max_age") != "" {
@@ -44,7 +40,7 @@ func (s *Service) showLogin(w http.ResponseWriter, r *http.Request, f storage.Fl
 	return s.renderLogin(w, http.StatusOK, p)
 }
 
-func (s *Service) loginPage(ctx context.Context, f storage.Flow, email string) templates.LoginPage {
+func (s *Service) loginPage(ctx context.Context, f Flow, email string) templates.LoginPage {
 	p := templates.LoginPage{
 		Page:       s.page("Sign in"),
 		Action:     s.Paths.Login,
@@ -70,52 +66,52 @@ func (s *Service) renderLogin(w http.ResponseWriter, status int, p templates.Log
 // An unknown email, a disabled account's wrong password and a wrong password all get
 // the same message after the same amount of hashing, so neither the text nor the
 // timing tells whether an account exists.
-func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.postedFlow(w, r, storage.FlowLogin)
+	f, res, ok, err := s.flowAt(r, StateLogin)
 	if !ok {
-		return err
+		return res, err
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	pw := r.PostForm.Get("password")
 	page := s.loginPage(ctx, f, email)
 	if email == "" || pw == "" {
 		page.Error = "Enter your email and password."
-		return s.renderLogin(w, http.StatusBadRequest, page)
+		return Result{}, s.renderLogin(w, http.StatusBadRequest, page)
 	}
 
 	acctKey, ipKey := "login:acct:"+digest(email), "login:ip:"+s.ClientIP(r)
 	login, err := s.Store.LookupLogin(ctx, storage.LoginLookup{Email: email, ClientID: f.ClientID,
 		ThrottleKeys: []string{acctKey, ipKey}, Now: s.Now()})
 	if err != nil {
-		return fmt.Errorf("look up login: %w", err)
+		return Result{}, fmt.Errorf("look up login: %w", err)
 	}
 	acctFailures := login.Throttles[0]
 	if acctFailures >= s.Limits.AccountFailures || login.Throttles[1] >= s.Limits.IPFailures {
 		s.audit(ctx, r, "login.throttled", "", f.ClientID, map[string]string{"email_hash": digest(email)})
 		page.Error = msgThrottled
-		return s.renderLogin(w, http.StatusTooManyRequests, page)
+		return Result{}, s.renderLogin(w, http.StatusTooManyRequests, page)
 	}
 
 	user, ok := s.checkPassword(ctx, login, pw)
 	if !ok {
 		for _, k := range []string{acctKey, ipKey} {
 			if _, err := s.Store.HitThrottle(ctx, k, s.Limits.Window, s.Now()); err != nil {
-				return fmt.Errorf("count failed login: %w", err)
+				return Result{}, fmt.Errorf("count failed login: %w", err)
 			}
 		}
 		s.audit(ctx, r, "factor.failure", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
 		page.Error = msgBadCredentials
-		return s.renderLogin(w, http.StatusUnauthorized, page)
+		return Result{}, s.renderLogin(w, http.StatusUnauthorized, page)
 	}
 	if user.Disabled {
 		s.audit(ctx, r, "login.disabled", user.ID, f.ClientID, nil)
 		page.Error = msgDisabled
-		return s.renderLogin(w, http.StatusForbidden, page)
+		return Result{}, s.renderLogin(w, http.StatusForbidden, page)
 	}
 	if acctFailures > 0 {
 		if err := s.Store.ResetThrottle(ctx, acctKey); err != nil {
-			return fmt.Errorf("reset login throttle: %w", err)
+			return Result{}, fmt.Errorf("reset login throttle: %w", err)
 		}
 	}
 
@@ -126,7 +122,7 @@ func (s *Service) LoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "pwd", At: s.Now().UTC()})
 	s.audit(ctx, r, "factor.success", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
 	login.User = user
-	return s.next(withLoginReads(ctx, login, f.ClientID), w, r, f)
+	return s.proceed(ctx, w, r, f, &Reads{Login: login, ClientID: f.ClientID})
 }
 
 // checkPassword returns the looked-up user and whether the password is theirs. It

@@ -40,7 +40,7 @@ func (s *Service) accountPhone(userID string) phoneSetup {
 		form: s.Paths.AccountPhone, resend: s.Paths.AccountPhoneResend, cancel: s.Paths.Account}
 }
 
-func (s *Service) enrolPhone(f storage.Flow) phoneSetup {
+func (s *Service) enrolPhone(f Flow) phoneSetup {
 	return phoneSetup{userID: f.UserID, clientID: f.ClientID, flowID: f.ID, key: "sms:enrol:" + f.ID,
 		form: s.Paths.EnrolPhone, resend: s.Paths.EnrolPhoneResend,
 		cancel: s.Paths.Enrol + "?flow=" + url.QueryEscape(f.ID)}
@@ -316,54 +316,43 @@ func (s *Service) AccountPhoneRemove(w http.ResponseWriter, r *http.Request) err
 }
 
 // enrolPhoneFlow loads the flow of a sign-in enrolment by text message.
-func (s *Service) enrolPhoneFlow(w http.ResponseWriter, r *http.Request) (storage.Flow, bool, error) {
+func (s *Service) enrolPhoneFlow(r *http.Request) (Flow, Result, bool, error) {
 	if s.SMS == nil {
-		return storage.Flow{}, false, errNoSMS
+		return Flow{}, Result{}, false, errNoSMS
 	}
-	if r.Method == http.MethodPost {
-		return s.postedFlow(w, r, storage.FlowEnrol)
-	}
-	f, err := s.LoadFlow(r.Context(), r, r.URL.Query().Get("flow"))
-	if err != nil {
-		return f, false, err
-	}
-	if f.State != storage.FlowEnrol {
-		s.redirectToNext(w, r, f)
-		return f, false, nil
-	}
-	return f, true, nil
+	return s.flowAt(r, StateEnrol)
 }
 
 // EnrolPhonePage shows the phone-number form of a sign-in that needs a second factor.
-func (s *Service) EnrolPhonePage(w http.ResponseWriter, r *http.Request) error {
-	f, ok, err := s.enrolPhoneFlow(w, r)
+func (s *Service) EnrolPhonePage(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.enrolPhoneFlow(r)
 	if !ok {
-		return err
+		return res, err
 	}
-	return s.showPhone(w, r, s.enrolPhone(f))
+	return Result{}, s.showPhone(w, r, s.enrolPhone(f))
 }
 
 // EnrolPhoneSubmit takes the number or the code during a sign-in. The proven phone
 // counts as this sign-in's second factor (amr sms); the user's first factor comes
 // with recovery codes, as with an app.
-func (s *Service) EnrolPhoneSubmit(w http.ResponseWriter, r *http.Request) error {
-	f, ok, err := s.enrolPhoneFlow(w, r)
+func (s *Service) EnrolPhoneSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.enrolPhoneFlow(r)
 	if !ok {
-		return err
+		return res, err
 	}
 	phone, ok, err := s.submitPhone(w, r, s.enrolPhone(f))
 	if !ok {
-		return err
+		return Result{}, err
 	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: factor.AMRSMS, At: phone.VerifiedAt})
 	return s.afterEnrolment(w, r, f)
 }
 
 // EnrolPhoneResend texts a new code during a sign-in's enrolment.
-func (s *Service) EnrolPhoneResend(w http.ResponseWriter, r *http.Request) error {
-	f, ok, err := s.enrolPhoneFlow(w, r)
+func (s *Service) EnrolPhoneResend(w http.ResponseWriter, r *http.Request) (Result, error) {
+	f, res, ok, err := s.enrolPhoneFlow(r)
 	if !ok {
-		return err
+		return res, err
 	}
-	return s.resendPhone(w, r, s.enrolPhone(f))
+	return Result{}, s.resendPhone(w, r, s.enrolPhone(f))
 }

@@ -21,9 +21,9 @@ import (
 // again: it goes on at the password level, or, where a second factor is required,
 // through enrolment. The reset itself proves nothing, so it never raises the acr.
 
-func resetKey(f storage.Flow) string { return "reset:flow:" + f.ID }
+func resetKey(f Flow) string { return "reset:flow:" + f.ID }
 
-func (s *Service) resetPage(ctx context.Context, f storage.Flow) (templates.ResetPage, error) {
+func (s *Service) resetPage(ctx context.Context, f Flow) (templates.ResetPage, error) {
 	p := templates.ResetPage{
 		Page: s.page("Reset two-step verification"), FlowID: f.ID,
 		RecoveryAction: s.Paths.ResetRecovery,
@@ -45,96 +45,95 @@ func (s *Service) renderReset(w http.ResponseWriter, status int, p templates.Res
 }
 
 // resetFlow loads the flow of a reset form: a sign-in waiting for its second factor.
-func (s *Service) resetFlow(w http.ResponseWriter, r *http.Request) (storage.Flow, bool, error) {
-	f, ok, err := s.postedFlow(w, r, storage.FlowSecondFactor)
-	if ok && isAccountFlow(f) {
-		return f, false, UserError(http.StatusBadRequest, "Not available here", "Two-step verification can be reset only while signing in.", nil)
+func (s *Service) resetFlow(r *http.Request) (Flow, Result, bool, error) {
+	f, res, ok, err := s.flowAt(r, StateSecondFactor)
+	if ok && f.KindOf() == KindAccount {
+		return f, res, false, UserError(http.StatusBadRequest, "Not available here", "Two-step verification can be reset only while signing in.", nil)
 	}
-	return f, ok, err
+	return f, res, ok, err
 }
 
 // ResetPage offers the ways to reset two-step verification.
-func (s *Service) ResetPage(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ResetPage(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
 	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
 	if err != nil {
-		return err
+		return Result{}, err
 	}
-	if f.State != storage.FlowSecondFactor || isAccountFlow(f) {
-		s.redirectToNext(w, r, f)
-		return nil
+	if !f.Is(StateSecondFactor) || f.KindOf() == KindAccount {
+		return RedirectTo(s.StepURL(f)), nil
 	}
 	p, err := s.resetPage(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if r.URL.Query().Get("sent") == "1" {
 		st, err := s.EmailCodes.Status(ctx, resetKey(f))
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		p.EmailSent, p.EmailMasked = st.Live, maskEmail(st.Sent.Destination)
 	}
-	return s.renderReset(w, http.StatusOK, p)
+	return Result{}, s.renderReset(w, http.StatusOK, p)
 }
 
 // ResetRecovery resets two-step verification with a recovery code. Attempts count
 // against the same per-user and per-address limits as the challenge.
-func (s *Service) ResetRecovery(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ResetRecovery(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.resetFlow(w, r)
+	f, res, ok, err := s.resetFlow(r)
 	if !ok {
-		return err
+		return res, err
 	}
 	p, err := s.resetPage(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, "reset")
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if throttled {
 		p.Error = msgCodeThrottled
-		return s.renderReset(w, http.StatusTooManyRequests, p)
+		return Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
 	}
 	if err := s.Recovery.Use(ctx, f.UserID, r.PostForm.Get("code")); err != nil {
 		if codeMessage(methodRecovery, err) == "" {
-			return fmt.Errorf("use recovery code: %w", err)
+			return Result{}, fmt.Errorf("use recovery code: %w", err)
 		}
 		if _, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, s.Now()); err != nil {
-			return fmt.Errorf("count second-factor failure: %w", err)
+			return Result{}, fmt.Errorf("count second-factor failure: %w", err)
 		}
 		s.audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": "recovery", "purpose": "reset", "reason": err.Error()})
 		p.Error = msgWrongRecovery
-		return s.renderReset(w, http.StatusUnauthorized, p)
+		return Result{}, s.renderReset(w, http.StatusUnauthorized, p)
 	}
 	if err := s.Store.ResetThrottle(ctx, "2fa:user:"+f.UserID); err != nil {
-		return fmt.Errorf("reset second-factor throttle: %w", err)
+		return Result{}, fmt.Errorf("reset second-factor throttle: %w", err)
 	}
 	if err := s.resetSecondFactors(ctx, r, f.UserID, f.ClientID, "recovery code"); err != nil {
-		return err
+		return Result{}, err
 	}
-	return s.next(ctx, w, r, f)
+	return s.proceed(ctx, w, r, f, nil)
 }
 
 // ResetEmail emails a reset link for the flow's user.
-func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.resetFlow(w, r)
+	f, res, ok, err := s.resetFlow(r)
 	if !ok {
-		return err
+		return res, err
 	}
 	if s.EmailCodes == nil {
-		return UserError(http.StatusNotFound, "Not available", "Reset by email is not available here.", nil)
+		return Result{}, UserError(http.StatusNotFound, "Not available", "Reset by email is not available here.", nil)
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
-		return fmt.Errorf("load user: %w", err)
+		return Result{}, fmt.Errorf("load user: %w", err)
 	}
 	p, err := s.resetPage(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	token, err := s.EmailCodes.IssueLink(ctx, resetKey(f), f.UserID, user.Email)
 	switch {
@@ -143,10 +142,10 @@ func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, factor.ErrDailyCap):
 		p.Error = msgDeviceCap
 	case err != nil:
-		return err
+		return Result{}, err
 	}
 	if p.Error != "" {
-		return s.renderReset(w, http.StatusTooManyRequests, p)
+		return Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
 	}
 	link := s.BaseURL + s.Paths.ResetConfirm + "?" + url.Values{"flow": {f.ID}, "token": {token}}.Encode()
 	text := fmt.Sprintf("Someone asked to reset two-step verification for your %[1]s account while signing in "+
@@ -157,11 +156,10 @@ func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Reset two-step verification", Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "reset email not sent", "user_id", f.UserID, "error", err)
 		p.Error = msgDeviceNotSent
-		return s.renderReset(w, http.StatusServiceUnavailable, p)
+		return Result{}, s.renderReset(w, http.StatusServiceUnavailable, p)
 	}
 	s.audit(ctx, r, "mfa.reset_requested", f.UserID, f.ClientID, nil)
-	http.Redirect(w, r, s.Paths.Reset+"?flow="+url.QueryEscape(f.ID)+"&sent=1", http.StatusSeeOther)
-	return nil
+	return RedirectTo(s.Paths.Reset + "?flow=" + url.QueryEscape(f.ID) + "&sent=1"), nil
 }
 
 var errResetLinkGone = UserError(http.StatusBadRequest, "This link is no longer valid",
@@ -169,9 +167,10 @@ var errResetLinkGone = UserError(http.StatusBadRequest, "This link is no longer 
 
 // resetLinkFlow is the live sign-in an emailed reset link belongs to. The link may
 // be opened in any browser: the token, not the cookie, is what counts.
-func (s *Service) resetLinkFlow(ctx context.Context, id string) (storage.Flow, error) {
-	f, err := s.Store.GetFlow(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (f.State != storage.FlowSecondFactor || !s.Now().Before(f.ExpiresAt))) {
+func (s *Service) resetLinkFlow(ctx context.Context, id string) (Flow, error) {
+	rec, err := s.Store.GetFlow(ctx, id)
+	f := Flow{rec}
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!f.Is(StateSecondFactor) || !s.Now().Before(f.ExpiresAt))) {
 		return f, errResetLinkGone
 	}
 	if err != nil {
@@ -181,7 +180,7 @@ func (s *Service) resetLinkFlow(ctx context.Context, id string) (storage.Flow, e
 }
 
 // resetConfirmPage is the emailed link's confirmation for the live flow flowID.
-func (s *Service) resetConfirmPage(ctx context.Context, flowID, token string) (storage.Flow, templates.ResetConfirmPage, error) {
+func (s *Service) resetConfirmPage(ctx context.Context, flowID, token string) (Flow, templates.ResetConfirmPage, error) {
 	f, err := s.resetLinkFlow(ctx, flowID)
 	if err != nil {
 		return f, templates.ResetConfirmPage{}, err

@@ -120,10 +120,6 @@ type Service struct {
 	Dev         bool
 	// ClientIP is the caller's address as the trusted-proxy rules allow.
 	ClientIP func(*http.Request) string
-	// Finish, set by the provider, ends a flow (in state FlowAuthenticated) whose
-	// every factor was proven during this request: consent, or the code. Without
-	// it the browser goes through the provider's resume endpoint.
-	Finish func(w http.ResponseWriter, r *http.Request, f storage.Flow, done Finished) error
 }
 
 func (s *Service) page(title string) templates.Page {

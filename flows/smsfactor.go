@@ -11,7 +11,6 @@ import (
 
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/sms"
-	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
 
@@ -30,10 +29,10 @@ const (
 
 // smsKey binds a sign-in code to its flow: a code sent for one sign-in attempt
 // matches nothing in another.
-func smsKey(f storage.Flow) string { return "sms:flow:" + f.ID }
+func smsKey(f Flow) string { return "sms:flow:" + f.ID }
 
 // smsChallenge fills the SMS part of the challenge page.
-func (s *Service) smsChallenge(ctx context.Context, f storage.Flow, p *templates.ChallengePage) error {
+func (s *Service) smsChallenge(ctx context.Context, f Flow, p *templates.ChallengePage) error {
 	phone, err := s.Store.GetPhoneNumber(ctx, f.UserID)
 	if err != nil {
 		return fmt.Errorf("load phone number: %w", err)
@@ -80,38 +79,41 @@ func (s *Service) sendCode(ctx context.Context, r *http.Request, key, userID, cl
 }
 
 // ChallengeSMSSend texts a sign-in code to the user's number (a first send or a resend).
-func (s *Service) ChallengeSMSSend(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) ChallengeSMSSend(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
-	f, ok, err := s.postedFlow(w, r, storage.FlowSecondFactor)
+	f, res, ok, err := s.flowAt(r, StateSecondFactor)
 	if !ok {
-		return err
+		return res, err
 	}
-	methods, err := s.challengeMethods(ctx, r, f)
+	reads, err := s.ReadFlowUser(ctx, f)
 	if err != nil {
-		return err
+		return Result{}, err
+	}
+	methods, err := s.challengeMethods(ctx, r, f, reads)
+	if err != nil {
+		return Result{}, err
 	}
 	if chosenMethod(methodSMS, methods) != methodSMS {
-		return UserError(http.StatusBadRequest, "Text messages are not available",
+		return Result{}, UserError(http.StatusBadRequest, "Text messages are not available",
 			"Your account has no phone number for this sign-in. Go back and use another method.", nil)
 	}
 	phone, err := s.Store.GetPhoneNumber(ctx, f.UserID)
 	if err != nil {
-		return fmt.Errorf("load phone number: %w", err)
+		return Result{}, fmt.Errorf("load phone number: %w", err)
 	}
 	refusal, err := s.sendCode(ctx, r, smsKey(f), f.UserID, f.ClientID, phone.E164)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	if refusal == "" {
-		http.Redirect(w, r, s.Paths.Challenge+"?flow="+url.QueryEscape(f.ID)+"&method=sms&notice=sent", http.StatusSeeOther)
-		return nil
+		return RedirectTo(s.Paths.Challenge + "?flow=" + url.QueryEscape(f.ID) + "&method=sms&notice=sent"), nil
 	}
 	page, err := s.challengePage(ctx, f, methodSMS, methods)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	page.Error = refusal
-	return s.renderChallenge(w, sendRefusalStatus(refusal), page)
+	return Result{}, s.renderChallenge(w, sendRefusalStatus(refusal), page)
 }
 
 // sendRefusalStatus is the HTTP status of a refused send: the gateway failing is
@@ -124,7 +126,7 @@ func sendRefusalStatus(msg string) int {
 }
 
 // verifySMS checks a code texted for this flow and notes the number's use.
-func (s *Service) verifySMS(ctx context.Context, f storage.Flow, code string) error {
+func (s *Service) verifySMS(ctx context.Context, f Flow, code string) error {
 	if _, err := s.SMSCodes.Check(ctx, smsKey(f), f.UserID, code); err != nil {
 		return err
 	}

@@ -13,98 +13,189 @@ import (
 	"github.com/lockstep-id/lockstep/storage"
 )
 
-// Evaluation is the policy's decision for a flow with what it was based on.
+// Attempt is one question to the policy: an authorization request (or an account
+// re-verification) with what is known about the browser and the user so far.
+type Attempt struct {
+	Kind    Kind
+	Request AuthRequest
+	Client  storage.Client
+	// Session is the browser's SSO session when it counts for this attempt (nil
+	// when there is none, or it is another user's).
+	Session *storage.Session
+	// UserID is who the attempt is about ("" until a session or a password says).
+	UserID      string
+	RequestedAt time.Time
+	// Proven are the proofs made during the flow.
+	Proven []storage.FactorProof
+	// Reads are what this request already read about the user, or nil.
+	Reads *Reads
+}
+
+// Evaluation is the policy's decision for an attempt with what it was based on.
 type Evaluation struct {
 	Decision Decision
-	// Session is the browser's SSO session when it belongs to the flow's user.
-	Session *storage.Session
-	User    storage.User
+	// Next is the state the decision leads a flow to.
+	Next State
 	// SecondFactors are the user's enrolled methods the decision was made with.
 	SecondFactors []string
 }
 
-// Evaluate asks the policy what the flow still needs, from the flow's stored
-// request, the client, the flow's and the session's proofs, and the user's factors.
-// The caller writes the decision to the audit log (AuditDecision).
-func (s *Service) Evaluate(ctx context.Context, r *http.Request, f storage.Flow) (Evaluation, error) {
-	q, err := url.ParseQuery(f.AuthorizeQuery)
-	if err != nil {
-		return Evaluation{}, fmt.Errorf("stored authorize query: %w", err)
+// Reads is what a sign-in step read about its user in one round trip
+// (storage.LoginStore.LookupLogin: the user, their factors and their consent for
+// the flow's client). The step hands it on explicitly, so that the policy, the
+// consent check and the finish after it in the same request read nothing again.
+type Reads struct {
+	Login storage.Login
+	// ClientID is whose consent Login holds.
+	ClientID string
+}
+
+// about returns the reads when they are about userID (nil otherwise): a request
+// must never decide for one user with another's factors or consent.
+func (rd *Reads) about(userID string) *Reads {
+	if rd == nil || !rd.Login.Found || rd.Login.User.ID != userID || userID == "" {
+		return nil
 	}
-	areq, err := ParseAuthRequest(q)
-	if err != nil {
-		return Evaluation{}, err
+	return rd
+}
+
+// ReadFlowUser reads at once what a step needs about the flow's user (the user,
+// their factors and their consent for the flow's client).
+func (s *Service) ReadFlowUser(ctx context.Context, f Flow) (*Reads, error) {
+	if f.UserID == "" {
+		return nil, nil
 	}
-	client, err := s.Clients.GetClient(ctx, f.ClientID)
+	l, err := s.Store.LookupLogin(ctx, storage.LoginLookup{UserID: f.UserID, ClientID: f.ClientID, Now: s.Now()})
 	if err != nil {
-		return Evaluation{}, fmt.Errorf("load flow client: %w", err)
+		return nil, fmt.Errorf("look up the flow's user: %w", err)
 	}
+	return &Reads{Login: l, ClientID: f.ClientID}, nil
+}
+
+// Next is the one place that asks the policy (Decide) what an attempt still
+// needs: the provider's authorize and resume endpoints, every step after it
+// proved something, and the challenge page (which methods meet the level) all
+// come here. Account re-verifications are decided by Reverified instead.
+func (s *Service) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluation, error) {
+	if a.Kind == KindAccount {
+		return s.nextAccount(ctx, a)
+	}
+	in := PolicyInput{
+		Request:     a.Request,
+		Client:      ClientPolicy{MinACR: a.Client.MinACR, DefaultACRValues: a.Client.DefaultACRValues, MaxAuthAge: a.Client.MaxAuthAge},
+		UserKnown:   a.UserID != "",
+		RequestedAt: a.RequestedAt,
+		Now:         s.Now(),
+		EnrolOnSpot: s.EnrolOnSpot,
+		Flow:        a.Proven,
+	}
+	if a.Session != nil {
+		in.Session = a.Session.Factors
+	}
+	if a.UserID != "" {
+		methods, err := s.secondFactors(ctx, a.UserID, a.Reads)
+		if err != nil {
+			return Evaluation{}, err
+		}
+		in.SecondFactors = methods
+		if len(methods) > 0 {
+			if in.Trusted, err = s.trustedReason(ctx, r, a.UserID); err != nil {
+				return Evaluation{}, err
+			}
+		}
+	}
+	d := Decide(in)
+	return Evaluation{Decision: d, Next: StateFor(d), SecondFactors: in.SecondFactors}, nil
+}
+
+// nextAccount decides a re-verification: the password when nobody is signed in,
+// then the factor that re-verifies this user (Reverified); then done.
+func (s *Service) nextAccount(ctx context.Context, a Attempt) (Evaluation, error) {
 	var ev Evaluation
+	if a.UserID == "" || (a.Session == nil && !hasMethod(a.Proven, "pwd")) {
+		ev.Next = StateLogin
+		return ev, nil
+	}
+	factors, err := s.secondFactors(ctx, a.UserID, a.Reads)
+	if err != nil {
+		return ev, err
+	}
+	ev.SecondFactors = factors
+	var kept []storage.FactorProof
+	if a.Session != nil {
+		kept = a.Session.Factors
+	}
+	proofs := MergeProofs(kept, a.Proven)
+	switch {
+	case Reverified(proofs, len(factors) > 0, s.Now().Add(-SudoWindow)):
+		ev.Next, ev.Decision = StateDone, Decision{Outcome: Done, Proofs: proofs}
+	case len(factors) > 0:
+		ev.Next = StateSecondFactor
+	default:
+		ev.Next = StateLogin
+	}
+	return ev, nil
+}
+
+// flowAttempt is the attempt a flow stands for: its stored request, its client,
+// its proofs and the browser's session when it is the flow's user's.
+func (s *Service) flowAttempt(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Attempt, *storage.User, error) {
+	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Reads: reads.about(f.UserID)}
+	if a.Kind == KindAuthorize {
+		q, err := url.ParseQuery(f.AuthorizeQuery)
+		if err != nil {
+			return a, nil, fmt.Errorf("stored authorize query: %w", err)
+		}
+		if a.Request, err = ParseAuthRequest(q); err != nil {
+			return a, nil, err
+		}
+		if a.Client, err = s.Clients.GetClient(ctx, f.ClientID); err != nil {
+			return a, nil, fmt.Errorf("load flow client: %w", err)
+		}
+	}
 	sess, user, ok, err := s.CurrentSession(ctx, r)
 	if err != nil {
-		return Evaluation{}, err
+		return a, nil, err
 	}
 	// The session counts only for the user the flow is about; a flow that starts
 	// without a user (no usable session) waits for the password to name one.
 	if ok && f.UserID != "" && sess.UserID == f.UserID {
-		ev.Session, ev.User = &sess, user
+		a.Session = &sess
+		return a, &user, nil
 	}
-	if ev.Session == nil {
-		// Only the session's user is needed whole (to issue tokens); otherwise the id.
-		ev.User.ID = f.UserID
-	}
-	in, err := s.PolicyInput(ctx, r, areq, client, ev.Session, ev.User.ID, f.RequestedAt)
+	return a, nil, nil
+}
+
+// Evaluate asks the policy (Next) what the flow still needs.
+func (s *Service) Evaluate(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Evaluation, error) {
+	a, _, err := s.flowAttempt(ctx, r, f, reads)
 	if err != nil {
 		return Evaluation{}, err
 	}
-	in.Flow = f.Proven
-	ev.Decision, ev.SecondFactors = Decide(in), in.SecondFactors
-	return ev, nil
+	return s.Next(ctx, r, a)
 }
 
-// PolicyInput gathers what the policy needs about a user and a client.
-func (s *Service) PolicyInput(ctx context.Context, r *http.Request, areq AuthRequest, client storage.Client, sess *storage.Session, userID string, requestedAt time.Time) (PolicyInput, error) {
-	in := PolicyInput{
-		Request:     areq,
-		Client:      ClientPolicy{MinACR: client.MinACR, DefaultACRValues: client.DefaultACRValues, MaxAuthAge: client.MaxAuthAge},
-		UserKnown:   userID != "",
-		RequestedAt: requestedAt,
-		Now:         s.Now(),
-		EnrolOnSpot: s.EnrolOnSpot,
-	}
-	if sess != nil {
-		in.Session = sess.Factors
-	}
-	if userID != "" {
-		methods, err := s.SecondFactors(ctx, userID)
-		if err != nil {
-			return in, err
-		}
-		in.SecondFactors = methods
-		if len(methods) > 0 {
-			if in.Trusted, err = s.trustedReason(ctx, r, userID); err != nil {
-				return in, err
-			}
-		}
-	}
-	return in, nil
-}
-
-// SecondFactors lists the second-factor methods the user has enrolled (amr values,
-// and SecondFactorWebAuthn for keys), in one store round trip.
-func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, error) {
-	f, err := s.factorSummary(ctx, userID)
+// secondFactors lists the second-factor methods the user has enrolled (amr values,
+// and SecondFactorWebAuthn for keys): from reads when they are the user's, else
+// in one store round trip.
+func (s *Service) secondFactors(ctx context.Context, userID string, reads *Reads) ([]string, error) {
+	f, err := s.factorSummary(ctx, userID, reads)
 	if err != nil {
 		return nil, err
 	}
 	return s.secondFactorsOf(f), nil
 }
 
-// factorSummary is the user's factors: from the reads this request made first, or
+// SecondFactors lists the second-factor methods the user has enrolled.
+func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, error) {
+	return s.secondFactors(ctx, userID, nil)
+}
+
+// factorSummary is the user's factors: from reads when they are the user's, else
 // from the store.
-func (s *Service) factorSummary(ctx context.Context, userID string) (storage.FactorSummary, error) {
-	if lr, ok := readsFor(ctx, userID); ok {
-		return lr.login.Factors, nil
+func (s *Service) factorSummary(ctx context.Context, userID string, reads *Reads) (storage.FactorSummary, error) {
+	if rd := reads.about(userID); rd != nil {
+		return rd.Login.Factors, nil
 	}
 	f, err := s.Store.SummarizeFactors(ctx, userID)
 	if err != nil {
@@ -141,133 +232,167 @@ func (s *Service) AuditDecision(ctx context.Context, r *http.Request, userID, cl
 	s.audit(ctx, r, "policy.decision", userID, clientID, detail)
 }
 
-// next asks the policy again after a step and sends the browser on: to the next
-// step, or, when nothing is missing, upgrades the SSO session and hands the flow
-// back to the provider. A refusal is also handed back: the provider tells the client.
-func (s *Service) next(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow) error {
-	if isAccountFlow(f) {
-		return s.accountNext(ctx, w, r, f)
-	}
-	ev, err := s.Evaluate(ctx, r, f)
+// proceed moves a flow on after a step: it asks the policy (Next), moves the flow
+// to the state the answer leads to and sends the browser there. A finished
+// sign-in goes to the provider (Result.Finished); a finished re-verification back
+// to the account page; a refusal or a bad stored request to the provider too,
+// which tells the client.
+func (s *Service) proceed(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, reads *Reads) (Result, error) {
+	a, user, err := s.flowAttempt(ctx, r, f, reads)
 	var re *RequestError
 	if errors.As(err, &re) {
-		f.State = storage.FlowAuthenticated // the provider reports the bad request
-	} else if err != nil {
-		return err
-	} else {
-		s.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
-		f.State = StateFor(ev.Decision)
-		if ev.Decision.Outcome == Done {
-			confirm, err := s.needsDeviceConfirmation(ctx, r, f, ev)
-			if err != nil {
-				return err
-			}
-			if confirm {
-				return s.startDeviceConfirmation(ctx, w, r, f)
-			}
-		}
-		if ev.Decision.Outcome == Done && s.Finish != nil && (len(f.Proven) > 0 || ev.Session != nil) {
-			return s.finish(ctx, w, r, f, ev)
-		}
-		if ev.Decision.Outcome == Done && len(f.Proven) > 0 {
-			if _, err := s.upgradeSession(ctx, w, r, f.UserID, ev.Session, f.Proven); err != nil {
-				return err
-			}
-		}
+		return s.moveAndGo(ctx, f, StateAuthenticated) // the provider reports the bad request
 	}
-	if err := s.Advance(ctx, &f); err != nil {
-		return err
+	if err != nil {
+		return Result{}, err
 	}
-	s.redirectToNext(w, r, f)
-	return nil
+	ev, err := s.Next(ctx, r, a)
+	if err != nil {
+		return Result{}, err
+	}
+	if f.KindOf() == KindAccount {
+		return s.finishAccount(ctx, w, r, f, a, ev)
+	}
+	s.AuditDecision(ctx, r, f.UserID, f.ClientID, ev.Decision)
+	if ev.Decision.Outcome != Done {
+		return s.moveAndGo(ctx, f, ev.Next)
+	}
+	confirm, err := s.needsDeviceConfirmation(ctx, r, f, ev)
+	if err != nil {
+		return Result{}, err
+	}
+	if confirm {
+		return s.startDeviceConfirmation(ctx, w, r, f)
+	}
+	if err := f.MoveTo(StateAuthenticated); err != nil {
+		return Result{}, err
+	}
+	return s.finish(ctx, w, r, f, a, user, ev)
 }
 
-// Finished is what the provider needs to end a flow whose factors are all proven.
+// moveAndGo stores the flow in state to and sends the browser to its page.
+func (s *Service) moveAndGo(ctx context.Context, f Flow, to State) (Result, error) {
+	if err := f.MoveTo(to); err != nil {
+		return Result{}, err
+	}
+	if err := s.Advance(ctx, &f); err != nil {
+		return Result{}, err
+	}
+	return RedirectTo(s.StepURL(f)), nil
+}
+
+// finishAccount ends a re-verification once it is fresh: the session is upgraded
+// with the flow's proofs and the browser goes back to the account page.
+func (s *Service) finishAccount(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, ev Evaluation) (Result, error) {
+	if ev.Next != StateDone {
+		return s.moveAndGo(ctx, f, ev.Next)
+	}
+	if _, err := s.upgradeSession(ctx, w, r, f.UserID, a.Session, f.Proven); err != nil {
+		return Result{}, err
+	}
+	if err := f.MoveTo(StateDone); err != nil {
+		return Result{}, err
+	}
+	if err := s.Advance(ctx, &f); err != nil {
+		return Result{}, err
+	}
+	return RedirectTo(s.Paths.Account), nil
+}
+
+// Finished is a sign-in whose every factor is proven: the provider ends it
+// (consent, or the code) in one place.
 type Finished struct {
-	User      storage.User
+	// Flow is the sign-in, in StateAuthenticated, StateReady or StateDenied; nil
+	// when the browser's session met the request at /authorize without a flow.
+	Flow *Flow
+	User storage.User
+	// SessionID is the SSO session the tokens belong to (sid).
 	SessionID string
 	// Proofs are the proofs that count for the request (amr, acr, auth_time).
 	Proofs []storage.FactorProof
-	// Pending is the browser's new session when this request made one: the provider
-	// stores it (with the code when it issues one).
+	// Pending is the browser's new session when this request made one: the
+	// provider stores it (with the code when it issues one).
 	Pending *PendingSession
+	// Reads, when set, hold the user's consent for the flow's client, read with
+	// the user in this request.
+	Reads *Reads
+	// RequestedAt is when a request without a flow arrived (a flow keeps its own).
+	RequestedAt time.Time
 }
 
-// loginReadsKey carries what a sign-in step read about its user (LookupLogin: the
-// password step, or a second-factor step), so that the policy, the consent check
-// and the finish step after it in the same request do not read the user, their
-// factors and their consent again.
-type loginReadsKey struct{}
-
-type loginReads struct {
-	login    storage.Login
-	clientID string // whose consent login holds
-}
-
-func withLoginReads(ctx context.Context, l storage.Login, clientID string) context.Context {
-	return context.WithValue(ctx, loginReadsKey{}, loginReads{login: l, clientID: clientID})
-}
-
-// withFlowUserReads reads at once what a second-factor step needs about the flow's
-// user (the user, their factors and their consent for the flow's client) and keeps
-// it for the rest of the request, as the password step does with its reads.
-func (s *Service) withFlowUserReads(ctx context.Context, f storage.Flow) (context.Context, error) {
-	if f.UserID == "" {
-		return ctx, nil
-	}
-	l, err := s.Store.LookupLogin(ctx, storage.LoginLookup{UserID: f.UserID, ClientID: f.ClientID, Now: s.Now()})
-	if err != nil {
-		return ctx, fmt.Errorf("look up the flow's user: %w", err)
-	}
-	return withLoginReads(ctx, l, f.ClientID), nil
-}
-
-// readsFor returns the request's first reads (withLoginReads) when they are about
-// userID.
-func readsFor(ctx context.Context, userID string) (loginReads, bool) {
-	lr, ok := ctx.Value(loginReadsKey{}).(loginReads)
-	return lr, ok && lr.login.Found && lr.login.User.ID == userID
-}
-
-// finish hands a flow whose factors were all proven in this request straight to
-// the provider, instead of sending the browser through the resume endpoint to have
-// the same decision made again.
-func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f storage.Flow, ev Evaluation) error {
-	user := ev.User
-	if lr, ok := readsFor(ctx, f.UserID); ok {
-		user = lr.login.User
-	} else if ev.Session == nil { // only the id is known: the password named the user
+// finish hands a flow whose factors are all proven to the provider, with the
+// user, the session the tokens belong to and the proofs that count.
+func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, user *storage.User, ev Evaluation) (Result, error) {
+	done := Finished{Flow: &f, Proofs: ev.Decision.Proofs, Reads: a.Reads}
+	switch {
+	case a.Reads != nil:
+		done.User = a.Reads.Login.User
+	case user != nil:
+		done.User = *user
+	default: // only the id is known: the password named the user
 		u, err := s.Store.GetUser(ctx, f.UserID)
 		if err != nil {
-			return fmt.Errorf("load signed-in user: %w", err)
+			return Result{}, fmt.Errorf("load signed-in user: %w", err)
 		}
-		user = u
+		done.User = u
 	}
-	done := Finished{User: user, Proofs: ev.Decision.Proofs}
-	if len(f.Proven) > 0 {
-		p, err := s.newSession(w, r, f.UserID, ev.Session, f.Proven)
+	switch {
+	case len(f.Proven) > 0:
+		p, err := s.newSession(w, r, f.UserID, a.Session, f.Proven)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		done.Pending, done.SessionID = &p, p.Session.ID
-	} else {
-		done.SessionID = ev.Session.ID
+	case a.Session != nil:
+		done.SessionID = a.Session.ID
+	default:
+		return Result{}, errInterrupted
 	}
-	// The provider's consent check reads ctx: the password step's reads include the
-	// consent for this client, so it needs no second round trip.
-	return s.Finish(w, r.WithContext(ctx), f, done)
+	return Result{Finished: &done}, nil
 }
 
+// Resume is the provider's way back into a flow that left the steps (after
+// consent, or a bad request): it asks the policy again (a flow cannot skip a step
+// by jumping to the provider) and says how to go on. The provider has already
+// handled StateDone and StateDenied.
+func (s *Service) Resume(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
+	a, user, err := s.flowAttempt(ctx, r, f, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	ev, err := s.Next(ctx, r, a)
+	if err != nil {
+		return Result{}, err
+	}
+	if ev.Decision.Outcome != Done {
+		// The last step's decision was audited as done; this one differs, so say why.
+		s.AuditDecision(ctx, r, f.UserID, f.ClientID, ev.Decision)
+	}
+	switch ev.Decision.Outcome {
+	case Refuse:
+		return Result{Refused: &Refusal{Flow: f, Decision: ev.Decision}}, nil
+	case Prove, Enrol:
+		return s.moveAndGo(ctx, f, ev.Next)
+	}
+	if a.Session == nil {
+		return Result{}, errInterrupted
+	}
+	return Result{Finished: &Finished{Flow: &f, User: *user, SessionID: a.Session.ID, Proofs: ev.Decision.Proofs}}, nil
+}
+
+var errInterrupted = UserError(http.StatusBadRequest, "Your sign-in was interrupted",
+	"You were signed out while signing in. Go back to the app and start again.", nil)
+
 // StateFor is the flow state in which a decision's next step happens.
-func StateFor(d Decision) storage.FlowState {
+func StateFor(d Decision) State {
 	switch d.Outcome {
 	case Enrol:
-		return storage.FlowEnrol
+		return StateEnrol
 	case Prove:
 		if d.Prove[0] == NeedSecondFactor {
-			return storage.FlowSecondFactor
+			return StateSecondFactor
 		}
-		return storage.FlowLogin
+		return StateLogin
 	}
-	return storage.FlowAuthenticated
+	return StateAuthenticated
 }

@@ -28,7 +28,7 @@ func webAuthnUser(u storage.User) factor.UserInfo {
 }
 
 // flowCeremony binds a WebAuthn challenge to one sign-in flow.
-func flowCeremony(f storage.Flow) string { return "flow:" + f.ID }
+func flowCeremony(f Flow) string { return "flow:" + f.ID }
 
 // accountCeremony binds a registration challenge to one SSO session.
 func accountCeremony(sess storage.Session) string { return "account:" + sess.ID }
@@ -44,19 +44,19 @@ func parseScriptForm(r *http.Request) error {
 
 // scriptFlow is the flow an options request from webauthn.js names, which must be
 // at the step state.
-func (s *Service) scriptFlow(r *http.Request, state storage.FlowState) (storage.Flow, error) {
+func (s *Service) scriptFlow(r *http.Request, state State) (Flow, error) {
 	if s.WebAuthn == nil {
-		return storage.Flow{}, errNoWebAuthn
+		return Flow{}, errNoWebAuthn
 	}
 	if err := parseScriptForm(r); err != nil {
-		return storage.Flow{}, err
+		return Flow{}, err
 	}
 	f, err := s.LoadFlow(r.Context(), r, r.PostFormValue("flow"))
 	if err != nil {
-		return storage.Flow{}, err
+		return Flow{}, err
 	}
-	if f.State != state {
-		return storage.Flow{}, UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
+	if !f.Is(state) {
+		return Flow{}, UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
 	}
 	return f, nil
 }
@@ -71,7 +71,7 @@ func writeOptions(w http.ResponseWriter, options []byte) error {
 // ChallengeWebAuthnOptions starts a security-key assertion for the flow's user.
 func (s *Service) ChallengeWebAuthnOptions(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	f, err := s.scriptFlow(r, storage.FlowSecondFactor)
+	f, err := s.scriptFlow(r, StateSecondFactor)
 	if err != nil {
 		return err
 	}
@@ -88,13 +88,19 @@ func (s *Service) ChallengeWebAuthnOptions(w http.ResponseWriter, r *http.Reques
 
 // verifyWebAuthn checks a security-key assertion for the flow and returns the
 // proofs it makes: hwk or swk, and user when the key verified the user.
-func (s *Service) verifyWebAuthn(ctx context.Context, f storage.Flow, response string) ([]storage.FactorProof, error) {
+func (s *Service) verifyWebAuthn(ctx context.Context, f Flow, reads *Reads, response string) ([]storage.FactorProof, error) {
 	if s.WebAuthn == nil {
 		return nil, errNoWebAuthn
 	}
-	user, err := s.Store.GetUser(ctx, f.UserID)
-	if err != nil {
-		return nil, fmt.Errorf("load user: %w", err)
+	var user storage.User
+	if rd := reads.about(f.UserID); rd != nil {
+		user = rd.Login.User
+	} else {
+		u, err := s.Store.GetUser(ctx, f.UserID)
+		if err != nil {
+			return nil, fmt.Errorf("load user: %w", err)
+		}
+		user = u
 	}
 	a, err := s.WebAuthn.FinishLogin(ctx, webAuthnUser(user), flowCeremony(f), []byte(response), false)
 	if err != nil {
@@ -197,13 +203,13 @@ func (s *Service) AccountRemoveKey(w http.ResponseWriter, r *http.Request) error
 }
 
 // passkeyCeremony binds a passkey sign-in challenge to one flow.
-func passkeyCeremony(f storage.Flow) string { return "passkey:" + f.ID }
+func passkeyCeremony(f Flow) string { return "passkey:" + f.ID }
 
 // PasskeyOptions starts a passkey sign-in (a discoverable credential with user
 // verification) on the login page.
 func (s *Service) PasskeyOptions(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	f, err := s.scriptFlow(r, storage.FlowLogin)
+	f, err := s.scriptFlow(r, StateLogin)
 	if err != nil {
 		return err
 	}
@@ -216,22 +222,22 @@ func (s *Service) PasskeyOptions(w http.ResponseWriter, r *http.Request) error {
 
 // PasskeySubmit signs a user in with a passkey instead of a password. The key says
 // who the user is (its user handle) and verified them, so it stands for both factors.
-func (s *Service) PasskeySubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *Service) PasskeySubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
 	ctx := r.Context()
 	if s.WebAuthn == nil {
-		return errNoWebAuthn
+		return Result{}, errNoWebAuthn
 	}
-	f, ok, err := s.postedFlow(w, r, storage.FlowLogin)
+	f, res, ok, err := s.flowAt(r, StateLogin)
 	if !ok {
-		return err
+		return res, err
 	}
 	ipKey := "login:ip:" + s.ClientIP(r)
 	if n, err := s.Store.ThrottleCount(ctx, ipKey, s.Now()); err != nil {
-		return fmt.Errorf("read login throttle: %w", err)
+		return Result{}, fmt.Errorf("read login throttle: %w", err)
 	} else if n >= s.Limits.IPFailures {
 		page := s.loginPage(ctx, f, "")
 		page.Error = msgThrottled
-		return s.renderLogin(w, http.StatusTooManyRequests, page)
+		return Result{}, s.renderLogin(w, http.StatusTooManyRequests, page)
 	}
 	lookup := func(ctx context.Context, handle []byte) (factor.UserInfo, error) {
 		u, err := s.Store.GetUser(ctx, string(handle))
@@ -246,12 +252,12 @@ func (s *Service) PasskeySubmit(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.WebAuthn.FinishPasskeyLogin(ctx, passkeyCeremony(f), []byte(r.PostForm.Get("response")), lookup)
 	if err != nil {
 		if _, herr := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, s.Now()); herr != nil {
-			return fmt.Errorf("count failed passkey sign-in: %w", herr)
+			return Result{}, fmt.Errorf("count failed passkey sign-in: %w", herr)
 		}
 		s.audit(ctx, r, "factor.failure", "", f.ClientID, map[string]string{"factor": "passkey", "reason": err.Error()})
 		page := s.loginPage(ctx, f, "")
 		page.Error = "That passkey could not be used. Try again, or sign in with your password."
-		return s.renderLogin(w, http.StatusUnauthorized, page)
+		return Result{}, s.renderLogin(w, http.StatusUnauthorized, page)
 	}
 	if f.UserID != a.UserID {
 		f.UserID, f.Proven = a.UserID, nil
@@ -261,5 +267,5 @@ func (s *Service) PasskeySubmit(w http.ResponseWriter, r *http.Request) error {
 		f.Proven = append(f.Proven, storage.FactorProof{Method: m, At: now})
 	}
 	s.audit(ctx, r, "factor.success", a.UserID, f.ClientID, map[string]string{"factor": "passkey"})
-	return s.next(ctx, w, r, f)
+	return s.proceed(ctx, w, r, f, nil)
 }

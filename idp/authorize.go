@@ -17,8 +17,9 @@ import (
 )
 
 // authorize is the /authorize dispatcher: fosite validates the request, the policy
-// decides whether the SSO session satisfies it, and either a code is issued at once
-// or the browser is sent into a login flow that proves what is missing.
+// (flows.Service.Next) decides whether the SSO session satisfies it, and either
+// the sign-in ends at once (complete) or the browser is sent into a flow that
+// proves what is missing.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := p.checkRedirectURI(r); err != nil {
@@ -44,170 +45,198 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sess, user, ok, err := p.opt.Flows.CurrentSession(ctx, r)
+	fl := p.opt.Flows
+	sess, user, ok, err := fl.CurrentSession(ctx, r)
 	if err != nil {
 		return err
 	}
 	// The session counts unless there is none or the id_token_hint names someone else.
-	var current *storage.Session
+	a := flows.Attempt{Kind: flows.KindAuthorize, Request: areq, Client: client, RequestedAt: p.opt.Now()}
 	if ok && (areq.HintSubject == "" || areq.HintSubject == sess.UserID) {
-		current = &sess
-	} else {
-		user = storage.User{}
+		a.Session, a.UserID = &sess, user.ID
 	}
-	now := p.opt.Now()
-	in, err := p.opt.Flows.PolicyInput(ctx, r, areq, client, current, user.ID, now)
+	ev, err := fl.Next(ctx, r, a)
 	if err != nil {
 		return err
 	}
-	d := flows.Decide(in)
-	p.opt.Flows.AuditDecision(ctx, r, user.ID, client.ID, d)
+	d := ev.Decision
+	fl.AuditDecision(ctx, r, a.UserID, client.ID, d)
 	switch d.Outcome {
 	case flows.Refuse:
 		return p.authorizeError(w, r, ar, refusal(d))
 	case flows.Prove, flows.Enrol:
-		f, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
-			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: user.ID, State: flows.StateFor(d),
-		})
+		f, err := fl.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAuthorize,
+			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: a.UserID, State: ev.Next})
 		if err != nil {
 			return err
 		}
-		return p.opt.Flows.ShowStep(w, r, f)
-	}
-	need, err := p.needsConsent(ctx, user.ID, ar)
-	if err != nil {
-		return err
-	}
-	if need {
-		if areq.PromptNone {
-			return p.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The user has not allowed this application yet."))
-		}
-		f, err := p.opt.Flows.StartFlow(ctx, w, r, flows.NewFlow{
-			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: user.ID, State: storage.FlowAuthenticated,
-		})
+		res, err := fl.ShowStep(w, r, f)
 		if err != nil {
 			return err
 		}
-		return p.opt.Flows.ShowStep(w, r, f)
+		return p.answer(w, r, res)
 	}
-	return p.issueCode(w, r, ar, user, sess.ID, d.Proofs, now, nil)
+	return p.complete(w, r, ar, flows.Finished{User: user, SessionID: sess.ID, Proofs: d.Proofs, RequestedAt: a.RequestedAt})
 }
 
-// resume finishes a flow: the policy is asked once more (a flow cannot skip a step
-// by jumping here), and the stored request is replayed through fosite once.
+// resume is where a flow comes back to the provider after consent: the policy is
+// asked once more (a flow cannot skip a step by jumping here) before it ends.
 func (p *Provider) resume(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	f, err := p.opt.Flows.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
+	fl := p.opt.Flows
+	f, err := fl.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
 	if err != nil {
 		return err
 	}
-	switch f.State {
-	case storage.FlowDone:
+	switch f.Current() {
+	case flows.StateDone:
 		return errFlowUsed
-	case storage.FlowAuthenticated, storage.FlowReady, storage.FlowDenied:
+	case flows.StateDenied:
+		return p.endFlow(w, r, f, nil, fosite.ErrAccessDenied.WithHint("The user did not allow access."))
+	case flows.StateAuthenticated, flows.StateReady:
 	default:
 		// A step is still open: go there.
-		http.Redirect(w, r, p.opt.Flows.StepURL(f), http.StatusSeeOther)
+		http.Redirect(w, r, fl.StepURL(f), http.StatusSeeOther)
 		return nil
 	}
-	replay, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Path(PathAuthorize)+"?"+f.AuthorizeQuery, nil)
+	res, err := fl.Resume(ctx, w, r, f)
+	var re *flows.RequestError
+	if errors.As(err, &re) {
+		return p.endFlow(w, r, f, nil, requestError(err))
+	}
 	if err != nil {
 		return err
 	}
-	ar, err := p.oauth.NewAuthorizeRequest(ctx, replay)
-	if err != nil {
-		return p.authorizeError(w, r, ar, err)
-	}
-	finish := func(cause error) error {
-		f.State = storage.FlowDone
-		if err := p.opt.Flows.Advance(ctx, &f); err != nil {
-			return err
-		}
-		return p.authorizeError(w, r, ar, cause)
-	}
-	if f.State == storage.FlowDenied {
-		return finish(fosite.ErrAccessDenied.WithHint("The user did not allow access."))
-	}
-	ev, err := p.opt.Flows.Evaluate(ctx, r, f)
-	if err != nil {
-		var re *flows.RequestError
-		if errors.As(err, &re) {
-			return finish(requestError(err))
-		}
-		return err
-	}
-	if ev.Decision.Outcome != flows.Done {
-		// The last step's decision was audited as done; this one differs, so say why.
-		p.opt.Flows.AuditDecision(ctx, r, ev.User.ID, f.ClientID, ev.Decision)
-	}
-	switch d := ev.Decision; d.Outcome {
-	case flows.Refuse:
-		return finish(refusal(d))
-	case flows.Prove, flows.Enrol:
-		f.State = flows.StateFor(d)
-		if err := p.opt.Flows.Advance(ctx, &f); err != nil {
-			return err
-		}
-		http.Redirect(w, r, p.opt.Flows.StepURL(f), http.StatusSeeOther)
-		return nil
-	}
-	if ev.Session == nil {
-		return flows.UserError(http.StatusBadRequest, "Your sign-in was interrupted",
-			"You were signed out while signing in. Go back to the app and start again.", nil)
-	}
-	return p.complete(w, r, f, ar, flows.Finished{User: ev.User, SessionID: ev.Session.ID, Proofs: ev.Decision.Proofs})
+	return p.answer(w, r, res)
 }
 
-// finish ends a flow whose factors were all proven in the request that just
-// proved the last one (flows.Service.Finish): the stored authorization request is
-// checked again by fosite, then consent or the code follow as after resume.
-func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f storage.Flow, done flows.Finished) error {
-	ctx := r.Context()
-	replay, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Path(PathAuthorize)+"?"+f.AuthorizeQuery, nil)
-	if err != nil {
-		return err
+// step serves a sign-in step's page or form: the step answers with a Result,
+// which answer turns into the response.
+func (p *Provider) step(h flows.StepFunc) flows.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		res, err := h(w, r)
+		if err != nil {
+			return err
+		}
+		return p.answer(w, r, res)
 	}
-	ar, err := p.oauth.NewAuthorizeRequest(ctx, replay)
+}
+
+// answer writes a step's Result: a redirect, or the end of the sign-in (complete
+// for a finished one, an error for the client for a refused one). A page the
+// step rendered itself needs nothing more.
+func (p *Provider) answer(w http.ResponseWriter, r *http.Request, res flows.Result) error {
+	switch {
+	case res.Finished != nil:
+		return p.finish(w, r, *res.Finished)
+	case res.Refused != nil:
+		return p.endFlow(w, r, res.Refused.Flow, nil, refusal(res.Refused.Decision))
+	case res.Redirect != "":
+		http.Redirect(w, r, res.Redirect, http.StatusSeeOther)
+	}
+	return nil
+}
+
+// replay checks a flow's stored authorization request with fosite again.
+func (p *Provider) replay(ctx context.Context, f flows.Flow) (fosite.AuthorizeRequester, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Path(PathAuthorize)+"?"+f.AuthorizeQuery, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.oauth.NewAuthorizeRequest(ctx, req)
+}
+
+// finish ends a flow whose factors are all proven: its stored authorization
+// request is checked by fosite again, then complete.
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, done flows.Finished) error {
+	ctx := r.Context()
+	ar, err := p.replay(ctx, *done.Flow)
 	if err != nil {
 		if done.Pending != nil { // the user did sign in; only this request fails
 			if err := p.opt.Flows.StoreSession(ctx, *done.Pending); err != nil {
 				return err
 			}
 		}
-		f.State = storage.FlowDone
-		if err := p.opt.Flows.Advance(ctx, &f); err != nil {
-			return err
-		}
-		return p.authorizeError(w, r, ar, err)
+		return p.endFlow(w, r, *done.Flow, ar, err)
 	}
-	return p.complete(w, r, f, ar, done)
+	return p.complete(w, r, ar, done)
 }
 
-// complete asks for consent when the user has not given it, else spends the flow
-// (once: Advance checks its version) and issues the code.
-func (p *Provider) complete(w http.ResponseWriter, r *http.Request, f storage.Flow, ar fosite.AuthorizeRequester, done flows.Finished) error {
+// endFlow spends a flow whose request cannot be met and answers the client with
+// cause (ar nil: the stored request is replayed for its redirect URI).
+func (p *Provider) endFlow(w http.ResponseWriter, r *http.Request, f flows.Flow, ar fosite.AuthorizeRequester, cause error) error {
 	ctx := r.Context()
-	if f.State == storage.FlowAuthenticated {
-		need, err := p.needsConsent(ctx, done.User.ID, ar)
+	if ar == nil {
+		var err error
+		if ar, err = p.replay(ctx, f); err != nil {
+			cause = err
+		}
+	}
+	if err := f.MoveTo(flows.StateDone); err != nil {
+		return err
+	}
+	if err := p.opt.Flows.Advance(ctx, &f); err != nil {
+		return err
+	}
+	return p.authorizeError(w, r, ar, cause)
+}
+
+// complete is the one place a sign-in ends: it asks for consent when the user has
+// not given it, else spends the flow (once: its version is checked in the same
+// transaction) and issues the code. done.Flow is nil when the session met the
+// request at /authorize.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, done flows.Finished) error {
+	ctx := r.Context()
+	f := done.Flow
+	if f == nil || f.Is(flows.StateAuthenticated) {
+		need, err := p.needsConsent(ctx, done.User.ID, ar, done.Reads)
 		if err != nil {
 			return err
 		}
 		if need {
-			if done.Pending != nil {
-				if err := p.opt.Flows.StoreSession(ctx, *done.Pending); err != nil {
-					return err
-				}
-			}
-			f.State = storage.FlowConsent
-			if err := p.opt.Flows.Advance(ctx, &f); err != nil {
-				return err
-			}
-			http.Redirect(w, r, p.opt.Flows.StepURL(f), http.StatusSeeOther)
-			return nil
+			return p.askConsent(w, r, ar, done)
 		}
 	}
-	f.State = storage.FlowDone
-	return p.issueCode(w, r, ar, done.User, done.SessionID, done.Proofs, f.RequestedAt, &flowSpend{flow: f, pending: done.Pending})
+	if f == nil {
+		return p.issueCode(w, r, ar, done.User, done.SessionID, done.Proofs, done.RequestedAt, nil)
+	}
+	if err := f.MoveTo(flows.StateDone); err != nil {
+		return err
+	}
+	return p.issueCode(w, r, ar, done.User, done.SessionID, done.Proofs, f.RequestedAt, &flowSpend{flow: f.Flow, pending: done.Pending})
+}
+
+// askConsent sends a finished sign-in to the consent page: its flow (a new one
+// when the session met the request at /authorize) waits there.
+func (p *Provider) askConsent(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, done flows.Finished) error {
+	ctx := r.Context()
+	fl := p.opt.Flows
+	if done.Flow == nil {
+		if hasPrompt(ar, "none") {
+			return p.authorizeError(w, r, ar, fosite.ErrConsentRequired.WithHint("The user has not allowed this application yet."))
+		}
+		f, err := fl.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAuthorize, ClientID: ar.GetClient().GetID(),
+			AuthorizeQuery: authorizeQuery(r), UserID: done.User.ID, State: flows.StateConsent})
+		if err != nil {
+			return err
+		}
+		http.Redirect(w, r, fl.StepURL(f), http.StatusSeeOther)
+		return nil
+	}
+	if done.Pending != nil {
+		if err := fl.StoreSession(ctx, *done.Pending); err != nil {
+			return err
+		}
+	}
+	f := *done.Flow
+	if err := f.MoveTo(flows.StateConsent); err != nil {
+		return err
+	}
+	if err := fl.Advance(ctx, &f); err != nil {
+		return err
+	}
+	http.Redirect(w, r, fl.StepURL(f), http.StatusSeeOther)
+	return nil
 }
 
 // refusal is the OAuth error for a policy refusal.
@@ -255,13 +284,14 @@ func (p *Provider) checkRedirectURI(r *http.Request) error {
 	return nil
 }
 
-// needsConsent asks the login journey whether the user must allow the client first.
-func (p *Provider) needsConsent(ctx context.Context, userID string, ar fosite.AuthorizeRequester) (bool, error) {
+// needsConsent asks the login journey whether the user must allow the client
+// first; reads, when set, hold the consent read with the user in this request.
+func (p *Provider) needsConsent(ctx context.Context, userID string, ar fosite.AuthorizeRequester, reads *flows.Reads) (bool, error) {
 	cl, err := p.opt.Clients.GetClient(ctx, ar.GetClient().GetID())
 	if err != nil {
 		return false, err
 	}
-	return p.opt.Flows.NeedsConsent(ctx, userID, cl, ar.GetRequestedScopes(), hasPrompt(ar, "consent"))
+	return p.opt.Flows.NeedsConsent(ctx, userID, cl, ar.GetRequestedScopes(), hasPrompt(ar, "consent"), reads)
 }
 
 var errFlowUsed = flows.UserError(http.StatusBadRequest, "This sign-in was already completed",

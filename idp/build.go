@@ -240,6 +240,5 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		return nil, err
 	}
 	p.outbox, p.smsOutbox = outbox, smsOutbox
-	fl.Finish = p.finish
 	return &Server{Provider: p, Flows: fl, Keys: keys, Handler: p.Handler(errorPages), Outbox: outbox}, nil
 }

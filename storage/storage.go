@@ -165,25 +165,6 @@ type FactorProof struct {
 	At     time.Time `json:"at"`
 }
 
-// FlowState is where a login flow stands.
-type FlowState string
-
-const (
-	FlowLogin         FlowState = "login"          // waiting for the password
-	FlowAuthenticated FlowState = "authenticated"  // every required factor proven; consent not yet decided
-	FlowConsent       FlowState = "consent"        // waiting for the user's consent
-	FlowReady         FlowState = "ready"          // consent given; the authorize request may resume
-	FlowDenied        FlowState = "denied"         // the user refused consent
-	FlowSecondFactor  FlowState = "second_factor"  // waiting for a second factor
-	FlowEnrol         FlowState = "enrol"          // the user must enrol a second factor first
-	FlowRecoveryCodes FlowState = "recovery_codes" // showing new recovery codes until acknowledged
-	FlowConfirmDevice FlowState = "confirm_device" // waiting for the emailed new-device code or link
-	// FlowDeviceConfirmed: the emailed link was followed in another browser; the
-	// browser that signs in goes on.
-	FlowDeviceConfirmed FlowState = "device_confirmed"
-	FlowDone            FlowState = "done" // the authorize request was resumed; the flow is spent
-)
-
 // Flow is the server-side record of one pending authorization request while the
 // user works through the login steps.
 type Flow struct {
@@ -195,8 +176,12 @@ type Flow struct {
 	// when the flow completes.
 	AuthorizeQuery string
 	RequestedAt    time.Time
-	State          FlowState
-	UserID         string
+	// Kind and State belong to the sign-in state machine in package flows, which
+	// names their values and guards every change of State; storage keeps them as
+	// plain strings.
+	Kind   string
+	State  string
+	UserID string
 	// Proven holds the factors proven during this flow.
 	Proven    []FactorProof
 	ExpiresAt time.Time

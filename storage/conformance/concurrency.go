@@ -126,11 +126,11 @@ func testConcurrentThrottle(t *testing.T, s storage.Storage) {
 
 func testConcurrentFlowStep(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
-	f := storage.Flow{ID: "flow", State: storage.FlowLogin, RequestedAt: base, ExpiresAt: base.Add(time.Hour), Version: 7}
+	f := storage.Flow{ID: "flow", State: "login", RequestedAt: base, ExpiresAt: base.Add(time.Hour), Version: 7}
 	must(t, s.CreateFlowAudited(ctx, f, nil))
 	errs := race(20, func(i int) error {
 		g := f
-		g.State = storage.FlowConsent
+		g.State = "consent"
 		g.UserID = fmt.Sprintf("user-%d", i)
 		return s.CommitSignIn(ctx, storage.SignIn{Flow: g})
 	})
@@ -409,7 +409,7 @@ func testConcurrentConsumeCodeCreating(t *testing.T, s storage.Storage) {
 func testCommitSignIn(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := storage.Flow{ID: "flow-s", BrowserHash: "bh", ClientID: "c", AuthorizeQuery: "q", RequestedAt: base,
-		State: storage.FlowLogin, UserID: "u", ExpiresAt: base.Add(time.Hour), Version: 1}
+		State: "login", UserID: "u", ExpiresAt: base.Add(time.Hour), Version: 1}
 	must(t, s.CreateFlowAudited(ctx, f, nil))
 	old := storage.Session{ID: "old", UserID: "u", CreatedAt: base, ExpiresAt: base.Add(time.Hour), AuthTime: base,
 		Factors: []storage.FactorProof{{Method: "pwd", At: base}}}
@@ -422,7 +422,7 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 		Factors: []storage.FactorProof{{Method: "pwd", At: base}}}
 	ev := storage.AuditEvent{ID: "ev-s", At: base, Type: "authorize.code", UserID: "u-signin"}
 	done := f
-	done.State = storage.FlowDone
+	done.State = "done"
 	in := storage.SignIn{EndSession: "old", Session: &newSession, Flow: done, Tokens: []storage.Token{code, pkce}, Audit: []storage.AuditEvent{ev}}
 
 	// Refused commits change nothing.
@@ -439,7 +439,7 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 	for what, check := range map[string]func() bool{
 		"flow": func() bool {
 			g, err := s.GetFlow(ctx, f.ID)
-			return err == nil && g.Version == 1 && g.State == storage.FlowLogin
+			return err == nil && g.Version == 1 && g.State == "login"
 		},
 		"old session": func() bool { _, err := s.GetSession(ctx, "old"); return err == nil },
 		"new session": func() bool { _, err := s.GetSession(ctx, "new"); return errors.Is(err, storage.ErrNotFound) },
@@ -474,7 +474,7 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 	winner := oneWinner(t, errs)
 	g, err := s.GetFlow(ctx, f.ID)
 	must(t, err)
-	if g.Version != 2 || g.State != storage.FlowDone {
+	if g.Version != 2 || g.State != "done" {
 		t.Fatalf("flow after the commit: version %d, state %s", g.Version, g.State)
 	}
 	if _, err := s.GetSession(ctx, "old"); !errors.Is(err, storage.ErrNotFound) {
@@ -495,7 +495,7 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 func testCreateFlowAudited(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := storage.Flow{ID: "flow-a", BrowserHash: "bh", ClientID: "c", AuthorizeQuery: "q", RequestedAt: base,
-		State: storage.FlowLogin, ExpiresAt: base.Add(time.Hour), Version: 1}
+		State: "login", ExpiresAt: base.Add(time.Hour), Version: 1}
 	ev := storage.AuditEvent{ID: "ev-a", At: base, Type: "policy.decision", ClientID: "c-audited", Detail: map[string]string{"outcome": "prove"}}
 	must(t, s.CreateFlowAudited(ctx, f, []storage.AuditEvent{ev}))
 	got, err := s.GetFlow(ctx, f.ID)

@@ -345,7 +345,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 	f := storage.Flow{
 		ID: "flow-1", BrowserHash: "bh", ClientID: "client-a",
 		AuthorizeQuery: "client_id=client-a&response_type=code&scope=openid",
-		RequestedAt:    base, State: storage.FlowLogin, ExpiresAt: base.Add(15 * time.Minute), Version: 1,
+		RequestedAt:    base, Kind: "authorize", State: "login", ExpiresAt: base.Add(15 * time.Minute), Version: 1,
 	}
 	must(t, s.CreateFlowAudited(ctx, f, nil))
 	wantErr(t, "duplicate", s.CreateFlowAudited(ctx, f, nil), storage.ErrAlreadyExists)
@@ -355,7 +355,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 	_, err = s.GetFlow(ctx, "nope")
 	wantErr(t, "get missing", err, storage.ErrNotFound)
 
-	f.State = storage.FlowConsent
+	f.State, f.Kind = "consent", "account" // every field is written
 	f.UserID = "user-1"
 	f.Proven = []storage.FactorProof{
 		{Method: "pwd", At: base.Add(time.Minute)},
@@ -370,18 +370,18 @@ func testFlows(t *testing.T, s storage.Storage) {
 
 	stale := f
 	stale.Version = 1
-	stale.State = storage.FlowDone
+	stale.State = "done"
 	wantErr(t, "stale update", s.CommitSignIn(ctx, storage.SignIn{Flow: stale}), storage.ErrConflict)
 	got, err = s.GetFlow(ctx, f.ID)
 	must(t, err)
 	equal(t, "flow after stale update", f, got)
 
-	f.State = storage.FlowDone
+	f.State = "done"
 	must(t, s.CommitSignIn(ctx, storage.SignIn{Flow: f}))
 	got, err = s.GetFlow(ctx, f.ID)
 	must(t, err)
-	if got.Version != 3 || got.State != storage.FlowDone {
-		t.Errorf("after second update: version %d state %q, want 3 %q", got.Version, got.State, storage.FlowDone)
+	if got.Version != 3 || got.State != "done" {
+		t.Errorf("after second update: version %d state %q, want 3 \"done\"", got.Version, got.State)
 	}
 	wantErr(t, "update missing", s.CommitSignIn(ctx, storage.SignIn{Flow: storage.Flow{ID: "nope"}}), storage.ErrNotFound)
 
@@ -391,7 +391,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 	wantErr(t, "delete missing", s.DeleteFlow(ctx, f.ID), storage.ErrNotFound)
 
 	for id, exp := range map[string]time.Time{"old": base.Add(-time.Second), "now": base, "later": base.Add(time.Second)} {
-		must(t, s.CreateFlowAudited(ctx, storage.Flow{ID: id, State: storage.FlowLogin, RequestedAt: base, ExpiresAt: exp}, nil))
+		must(t, s.CreateFlowAudited(ctx, storage.Flow{ID: id, State: "login", RequestedAt: base, ExpiresAt: exp}, nil))
 	}
 	n, err := s.DeleteExpiredFlows(ctx, base)
 	must(t, err)
@@ -740,7 +740,7 @@ func testCopies(t *testing.T, s storage.Storage) {
 		equal(t, "token", tok, got)
 	})
 	t.Run("flow", func(t *testing.T) {
-		f := storage.Flow{ID: "f", State: storage.FlowLogin, Proven: []storage.FactorProof{{Method: "pwd", At: base}}, RequestedAt: base, ExpiresAt: base}
+		f := storage.Flow{ID: "f", State: "login", Proven: []storage.FactorProof{{Method: "pwd", At: base}}, RequestedAt: base, ExpiresAt: base}
 		in := f
 		in.Proven = slices.Clone(f.Proven)
 		must(t, s.CreateFlowAudited(ctx, in, nil))
