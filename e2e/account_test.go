@@ -105,7 +105,7 @@ func TestAccountSecurity(t *testing.T) {
 		if p.url.Path != "/account" || !strings.Contains(p.body, "New recovery codes saved") {
 			t.Fatalf("after storing the codes: %s", p.url)
 		}
-		if err := s.Srv.Flows.Recovery.Use(t.Context(), s.UserID, e.recoveryCodes[0]); err == nil {
+		if err := s.Srv.Recovery.Use(t.Context(), s.UserID, e.recoveryCodes[0]); err == nil {
 			t.Error("an old recovery code still works")
 		}
 
@@ -114,7 +114,7 @@ func TestAccountSecurity(t *testing.T) {
 		if !strings.Contains(p.body, "Authenticator app removed") || !strings.Contains(p.body, "Password only") {
 			t.Fatalf("after removing: %s %.300s", p.url, p.body)
 		}
-		if n, _ := s.Srv.Flows.SecondFactors(t.Context(), s.UserID); len(n) != 0 {
+		if n, _ := s.Srv.Core.SecondFactors(t.Context(), s.UserID); len(n) != 0 {
 			t.Errorf("second factors left: %v", n)
 		}
 		waitForMail(t, s, "Two-step verification is off")

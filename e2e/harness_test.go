@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
@@ -36,7 +37,7 @@ type server struct {
 	t      testing.TB
 	URL    string // the issuer
 	Store  storage.Storage
-	Srv    *idp.Server
+	Srv    *app.Server
 	Config configs.Config
 	// Clock is Lockstep's clock. It runs with real time, at an offset a test may set.
 	Clock *testClock
@@ -80,7 +81,7 @@ func startServer(t testing.TB, store storage.Storage, tweak ...func(*configs.Con
 	}
 	ctx := context.Background()
 	clock := &testClock{}
-	built, err := idp.Build(ctx, cfg, store, log, clock.Now)
+	built, err := app.Build(ctx, cfg, store, log, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func startServer(t testing.TB, store storage.Storage, tweak ...func(*configs.Con
 		t.Fatal(err)
 	}
 	s.FirstPartyID, s.FirstPartySecret = fc.ID, fsecret
-	u, err := idp.CreateUser(ctx, store, idp.PasswordHasher(cfg.Password), idp.UserSpec{
+	u, err := idp.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), idp.UserSpec{
 		Email: s.Email, Password: s.Password, GivenName: "Alice", FamilyName: "Liddell",
 	}, now)
 	if err != nil {

@@ -23,7 +23,7 @@ func factorsLeft(t *testing.T, s *server) (apps, codes int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, unused, err := s.Srv.Flows.Recovery.Remaining(context.Background(), s.UserID)
+	_, unused, err := s.Srv.Recovery.Remaining(context.Background(), s.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestResetWithRecoveryCode(t *testing.T) {
 		if apps, codes := factorsLeft(t, s); apps != 0 || codes != 0 {
 			t.Errorf("after the reset: %d apps, %d codes left", apps, codes)
 		}
-		if n, _ := s.Srv.Flows.SecondFactors(context.Background(), s.UserID); len(n) != 0 {
+		if n, _ := s.Srv.Core.SecondFactors(context.Background(), s.UserID); len(n) != 0 {
 			t.Errorf("second factors after the reset: %v", n)
 		}
 		if n := len(trustsOf(t, s, storage.TrustAddress)); n != 0 {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/sms"
@@ -369,7 +370,7 @@ func TestSMSEnrolPhoneWebhook(t *testing.T) {
 		if ph, ok := storedPhone(t, s, s.UserID); ok {
 			t.Fatalf("the number was stored before its code was entered: %+v", ph)
 		}
-		if f, _ := s.Srv.Flows.SecondFactors(t.Context(), s.UserID); len(f) != 0 {
+		if f, _ := s.Srv.Core.SecondFactors(t.Context(), s.UserID); len(f) != 0 {
 			t.Fatalf("second factors before the code: %v", f)
 		}
 
@@ -408,7 +409,7 @@ func TestSMSEnrolPhoneWebhook(t *testing.T) {
 			!strings.Contains(q.body, "Password and text message") {
 			t.Fatalf("the account page after the phone: %s %s", q.url, brief(q.body))
 		}
-		if f, _ := s.Srv.Flows.SecondFactors(t.Context(), s.UserID); !slices.Equal(f, []string{"sms"}) {
+		if f, _ := s.Srv.Core.SecondFactors(t.Context(), s.UserID); !slices.Equal(f, []string{"sms"}) {
 			t.Errorf("second factors = %v, want [sms]", f)
 		}
 		waitForMail(t, s, "Two-step verification is on")
@@ -755,7 +756,7 @@ func TestSMSResendCooldownAndDailyCaps(t *testing.T) {
 			phoneUser(t, s, rc)                // text 1 to A
 			smsSignIn(t, s, r, rc, phoneAE164) // text 2 to A
 			// Another user wants codes at the same number: capped.
-			if _, err := idp.CreateUser(t.Context(), s.Store, idp.PasswordHasher(s.Config.Password), idp.UserSpec{
+			if _, err := idp.CreateUser(t.Context(), s.Store, app.PasswordHasher(s.Config.Password), idp.UserSpec{
 				Email: "bob@example.com", Password: "another correct horse battery", GivenName: "Bob",
 			}, time.Now()); err != nil {
 				t.Fatal(err)
@@ -833,7 +834,7 @@ func TestSMSChangeAndRemovePhone(t *testing.T) {
 		if ph, ok := storedPhone(t, s, s.UserID); ok {
 			t.Fatalf("still stored: %+v", ph)
 		}
-		if f, _ := s.Srv.Flows.SecondFactors(t.Context(), s.UserID); len(f) != 0 {
+		if f, _ := s.Srv.Core.SecondFactors(t.Context(), s.UserID); len(f) != 0 {
 			t.Errorf("second factors left: %v", f)
 		}
 		waitForMail(t, s, "Two-step verification is off")

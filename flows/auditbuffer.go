@@ -19,6 +19,12 @@ type AuditBuffer struct {
 
 type auditBufferKey struct{}
 
+// AuditWriter appends audit events (storage.AuditStore without the reads).
+type AuditWriter interface {
+	AppendAudit(ctx context.Context, e storage.AuditEvent) error
+	AppendAudits(ctx context.Context, es []storage.AuditEvent) error
+}
+
 // WithAuditBuffer returns ctx in which AppendAudit buffers into the returned buffer.
 func WithAuditBuffer(ctx context.Context) (context.Context, *AuditBuffer) {
 	b := &AuditBuffer{}
@@ -26,7 +32,7 @@ func WithAuditBuffer(ctx context.Context) (context.Context, *AuditBuffer) {
 }
 
 // Flush appends the buffered events to the store.
-func (b *AuditBuffer) Flush(ctx context.Context, store storage.AuditStore) error {
+func (b *AuditBuffer) Flush(ctx context.Context, store AuditWriter) error {
 	b.mu.Lock()
 	events := b.events
 	b.events = nil
@@ -39,7 +45,7 @@ func (b *AuditBuffer) Flush(ctx context.Context, store storage.AuditStore) error
 
 // AppendAudit records e: into the request's buffer when there is one, else
 // straight into the store.
-func AppendAudit(ctx context.Context, store storage.AuditStore, e storage.AuditEvent) error {
+func AppendAudit(ctx context.Context, store AuditWriter, e storage.AuditEvent) error {
 	if b, ok := ctx.Value(auditBufferKey{}).(*AuditBuffer); ok {
 		b.mu.Lock()
 		b.events = append(b.events, e)
@@ -53,7 +59,7 @@ func AppendAudit(ctx context.Context, store storage.AuditStore, e storage.AuditE
 // without a buffer), for it to store with other records in one transaction. When
 // write fails they go back to the buffer, to be written with the request's other
 // events.
-func WriteWithAudit(ctx context.Context, store storage.AuditStore, write func(audit []storage.AuditEvent) error) error {
+func WriteWithAudit(ctx context.Context, store AuditWriter, write func(audit []storage.AuditEvent) error) error {
 	events := takeAudit(ctx)
 	err := write(events)
 	if err != nil {

@@ -65,13 +65,13 @@ func (c *Cookies) set(w http.ResponseWriter, r *http.Request, key, value string)
 	return sess.Save(r, w)
 }
 
-// hashToken is how opaque cookie values are stored server-side.
-func hashToken(token string) string {
+// HashToken is how opaque cookie values are stored server-side.
+func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
 
-func newToken() string {
+func NewToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)

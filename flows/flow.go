@@ -31,13 +31,13 @@ type NewFlow struct {
 
 // StartFlow stores a flow bound to this browser and returns it; ShowStep or
 // StepURL takes the browser on.
-func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (Flow, error) {
+func (s *Core) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Request, nf NewFlow) (Flow, error) {
 	if err := startState(nf.Kind, nf.State); err != nil {
 		return Flow{}, err
 	}
 	bid := s.Cookies.BrowserID(r)
 	if bid == "" {
-		bid = newToken()
+		bid = NewToken()
 		if err := s.Cookies.set(w, r, keyBrowserID, bid); err != nil {
 			return Flow{}, fmt.Errorf("write browser cookie: %w", err)
 		}
@@ -45,7 +45,7 @@ func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.
 	now := s.Now().UTC()
 	f := Flow{storage.Flow{
 		ID:             newID(),
-		BrowserHash:    hashToken(bid),
+		BrowserHash:    HashToken(bid),
 		Kind:           string(nf.Kind),
 		ClientID:       nf.ClientID,
 		AuthorizeQuery: nf.AuthorizeQuery,
@@ -64,19 +64,19 @@ func (s *Service) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.
 	return f, nil
 }
 
-// ShowStep answers the request that started f with its first step: the password
-// form itself, as Keycloak does, so the browser need not follow a redirect to it
-// (one round trip and one read of the flow less per sign-in); any other step with
-// a redirect to its page.
-func (s *Service) ShowStep(w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
-	if f.Is(StateLogin) {
-		return Result{}, s.showLogin(w, r, f)
+// ShowStep answers the request that started f with its first step's page itself
+// (for a sign-in that starts with the password: the form, as Keycloak does), so
+// the browser need not follow a redirect to it: one round trip and one read of
+// the flow less per sign-in.
+func (s *Core) ShowStep(w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
+	if rt, ok := s.pages[f.Current()]; ok && rt.Show != nil {
+		return rt.Show(w, r, f)
 	}
 	return RedirectTo(s.StepURL(f)), nil
 }
 
 // LoadFlow returns the live flow with that id if it belongs to this browser.
-func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, error) {
+func (s *Core) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, error) {
 	if id == "" {
 		return Flow{}, errFlowGone
 	}
@@ -88,7 +88,7 @@ func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (Flo
 		return Flow{}, fmt.Errorf("load flow: %w", err)
 	}
 	bid := s.Cookies.BrowserID(r)
-	if bid == "" || hashToken(bid) != rec.BrowserHash {
+	if bid == "" || HashToken(bid) != rec.BrowserHash {
 		return Flow{}, errFlowForeign
 	}
 	if !s.Now().Before(rec.ExpiresAt) {
@@ -99,7 +99,7 @@ func (s *Service) LoadFlow(ctx context.Context, r *http.Request, id string) (Flo
 
 // Advance stores f at its next version, with the audit events of the request so
 // far in the same commit; a concurrent or replayed step loses with a clear page.
-func (s *Service) Advance(ctx context.Context, f *Flow) error {
+func (s *Core) Advance(ctx context.Context, f *Flow) error {
 	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
 		return s.Store.CommitSignIn(ctx, storage.SignIn{Flow: f.Flow, Audit: audit})
 	})
@@ -120,21 +120,21 @@ func StepDone(cause error) error {
 		"This sign-in moved on in another tab or request. Go back to the app and start again.", cause)
 }
 
-// parseForm reads a posted form; one that cannot be read is the user's error.
-func parseForm(r *http.Request) error {
+// ParseForm reads a posted form; one that cannot be read is the user's error.
+func ParseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
 	}
 	return nil
 }
 
-// flowAt loads the flow a step's page or form names (the query's or the posted
+// FlowAt loads the flow a step's page or form names (the query's or the posted
 // "flow"). ok is false when the flow is not in state any more (a replayed or
 // out-of-order request): res then sends the browser on to where the flow stands.
-func (s *Service) flowAt(r *http.Request, state State) (f Flow, res Result, ok bool, err error) {
+func (s *Core) FlowAt(r *http.Request, state State) (f Flow, res Result, ok bool, err error) {
 	id := r.URL.Query().Get("flow")
 	if r.Method == http.MethodPost {
-		if err := parseForm(r); err != nil {
+		if err := ParseForm(r); err != nil {
 			return f, res, false, err
 		}
 		id = r.PostForm.Get("flow")
@@ -149,32 +149,12 @@ func (s *Service) flowAt(r *http.Request, state State) (f Flow, res Result, ok b
 	return f, res, true, nil
 }
 
-// pathFor is the page where a flow in that state goes on: a step's page, or the
-// provider's resume endpoint for the states the provider finishes.
-func (s *Service) pathFor(state State) string {
-	switch state {
-	case StateLogin:
-		return s.Paths.Login
-	case StateSecondFactor:
-		return s.Paths.Challenge
-	case StateEnrol:
-		return s.Paths.Enrol
-	case StateRecoveryCodes:
-		return s.Paths.RecoveryCodes
-	case StateConsent:
-		return s.Paths.Consent
-	case StateConfirmDevice, StateDeviceConfirmed:
-		return s.Paths.ConfirmDevice
-	}
-	return s.Paths.Resume
-}
-
 // StepURL is where a flow goes on, for its state.
-func (s *Service) StepURL(f Flow) string {
+func (s *Core) StepURL(f Flow) string {
 	return s.pathFor(f.Current()) + "?flow=" + url.QueryEscape(f.ID)
 }
 
-func (s *Service) clientName(ctx context.Context, id string) string {
+func (s *Core) ClientName(ctx context.Context, id string) string {
 	c, err := s.Clients.GetClient(ctx, id)
 	if err != nil || c.Name == "" {
 		return id

@@ -39,9 +39,9 @@ var notices = map[string]struct{ subject, text string }{
 		"A new set of recovery codes was made for your account. The earlier codes no longer work."},
 }
 
-// notify emails the user about a security change. It does not hold up the request
+// Notify emails the user about a security change. It does not hold up the request
 // and never fails it: a notification that cannot be sent is logged.
-func (s *Service) notify(r *http.Request, userID, notice string) {
+func (s *Core) Notify(r *http.Request, userID, notice string) {
 	if s.Mail == nil {
 		return
 	}

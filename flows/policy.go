@@ -209,7 +209,7 @@ func Decide(in PolicyInput) Decision {
 
 	// Who the user is: a password, or a passkey that verified the user (a
 	// phishing-resistant key with user verification is two factors by itself).
-	needPwd := !hasMethod(d.Proofs, "pwd") && !(hasAnyMethod(d.Proofs, phishingResistant) && hasMethod(d.Proofs, "user"))
+	needPwd := !HasMethod(d.Proofs, "pwd") && !(hasAnyMethod(d.Proofs, phishingResistant) && HasMethod(d.Proofs, "user"))
 	need2FA := target >= 1 && !hasAnyMethod(d.Proofs, secondFactorMethods) ||
 		target >= 2 && !hasAnyMethod(d.Proofs, phishingResistant)
 	if needPwd {
@@ -289,7 +289,7 @@ func firstKnown(values []string) int {
 	return -1
 }
 
-func hasMethod(proofs []storage.FactorProof, m string) bool {
+func HasMethod(proofs []storage.FactorProof, m string) bool {
 	return slices.ContainsFunc(proofs, func(p storage.FactorProof) bool { return p.Method == m })
 }
 

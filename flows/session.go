@@ -11,12 +11,12 @@ import (
 
 // CurrentSession returns the browser's live SSO session and its user, or ok=false
 // when there is none (no cookie, unknown or expired session, disabled user).
-func (s *Service) CurrentSession(ctx context.Context, r *http.Request) (storage.Session, storage.User, bool, error) {
+func (s *Core) CurrentSession(ctx context.Context, r *http.Request) (storage.Session, storage.User, bool, error) {
 	token := s.Cookies.SessionToken(r)
 	if token == "" {
 		return storage.Session{}, storage.User{}, false, nil
 	}
-	sess, err := s.Store.GetSession(ctx, hashToken(token))
+	sess, err := s.Store.GetSession(ctx, HashToken(token))
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Session{}, storage.User{}, false, nil
 	}
@@ -48,11 +48,11 @@ type PendingSession struct {
 	Replaces string
 }
 
-// upgradeSession replaces the browser's SSO session with a new one under a new
+// UpgradeSession replaces the browser's SSO session with a new one under a new
 // token, so the session id changes at every privilege change. The new session keeps
 // the factors of the current one (when it is the same user's) and adds proofs;
 // auth_time becomes the time of the latest password.
-func (s *Service) upgradeSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, current *storage.Session, proofs []storage.FactorProof) (storage.Session, error) {
+func (s *Core) UpgradeSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, current *storage.Session, proofs []storage.FactorProof) (storage.Session, error) {
 	p, err := s.newSession(w, r, userID, current, proofs)
 	if err != nil {
 		return storage.Session{}, err
@@ -61,20 +61,20 @@ func (s *Service) upgradeSession(ctx context.Context, w http.ResponseWriter, r *
 }
 
 // newSession makes the upgraded session and gives the browser its cookie.
-func (s *Service) newSession(w http.ResponseWriter, r *http.Request, userID string, current *storage.Session, proofs []storage.FactorProof) (PendingSession, error) {
+func (s *Core) newSession(w http.ResponseWriter, r *http.Request, userID string, current *storage.Session, proofs []storage.FactorProof) (PendingSession, error) {
 	var kept []storage.FactorProof
 	if current != nil && current.UserID == userID {
 		kept = current.Factors
 	}
 	var p PendingSession
 	if old := s.Cookies.SessionToken(r); old != "" {
-		p.Replaces = hashToken(old)
+		p.Replaces = HashToken(old)
 	}
 	now := s.Now().UTC()
-	token := newToken()
+	token := NewToken()
 	factors := MergeProofs(kept, proofs)
 	p.Session = storage.Session{
-		ID:        hashToken(token),
+		ID:        HashToken(token),
 		UserID:    userID,
 		Factors:   factors,
 		AuthTime:  AuthTime(factors),
@@ -88,7 +88,7 @@ func (s *Service) newSession(w http.ResponseWriter, r *http.Request, userID stri
 }
 
 // StoreSession ends the session p replaces and stores p's.
-func (s *Service) StoreSession(ctx context.Context, p PendingSession) error {
+func (s *Core) StoreSession(ctx context.Context, p PendingSession) error {
 	if p.Replaces != "" {
 		if err := s.Store.DeleteSession(ctx, p.Replaces); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("end previous session: %w", err)
@@ -102,12 +102,12 @@ func (s *Service) StoreSession(ctx context.Context, p PendingSession) error {
 
 // EndSession deletes the browser's SSO session on the server and from the cookie.
 // It returns the session that ended, if there was one.
-func (s *Service) EndSession(ctx context.Context, w http.ResponseWriter, r *http.Request) (storage.Session, bool, error) {
+func (s *Core) EndSession(ctx context.Context, w http.ResponseWriter, r *http.Request) (storage.Session, bool, error) {
 	token := s.Cookies.SessionToken(r)
 	if token == "" {
 		return storage.Session{}, false, nil
 	}
-	sess, err := s.Store.GetSession(ctx, hashToken(token))
+	sess, err := s.Store.GetSession(ctx, HashToken(token))
 	found := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.Session{}, false, fmt.Errorf("load session: %w", err)
@@ -116,10 +116,16 @@ func (s *Service) EndSession(ctx context.Context, w http.ResponseWriter, r *http
 		if err := s.Store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return storage.Session{}, false, fmt.Errorf("delete session: %w", err)
 		}
-		s.audit(ctx, r, "logout", sess.UserID, "", nil)
+		s.Audit(ctx, r, "logout", sess.UserID, "", nil)
 	}
 	if err := s.Cookies.set(w, r, keySessionToken, ""); err != nil {
 		return storage.Session{}, false, fmt.Errorf("clear session cookie: %w", err)
 	}
 	return sess, found, nil
+}
+
+// ForgetSession removes the session token from the browser's cookie (the session
+// itself is ended by the caller).
+func (s *Core) ForgetSession(w http.ResponseWriter, r *http.Request) error {
+	return s.Cookies.set(w, r, keySessionToken, "")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,9 +51,9 @@ type Reads struct {
 	ClientID string
 }
 
-// about returns the reads when they are about userID (nil otherwise): a request
+// About returns the reads when they are about userID (nil otherwise): a request
 // must never decide for one user with another's factors or consent.
-func (rd *Reads) about(userID string) *Reads {
+func (rd *Reads) About(userID string) *Reads {
 	if rd == nil || !rd.Login.Found || rd.Login.User.ID != userID || userID == "" {
 		return nil
 	}
@@ -61,7 +62,7 @@ func (rd *Reads) about(userID string) *Reads {
 
 // ReadFlowUser reads at once what a step needs about the flow's user (the user,
 // their factors and their consent for the flow's client).
-func (s *Service) ReadFlowUser(ctx context.Context, f Flow) (*Reads, error) {
+func (s *Core) ReadFlowUser(ctx context.Context, f Flow) (*Reads, error) {
 	if f.UserID == "" {
 		return nil, nil
 	}
@@ -76,7 +77,7 @@ func (s *Service) ReadFlowUser(ctx context.Context, f Flow) (*Reads, error) {
 // needs: the provider's authorize and resume endpoints, every step after it
 // proved something, and the challenge page (which methods meet the level) all
 // come here. Account re-verifications are decided by Reverified instead.
-func (s *Service) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluation, error) {
+func (s *Core) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluation, error) {
 	if a.Kind == KindAccount {
 		return s.nextAccount(ctx, a)
 	}
@@ -110,9 +111,9 @@ func (s *Service) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluat
 
 // nextAccount decides a re-verification: the password when nobody is signed in,
 // then the factor that re-verifies this user (Reverified); then done.
-func (s *Service) nextAccount(ctx context.Context, a Attempt) (Evaluation, error) {
+func (s *Core) nextAccount(ctx context.Context, a Attempt) (Evaluation, error) {
 	var ev Evaluation
-	if a.UserID == "" || (a.Session == nil && !hasMethod(a.Proven, "pwd")) {
+	if a.UserID == "" || (a.Session == nil && !HasMethod(a.Proven, "pwd")) {
 		ev.Next = StateLogin
 		return ev, nil
 	}
@@ -139,8 +140,8 @@ func (s *Service) nextAccount(ctx context.Context, a Attempt) (Evaluation, error
 
 // flowAttempt is the attempt a flow stands for: its stored request, its client,
 // its proofs and the browser's session when it is the flow's user's.
-func (s *Service) flowAttempt(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Attempt, *storage.User, error) {
-	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Reads: reads.about(f.UserID)}
+func (s *Core) flowAttempt(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Attempt, *storage.User, error) {
+	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Reads: reads.About(f.UserID)}
 	if a.Kind == KindAuthorize {
 		q, err := url.ParseQuery(f.AuthorizeQuery)
 		if err != nil {
@@ -167,7 +168,7 @@ func (s *Service) flowAttempt(ctx context.Context, r *http.Request, f Flow, read
 }
 
 // Evaluate asks the policy (Next) what the flow still needs.
-func (s *Service) Evaluate(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Evaluation, error) {
+func (s *Core) Evaluate(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Evaluation, error) {
 	a, _, err := s.flowAttempt(ctx, r, f, reads)
 	if err != nil {
 		return Evaluation{}, err
@@ -178,23 +179,23 @@ func (s *Service) Evaluate(ctx context.Context, r *http.Request, f Flow, reads *
 // secondFactors lists the second-factor methods the user has enrolled (amr values,
 // and SecondFactorWebAuthn for keys): from reads when they are the user's, else
 // in one store round trip.
-func (s *Service) secondFactors(ctx context.Context, userID string, reads *Reads) ([]string, error) {
-	f, err := s.factorSummary(ctx, userID, reads)
+func (s *Core) secondFactors(ctx context.Context, userID string, reads *Reads) ([]string, error) {
+	f, err := s.FactorSummary(ctx, userID, reads)
 	if err != nil {
 		return nil, err
 	}
-	return s.secondFactorsOf(f), nil
+	return s.SecondFactorsOf(f), nil
 }
 
 // SecondFactors lists the second-factor methods the user has enrolled.
-func (s *Service) SecondFactors(ctx context.Context, userID string) ([]string, error) {
+func (s *Core) SecondFactors(ctx context.Context, userID string) ([]string, error) {
 	return s.secondFactors(ctx, userID, nil)
 }
 
-// factorSummary is the user's factors: from reads when they are the user's, else
+// FactorSummary is the user's factors: from reads when they are the user's, else
 // from the store.
-func (s *Service) factorSummary(ctx context.Context, userID string, reads *Reads) (storage.FactorSummary, error) {
-	if rd := reads.about(userID); rd != nil {
+func (s *Core) FactorSummary(ctx context.Context, userID string, reads *Reads) (storage.FactorSummary, error) {
+	if rd := reads.About(userID); rd != nil {
 		return rd.Login.Factors, nil
 	}
 	f, err := s.Store.SummarizeFactors(ctx, userID)
@@ -204,8 +205,8 @@ func (s *Service) factorSummary(ctx context.Context, userID string, reads *Reads
 	return f, nil
 }
 
-// secondFactorsOf names the second factors of a summary, as SecondFactors does.
-func (s *Service) secondFactorsOf(f storage.FactorSummary) []string {
+// SecondFactorsOf names the second factors of a summary, as SecondFactors does.
+func (s *Core) SecondFactorsOf(f storage.FactorSummary) []string {
 	var methods []string
 	if f.TOTP {
 		methods = append(methods, factor.AMRTOTP)
@@ -221,7 +222,7 @@ func (s *Service) secondFactorsOf(f storage.FactorSummary) []string {
 }
 
 // AuditDecision writes a policy decision and its reasons to the audit log.
-func (s *Service) AuditDecision(ctx context.Context, r *http.Request, userID, clientID string, d Decision) {
+func (s *Core) AuditDecision(ctx context.Context, r *http.Request, userID, clientID string, d Decision) {
 	detail := map[string]string{"outcome": d.Outcome.String(), "level": d.Level, "reasons": strings.Join(d.Reasons, "; ")}
 	if len(d.Prove) > 0 {
 		detail["prove"] = strings.Join(d.Prove, " ")
@@ -229,15 +230,15 @@ func (s *Service) AuditDecision(ctx context.Context, r *http.Request, userID, cl
 	if d.Error != "" {
 		detail["error"] = d.Error
 	}
-	s.audit(ctx, r, "policy.decision", userID, clientID, detail)
+	s.Audit(ctx, r, "policy.decision", userID, clientID, detail)
 }
 
-// proceed moves a flow on after a step: it asks the policy (Next), moves the flow
+// Proceed moves a flow on after a step: it asks the policy (Next), moves the flow
 // to the state the answer leads to and sends the browser there. A finished
 // sign-in goes to the provider (Result.Finished); a finished re-verification back
 // to the account page; a refusal or a bad stored request to the provider too,
 // which tells the client.
-func (s *Service) proceed(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, reads *Reads) (Result, error) {
+func (s *Core) Proceed(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, reads *Reads) (Result, error) {
 	a, user, err := s.flowAttempt(ctx, r, f, reads)
 	var re *RequestError
 	if errors.As(err, &re) {
@@ -262,7 +263,7 @@ func (s *Service) proceed(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return Result{}, err
 	}
 	if confirm {
-		return s.startDeviceConfirmation(ctx, w, r, f)
+		return s.enter(ctx, w, r, f, StateConfirmDevice)
 	}
 	if err := f.MoveTo(StateAuthenticated); err != nil {
 		return Result{}, err
@@ -271,7 +272,7 @@ func (s *Service) proceed(ctx context.Context, w http.ResponseWriter, r *http.Re
 }
 
 // moveAndGo stores the flow in state to and sends the browser to its page.
-func (s *Service) moveAndGo(ctx context.Context, f Flow, to State) (Result, error) {
+func (s *Core) moveAndGo(ctx context.Context, f Flow, to State) (Result, error) {
 	if err := f.MoveTo(to); err != nil {
 		return Result{}, err
 	}
@@ -283,11 +284,11 @@ func (s *Service) moveAndGo(ctx context.Context, f Flow, to State) (Result, erro
 
 // finishAccount ends a re-verification once it is fresh: the session is upgraded
 // with the flow's proofs and the browser goes back to the account page.
-func (s *Service) finishAccount(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, ev Evaluation) (Result, error) {
+func (s *Core) finishAccount(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, ev Evaluation) (Result, error) {
 	if ev.Next != StateDone {
 		return s.moveAndGo(ctx, f, ev.Next)
 	}
-	if _, err := s.upgradeSession(ctx, w, r, f.UserID, a.Session, f.Proven); err != nil {
+	if _, err := s.UpgradeSession(ctx, w, r, f.UserID, a.Session, f.Proven); err != nil {
 		return Result{}, err
 	}
 	if err := f.MoveTo(StateDone); err != nil {
@@ -296,7 +297,7 @@ func (s *Service) finishAccount(ctx context.Context, w http.ResponseWriter, r *h
 	if err := s.Advance(ctx, &f); err != nil {
 		return Result{}, err
 	}
-	return RedirectTo(s.Paths.Account), nil
+	return RedirectTo(s.Path(PathAccount)), nil
 }
 
 // Finished is a sign-in whose every factor is proven: the provider ends it
@@ -322,7 +323,7 @@ type Finished struct {
 
 // finish hands a flow whose factors are all proven to the provider, with the
 // user, the session the tokens belong to and the proofs that count.
-func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, user *storage.User, ev Evaluation) (Result, error) {
+func (s *Core) finish(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, user *storage.User, ev Evaluation) (Result, error) {
 	done := Finished{Flow: &f, Proofs: ev.Decision.Proofs, Reads: a.Reads}
 	switch {
 	case a.Reads != nil:
@@ -355,7 +356,7 @@ func (s *Service) finish(ctx context.Context, w http.ResponseWriter, r *http.Req
 // consent, or a bad request): it asks the policy again (a flow cannot skip a step
 // by jumping to the provider) and says how to go on. The provider has already
 // handled StateDone and StateDenied.
-func (s *Service) Resume(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
+func (s *Core) Resume(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
 	a, user, err := s.flowAttempt(ctx, r, f, nil)
 	if err != nil {
 		return Result{}, err
@@ -395,4 +396,24 @@ func StateFor(d Decision) State {
 		return StateLogin
 	}
 	return StateAuthenticated
+}
+
+// SudoWindow is how long a re-verification lets the user change their account
+// security (ACC-2).
+const SudoWindow = 5 * time.Minute
+
+// Reverified reports whether proofs hold a re-verification newer than since with
+// the factor the user has set up: any second factor, or the password for a user
+// without one (a second factor counts then too: it matters right after the last
+// device was removed).
+func Reverified(proofs []storage.FactorProof, has2FA bool, since time.Time) bool {
+	for _, p := range proofs {
+		if p.At.Before(since) {
+			continue
+		}
+		if slices.Contains(secondFactorMethods, p.Method) || (!has2FA && p.Method == "pwd") {
+			return true
+		}
+	}
+	return false
 }

@@ -25,13 +25,13 @@ const (
 	knownLifetime          = 180 * 24 * time.Hour
 )
 
-// trustID names the trust of a kind for a user and a device token or address.
-func trustID(kind storage.TrustKind, userID, value string) string {
-	return hashToken(string(kind) + "\x00" + userID + "\x00" + value)
+// TrustID names the trust of a kind for a user and a device token or address.
+func TrustID(kind storage.TrustKind, userID, value string) string {
+	return HashToken(string(kind) + "\x00" + userID + "\x00" + value)
 }
 
-// deviceToken is this browser's device token, or "".
-func (s *Service) deviceToken(r *http.Request) string {
+// DeviceToken is this browser's device token, or "".
+func (s *Core) DeviceToken(r *http.Request) string {
 	if s.DeviceCookies == nil {
 		return ""
 	}
@@ -39,11 +39,11 @@ func (s *Service) deviceToken(r *http.Request) string {
 }
 
 // ensureDeviceToken returns this browser's device token, making one when it has none.
-func (s *Service) ensureDeviceToken(w http.ResponseWriter, r *http.Request) (string, error) {
-	if tok := s.deviceToken(r); tok != "" {
+func (s *Core) ensureDeviceToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	if tok := s.DeviceToken(r); tok != "" {
 		return tok, nil
 	}
-	tok := newToken()
+	tok := NewToken()
 	if err := s.DeviceCookies.set(w, r, keyDevice, tok); err != nil {
 		return "", fmt.Errorf("write device cookie: %w", err)
 	}
@@ -51,7 +51,7 @@ func (s *Service) ensureDeviceToken(w http.ResponseWriter, r *http.Request) (str
 }
 
 // liveTrust reports whether the trust exists and has not expired.
-func (s *Service) liveTrust(ctx context.Context, id string) (bool, error) {
+func (s *Core) liveTrust(ctx context.Context, id string) (bool, error) {
 	t, err := s.Store.GetTrust(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
@@ -64,9 +64,9 @@ func (s *Service) liveTrust(ctx context.Context, id string) (bool, error) {
 
 // trustedReason says why this browser may skip the user's own second factor: a
 // remembered device (MFA-7) or a trusted address (MFA-8); "" when it may not.
-func (s *Service) trustedReason(ctx context.Context, r *http.Request, userID string) (string, error) {
-	if tok := s.deviceToken(r); tok != "" && s.RememberDays > 0 {
-		ok, err := s.liveTrust(ctx, trustID(storage.TrustRememberedDevice, userID, tok))
+func (s *Core) trustedReason(ctx context.Context, r *http.Request, userID string) (string, error) {
+	if tok := s.DeviceToken(r); tok != "" && s.RememberDays > 0 {
+		ok, err := s.liveTrust(ctx, TrustID(storage.TrustRememberedDevice, userID, tok))
 		if err != nil {
 			return "", err
 		}
@@ -75,7 +75,7 @@ func (s *Service) trustedReason(ctx context.Context, r *http.Request, userID str
 		}
 	}
 	if s.TrustedIPs {
-		ok, err := s.liveTrust(ctx, trustID(storage.TrustAddress, userID, s.ClientIP(r)))
+		ok, err := s.liveTrust(ctx, TrustID(storage.TrustAddress, userID, s.ClientIP(r)))
 		if err != nil {
 			return "", err
 		}
@@ -86,14 +86,14 @@ func (s *Service) trustedReason(ctx context.Context, r *http.Request, userID str
 	return "", nil
 }
 
-// afterSecondFactor records what a second factor entered from this browser earns:
+// AfterSecondFactor records what a second factor entered from this browser earns:
 // a trusted address when that is on, and a remembered device when the user asked.
-func (s *Service) afterSecondFactor(ctx context.Context, w http.ResponseWriter, r *http.Request, userID, clientID string, remember bool) error {
+func (s *Core) AfterSecondFactor(ctx context.Context, w http.ResponseWriter, r *http.Request, userID, clientID string, remember bool) error {
 	now := s.Now().UTC()
 	if s.TrustedIPs {
 		ip := s.ClientIP(r)
 		err := s.Store.PutTrust(ctx, storage.Trust{
-			ID: trustID(storage.TrustAddress, userID, ip), UserID: userID, Kind: storage.TrustAddress,
+			ID: TrustID(storage.TrustAddress, userID, ip), UserID: userID, Kind: storage.TrustAddress,
 			Label: ip, IP: ip, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(trustedAddressLifetime),
 		})
 		if err != nil {
@@ -108,38 +108,38 @@ func (s *Service) afterSecondFactor(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	err = s.Store.PutTrust(ctx, storage.Trust{
-		ID: trustID(storage.TrustRememberedDevice, userID, tok), UserID: userID, Kind: storage.TrustRememberedDevice,
-		Label: browserLabel(r.UserAgent()), IP: s.ClientIP(r), CreatedAt: now, LastUsedAt: now,
+		ID: TrustID(storage.TrustRememberedDevice, userID, tok), UserID: userID, Kind: storage.TrustRememberedDevice,
+		Label: BrowserLabel(r.UserAgent()), IP: s.ClientIP(r), CreatedAt: now, LastUsedAt: now,
 		ExpiresAt: now.Add(time.Duration(s.RememberDays) * 24 * time.Hour),
 	})
 	if err != nil {
 		return fmt.Errorf("remember device: %w", err)
 	}
-	s.audit(ctx, r, "device.remembered", userID, clientID, map[string]string{"days": fmt.Sprint(s.RememberDays)})
+	s.Audit(ctx, r, "device.remembered", userID, clientID, map[string]string{"days": fmt.Sprint(s.RememberDays)})
 	return nil
 }
 
 // knownBrowser reports whether a user without a second factor signed in from this
 // browser or this address before and confirmed it (MFA-9).
-func (s *Service) knownBrowser(ctx context.Context, r *http.Request, userID string) (bool, error) {
-	if tok := s.deviceToken(r); tok != "" {
-		if ok, err := s.liveTrust(ctx, trustID(storage.TrustKnownDevice, userID, tok)); err != nil || ok {
+func (s *Core) knownBrowser(ctx context.Context, r *http.Request, userID string) (bool, error) {
+	if tok := s.DeviceToken(r); tok != "" {
+		if ok, err := s.liveTrust(ctx, TrustID(storage.TrustKnownDevice, userID, tok)); err != nil || ok {
 			return ok, err
 		}
 	}
-	return s.liveTrust(ctx, trustID(storage.TrustKnownAddress, userID, s.ClientIP(r)))
+	return s.liveTrust(ctx, TrustID(storage.TrustKnownAddress, userID, s.ClientIP(r)))
 }
 
-// rememberKnownBrowser records this browser and address as confirmed for the user.
-func (s *Service) rememberKnownBrowser(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) error {
+// RememberKnownBrowser records this browser and address as confirmed for the user.
+func (s *Core) RememberKnownBrowser(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) error {
 	tok, err := s.ensureDeviceToken(w, r)
 	if err != nil {
 		return err
 	}
 	now, ip := s.Now().UTC(), s.ClientIP(r)
 	for _, t := range []storage.Trust{
-		{ID: trustID(storage.TrustKnownDevice, userID, tok), Kind: storage.TrustKnownDevice, Label: browserLabel(r.UserAgent())},
-		{ID: trustID(storage.TrustKnownAddress, userID, ip), Kind: storage.TrustKnownAddress, Label: ip},
+		{ID: TrustID(storage.TrustKnownDevice, userID, tok), Kind: storage.TrustKnownDevice, Label: BrowserLabel(r.UserAgent())},
+		{ID: TrustID(storage.TrustKnownAddress, userID, ip), Kind: storage.TrustKnownAddress, Label: ip},
 	} {
 		t.UserID, t.IP, t.CreatedAt, t.LastUsedAt, t.ExpiresAt = userID, ip, now, now, now.Add(knownLifetime)
 		if err := s.Store.PutTrust(ctx, t); err != nil {
@@ -149,9 +149,9 @@ func (s *Service) rememberKnownBrowser(ctx context.Context, w http.ResponseWrite
 	return nil
 }
 
-// browserLabel names a browser for the account page from its User-Agent, coarsely:
+// BrowserLabel names a browser for the account page from its User-Agent, coarsely:
 // "Firefox on Windows". It is a label the user reads, never a security check.
-func browserLabel(ua string) string {
+func BrowserLabel(ua string) string {
 	browser, system := "A browser", ""
 	for _, b := range []struct{ token, name string }{
 		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"},
@@ -175,4 +175,14 @@ func browserLabel(ua string) string {
 		return browser
 	}
 	return browser + " on " + system
+}
+
+// needsDeviceConfirmation reports whether a finished sign-in must first confirm
+// this browser by email: only for users without a second factor (ev says).
+func (s *Core) needsDeviceConfirmation(ctx context.Context, r *http.Request, f Flow, ev Evaluation) (bool, error) {
+	if !s.ConfirmNewDevices || s.EmailCodes == nil || (f.KindOf() == KindAccount) || !HasMethod(f.Proven, "pwd") || len(ev.SecondFactors) > 0 {
+		return false, nil
+	}
+	known, err := s.knownBrowser(ctx, r, f.UserID)
+	return !known, err
 }

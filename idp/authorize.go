@@ -291,7 +291,7 @@ func (p *Provider) needsConsent(ctx context.Context, userID string, ar fosite.Au
 	if err != nil {
 		return false, err
 	}
-	return p.opt.Flows.NeedsConsent(ctx, userID, cl, ar.GetRequestedScopes(), hasPrompt(ar, "consent"), reads)
+	return p.opt.Consent.NeedsConsent(ctx, userID, cl, ar.GetRequestedScopes(), hasPrompt(ar, "consent"), reads)
 }
 
 var errFlowUsed = flows.UserError(http.StatusBadRequest, "This sign-in was already completed",

@@ -27,7 +27,19 @@ type Options struct {
 	Store  storage.Storage
 	// Clients is the client cache shared with the login pages.
 	Clients *ClientCache
-	Flows   *flows.Service
+	// Flows is the login journeys' core, Consent answers whether a user must
+	// allow a client first, and Routes are the journeys' pages, mounted under
+	// the issuer's path.
+	Flows   *flows.Core
+	Consent interface {
+		NeedsConsent(ctx context.Context, userID string, client storage.Client, scopes []string, promptConsent bool, reads *flows.Reads) (bool, error)
+	}
+	Routes []flows.Route
+	// ErrorPages turns handler errors into pages.
+	ErrorPages *flows.ErrorPages
+	// Outbox and SMSOutbox, in dev mode, are shown at /dev/outbox.
+	Outbox    *email.Outbox
+	SMSOutbox *sms.Outbox
 	Keys    *KeyManager
 	Pages   *templates.Renderer
 	Log     *slog.Logger
@@ -59,9 +71,6 @@ type Provider struct {
 	oauth      fosite.OAuth2Provider
 	idStrategy *openid.DefaultStrategy
 	store      *fositeStore
-	// outbox and smsOutbox, in dev mode, are shown at /dev/outbox.
-	outbox    *email.Outbox
-	smsOutbox *sms.Outbox
 }
 
 // ClientCacheTTL is how long a node may use a client it loaded before reading it
@@ -79,43 +88,8 @@ const (
 	PathJWKS          = "/.well-known/jwks.json"
 	PathDiscovery     = "/.well-known/openid-configuration"
 	PathEndSession    = "/logout"
-	PathLogin         = "/login"
-	PathConsent       = "/consent"
-	PathChallenge     = "/challenge"
-	PathEnrol         = "/enrol/totp"
-	PathEnrolQR       = "/enrol/totp/qr"
-	PathRecoveryCodes = "/enrol/recovery-codes"
-	PathAccount       = "/account"
-	PathAccountRemove = "/account/totp/remove"
-	PathAccountAdd    = "/account/totp/add"
-	PathAccountQR     = "/account/totp/qr"
-	PathAccountCodes  = "/account/recovery-codes/new"
-	PathAccountDone   = "/account/recovery-codes"
-	PathChallengeKey  = "/challenge/webauthn"
-	PathAccountKeyOpt = "/account/webauthn/options"
-	PathAccountKeyAdd = "/account/webauthn/add"
-	PathAccountKeyDel = "/account/webauthn/remove"
-	PathPasskeyOpt    = "/login/passkey/options"
-	PathPasskey       = "/login/passkey"
 	PathStatic        = "/static/"
 
-	PathChallengeSMS      = "/challenge/sms"
-	PathEnrolPhone        = "/enrol/phone"
-	PathEnrolPhoneSend    = "/enrol/phone/resend"
-	PathAccountPhone      = "/account/phone"
-	PathAccountPhoneSend  = "/account/phone/resend"
-	PathAccountPhoneDel   = "/account/phone/remove"
-	PathAccountTrustDel   = "/account/devices/remove"
-	PathAccountForget     = "/account/devices/forget"
-	PathAccountSignOut    = "/account/sessions/end-others"
-	PathAccountPassword   = "/account/password"
-	PathConfirmDevice     = "/login/confirm-device"
-	PathConfirmDeviceSend = "/login/confirm-device/resend"
-	PathConfirmDeviceLink = "/login/confirm-device/link"
-	PathReset             = "/challenge/reset"
-	PathResetRecovery     = "/challenge/reset/recovery"
-	PathResetEmail        = "/challenge/reset/email"
-	PathResetConfirm      = "/reset-2fa"
 )
 
 // New composes the provider.
@@ -193,31 +167,3 @@ func (p *Provider) URL(path string) string {
 
 // Path is the absolute URL path of an endpoint (the issuer's path plus path).
 func (p *Provider) Path(path string) string { return p.prefix + path }
-
-// FlowPaths are the page paths the login journey uses.
-func FlowPaths(issuer string) flows.Paths {
-	u, _ := url.Parse(issuer)
-	prefix := ""
-	if u != nil {
-		prefix = strings.TrimSuffix(u.Path, "/")
-	}
-	return flows.Paths{
-		Login: prefix + PathLogin, Challenge: prefix + PathChallenge, Enrol: prefix + PathEnrol,
-		EnrolQR: prefix + PathEnrolQR, RecoveryCodes: prefix + PathRecoveryCodes,
-		Consent: prefix + PathConsent, Resume: prefix + PathResume, Logout: prefix + PathEndSession,
-		Account: prefix + PathAccount, AccountRemove: prefix + PathAccountRemove, AccountAdd: prefix + PathAccountAdd,
-		AccountQR: prefix + PathAccountQR, AccountCodes: prefix + PathAccountCodes, AccountCodesDone: prefix + PathAccountDone,
-		ChallengeWebAuthn: prefix + PathChallengeKey, AccountKeyOptions: prefix + PathAccountKeyOpt,
-		AccountKeyAdd: prefix + PathAccountKeyAdd, AccountKeyRemove: prefix + PathAccountKeyDel,
-		PasskeyOptions: prefix + PathPasskeyOpt, Passkey: prefix + PathPasskey,
-		ChallengeSMS: prefix + PathChallengeSMS, AccountPhone: prefix + PathAccountPhone,
-		EnrolPhone: prefix + PathEnrolPhone, EnrolPhoneResend: prefix + PathEnrolPhoneSend,
-		AccountPhoneResend: prefix + PathAccountPhoneSend, AccountPhoneRemove: prefix + PathAccountPhoneDel,
-		AccountTrustRemove: prefix + PathAccountTrustDel, AccountForgetDevices: prefix + PathAccountForget,
-		AccountSignOutOthers: prefix + PathAccountSignOut, AccountPassword: prefix + PathAccountPassword,
-		ConfirmDevice: prefix + PathConfirmDevice, ConfirmDeviceResend: prefix + PathConfirmDeviceSend,
-		ConfirmDeviceLink: prefix + PathConfirmDeviceLink,
-		Reset:             prefix + PathReset, ResetRecovery: prefix + PathResetRecovery, ResetEmail: prefix + PathResetEmail,
-		ResetConfirm: prefix + PathResetConfirm,
-	}
-}

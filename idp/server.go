@@ -24,7 +24,8 @@ const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; scr
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Handler builds the HTTP handler with every endpoint under the issuer's path.
-func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
+func (p *Provider) Handler() http.Handler {
+	errorPages := p.opt.ErrorPages
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
@@ -44,7 +45,6 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	page := func(h flows.HandlerFunc) http.Handler { return csrf.Handler(errorPages.Handle(h)) }
 	step := func(h flows.StepFunc) http.Handler { return page(p.step(h)) }
-	fl := p.opt.Flows
 
 	r.Handle(PathDiscovery, http.HandlerFunc(p.discovery)).Methods(http.MethodGet)
 	r.Handle(PathJWKS, http.HandlerFunc(p.jwks)).Methods(http.MethodGet)
@@ -55,53 +55,13 @@ func (p *Provider) Handler(errorPages *flows.ErrorPages) http.Handler {
 	r.Handle(PathIntrospect, http.HandlerFunc(p.introspect)).Methods(http.MethodPost)
 	r.Handle(PathRevoke, cors.wrap(http.HandlerFunc(p.revoke))).Methods(http.MethodPost, http.MethodOptions)
 	r.Handle(PathUserinfo, cors.wrap(http.HandlerFunc(p.userinfo))).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
-	r.Handle(PathLogin, step(fl.LoginPage)).Methods(http.MethodGet)
-	r.Handle(PathLogin, step(fl.LoginSubmit)).Methods(http.MethodPost)
-	r.Handle(PathChallenge, step(fl.ChallengePage)).Methods(http.MethodGet)
-	r.Handle(PathChallenge, step(fl.ChallengeSubmit)).Methods(http.MethodPost)
-	r.Handle(PathEnrol, step(fl.EnrolPage)).Methods(http.MethodGet)
-	r.Handle(PathEnrol, step(fl.EnrolSubmit)).Methods(http.MethodPost)
-	r.Handle(PathEnrolQR, page(fl.EnrolQR)).Methods(http.MethodGet)
-	r.Handle(PathRecoveryCodes, step(fl.RecoveryCodesPage)).Methods(http.MethodGet)
-	r.Handle(PathRecoveryCodes, step(fl.RecoveryCodesSubmit)).Methods(http.MethodPost)
-	r.Handle(PathChallengeKey, page(fl.ChallengeWebAuthnOptions)).Methods(http.MethodPost)
-	r.Handle(PathPasskeyOpt, page(fl.PasskeyOptions)).Methods(http.MethodPost)
-	r.Handle(PathPasskey, step(fl.PasskeySubmit)).Methods(http.MethodPost)
-	r.Handle(PathAccountKeyOpt, page(fl.AccountKeyOptions)).Methods(http.MethodPost)
-	r.Handle(PathAccountKeyAdd, page(fl.AccountAddKey)).Methods(http.MethodPost)
-	r.Handle(PathAccountKeyDel, page(fl.AccountRemoveKey)).Methods(http.MethodPost)
-	r.Handle(PathAccount, page(fl.AccountPage)).Methods(http.MethodGet)
-	r.Handle(PathAccountRemove, page(fl.AccountRemoveDevice)).Methods(http.MethodPost)
-	r.Handle(PathAccountAdd, page(fl.AccountAddDevicePage)).Methods(http.MethodGet)
-	r.Handle(PathAccountAdd, page(fl.AccountAddDevice)).Methods(http.MethodPost)
-	r.Handle(PathAccountQR, page(fl.AccountQR)).Methods(http.MethodGet)
-	r.Handle(PathAccountCodes, page(fl.AccountNewCodes)).Methods(http.MethodPost)
-	r.Handle(PathAccountDone, page(fl.AccountCodesDone)).Methods(http.MethodPost)
-	r.Handle(PathChallengeSMS, step(fl.ChallengeSMSSend)).Methods(http.MethodPost)
-	r.Handle(PathEnrolPhone, step(fl.EnrolPhonePage)).Methods(http.MethodGet)
-	r.Handle(PathEnrolPhone, step(fl.EnrolPhoneSubmit)).Methods(http.MethodPost)
-	r.Handle(PathEnrolPhoneSend, step(fl.EnrolPhoneResend)).Methods(http.MethodPost)
-	r.Handle(PathAccountPhone, page(fl.AccountPhonePage)).Methods(http.MethodGet)
-	r.Handle(PathAccountPhone, page(fl.AccountPhoneSubmit)).Methods(http.MethodPost)
-	r.Handle(PathAccountPhoneSend, page(fl.AccountPhoneResend)).Methods(http.MethodPost)
-	r.Handle(PathAccountPhoneDel, page(fl.AccountPhoneRemove)).Methods(http.MethodPost)
-	r.Handle(PathAccountTrustDel, page(fl.AccountTrustRemove)).Methods(http.MethodPost)
-	r.Handle(PathAccountForget, page(fl.AccountForgetDevices)).Methods(http.MethodPost)
-	r.Handle(PathAccountSignOut, page(fl.AccountSignOutOthers)).Methods(http.MethodPost)
-	r.Handle(PathAccountPassword, page(fl.AccountPasswordPage)).Methods(http.MethodGet)
-	r.Handle(PathAccountPassword, page(fl.AccountPasswordSubmit)).Methods(http.MethodPost)
-	r.Handle(PathConfirmDevice, step(fl.ConfirmDevicePage)).Methods(http.MethodGet)
-	r.Handle(PathConfirmDevice, step(fl.ConfirmDeviceSubmit)).Methods(http.MethodPost)
-	r.Handle(PathConfirmDeviceSend, step(fl.ConfirmDeviceResend)).Methods(http.MethodPost)
-	r.Handle(PathConfirmDeviceLink, page(fl.ConfirmDeviceLinkPage)).Methods(http.MethodGet)
-	r.Handle(PathConfirmDeviceLink, step(fl.ConfirmDeviceLinkSubmit)).Methods(http.MethodPost)
-	r.Handle(PathReset, step(fl.ResetPage)).Methods(http.MethodGet)
-	r.Handle(PathResetRecovery, step(fl.ResetRecovery)).Methods(http.MethodPost)
-	r.Handle(PathResetEmail, step(fl.ResetEmail)).Methods(http.MethodPost)
-	r.Handle(PathResetConfirm, page(fl.ResetConfirmPage)).Methods(http.MethodGet)
-	r.Handle(PathResetConfirm, page(fl.ResetConfirm)).Methods(http.MethodPost)
-	r.Handle(PathConsent, step(fl.ConsentPage)).Methods(http.MethodGet)
-	r.Handle(PathConsent, step(fl.ConsentSubmit)).Methods(http.MethodPost)
+	for _, rt := range p.opt.Routes {
+		h := page(rt.Page)
+		if rt.Step != nil {
+			h = step(rt.Step)
+		}
+		r.Handle(rt.Path, h).Methods(rt.Method)
+	}
 	r.Handle(PathEndSession, page(p.logoutPage)).Methods(http.MethodGet)
 	r.Handle(PathEndSession, page(p.logoutSubmit)).Methods(http.MethodPost)
 	r.PathPrefix(PathStatic).Handler(http.StripPrefix(p.prefix, templates.StaticHandler()))
@@ -146,13 +106,13 @@ func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {
 // devOutbox shows the notifications dev mode kept instead of sending them.
 func (p *Provider) devOutbox(w http.ResponseWriter, r *http.Request) error {
 	page := templates.OutboxPage{Page: p.page("Outbox")}
-	if p.smsOutbox != nil {
-		for _, m := range p.smsOutbox.Messages() {
+	if p.opt.SMSOutbox != nil {
+		for _, m := range p.opt.SMSOutbox.Messages() {
 			page.Messages = append(page.Messages, templates.OutboxMessage{Kind: "SMS", To: m.To, Text: m.Text})
 		}
 	}
-	if p.outbox != nil {
-		for _, m := range p.outbox.Messages() {
+	if p.opt.Outbox != nil {
+		for _, m := range p.opt.Outbox.Messages() {
 			page.Messages = append(page.Messages, templates.OutboxMessage{Kind: "Email", To: m.To, Subject: m.Subject, Text: m.Text})
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
@@ -289,7 +290,7 @@ func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin
 			return fmt.Errorf("read password: %w", err)
 		}
 		spec.Password = strings.TrimRight(line, "\r\n")
-		u, err := idp.CreateUser(ctx, store, idp.PasswordHasher(cfg.Password), spec, time.Now())
+		u, err := idp.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), spec, time.Now())
 		if err != nil {
 			return err
 		}

@@ -32,8 +32,12 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/consent"
+	"github.com/lockstep-id/lockstep/flows/enrol"
+	"github.com/lockstep-id/lockstep/flows/signin"
 	"github.com/lockstep-id/lockstep/idp"
 )
 
@@ -716,11 +720,11 @@ func newBencher(o benchOptions) *bencher {
 	}
 	b.paths.token = b.origin + prefix + idp.PathToken
 	b.paths.introspect = b.origin + prefix + idp.PathIntrospect
-	b.paths.login = prefix + idp.PathLogin
-	b.paths.consent = prefix + idp.PathConsent
-	b.paths.challenge = prefix + idp.PathChallenge
-	b.paths.enrol = prefix + idp.PathEnrol
-	b.paths.recoveryCodes = prefix + idp.PathRecoveryCodes
+	b.paths.login = prefix + signin.PathLogin
+	b.paths.consent = prefix + consent.PathConsent
+	b.paths.challenge = prefix + signin.PathChallenge
+	b.paths.enrol = prefix + enrol.PathEnrol
+	b.paths.recoveryCodes = prefix + enrol.PathRecoveryCodes
 	return b
 }
 
@@ -969,7 +973,7 @@ func (b *bencher) setupOps(ctx context.Context, name string, workers int) ([]op,
 			}
 		}
 	case "hash":
-		h := idp.PasswordHasher(configs.Default().Password)
+		h := app.PasswordHasher(configs.Default().Password)
 		for i := range ops {
 			ops[i] = func(ctx context.Context) error {
 				_, err := h.Hash(ctx, "correct horse battery staple")

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
@@ -107,7 +108,7 @@ func setHashingGC() {
 // wrap, when not nil, wraps the handler (dev mode mounts its demo app with it).
 func serve(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, ready func(addr string), wrap func(http.Handler) http.Handler, tweaks ...func(*idp.Options)) error {
 	setHashingGC()
-	srv, err := idp.Build(ctx, cfg, store, log, time.Now, tweaks...)
+	srv, err := app.Build(ctx, cfg, store, log, time.Now, tweaks...)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package flows
+package account
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
@@ -20,14 +21,14 @@ var methodWords = map[string]string{
 
 // accountExtras fills the account page's phone, remembered devices, trusted
 // addresses and sessions (ACC-1).
-func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess storage.Session, user storage.User, p *templates.AccountPage) error {
+func (s *Handlers) accountExtras(ctx context.Context, r *http.Request, sess storage.Session, user storage.User, p *templates.AccountPage) error {
 	if s.SMS != nil {
-		p.AddPhoneURL = s.Paths.AccountPhone + "?change=1"
+		p.AddPhoneURL = s.Path(PathAccountPhone) + "?change=1"
 		phone, err := s.Store.GetPhoneNumber(ctx, user.ID)
 		switch {
 		case err == nil:
 			p.Phone, p.PhonePrimary = sms.Mask(phone.E164), phone.Primary
-			p.ChangePhoneURL, p.RemovePhoneAction = s.Paths.AccountPhone+"?change=1", s.Paths.AccountPhoneRemove
+			p.ChangePhoneURL, p.RemovePhoneAction = s.Path(PathAccountPhone)+"?change=1", s.Path(PathAccountPhoneRemove)
 		case !errors.Is(err, storage.ErrNotFound):
 			return fmt.Errorf("load phone number: %w", err)
 		}
@@ -37,8 +38,8 @@ func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess stora
 		return fmt.Errorf("list trusts: %w", err)
 	}
 	current := ""
-	if tok := s.deviceToken(r); tok != "" {
-		current = trustID(storage.TrustRememberedDevice, user.ID, tok)
+	if tok := s.DeviceToken(r); tok != "" {
+		current = flows.TrustID(storage.TrustRememberedDevice, user.ID, tok)
 	}
 	now := s.Now()
 	for _, t := range trusts {
@@ -55,9 +56,9 @@ func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess stora
 			p.TrustedAddresses = append(p.TrustedAddresses, at)
 		}
 	}
-	p.RemoveTrustAction = s.Paths.AccountTrustRemove
+	p.RemoveTrustAction = s.Path(PathAccountTrustRemove)
 	if s.RememberDays > 0 || len(p.RememberedDevices) > 0 {
-		p.ForgetDevicesAction = s.Paths.AccountForgetDevices
+		p.ForgetDevicesAction = s.Path(PathAccountForgetDevices)
 	}
 	p.ShowTrustedAddresses = s.TrustedIPs || len(p.TrustedAddresses) > 0
 
@@ -70,7 +71,7 @@ func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess stora
 			continue
 		}
 		var words []string
-		for _, m := range AMR(other.Factors) {
+		for _, m := range flows.AMR(other.Factors) {
 			if w := methodWords[m]; w != "" {
 				words = append(words, w)
 			}
@@ -82,13 +83,13 @@ func (s *Service) accountExtras(ctx context.Context, r *http.Request, sess stora
 		})
 	}
 	if len(p.Sessions) > 1 {
-		p.SignOutOthersAction = s.Paths.AccountSignOutOthers
+		p.SignOutOthersAction = s.Path(PathAccountSignOutOthers)
 	}
 	return nil
 }
 
 // AccountTrustRemove forgets one remembered device or trusted address of the user.
-func (s *Service) AccountTrustRemove(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) AccountTrustRemove(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	_, user, ok, err := s.postedAccount(w, r)
 	if !ok {
@@ -96,7 +97,7 @@ func (s *Service) AccountTrustRemove(w http.ResponseWriter, r *http.Request) err
 	}
 	t, err := s.Store.GetTrust(ctx, r.PostForm.Get("id"))
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && t.UserID != user.ID) {
-		return UserError(http.StatusNotFound, "Not found", "That device or address is not on your account.", err)
+		return flows.UserError(http.StatusNotFound, "Not found", "That device or address is not on your account.", err)
 	}
 	if err != nil {
 		return fmt.Errorf("load trust: %w", err)
@@ -104,14 +105,14 @@ func (s *Service) AccountTrustRemove(w http.ResponseWriter, r *http.Request) err
 	if err := s.Store.DeleteTrust(ctx, t.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("delete trust: %w", err)
 	}
-	s.audit(ctx, r, "trust.removed", user.ID, "", map[string]string{"kind": string(t.Kind)})
-	http.Redirect(w, r, s.Paths.Account+"?done=trust-removed", http.StatusSeeOther)
+	s.Audit(ctx, r, "trust.removed", user.ID, "", map[string]string{"kind": string(t.Kind)})
+	http.Redirect(w, r, flows.PathAccount+"?done=trust-removed", http.StatusSeeOther)
 	return nil
 }
 
 // AccountForgetDevices forgets every remembered device and trusted address of the
 // user ("revoke devices"): every sign-in asks for the second factor again.
-func (s *Service) AccountForgetDevices(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) AccountForgetDevices(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	_, user, ok, err := s.requireAccount(w, r)
 	if !ok {
@@ -121,14 +122,14 @@ func (s *Service) AccountForgetDevices(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return fmt.Errorf("forget devices: %w", err)
 	}
-	s.audit(ctx, r, "devices.forgotten", user.ID, "", map[string]string{"count": fmt.Sprint(n)})
-	s.notify(r, user.ID, "devices.forgotten")
-	http.Redirect(w, r, s.Paths.Account+"?done=forgotten", http.StatusSeeOther)
+	s.Audit(ctx, r, "devices.forgotten", user.ID, "", map[string]string{"count": fmt.Sprint(n)})
+	s.Notify(r, user.ID, "devices.forgotten")
+	http.Redirect(w, r, flows.PathAccount+"?done=forgotten", http.StatusSeeOther)
 	return nil
 }
 
 // AccountSignOutOthers ends every session of the user but this browser's.
-func (s *Service) AccountSignOutOthers(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) AccountSignOutOthers(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	sess, user, ok, err := s.requireAccount(w, r)
 	if !ok {
@@ -146,7 +147,7 @@ func (s *Service) AccountSignOutOthers(w http.ResponseWriter, r *http.Request) e
 			return fmt.Errorf("end session: %w", err)
 		}
 	}
-	s.audit(ctx, r, "sessions.ended", user.ID, "", nil)
-	http.Redirect(w, r, s.Paths.Account+"?done=signed-out", http.StatusSeeOther)
+	s.Audit(ctx, r, "sessions.ended", user.ID, "", nil)
+	http.Redirect(w, r, flows.PathAccount+"?done=signed-out", http.StatusSeeOther)
 	return nil
 }

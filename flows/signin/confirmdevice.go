@@ -1,4 +1,4 @@
-package flows
+package signin
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/storage"
@@ -34,45 +35,35 @@ const (
 	msgDeviceShape   = "Enter the 6 digits from the email."
 )
 
-func deviceKey(f Flow) string { return "device:flow:" + f.ID }
-
-// needsDeviceConfirmation reports whether a finished sign-in must first confirm
-// this browser by email: only for users without a second factor (ev says).
-func (s *Service) needsDeviceConfirmation(ctx context.Context, r *http.Request, f Flow, ev Evaluation) (bool, error) {
-	if !s.ConfirmNewDevices || s.EmailCodes == nil || (f.KindOf() == KindAccount) || !hasMethod(f.Proven, "pwd") || len(ev.SecondFactors) > 0 {
-		return false, nil
-	}
-	known, err := s.knownBrowser(ctx, r, f.UserID)
-	return !known, err
-}
+func deviceKey(f flows.Flow) string { return "device:flow:" + f.ID }
 
 // startDeviceConfirmation holds the flow until the browser is confirmed by email.
-func (s *Service) startDeviceConfirmation(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
-	if err := f.MoveTo(StateConfirmDevice); err != nil {
-		return Result{}, err
+func (s *Handlers) startDeviceConfirmation(ctx context.Context, w http.ResponseWriter, r *http.Request, f flows.Flow) (flows.Result, error) {
+	if err := f.MoveTo(flows.StateConfirmDevice); err != nil {
+		return flows.Result{}, err
 	}
 	if err := s.Advance(ctx, &f); err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
-	s.audit(ctx, r, "device.unknown", f.UserID, f.ClientID, map[string]string{"browser": browserLabel(r.UserAgent())})
+	s.Audit(ctx, r, "device.unknown", f.UserID, f.ClientID, map[string]string{"browser": flows.BrowserLabel(r.UserAgent())})
 	refusal, err := s.sendDeviceEmail(ctx, r, f)
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	if refusal != "" {
 		p, err := s.confirmDevicePage(ctx, f)
 		if err != nil {
-			return Result{}, err
+			return flows.Result{}, err
 		}
 		p.Error = refusal
-		return Result{}, s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
+		return flows.Result{}, s.Render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
 	}
-	return RedirectTo(s.StepURL(f)), nil
+	return flows.RedirectTo(s.StepURL(f)), nil
 }
 
 // sendDeviceEmail emails a new code and link for the flow. It returns what to tell
 // the user when nothing was sent ("" when it was).
-func (s *Service) sendDeviceEmail(ctx context.Context, r *http.Request, f Flow) (string, error) {
+func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows.Flow) (string, error) {
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
 		return "", fmt.Errorf("load user: %w", err)
@@ -86,176 +77,176 @@ func (s *Service) sendDeviceEmail(ctx context.Context, r *http.Request, f Flow) 
 	case err != nil:
 		return "", err
 	}
-	link := s.BaseURL + s.Paths.ConfirmDeviceLink + "?" + url.Values{"flow": {f.ID}, "code": {code}}.Encode()
+	link := s.BaseURL + s.Path(PathConfirmDeviceLink) + "?" + url.Values{"flow": {f.ID}, "code": {code}}.Encode()
 	text := fmt.Sprintf("Someone is signing in to your %[1]s account from a browser we have not seen before:\n\n"+
 		"  %[2]s, address %[3]s\n\nIf this is you, enter this code on the sign-in page:\n\n  %[4]s\n\n"+
 		"or open this link:\n\n  %[5]s\n\nThe code works once, for %[6]d minutes.\n\n"+
 		"If this is not you, do nothing: the sign-in cannot go on without this code. Change your password, "+
 		"because whoever tried knows it.\n\n— %[1]s",
-		s.ProductName, browserLabel(r.UserAgent()), s.ClientIP(r), code, link, int(s.EmailCodes.TTL.Minutes()))
+		s.ProductName, flows.BrowserLabel(r.UserAgent()), s.ClientIP(r), code, link, int(s.EmailCodes.TTL.Minutes()))
 	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Confirm your sign-in", Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "confirmation email not sent", "user_id", f.UserID, "error", err)
 		return msgDeviceNotSent, nil
 	}
-	s.audit(ctx, r, "device.confirmation_sent", f.UserID, f.ClientID, nil)
+	s.Audit(ctx, r, "device.confirmation_sent", f.UserID, f.ClientID, nil)
 	return "", nil
 }
 
-func (s *Service) confirmDevicePage(ctx context.Context, f Flow) (templates.ConfirmDevicePage, error) {
+func (s *Handlers) confirmDevicePage(ctx context.Context, f flows.Flow) (templates.ConfirmDevicePage, error) {
 	p := templates.ConfirmDevicePage{
-		Page: s.page("Confirm it's you"), Action: s.Paths.ConfirmDevice, FlowID: f.ID,
-		ClientName: s.clientName(ctx, f.ClientID), ResendAction: s.Paths.ConfirmDeviceResend,
+		Page: s.Page("Confirm it's you"), Action: s.Path(PathConfirmDevice), FlowID: f.ID,
+		ClientName: s.ClientName(ctx, f.ClientID), ResendAction: s.Path(PathConfirmDeviceResend),
 	}
 	st, err := s.EmailCodes.Status(ctx, deviceKey(f))
 	if err != nil {
 		return p, err
 	}
-	p.EmailMasked, p.ResendWait = maskEmail(st.Sent.Destination), waitSeconds(st.Wait)
+	p.EmailMasked, p.ResendWait = maskEmail(st.Sent.Destination), flows.WaitSeconds(st.Wait)
 	return p, nil
 }
 
 // ConfirmDevicePage asks for the emailed code; a flow confirmed by the link in
 // another browser goes on from here.
-func (s *Service) ConfirmDevicePage(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ConfirmDevicePage(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
 	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	switch f.Current() {
-	case StateDeviceConfirmed:
+	case flows.StateDeviceConfirmed:
 		return s.deviceConfirmed(ctx, w, r, f)
-	case StateConfirmDevice:
+	case flows.StateConfirmDevice:
 	default:
-		return RedirectTo(s.StepURL(f)), nil
+		return flows.RedirectTo(s.StepURL(f)), nil
 	}
 	p, err := s.confirmDevicePage(ctx, f)
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	if r.URL.Query().Get("notice") == "sent" {
 		p.Notice = "We sent another email."
 	}
-	return Result{}, s.render(w, http.StatusOK, func() error { return s.Pages.ConfirmDevice(w, p) })
+	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.ConfirmDevice(w, p) })
 }
 
 // deviceConfirmed remembers this browser and address for the user and goes on.
-func (s *Service) deviceConfirmed(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow) (Result, error) {
-	if err := s.rememberKnownBrowser(ctx, w, r, f.UserID); err != nil {
-		return Result{}, err
+func (s *Handlers) deviceConfirmed(ctx context.Context, w http.ResponseWriter, r *http.Request, f flows.Flow) (flows.Result, error) {
+	if err := s.RememberKnownBrowser(ctx, w, r, f.UserID); err != nil {
+		return flows.Result{}, err
 	}
-	s.audit(ctx, r, "device.confirmed", f.UserID, f.ClientID, nil)
-	s.notify(r, f.UserID, "device.new")
-	return s.proceed(ctx, w, r, f, nil)
+	s.Audit(ctx, r, "device.confirmed", f.UserID, f.ClientID, nil)
+	s.Notify(r, f.UserID, "device.new")
+	return s.Proceed(ctx, w, r, f, nil)
 }
 
 // ConfirmDeviceSubmit checks the emailed code.
-func (s *Service) ConfirmDeviceSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ConfirmDeviceSubmit(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
-	f, res, ok, err := s.flowAt(r, StateConfirmDevice)
+	f, res, ok, err := s.FlowAt(r, flows.StateConfirmDevice)
 	if !ok {
 		return res, err
 	}
 	if _, err := s.EmailCodes.Check(ctx, deviceKey(f), f.UserID, r.PostForm.Get("code")); err != nil {
 		msg := deviceCodeMessage(err)
 		if msg == "" {
-			return Result{}, err
+			return flows.Result{}, err
 		}
-		s.audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
+		s.Audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
 		p, perr := s.confirmDevicePage(ctx, f)
 		if perr != nil {
-			return Result{}, perr
+			return flows.Result{}, perr
 		}
 		p.Error = msg
-		return Result{}, s.render(w, http.StatusUnauthorized, func() error { return s.Pages.ConfirmDevice(w, p) })
+		return flows.Result{}, s.Render(w, http.StatusUnauthorized, func() error { return s.Pages.ConfirmDevice(w, p) })
 	}
 	return s.deviceConfirmed(ctx, w, r, f)
 }
 
 // ConfirmDeviceResend emails a new code.
-func (s *Service) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
-	f, res, ok, err := s.flowAt(r, StateConfirmDevice)
+	f, res, ok, err := s.FlowAt(r, flows.StateConfirmDevice)
 	if !ok {
 		return res, err
 	}
 	refusal, err := s.sendDeviceEmail(ctx, r, f)
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	if refusal == "" {
-		return RedirectTo(s.Paths.ConfirmDevice + "?flow=" + url.QueryEscape(f.ID) + "&notice=sent"), nil
+		return flows.RedirectTo(s.Path(PathConfirmDevice) + "?flow=" + url.QueryEscape(f.ID) + "&notice=sent"), nil
 	}
 	p, err := s.confirmDevicePage(ctx, f)
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	p.Error = refusal
-	return Result{}, s.render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
+	return flows.Result{}, s.Render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
 }
 
-var errDeviceLinkGone = UserError(http.StatusBadRequest, "This link is no longer valid",
+var errDeviceLinkGone = flows.UserError(http.StatusBadRequest, "This link is no longer valid",
 	"It has expired, was already used, or its sign-in is over. Start signing in again to get a new one.", nil)
 
 // ConfirmDeviceLinkPage shows the emailed link's "Yes, it's me" button, which
 // posts the link's flow and code. Opening the link changes nothing, so mail
 // scanners that fetch links cannot use it up.
-func (s *Service) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := templates.MessagePage{
-		Page: s.page("Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
+		Page: s.Page("Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
 		Message:    "Confirm only if you are signing in right now. Whoever confirms lets that sign-in go on.",
-		PostAction: s.Paths.ConfirmDeviceLink, Hidden: map[string]string{"flow": q.Get("flow"), "code": q.Get("code")},
+		PostAction: s.Path(PathConfirmDeviceLink), Hidden: map[string]string{"flow": q.Get("flow"), "code": q.Get("code")},
 		LinkLabel: "Yes, it's me",
 	}
-	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
+	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 
 // ConfirmDeviceLinkSubmit is the link page's button. It uses the emailed code for
 // the flow: in the browser that signs in, the sign-in goes on; elsewhere the flow
 // is marked confirmed.
-func (s *Service) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
-	if err := parseForm(r); err != nil {
-		return Result{}, err
+func (s *Handlers) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
+	if err := flows.ParseForm(r); err != nil {
+		return flows.Result{}, err
 	}
 	ctx := r.Context()
 	rec, err := s.Store.GetFlow(ctx, r.PostForm.Get("flow"))
-	f := Flow{rec}
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!f.Is(StateConfirmDevice) || !s.Now().Before(f.ExpiresAt))) {
-		return Result{}, errDeviceLinkGone
+	f := flows.Flow{Flow: rec}
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!f.Is(flows.StateConfirmDevice) || !s.Now().Before(f.ExpiresAt))) {
+		return flows.Result{}, errDeviceLinkGone
 	}
 	if err != nil {
-		return Result{}, fmt.Errorf("load flow: %w", err)
+		return flows.Result{}, fmt.Errorf("load flow: %w", err)
 	}
 	if _, err := s.EmailCodes.Check(ctx, deviceKey(f), f.UserID, r.PostForm.Get("code")); err != nil {
 		if deviceCodeMessage(err) == "" {
-			return Result{}, err
+			return flows.Result{}, err
 		}
-		s.audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error(), "via": "link"})
-		return Result{}, errDeviceLinkGone
+		s.Audit(ctx, r, "device.confirmation_failed", f.UserID, f.ClientID, map[string]string{"reason": err.Error(), "via": "link"})
+		return flows.Result{}, errDeviceLinkGone
 	}
-	if bid := s.Cookies.BrowserID(r); bid != "" && hashToken(bid) == f.BrowserHash {
+	if bid := s.Cookies.BrowserID(r); bid != "" && flows.HashToken(bid) == f.BrowserHash {
 		return s.deviceConfirmed(ctx, w, r, f)
 	}
-	if err := f.MoveTo(StateDeviceConfirmed); err != nil {
-		return Result{}, err
+	if err := f.MoveTo(flows.StateDeviceConfirmed); err != nil {
+		return flows.Result{}, err
 	}
 	if err := s.Advance(ctx, &f); err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
-	s.audit(ctx, r, "device.confirmed_elsewhere", f.UserID, f.ClientID, nil)
+	s.Audit(ctx, r, "device.confirmed_elsewhere", f.UserID, f.ClientID, nil)
 	p := templates.MessagePage{
-		Page: s.page("Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
+		Page: s.Page("Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
 		Message: "Go back to the window where you were signing in and press Continue.",
 	}
-	return Result{}, s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
+	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 
-var emailCodeMessages = sentCodeMessages{wrong: msgDeviceWrong, expired: msgDeviceExpired, used: msgDeviceUsed,
-	tries: msgDeviceTries, malformed: msgDeviceShape}
+var emailCodeMessages = flows.SentCodeMessages{Wrong: msgDeviceWrong, Expired: msgDeviceExpired, Used: msgDeviceUsed,
+	Tries: msgDeviceTries, Malformed: msgDeviceShape}
 
 // deviceCodeMessage is what the user reads for a refused emailed code ("" for a fault).
-func deviceCodeMessage(err error) string { return emailCodeMessages.of(err) }
+func deviceCodeMessage(err error) string { return emailCodeMessages.Of(err) }
 
 // maskEmail shows enough of an address for its owner to recognise it: "j•••@example.com".
 func maskEmail(addr string) string {

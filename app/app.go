@@ -1,9 +1,10 @@
-package idp
+// Package app is Lockstep's composition root: it builds the store-backed login
+// journeys (flows and its journey packages) and the provider (idp) from a
+// validated configuration, and hands back the HTTP handler.
+package app
 
 import (
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,19 +16,26 @@ import (
 
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/account"
+	"github.com/lockstep-id/lockstep/flows/consent"
 	"github.com/lockstep-id/lockstep/flows/email"
+	"github.com/lockstep-id/lockstep/flows/enrol"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/flows/signin"
 	"github.com/lockstep-id/lockstep/flows/sms"
+	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
 
 // Server is a built Lockstep: the provider and its HTTP handler.
 type Server struct {
-	Provider *Provider
-	Flows    *flows.Service
-	Keys     *KeyManager
+	Provider *idp.Provider
+	// Core is the login journeys' shared core; Recovery the recovery codes.
+	Core     *flows.Core
+	Recovery *factor.Recovery
+	Keys     *idp.KeyManager
 	Handler  http.Handler
 	// Outbox holds the notifications when no SMTP server is configured.
 	Outbox *email.Outbox
@@ -82,21 +90,6 @@ func mailSender(cfg configs.EmailConfig, log *slog.Logger) (email.Sender, *email
 	return s, nil, nil
 }
 
-// DeriveKey derives a purpose-bound key from the configured secret, so one secret
-// yields independent keys for cookies, key encryption, tokens and client secrets.
-func DeriveKey(secret, purpose string, n int) []byte {
-	k, err := hkdf.Key(sha256.New, []byte(secret), nil, "lockstep "+purpose, n)
-	if err != nil {
-		panic(err) // only for n beyond 255*32 bytes
-	}
-	return k
-}
-
-// ClientSecretHasher is the hasher client secrets are stored with.
-func ClientSecretHasher(secret string) SecretHasher {
-	return SecretHasher{Key: DeriveKey(secret, "client-secret", 32)}
-}
-
 // PasswordHasher builds the argon2id hasher the configuration asks for.
 func PasswordHasher(c configs.PasswordConfig) *password.Hasher {
 	p := password.DefaultParams()
@@ -109,12 +102,12 @@ func PasswordHasher(c configs.PasswordConfig) *password.Hasher {
 //
 // tweaks adjust the provider options before composition (dev mode uses it for the
 // home page's hints).
-func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, now func() time.Time, tweaks ...func(*Options)) (*Server, error) {
+func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, now func() time.Time, tweaks ...func(*idp.Options)) (*Server, error) {
 	pages, err := templates.New()
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	keys, err := NewKeyManager(store, DeriveKey(cfg.Secret, "key-encryption", 32), cfg.Tokens.KeyRetention, now)
+	keys, err := idp.NewKeyManager(store, idp.DeriveKey(cfg.Secret, "key-encryption", 32), cfg.Tokens.KeyRetention, now)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +130,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if cookiePath == "" {
 		cookiePath = "/"
 	}
-	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: RequestID, ProductName: "Lockstep"}
+	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: idp.RequestID, ProductName: "Lockstep"}
 	mail, outbox, err := mailSender(cfg.Email, log)
 	if err != nil {
 		return nil, err
@@ -159,19 +152,18 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if err != nil {
 		return nil, err
 	}
-	clients := NewClientCache(store, now)
-	sealer, err := factor.NewAEADSealer(DeriveKey(cfg.Secret, "totp-secrets", 32))
+	clients := idp.NewClientCache(store, now)
+	sealer, err := factor.NewAEADSealer(idp.DeriveKey(cfg.Secret, "totp-secrets", 32))
 	if err != nil {
 		return nil, err
 	}
-	fl := &flows.Service{
+	prefix := strings.TrimSuffix(iss.Path, "/")
+	core := &flows.Core{
 		Store:   store,
 		Clients: clients,
 		Pages:   pages,
-		Errors:  errorPages,
-		Hasher:  PasswordHasher(cfg.Password),
-		Cookies: flows.NewCookies(cfg.Session.CookieName, DeriveKey(cfg.Secret, "cookie-hash", 64),
-			DeriveKey(cfg.Secret, "cookie-block", 32), cookiePath, iss.Scheme == "https", int(cfg.Session.Lifetime.Seconds())),
+		Cookies: flows.NewCookies(cfg.Session.CookieName, idp.DeriveKey(cfg.Secret, "cookie-hash", 64),
+			idp.DeriveKey(cfg.Secret, "cookie-block", 32), cookiePath, iss.Scheme == "https", int(cfg.Session.Lifetime.Seconds())),
 		Now: now,
 		Log: log,
 		Limits: flows.Limits{
@@ -179,28 +171,27 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 			SecondFactorFailures: cfg.MFA.CodeFailures, SecondFactorIP: cfg.MFA.CodeIPFailures,
 			Window: cfg.Throttle.Window,
 		},
-		TOTP:            &factor.TOTP{Store: store, Sealer: sealer, Issuer: "Lockstep", Now: now},
-		Recovery:        &factor.Recovery{Store: store, Key: DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now},
 		EnrolOnSpot:     cfg.MFA.EnrolOnSpot(),
 		Mail:            mail,
-		WebAuthn:        webAuthn,
 		SessionLifetime: cfg.Session.Lifetime,
 		FlowLifetime:    cfg.Session.FlowLifetime,
-		Paths:           FlowPaths(cfg.Issuer),
+		Prefix:          prefix,
+		ResumePath:      prefix + idp.PathResume,
+		LogoutPath:      prefix + idp.PathEndSession,
 		ProductName:     "Lockstep",
 		Dev:             cfg.Dev,
-		ClientIP:        ClientIP(proxies),
-		DeviceCookies: flows.NewCookies(cfg.Session.CookieName+"_device", DeriveKey(cfg.Secret, "device-cookie-hash", 64),
-			DeriveKey(cfg.Secret, "device-cookie-block", 32), cookiePath, iss.Scheme == "https", deviceCookieMaxAge),
+		ClientIP:        idp.ClientIP(proxies),
+		DeviceCookies: flows.NewCookies(cfg.Session.CookieName+"_device", idp.DeriveKey(cfg.Secret, "device-cookie-hash", 64),
+			idp.DeriveKey(cfg.Secret, "device-cookie-block", 32), cookiePath, iss.Scheme == "https", deviceCookieMaxAge),
 		RememberDays:      cfg.MFA.RememberDays(),
 		TrustedIPs:        cfg.MFA.TrustedIPs,
 		ConfirmNewDevices: cfg.MFA.ConfirmNewDevices,
 		BaseURL:           iss.Scheme + "://" + iss.Host,
 	}
 	if smsSender != nil {
-		fl.SMS = smsSender
-		fl.SMSCodes = &factor.Codes{
-			Store: store, Channel: "sms", Key: DeriveKey(cfg.Secret, "sms-codes", 32),
+		core.SMS = smsSender
+		core.SMSCodes = &factor.Codes{
+			Store: store, Channel: "sms", Key: idp.DeriveKey(cfg.Secret, "sms-codes", 32),
 			TTL: cfg.SMS.CodeLifetime, Cooldown: cfg.SMS.ResendCooldown, MaxAttempts: cfg.SMS.MaxAttempts,
 			DailyPerUser: cfg.SMS.DailyPerUser, DailyPerDestination: cfg.SMS.DailyPerNumber, Now: now,
 		}
@@ -208,23 +199,42 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	// Codes and links by email need a mailbox that receives them: SMTP, or the
 	// outbox page of dev mode.
 	if outbox == nil || cfg.Dev {
-		fl.EmailCodes = &factor.Codes{
-			Store: store, Channel: "email", Key: DeriveKey(cfg.Secret, "email-codes", 32),
+		core.EmailCodes = &factor.Codes{
+			Store: store, Channel: "email", Key: idp.DeriveKey(cfg.Secret, "email-codes", 32),
 			TTL: 30 * time.Minute, Cooldown: 30 * time.Second, MaxAttempts: 5,
 			DailyPerUser: 10, DailyPerDestination: 10, Now: now,
 		}
 	}
-	opt := Options{
+	hasher := PasswordHasher(cfg.Password)
+	totp := &factor.TOTP{Store: store, Sealer: sealer, Issuer: "Lockstep", Now: now}
+	recovery := &factor.Recovery{Store: store, Key: idp.DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now}
+	setup := &enrol.Handlers{Core: core, Store: store, TOTP: totp, Recovery: recovery}
+	agree := &consent.Handlers{Core: core, Store: store}
+	var routes []flows.Route
+	for _, j := range []interface{ Routes() []flows.Route }{
+		&signin.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn},
+		setup,
+		agree,
+		&account.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn, Enrol: setup},
+	} {
+		routes = append(routes, core.Mount(j.Routes())...)
+	}
+	opt := idp.Options{
 		Issuer:                cfg.Issuer,
 		Store:                 store,
 		Clients:               clients,
-		Flows:                 fl,
+		Flows:                 core,
+		Consent:               agree,
+		Routes:                routes,
+		ErrorPages:            errorPages,
+		Outbox:                outbox,
+		SMSOutbox:             smsOutbox,
 		Keys:                  keys,
 		Pages:                 pages,
 		Log:                   log,
 		Now:                   now,
-		TokenKey:              DeriveKey(cfg.Secret, "token-hmac", 32),
-		ClientSecrets:         ClientSecretHasher(cfg.Secret),
+		TokenKey:              idp.DeriveKey(cfg.Secret, "token-hmac", 32),
+		ClientSecrets:         idp.ClientSecretHasher(cfg.Secret),
 		SigningAlgorithm:      cfg.Tokens.SigningAlgorithm,
 		AccessTokenLifespan:   cfg.Tokens.AccessTokenLifespan,
 		RefreshTokenLifespan:  cfg.Tokens.RefreshTokenLifespan,
@@ -235,10 +245,9 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	for _, t := range tweaks {
 		t(&opt)
 	}
-	p, err := New(opt)
+	p, err := idp.New(opt)
 	if err != nil {
 		return nil, err
 	}
-	p.outbox, p.smsOutbox = outbox, smsOutbox
-	return &Server{Provider: p, Flows: fl, Keys: keys, Handler: p.Handler(errorPages), Outbox: outbox}, nil
+	return &Server{Provider: p, Core: core, Recovery: recovery, Keys: keys, Handler: p.Handler(), Outbox: outbox}, nil
 }

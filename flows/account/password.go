@@ -1,10 +1,11 @@
-package flows
+package account
 
 import (
 	"fmt"
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -13,26 +14,26 @@ import (
 // characters. NIST 800-63B asks for at least 8; a little more costs users little.
 const MinPasswordLen = 10
 
-func (s *Service) passwordPage(user storage.User) templates.PasswordPage {
-	return templates.PasswordPage{Page: s.page("Change your password"), Action: s.Paths.AccountPassword,
-		Email: user.Email, MinLength: MinPasswordLen, CancelURL: s.Paths.Account}
+func (s *Handlers) passwordPage(user storage.User) templates.PasswordPage {
+	return templates.PasswordPage{Page: s.Page("Change your password"), Action: s.Path(PathAccountPassword),
+		Email: user.Email, MinLength: MinPasswordLen, CancelURL: flows.PathAccount}
 }
 
 // AccountPasswordPage shows the password change form.
-func (s *Service) AccountPasswordPage(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) AccountPasswordPage(w http.ResponseWriter, r *http.Request) error {
 	_, user, ok, err := s.requireAccount(w, r)
 	if !ok {
 		return err
 	}
 	p := s.passwordPage(user)
-	return s.render(w, http.StatusOK, func() error { return s.Pages.Password(w, p) })
+	return s.Render(w, http.StatusOK, func() error { return s.Pages.Password(w, p) })
 }
 
 // AccountPasswordSubmit changes the password (ACC-5) after checking the current
 // one. Whoever might hold the old password loses everything it gave: every session
 // ends (this browser's too), every refresh and access token of the user is revoked,
 // and remembered devices and trusted addresses are forgotten (MFA-7).
-func (s *Service) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	_, user, ok, err := s.postedAccount(w, r)
 	if !ok {
@@ -42,20 +43,20 @@ func (s *Service) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request) 
 	current, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
 	refuse := func(msg string) error {
 		p.Error = msg
-		return s.render(w, http.StatusBadRequest, func() error { return s.Pages.Password(w, p) })
+		return s.Render(w, http.StatusBadRequest, func() error { return s.Pages.Password(w, p) })
 	}
 	// The current password is checked against the same per-account limit as sign-ins.
-	key := "login:acct:" + digest(user.Email)
+	key := "login:acct:" + flows.Digest(user.Email)
 	if n, err := s.Store.ThrottleCount(ctx, key, s.Now()); err != nil {
 		return fmt.Errorf("read login throttle: %w", err)
 	} else if n >= s.Limits.AccountFailures {
-		return refuse(msgThrottled)
+		return refuse(flows.MsgThrottled)
 	}
 	if ok, _, err := s.Hasher.Verify(ctx, current, user.PasswordHash); err != nil || !ok {
 		if _, err := s.Store.HitThrottle(ctx, key, s.Limits.Window, s.Now()); err != nil {
 			return fmt.Errorf("count password failure: %w", err)
 		}
-		s.audit(ctx, r, "password.change_refused", user.ID, "", map[string]string{"reason": "wrong current password"})
+		s.Audit(ctx, r, "password.change_refused", user.ID, "", map[string]string{"reason": "wrong current password"})
 		return refuse("Your current password is not right.")
 	}
 	switch {
@@ -85,15 +86,15 @@ func (s *Service) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request) 
 	if _, err := s.Store.DeleteTrustsByUser(ctx, user.ID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
 		return fmt.Errorf("forget devices: %w", err)
 	}
-	if err := s.Cookies.set(w, r, keySessionToken, ""); err != nil {
+	if err := s.ForgetSession(w, r); err != nil {
 		return fmt.Errorf("clear session cookie: %w", err)
 	}
-	s.audit(ctx, r, "password.changed", user.ID, "", nil)
-	s.notify(r, user.ID, "password.changed")
+	s.Audit(ctx, r, "password.changed", user.ID, "", nil)
+	s.Notify(r, user.ID, "password.changed")
 	done := templates.MessagePage{
-		Page: s.page("Password changed"), Heading: "Password changed", Kind: templates.MessageSuccess,
+		Page: s.Page("Password changed"), Heading: "Password changed", Kind: templates.MessageSuccess,
 		Message: "You were signed out everywhere, here too. Sign in again with your new password.",
-		LinkURL: s.Paths.Account, LinkLabel: "Sign in again",
+		LinkURL: flows.PathAccount, LinkLabel: "Sign in again",
 	}
-	return s.render(w, http.StatusOK, func() error { return s.Pages.Message(w, done) })
+	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, done) })
 }

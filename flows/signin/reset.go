@@ -1,4 +1,4 @@
-package flows
+package signin
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/storage"
@@ -21,13 +22,13 @@ import (
 // again: it goes on at the password level, or, where a second factor is required,
 // through enrolment. The reset itself proves nothing, so it never raises the acr.
 
-func resetKey(f Flow) string { return "reset:flow:" + f.ID }
+func resetKey(f flows.Flow) string { return "reset:flow:" + f.ID }
 
-func (s *Service) resetPage(ctx context.Context, f Flow) (templates.ResetPage, error) {
+func (s *Handlers) resetPage(ctx context.Context, f flows.Flow) (templates.ResetPage, error) {
 	p := templates.ResetPage{
-		Page: s.page("Reset two-step verification"), FlowID: f.ID,
-		RecoveryAction: s.Paths.ResetRecovery,
-		BackURL:        s.Paths.Challenge + "?flow=" + url.QueryEscape(f.ID),
+		Page: s.Page("Reset two-step verification"), FlowID: f.ID,
+		RecoveryAction: s.Path(PathResetRecovery),
+		BackURL:        s.Path(PathChallenge) + "?flow=" + url.QueryEscape(f.ID),
 	}
 	_, unused, err := s.Recovery.Remaining(ctx, f.UserID)
 	if err != nil {
@@ -35,51 +36,51 @@ func (s *Service) resetPage(ctx context.Context, f Flow) (templates.ResetPage, e
 	}
 	p.HasRecoveryCodes = unused > 0
 	if s.EmailCodes != nil {
-		p.EmailAction = s.Paths.ResetEmail
+		p.EmailAction = s.Path(PathResetEmail)
 	}
 	return p, nil
 }
 
-func (s *Service) renderReset(w http.ResponseWriter, status int, p templates.ResetPage) error {
-	return s.render(w, status, func() error { return s.Pages.Reset2FA(w, p) })
+func (s *Handlers) renderReset(w http.ResponseWriter, status int, p templates.ResetPage) error {
+	return s.Render(w, status, func() error { return s.Pages.Reset2FA(w, p) })
 }
 
 // resetFlow loads the flow of a reset form: a sign-in waiting for its second factor.
-func (s *Service) resetFlow(r *http.Request) (Flow, Result, bool, error) {
-	f, res, ok, err := s.flowAt(r, StateSecondFactor)
-	if ok && f.KindOf() == KindAccount {
-		return f, res, false, UserError(http.StatusBadRequest, "Not available here", "Two-step verification can be reset only while signing in.", nil)
+func (s *Handlers) resetFlow(r *http.Request) (flows.Flow, flows.Result, bool, error) {
+	f, res, ok, err := s.FlowAt(r, flows.StateSecondFactor)
+	if ok && f.KindOf() == flows.KindAccount {
+		return f, res, false, flows.UserError(http.StatusBadRequest, "Not available here", "Two-step verification can be reset only while signing in.", nil)
 	}
 	return f, res, ok, err
 }
 
 // ResetPage offers the ways to reset two-step verification.
-func (s *Service) ResetPage(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ResetPage(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
 	f, err := s.LoadFlow(ctx, r, r.URL.Query().Get("flow"))
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
-	if !f.Is(StateSecondFactor) || f.KindOf() == KindAccount {
-		return RedirectTo(s.StepURL(f)), nil
+	if !f.Is(flows.StateSecondFactor) || f.KindOf() == flows.KindAccount {
+		return flows.RedirectTo(s.StepURL(f)), nil
 	}
 	p, err := s.resetPage(ctx, f)
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	if r.URL.Query().Get("sent") == "1" {
 		st, err := s.EmailCodes.Status(ctx, resetKey(f))
 		if err != nil {
-			return Result{}, err
+			return flows.Result{}, err
 		}
 		p.EmailSent, p.EmailMasked = st.Live, maskEmail(st.Sent.Destination)
 	}
-	return Result{}, s.renderReset(w, http.StatusOK, p)
+	return flows.Result{}, s.renderReset(w, http.StatusOK, p)
 }
 
 // ResetRecovery resets two-step verification with a recovery code. Attempts count
 // against the same per-user and per-address limits as the challenge.
-func (s *Service) ResetRecovery(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ResetRecovery(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
 	f, res, ok, err := s.resetFlow(r)
 	if !ok {
@@ -87,53 +88,53 @@ func (s *Service) ResetRecovery(w http.ResponseWriter, r *http.Request) (Result,
 	}
 	p, err := s.resetPage(ctx, f)
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, "reset")
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	if throttled {
-		p.Error = msgCodeThrottled
-		return Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
+		p.Error = flows.MsgCodeThrottled
+		return flows.Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
 	}
 	if err := s.Recovery.Use(ctx, f.UserID, r.PostForm.Get("code")); err != nil {
-		if codeMessage(methodRecovery, err) == "" {
-			return Result{}, fmt.Errorf("use recovery code: %w", err)
+		if flows.CodeMessage(flows.MethodRecovery, err) == "" {
+			return flows.Result{}, fmt.Errorf("use recovery code: %w", err)
 		}
 		if _, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, s.Now()); err != nil {
-			return Result{}, fmt.Errorf("count second-factor failure: %w", err)
+			return flows.Result{}, fmt.Errorf("count second-factor failure: %w", err)
 		}
-		s.audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": "recovery", "purpose": "reset", "reason": err.Error()})
-		p.Error = msgWrongRecovery
-		return Result{}, s.renderReset(w, http.StatusUnauthorized, p)
+		s.Audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": "recovery", "purpose": "reset", "reason": err.Error()})
+		p.Error = flows.MsgWrongRecovery
+		return flows.Result{}, s.renderReset(w, http.StatusUnauthorized, p)
 	}
 	if err := s.Store.ResetThrottle(ctx, "2fa:user:"+f.UserID); err != nil {
-		return Result{}, fmt.Errorf("reset second-factor throttle: %w", err)
+		return flows.Result{}, fmt.Errorf("reset second-factor throttle: %w", err)
 	}
 	if err := s.resetSecondFactors(ctx, r, f.UserID, f.ClientID, "recovery code"); err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
-	return s.proceed(ctx, w, r, f, nil)
+	return s.Proceed(ctx, w, r, f, nil)
 }
 
 // ResetEmail emails a reset link for the flow's user.
-func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ResetEmail(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
 	f, res, ok, err := s.resetFlow(r)
 	if !ok {
 		return res, err
 	}
 	if s.EmailCodes == nil {
-		return Result{}, UserError(http.StatusNotFound, "Not available", "Reset by email is not available here.", nil)
+		return flows.Result{}, flows.UserError(http.StatusNotFound, "Not available", "Reset by email is not available here.", nil)
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
-		return Result{}, fmt.Errorf("load user: %w", err)
+		return flows.Result{}, fmt.Errorf("load user: %w", err)
 	}
 	p, err := s.resetPage(ctx, f)
 	if err != nil {
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	token, err := s.EmailCodes.IssueLink(ctx, resetKey(f), f.UserID, user.Email)
 	switch {
@@ -142,12 +143,12 @@ func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) (Result, er
 	case errors.Is(err, factor.ErrDailyCap):
 		p.Error = msgDeviceCap
 	case err != nil:
-		return Result{}, err
+		return flows.Result{}, err
 	}
 	if p.Error != "" {
-		return Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
+		return flows.Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
 	}
-	link := s.BaseURL + s.Paths.ResetConfirm + "?" + url.Values{"flow": {f.ID}, "token": {token}}.Encode()
+	link := s.BaseURL + s.Path(PathResetConfirm) + "?" + url.Values{"flow": {f.ID}, "token": {token}}.Encode()
 	text := fmt.Sprintf("Someone asked to reset two-step verification for your %[1]s account while signing in "+
 		"with your password.\n\nIf this is you and you lost your second factor, open this link and confirm:\n\n  %[2]s\n\n"+
 		"The link works once, for %[3]d minutes. Resetting removes your authenticator apps, security keys, phone "+
@@ -156,21 +157,21 @@ func (s *Service) ResetEmail(w http.ResponseWriter, r *http.Request) (Result, er
 	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Reset two-step verification", Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "reset email not sent", "user_id", f.UserID, "error", err)
 		p.Error = msgDeviceNotSent
-		return Result{}, s.renderReset(w, http.StatusServiceUnavailable, p)
+		return flows.Result{}, s.renderReset(w, http.StatusServiceUnavailable, p)
 	}
-	s.audit(ctx, r, "mfa.reset_requested", f.UserID, f.ClientID, nil)
-	return RedirectTo(s.Paths.Reset + "?flow=" + url.QueryEscape(f.ID) + "&sent=1"), nil
+	s.Audit(ctx, r, "mfa.reset_requested", f.UserID, f.ClientID, nil)
+	return flows.RedirectTo(s.Path(PathReset) + "?flow=" + url.QueryEscape(f.ID) + "&sent=1"), nil
 }
 
-var errResetLinkGone = UserError(http.StatusBadRequest, "This link is no longer valid",
+var errResetLinkGone = flows.UserError(http.StatusBadRequest, "This link is no longer valid",
 	"It has expired, was already used, or its sign-in is over. Start signing in again and ask for a new link.", nil)
 
 // resetLinkFlow is the live sign-in an emailed reset link belongs to. The link may
 // be opened in any browser: the token, not the cookie, is what counts.
-func (s *Service) resetLinkFlow(ctx context.Context, id string) (Flow, error) {
+func (s *Handlers) resetLinkFlow(ctx context.Context, id string) (flows.Flow, error) {
 	rec, err := s.Store.GetFlow(ctx, id)
-	f := Flow{rec}
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!f.Is(StateSecondFactor) || !s.Now().Before(f.ExpiresAt))) {
+	f := flows.Flow{Flow: rec}
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (!f.Is(flows.StateSecondFactor) || !s.Now().Before(f.ExpiresAt))) {
 		return f, errResetLinkGone
 	}
 	if err != nil {
@@ -180,7 +181,7 @@ func (s *Service) resetLinkFlow(ctx context.Context, id string) (Flow, error) {
 }
 
 // resetConfirmPage is the emailed link's confirmation for the live flow flowID.
-func (s *Service) resetConfirmPage(ctx context.Context, flowID, token string) (Flow, templates.ResetConfirmPage, error) {
+func (s *Handlers) resetConfirmPage(ctx context.Context, flowID, token string) (flows.Flow, templates.ResetConfirmPage, error) {
 	f, err := s.resetLinkFlow(ctx, flowID)
 	if err != nil {
 		return f, templates.ResetConfirmPage{}, err
@@ -190,25 +191,25 @@ func (s *Service) resetConfirmPage(ctx context.Context, flowID, token string) (F
 		return f, templates.ResetConfirmPage{}, fmt.Errorf("load user: %w", err)
 	}
 	return f, templates.ResetConfirmPage{
-		Page: s.page("Reset two-step verification?"), Action: s.Paths.ResetConfirm + "?flow=" + url.QueryEscape(f.ID),
+		Page: s.Page("Reset two-step verification?"), Action: s.Path(PathResetConfirm) + "?flow=" + url.QueryEscape(f.ID),
 		Token: token, Email: user.Email,
 	}, nil
 }
 
 // ResetConfirmPage shows the emailed link's confirmation; opening it changes nothing.
-func (s *Service) ResetConfirmPage(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) ResetConfirmPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	_, p, err := s.resetConfirmPage(ctx, r.URL.Query().Get("flow"), r.URL.Query().Get("token"))
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })
+	return s.Render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })
 }
 
 // ResetConfirm uses the emailed link and resets two-step verification.
-func (s *Service) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
+func (s *Handlers) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := parseForm(r); err != nil {
+	if err := flows.ParseForm(r); err != nil {
 		return err
 	}
 	f, p, err := s.resetConfirmPage(ctx, r.URL.Query().Get("flow"), r.PostForm.Get("token"))
@@ -217,25 +218,25 @@ func (s *Service) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
 	}
 	if r.PostForm.Get("confirm") != "yes" {
 		p.Error = "Tick the box to confirm the reset."
-		return s.render(w, http.StatusBadRequest, func() error { return s.Pages.Reset2FAConfirm(w, p) })
+		return s.Render(w, http.StatusBadRequest, func() error { return s.Pages.Reset2FAConfirm(w, p) })
 	}
 	if _, err := s.EmailCodes.Check(ctx, resetKey(f), f.UserID, p.Token); err != nil {
 		if deviceCodeMessage(err) == "" {
 			return err
 		}
-		s.audit(ctx, r, "mfa.reset_refused", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
+		s.Audit(ctx, r, "mfa.reset_refused", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
 		return errResetLinkGone
 	}
 	if err := s.resetSecondFactors(ctx, r, f.UserID, f.ClientID, "email link"); err != nil {
 		return err
 	}
 	p.Done = true
-	return s.render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })
+	return s.Render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })
 }
 
 // resetSecondFactors removes every second factor of the user and what stood in
 // for one, then tells the user.
-func (s *Service) resetSecondFactors(ctx context.Context, r *http.Request, userID, clientID, via string) error {
+func (s *Handlers) resetSecondFactors(ctx context.Context, r *http.Request, userID, clientID, via string) error {
 	if _, err := s.Store.DeleteTOTPDevicesByUser(ctx, userID); err != nil {
 		return fmt.Errorf("reset: remove apps: %w", err)
 	}
@@ -262,7 +263,7 @@ func (s *Service) resetSecondFactors(ctx context.Context, r *http.Request, userI
 			return fmt.Errorf("reset: end session: %w", err)
 		}
 	}
-	s.audit(ctx, r, "mfa.reset", userID, clientID, map[string]string{"via": via})
-	s.notify(r, userID, "2fa.reset")
+	s.Audit(ctx, r, "mfa.reset", userID, clientID, map[string]string{"via": via})
+	s.Notify(r, userID, "2fa.reset")
 	return nil
 }

@@ -1,4 +1,4 @@
-package flows
+package consent
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -25,7 +26,7 @@ var scopeWords = map[string]string{
 // NeedsConsent reports whether the user must be asked before client gets scopes.
 // prompt=consent always asks; first-party clients otherwise never do. reads, when
 // they are the user's and hold the consent for this client, spare a round trip.
-func (s *Service) NeedsConsent(ctx context.Context, userID string, client storage.Client, scopes []string, promptConsent bool, reads *Reads) (bool, error) {
+func (s *Handlers) NeedsConsent(ctx context.Context, userID string, client storage.Client, scopes []string, promptConsent bool, reads *flows.Reads) (bool, error) {
 	if promptConsent {
 		return true, nil
 	}
@@ -36,7 +37,7 @@ func (s *Service) NeedsConsent(ctx context.Context, userID string, client storag
 		c   storage.Consent
 		err error
 	)
-	if rd := reads.about(userID); rd != nil && rd.ClientID == client.ID {
+	if rd := reads.About(userID); rd != nil && rd.ClientID == client.ID {
 		if rd.Login.Consent == nil {
 			return true, nil
 		}
@@ -54,21 +55,21 @@ func (s *Service) NeedsConsent(ctx context.Context, userID string, client storag
 	return false, nil
 }
 
-func requestedScopes(f Flow) []string {
+func requestedScopes(f flows.Flow) []string {
 	q, _ := url.ParseQuery(f.AuthorizeQuery)
 	return strings.Fields(q.Get("scope"))
 }
 
 // ConsentPage asks the user to allow the client its scopes.
-func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ConsentPage(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
-	f, res, ok, err := s.flowAt(r, StateConsent)
+	f, res, ok, err := s.FlowAt(r, flows.StateConsent)
 	if !ok {
 		return res, err
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
-		return Result{}, fmt.Errorf("load consenting user: %w", err)
+		return flows.Result{}, fmt.Errorf("load consenting user: %w", err)
 	}
 	var scopes []templates.Scope
 	for _, sc := range requestedScopes(f) {
@@ -80,20 +81,20 @@ func (s *Service) ConsentPage(w http.ResponseWriter, r *http.Request) (Result, e
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	return Result{}, s.Pages.Consent(w, templates.ConsentPage{
-		Page:       s.page("Allow access"),
-		Action:     s.Paths.Consent,
+	return flows.Result{}, s.Pages.Consent(w, templates.ConsentPage{
+		Page:       s.Page("Allow access"),
+		Action:     s.Path(PathConsent),
 		FlowID:     f.ID,
-		ClientName: s.clientName(ctx, f.ClientID),
+		ClientName: s.ClientName(ctx, f.ClientID),
 		UserEmail:  user.Email,
 		Scopes:     scopes,
 	})
 }
 
 // ConsentSubmit records the user's decision and hands the flow back to the provider.
-func (s *Service) ConsentSubmit(w http.ResponseWriter, r *http.Request) (Result, error) {
+func (s *Handlers) ConsentSubmit(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
-	f, res, ok, err := s.flowAt(r, StateConsent)
+	f, res, ok, err := s.FlowAt(r, flows.StateConsent)
 	if !ok {
 		return res, err
 	}
@@ -107,26 +108,26 @@ func (s *Service) ConsentSubmit(w http.ResponseWriter, r *http.Request) (Result,
 				}
 			}
 		}
-		if err := f.MoveTo(StateReady); err != nil {
-			return Result{}, err
+		if err := f.MoveTo(flows.StateReady); err != nil {
+			return flows.Result{}, err
 		}
 		if err := s.Advance(ctx, &f); err != nil {
-			return Result{}, err
+			return flows.Result{}, err
 		}
 		if err := s.Store.SaveConsent(ctx, storage.Consent{UserID: f.UserID, ClientID: f.ClientID, Scopes: scopes, GrantedAt: s.Now().UTC()}); err != nil {
-			return Result{}, fmt.Errorf("save consent: %w", err)
+			return flows.Result{}, fmt.Errorf("save consent: %w", err)
 		}
-		s.audit(ctx, r, "consent.granted", f.UserID, f.ClientID, map[string]string{"scopes": strings.Join(scopes, " ")})
+		s.Audit(ctx, r, "consent.granted", f.UserID, f.ClientID, map[string]string{"scopes": strings.Join(scopes, " ")})
 	case "deny":
-		if err := f.MoveTo(StateDenied); err != nil {
-			return Result{}, err
+		if err := f.MoveTo(flows.StateDenied); err != nil {
+			return flows.Result{}, err
 		}
 		if err := s.Advance(ctx, &f); err != nil {
-			return Result{}, err
+			return flows.Result{}, err
 		}
-		s.audit(ctx, r, "consent.denied", f.UserID, f.ClientID, nil)
+		s.Audit(ctx, r, "consent.denied", f.UserID, f.ClientID, nil)
 	default:
-		return Result{}, UserError(http.StatusBadRequest, "Bad request", "Choose Allow or Deny.", nil)
+		return flows.Result{}, flows.UserError(http.StatusBadRequest, "Bad request", "Choose Allow or Deny.", nil)
 	}
-	return RedirectTo(s.StepURL(f)), nil
+	return flows.RedirectTo(s.StepURL(f)), nil
 }

@@ -8,59 +8,10 @@ import (
 
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/factor"
-	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
-
-// Paths are the absolute URL paths of the pages, under the issuer's path.
-type Paths struct {
-	Login         string
-	Challenge     string // the second-factor step
-	Enrol         string // authenticator-app enrolment during sign-in
-	EnrolQR       string // its QR code image
-	RecoveryCodes string // new recovery codes, shown once
-	Consent       string
-	Resume        string // the provider's endpoint that resumes a finished flow
-	Logout        string
-	// The account security pages.
-	Account          string
-	AccountRemove    string
-	AccountAdd       string
-	AccountQR        string
-	AccountCodes     string // POST: a new set of recovery codes
-	AccountCodesDone string // POST: the new set is stored
-	// WebAuthn: options for a sign-in challenge, and registration on the account page.
-	ChallengeWebAuthn string
-	AccountKeyOptions string
-	AccountKeyAdd     string
-	AccountKeyRemove  string
-	PasskeyOptions    string // login page: options for a passkey sign-in
-	Passkey           string // login page: the passkey assertion
-	// SMS: send a code at the challenge; the account's phone number pages.
-	ChallengeSMS       string
-	EnrolPhone         string // a phone as the second factor, during a sign-in
-	EnrolPhoneResend   string
-	AccountPhone       string
-	AccountPhoneResend string
-	AccountPhoneRemove string
-	// Remembered devices, trusted addresses and sessions on the account page.
-	AccountTrustRemove   string
-	AccountForgetDevices string
-	AccountSignOutOthers string
-	AccountPassword      string
-	// New-device confirmation (MFA-9): the page with the code, the resend, the emailed link.
-	ConfirmDevice       string
-	ConfirmDeviceResend string
-	ConfirmDeviceLink   string
-	// Two-step verification reset (MFA-10): the page, its recovery-code and email
-	// forms, and the emailed link's confirmation page.
-	Reset         string
-	ResetRecovery string
-	ResetEmail    string
-	ResetConfirm  string
-}
 
 // Limits bound failed sign-in attempts within Window: passwords per account and per
 // address, second-factor codes per user and per address.
@@ -72,27 +23,28 @@ type Limits struct {
 	Window               time.Duration
 }
 
-// Service holds what the login journey needs. Build it with plain struct fields in cmd.
-type Service struct {
-	Store storage.Storage
+// Core is what every journey shares: the flow store and the state machine's
+// moves, the SSO session and its cookies, the policy (Next), trust records,
+// audit and notifications. The journeys (signin, enrol, consent, account) embed
+// it and add their own pages.
+type Core struct {
+	Store Store
 	// Clients reads clients, cached; the provider shares it.
 	Clients interface {
 		GetClient(ctx context.Context, id string) (storage.Client, error)
 	}
 	Pages           *templates.Renderer
-	Errors          *ErrorPages
-	Hasher          *password.Hasher
 	Cookies         *Cookies
 	Now             func() time.Time
 	Log             *slog.Logger
 	Limits          Limits
 	SessionLifetime time.Duration
 	FlowLifetime    time.Duration
-	Paths           Paths
-	// TOTP and Recovery are the second factors on offer.
-	TOTP     *factor.TOTP
-	Recovery *factor.Recovery
-	WebAuthn *factor.WebAuthn
+	// Prefix is the issuer's path, under which every page lives; ResumePath and
+	// LogoutPath are the provider's endpoints (absolute paths) the pages lead to.
+	Prefix     string
+	ResumePath string
+	LogoutPath string
 	// Mail sends security notifications (nil: none).
 	Mail email.Sender
 	// SMS sends text-message codes (nil: no SMS factor); SMSCodes issues and checks them.
@@ -120,13 +72,17 @@ type Service struct {
 	Dev         bool
 	// ClientIP is the caller's address as the trusted-proxy rules allow.
 	ClientIP func(*http.Request) string
+	// pages are the step pages by state, from the journeys' routes (Mount).
+	pages map[State]Route
 }
 
-func (s *Service) page(title string) templates.Page {
+// Page is the common part of every page's data.
+func (s *Core) Page(title string) templates.Page {
 	return templates.Page{Title: title, ProductName: s.ProductName, Dev: s.Dev}
 }
 
-func (s *Service) audit(ctx context.Context, r *http.Request, typ, userID, clientID string, detail map[string]string) {
+// Audit appends to the audit log (the request's buffer); a failure is logged.
+func (s *Core) Audit(ctx context.Context, r *http.Request, typ, userID, clientID string, detail map[string]string) {
 	err := AppendAudit(ctx, s.Store, storage.AuditEvent{
 		ID: newID(), At: s.Now().UTC(), Type: typ, UserID: userID, ClientID: clientID,
 		IP: s.ClientIP(r), Detail: detail,
@@ -134,4 +90,12 @@ func (s *Service) audit(ctx context.Context, r *http.Request, typ, userID, clien
 	if err != nil {
 		s.Log.ErrorContext(ctx, "audit append failed", "type", typ, "error", err)
 	}
+}
+
+// Render writes a page that must not be cached with status.
+func (s *Core) Render(w http.ResponseWriter, status int, render func() error) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return render()
 }

@@ -1,0 +1,28 @@
+package account
+
+import (
+	"context"
+	"time"
+
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// Store is what the account pages need of storage besides the core's.
+type Store interface {
+	// The password change and its limit.
+	UpdateUser(ctx context.Context, u storage.User) error
+	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	ThrottleCount(ctx context.Context, key string, now time.Time) (int, error)
+	// What signing out elsewhere and a new password end.
+	ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)
+	DeactivateTokensBySubject(ctx context.Context, kind storage.TokenKind, subject string) error
+	// The phone, remembered devices and trusted addresses.
+	GetPhoneNumber(ctx context.Context, userID string) (storage.PhoneNumber, error)
+	DeletePhoneNumber(ctx context.Context, userID string) error
+	ListTrusts(ctx context.Context, userID string) ([]storage.Trust, error)
+	GetTrust(ctx context.Context, id string) (storage.Trust, error)
+	DeleteTrust(ctx context.Context, id string) error
+	DeleteTrustsByUser(ctx context.Context, userID string, kinds ...storage.TrustKind) (int, error)
+}

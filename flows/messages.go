@@ -1,0 +1,174 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/flows/sms"
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+// Second-factor methods on the challenge page.
+const (
+	MethodTOTP     = "totp"
+	MethodRecovery = "recovery"
+	MethodSMS      = "sms"
+)
+
+// Messages for codes. A wrong code and a used one say different things: the user
+// can act on the difference, and the code's owner learns nothing new from it.
+const (
+	msgWrongCode     = "That code is not right. Check your authenticator app and try again."
+	msgUsedCode      = "That code was already used. Wait for the next code in your app and enter it."
+	msgExpiredCode   = "That code has expired. Enter the code your app shows now."
+	msgMalformedCode = "Enter the 6 digits your authenticator app shows."
+	MsgWrongRecovery = "That recovery code is not right, or it was used already."
+	MsgCodeThrottled = "Too many wrong codes. For your security, two-step verification is locked for 15 minutes."
+	msgWrongSMS      = "That code is not right. Check the text message and try again."
+	msgExpiredSMS    = "That code has expired. Ask for a new code."
+	msgUsedSMS       = "That code was already used. Ask for a new code."
+	msgSMSAttempts   = "Too many wrong tries for this code. Ask for a new code."
+	msgMalformedSMS  = "Enter the 6 digits from the text message."
+)
+
+// CodeMessage is what the user reads for a refused code ("" for a server fault).
+func CodeMessage(method string, err error) string {
+	switch {
+	case method == MethodWebAuthn:
+		return WebAuthnMessage(err)
+	case method == MethodSMS:
+		return SMSMessage(err)
+	case method == MethodRecovery && (errors.Is(err, factor.ErrWrongCode) || errors.Is(err, factor.ErrCodeUsed) || errors.Is(err, factor.ErrMalformedCode)):
+		return MsgWrongRecovery
+	case errors.Is(err, factor.ErrCodeExpired):
+		return msgExpiredCode
+	case errors.Is(err, factor.ErrCodeUsed):
+		return msgUsedCode
+	case errors.Is(err, factor.ErrMalformedCode):
+		return msgMalformedCode
+	case errors.Is(err, factor.ErrWrongCode), errors.Is(err, factor.ErrNoDevice):
+		return msgWrongCode
+	}
+	return ""
+}
+
+// SMSNotices are the only notices the challenge page shows after a send; the
+// query names one, so no text comes from the address.
+var SMSNotices = map[string]string{
+	"sent": "We sent a code. It works for 5 minutes.",
+}
+
+const (
+	MsgSMSWait     = "A code was sent moments ago. Wait a little before asking for another."
+	MsgSMSCap      = "Too many codes were sent today. Use another method, or try again tomorrow."
+	MsgSMSNotSent  = "We could not send the text message. Try again in a moment, or use another method."
+	MsgPhoneNumber = "Enter a valid mobile number for the country you chose."
+)
+
+// WaitSeconds is a resend wait in whole seconds, rounded up, for the pages.
+func WaitSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// SendSMSCode issues a code under key and texts it to the number. It returns what to
+// tell the user when the send was refused ("" and nil on success).
+func (s *Core) SendSMSCode(ctx context.Context, r *http.Request, key, userID, clientID, number string) (string, error) {
+	code, err := s.SMSCodes.Issue(ctx, key, userID, number)
+	switch {
+	case errors.Is(err, factor.ErrResendTooSoon):
+		return MsgSMSWait, nil
+	case errors.Is(err, factor.ErrDailyCap):
+		s.Audit(ctx, r, "sms.capped", userID, clientID, map[string]string{"to": sms.Mask(number)})
+		return MsgSMSCap, nil
+	case err != nil:
+		return "", err
+	}
+	text := fmt.Sprintf("%s is your %s verification code. It expires in %d minutes. Never share it.",
+		code, s.ProductName, int(s.SMSCodes.TTL.Minutes()))
+	if err := s.SMS.Send(ctx, sms.Message{To: number, Text: text}); err != nil {
+		s.Log.ErrorContext(ctx, "sms not sent", "to", sms.Mask(number), "error", err)
+		// Nothing reached the phone: drop the code, so that no page claims it was
+		// sent and no cooldown keeps the user from trying again.
+		if err := s.Store.DeleteOneTimeCode(ctx, key); err != nil {
+			return "", fmt.Errorf("drop unsent code: %w", err)
+		}
+		return MsgSMSNotSent, nil
+	}
+	s.Audit(ctx, r, "sms.sent", userID, clientID, map[string]string{"to": sms.Mask(number)})
+	return "", nil
+}
+
+// SendRefusalStatus is the HTTP status of a refused send: the gateway failing is
+// not the user's doing.
+func SendRefusalStatus(msg string) int {
+	if msg == MsgSMSNotSent {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusTooManyRequests
+}
+
+// SentCodeMessages are what a user reads for a refused code that was sent to them.
+type SentCodeMessages struct{ Wrong, Expired, Used, Tries, Malformed string }
+
+// Of is the message for err ("" for a fault, which is not the user's doing).
+func (m SentCodeMessages) Of(err error) string {
+	switch {
+	case errors.Is(err, factor.ErrCodeExpired):
+		return m.Expired
+	case errors.Is(err, factor.ErrCodeUsed):
+		return m.Used
+	case errors.Is(err, factor.ErrTooManyAttempts):
+		return m.Tries
+	case errors.Is(err, factor.ErrMalformedCode):
+		return m.Malformed
+	case errors.Is(err, factor.ErrWrongCode):
+		return m.Wrong
+	}
+	return ""
+}
+
+var smsCodeMessages = SentCodeMessages{Wrong: msgWrongSMS, Expired: msgExpiredSMS, Used: msgUsedSMS,
+	Tries: msgSMSAttempts, Malformed: msgMalformedSMS}
+
+// SMSMessage is what the user reads for a refused text-message code ("" for a fault).
+func SMSMessage(err error) string { return smsCodeMessages.Of(err) }
+
+// SMSKey binds a sign-in code to its flow: a code sent for one sign-in attempt
+// matches nothing in another.
+func SMSKey(f Flow) string { return "sms:flow:" + f.ID }
+
+const MethodWebAuthn = "webauthn"
+
+// ErrNoWebAuthn answers the security-key endpoints when this server has none (its
+// issuer is an IP address, which WebAuthn does not allow as a relying party).
+var ErrNoWebAuthn = UserError(http.StatusNotFound, "Security keys are not available",
+	"This server does not offer security keys.", nil)
+
+// WebAuthnUser is how a user appears to authenticators.
+func WebAuthnUser(u storage.User) factor.UserInfo {
+	name := u.Email
+	if full := u.GivenName + " " + u.FamilyName; u.GivenName != "" {
+		name = full
+	}
+	return factor.UserInfo{ID: u.ID, Email: u.Email, DisplayName: name}
+}
+
+// WebAuthnMessage is what the user reads when a key was refused ("" for a server fault).
+func WebAuthnMessage(err error) string {
+	for _, e := range []error{factor.ErrChallengeUsed, factor.ErrInvalidResponse, factor.ErrUserPresenceRequired,
+		factor.ErrUserVerificationRequired, factor.ErrWrongCredential, factor.ErrCounterRegressed, factor.ErrNoCredential} {
+		if errors.Is(err, e) {
+			return "The security key could not be verified. Try again, or use another method."
+		}
+	}
+	return ""
+}
+
+var ErrNoSMS = UserError(http.StatusNotFound, "Text messages are not available",
+	"This service does not send text messages. Use an authenticator app or a security key.", nil)
+
+// MsgThrottled is what a user reads when the password was tried too often.
+const MsgThrottled = "Too many failed sign-in attempts. Please wait a few minutes and try again."

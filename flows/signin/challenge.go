@@ -1,0 +1,245 @@
+package signin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// availableMethods lists the user's ways to prove a second factor, preferred first.
+func (s *Handlers) availableMethods(ctx context.Context, userID string, reads *flows.Reads) ([]string, error) {
+	var methods []string
+	summary, err := s.FactorSummary(ctx, userID, reads)
+	if err != nil {
+		return nil, err
+	}
+	factors := s.SecondFactorsOf(summary)
+	if slices.Contains(factors, flows.SecondFactorWebAuthn) {
+		methods = append(methods, flows.MethodWebAuthn) // phishing-resistant: preferred
+	}
+	if slices.Contains(factors, "otp") {
+		methods = append(methods, flows.MethodTOTP)
+	}
+	if slices.Contains(factors, factor.AMRSMS) {
+		phone, err := s.Store.GetPhoneNumber(ctx, userID)
+		if err != nil {
+			return nil, fmt.Errorf("load phone number: %w", err)
+		}
+		if phone.Primary { // the user's main method comes first
+			methods = append([]string{flows.MethodSMS}, methods...)
+		} else {
+			methods = append(methods, flows.MethodSMS)
+		}
+	}
+	if summary.RecoveryCodes > 0 {
+		methods = append(methods, flows.MethodRecovery)
+	}
+	return methods, nil
+}
+
+func (s *Handlers) challengePage(ctx context.Context, f flows.Flow, method string, methods []string) (templates.ChallengePage, error) {
+	p := templates.ChallengePage{
+		Page:       s.Page(""), // the template titles a step-up differently
+		Action:     s.Path(PathChallenge),
+		FlowID:     f.ID,
+		ClientName: s.ClientName(ctx, f.ClientID),
+		Method:     method,
+		// Without a password in this flow, an existing session is being stepped up.
+		StepUp: !flows.HasMethod(f.Proven, "pwd"),
+	}
+	if method == flows.MethodWebAuthn {
+		p.WebAuthnOptionsURL = s.Path(PathChallengeWebAuthn)
+	}
+	if method == flows.MethodSMS {
+		if err := s.smsChallenge(ctx, f, &p); err != nil {
+			return p, err
+		}
+	}
+	if !(f.KindOf() == flows.KindAccount) {
+		p.RememberDays = s.RememberDays
+		if s.EmailCodes != nil || slices.Contains(methods, flows.MethodRecovery) {
+			p.ResetURL = s.Path(PathReset) + "?flow=" + url.QueryEscape(f.ID)
+		}
+	}
+	labels := map[string]string{flows.MethodTOTP: "Use your authenticator app", flows.MethodRecovery: "Use a recovery code",
+		flows.MethodWebAuthn: "Use your security key", flows.MethodSMS: "Text a code to your phone"}
+	for _, m := range methods {
+		if m != method {
+			p.Methods = append(p.Methods, templates.MethodChoice{Label: labels[m],
+				Href: s.Path(PathChallenge) + "?flow=" + url.QueryEscape(f.ID) + "&method=" + m})
+		}
+	}
+	return p, nil
+}
+
+func (s *Handlers) renderChallenge(w http.ResponseWriter, status int, p templates.ChallengePage) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return s.Pages.Challenge(w, p)
+}
+
+// chosenMethod is the requested method when the user has it, else the preferred one.
+func chosenMethod(want string, methods []string) string {
+	for _, m := range methods {
+		if m == want {
+			return m
+		}
+	}
+	if len(methods) > 0 {
+		return methods[0]
+	}
+	return ""
+}
+
+// ChallengePage asks for the second factor.
+func (s *Handlers) ChallengePage(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
+	f, res, ok, err := s.FlowAt(r, flows.StateSecondFactor)
+	if !ok {
+		return res, err
+	}
+	ctx := r.Context()
+	reads, err := s.ReadFlowUser(ctx, f)
+	if err != nil {
+		return flows.Result{}, err
+	}
+	methods, err := s.challengeMethods(ctx, r, f, reads)
+	if err != nil {
+		return flows.Result{}, err
+	}
+	method := chosenMethod(r.URL.Query().Get("method"), methods)
+	if method == "" {
+		return s.Proceed(ctx, w, r, f, reads) // the factors went away meanwhile: ask the policy
+	}
+	page, err := s.challengePage(ctx, f, method, methods)
+	if err != nil {
+		return flows.Result{}, err
+	}
+	page.Notice = flows.SMSNotices[r.URL.Query().Get("notice")]
+	return flows.Result{}, s.renderChallenge(w, http.StatusOK, page)
+}
+
+// ChallengeSubmit checks a second-factor code. Every attempt on a user's account is
+// counted before it is checked, so a burst of parallel guesses cannot get past the
+// limit, and a success clears that count. Per address only failures count: many
+// people signing in from one office address must not lock each other out.
+func (s *Handlers) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
+	f, res, ok, err := s.FlowAt(r, flows.StateSecondFactor)
+	if !ok {
+		return res, err
+	}
+	ctx := r.Context()
+	reads, err := s.ReadFlowUser(ctx, f)
+	if err != nil {
+		return flows.Result{}, err
+	}
+	methods, err := s.challengeMethods(ctx, r, f, reads)
+	if err != nil {
+		return flows.Result{}, err
+	}
+	method := chosenMethod(r.PostForm.Get("method"), methods)
+	if method == "" {
+		return s.Proceed(ctx, w, r, f, reads)
+	}
+	page, err := s.challengePage(ctx, f, method, methods)
+	if err != nil {
+		return flows.Result{}, err
+	}
+
+	userKey := "2fa:user:" + f.UserID
+	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, method)
+	if err != nil {
+		return flows.Result{}, err
+	}
+	if throttled {
+		page.Error, page.Throttled = flows.MsgCodeThrottled, true
+		return flows.Result{}, s.renderChallenge(w, http.StatusTooManyRequests, page)
+	}
+
+	code := r.PostForm.Get("code")
+	now := s.Now().UTC()
+	var proofs []storage.FactorProof
+	switch method {
+	case flows.MethodTOTP:
+		_, err = s.TOTP.Verify(ctx, f.UserID, code)
+		proofs = []storage.FactorProof{{Method: "otp", At: now}}
+	case flows.MethodRecovery:
+		err = s.Recovery.Use(ctx, f.UserID, code)
+		proofs = []storage.FactorProof{{Method: "otp", At: now}}
+	case flows.MethodWebAuthn:
+		proofs, err = s.verifyWebAuthn(ctx, f, reads, r.PostForm.Get("response"))
+	case flows.MethodSMS:
+		err = s.verifySMS(ctx, f, code)
+		proofs = []storage.FactorProof{{Method: factor.AMRSMS, At: now}}
+	}
+	if err != nil {
+		page.Error = flows.CodeMessage(method, err)
+		if page.Error == "" {
+			return flows.Result{}, fmt.Errorf("verify %s: %w", method, err)
+		}
+		if _, err := s.Store.HitThrottle(ctx, ipKey, s.Limits.Window, now); err != nil {
+			return flows.Result{}, fmt.Errorf("count second-factor failure: %w", err)
+		}
+		s.Audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": method, "reason": err.Error()})
+		return flows.Result{}, s.renderChallenge(w, http.StatusUnauthorized, page)
+	}
+	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
+		return flows.Result{}, fmt.Errorf("reset second-factor throttle: %w", err)
+	}
+	s.Audit(ctx, r, "factor.success", f.UserID, f.ClientID, map[string]string{"factor": method})
+	remember := r.PostForm.Get("remember") == "yes" && !(f.KindOf() == flows.KindAccount)
+	if err := s.AfterSecondFactor(ctx, w, r, f.UserID, f.ClientID, remember); err != nil {
+		return flows.Result{}, err
+	}
+	if method == flows.MethodRecovery {
+		s.Audit(ctx, r, "recovery_code.used", f.UserID, f.ClientID, nil)
+		s.Notify(r, f.UserID, "recovery.used")
+	}
+	f.Proven = append(f.Proven, proofs...)
+	return s.Proceed(ctx, w, r, f, reads)
+}
+
+// countCodeAttempt counts a second-factor attempt for the flow's user and reports
+// whether the user or the address is over its limit (the refusal is audited). It
+// returns the address's failure counter, which the caller bumps on a failure.
+func (s *Handlers) countCodeAttempt(ctx context.Context, r *http.Request, f flows.Flow, method string) (throttled bool, ipKey string, err error) {
+	ipKey = "2fa:ip:" + s.ClientIP(r)
+	now := s.Now()
+	nUser, err := s.Store.HitThrottle(ctx, "2fa:user:"+f.UserID, s.Limits.Window, now)
+	if err != nil {
+		return false, ipKey, fmt.Errorf("count second-factor attempt: %w", err)
+	}
+	nIP, err := s.Store.ThrottleCount(ctx, ipKey, now)
+	if err != nil {
+		return false, ipKey, fmt.Errorf("read second-factor throttle: %w", err)
+	}
+	if nUser > s.Limits.SecondFactorFailures || nIP >= s.Limits.SecondFactorIP {
+		s.Audit(ctx, r, "factor.throttled", f.UserID, f.ClientID, map[string]string{"factor": method})
+		return true, ipKey, nil
+	}
+	return false, ipKey, nil
+}
+
+// challengeMethods are the user's methods that can meet what the flow needs: only
+// a security key when the phishing-resistant level is asked for.
+func (s *Handlers) challengeMethods(ctx context.Context, r *http.Request, f flows.Flow, reads *flows.Reads) ([]string, error) {
+	methods, err := s.availableMethods(ctx, f.UserID, reads)
+	if err != nil || !slices.Contains(methods, flows.MethodWebAuthn) || (f.KindOf() == flows.KindAccount) {
+		return methods, err
+	}
+	ev, err := s.Evaluate(ctx, r, f, reads)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Decision.Level == flows.ACRPhishingResistant {
+		return []string{flows.MethodWebAuthn}, nil
+	}
+	return methods, nil
+}
