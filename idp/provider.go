@@ -40,10 +40,10 @@ type Options struct {
 	// Outbox and SMSOutbox, in dev mode, are shown at /dev/outbox.
 	Outbox    *email.Outbox
 	SMSOutbox *sms.Outbox
-	Keys    *KeyManager
-	Pages   *templates.Renderer
-	Log     *slog.Logger
-	Now     func() time.Time
+	Keys      *KeyManager
+	Pages     *templates.Renderer
+	Log       *slog.Logger
+	Now       func() time.Time
 	// TokenKey is the 32-byte HMAC key for opaque tokens and codes.
 	TokenKey []byte
 	// ClientSecrets hashes client secrets (keyed HMAC).
@@ -79,17 +79,16 @@ const ClientCacheTTL = 2 * time.Second
 
 // Endpoint paths relative to the issuer.
 const (
-	PathAuthorize     = "/authorize"
-	PathResume        = "/authorize/resume"
-	PathToken         = "/oauth/token"
-	PathUserinfo      = "/userinfo"
-	PathIntrospect    = "/oauth/introspect"
-	PathRevoke        = "/oauth/revoke"
-	PathJWKS          = "/.well-known/jwks.json"
-	PathDiscovery     = "/.well-known/openid-configuration"
-	PathEndSession    = "/logout"
-	PathStatic        = "/static/"
-
+	PathAuthorize  = "/authorize"
+	PathResume     = "/authorize/resume"
+	PathToken      = "/oauth/token"
+	PathUserinfo   = "/userinfo"
+	PathIntrospect = "/oauth/introspect"
+	PathRevoke     = "/oauth/revoke"
+	PathJWKS       = "/.well-known/jwks.json"
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathEndSession = "/logout"
+	PathStatic     = "/static/"
 )
 
 // New composes the provider.

@@ -35,7 +35,7 @@ const (
 type Handlers struct {
 	*flows.Core
 	// Store shadows the core's: what this journey needs of storage.
-	Store Store
+	Store    Store
 	Hasher   *password.Hasher
 	TOTP     *factor.TOTP
 	Recovery *factor.Recovery
