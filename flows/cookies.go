@@ -71,7 +71,7 @@ func HashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func NewToken() string {
+func newToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)

@@ -14,7 +14,7 @@ func TestCookieAttributes(t *testing.T) {
 		c := NewCookies("lockstep_session", hashKey, blockKey, "/", secure, 3600)
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		token := NewToken()
+		token := newToken()
 		if err := c.set(w, r, keySessionToken, token); err != nil {
 			t.Fatal(err)
 		}

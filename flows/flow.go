@@ -37,7 +37,7 @@ func (s *Core) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	bid := s.Cookies.BrowserID(r)
 	if bid == "" {
-		bid = NewToken()
+		bid = newToken()
 		if err := s.Cookies.set(w, r, keyBrowserID, bid); err != nil {
 			return Flow{}, fmt.Errorf("write browser cookie: %w", err)
 		}

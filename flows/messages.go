@@ -64,10 +64,9 @@ var SMSNotices = map[string]string{
 }
 
 const (
-	MsgSMSWait     = "A code was sent moments ago. Wait a little before asking for another."
-	MsgSMSCap      = "Too many codes were sent today. Use another method, or try again tomorrow."
-	MsgSMSNotSent  = "We could not send the text message. Try again in a moment, or use another method."
-	MsgPhoneNumber = "Enter a valid mobile number for the country you chose."
+	msgSMSWait    = "A code was sent moments ago. Wait a little before asking for another."
+	msgSMSCap     = "Too many codes were sent today. Use another method, or try again tomorrow."
+	msgSMSNotSent = "We could not send the text message. Try again in a moment, or use another method."
 )
 
 // WaitSeconds is a resend wait in whole seconds, rounded up, for the pages.
@@ -79,10 +78,10 @@ func (s *Core) SendSMSCode(ctx context.Context, r *http.Request, key, userID, cl
 	code, err := s.SMSCodes.Issue(ctx, key, userID, number)
 	switch {
 	case errors.Is(err, factor.ErrResendTooSoon):
-		return MsgSMSWait, nil
+		return msgSMSWait, nil
 	case errors.Is(err, factor.ErrDailyCap):
 		s.Audit(ctx, r, "sms.capped", userID, clientID, map[string]string{"to": sms.Mask(number)})
-		return MsgSMSCap, nil
+		return msgSMSCap, nil
 	case err != nil:
 		return "", err
 	}
@@ -95,7 +94,7 @@ func (s *Core) SendSMSCode(ctx context.Context, r *http.Request, key, userID, cl
 		if err := s.Store.DeleteOneTimeCode(ctx, key); err != nil {
 			return "", fmt.Errorf("drop unsent code: %w", err)
 		}
-		return MsgSMSNotSent, nil
+		return msgSMSNotSent, nil
 	}
 	s.Audit(ctx, r, "sms.sent", userID, clientID, map[string]string{"to": sms.Mask(number)})
 	return "", nil
@@ -104,7 +103,7 @@ func (s *Core) SendSMSCode(ctx context.Context, r *http.Request, key, userID, cl
 // SendRefusalStatus is the HTTP status of a refused send: the gateway failing is
 // not the user's doing.
 func SendRefusalStatus(msg string) int {
-	if msg == MsgSMSNotSent {
+	if msg == msgSMSNotSent {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusTooManyRequests
@@ -135,10 +134,6 @@ var smsCodeMessages = SentCodeMessages{Wrong: msgWrongSMS, Expired: msgExpiredSM
 
 // SMSMessage is what the user reads for a refused text-message code ("" for a fault).
 func SMSMessage(err error) string { return smsCodeMessages.Of(err) }
-
-// SMSKey binds a sign-in code to its flow: a code sent for one sign-in attempt
-// matches nothing in another.
-func SMSKey(f Flow) string { return "sms:flow:" + f.ID }
 
 const MethodWebAuthn = "webauthn"
 

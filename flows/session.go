@@ -71,7 +71,7 @@ func (s *Core) newSession(w http.ResponseWriter, r *http.Request, userID string,
 		p.Replaces = HashToken(old)
 	}
 	now := s.Now().UTC()
-	token := NewToken()
+	token := newToken()
 	factors := MergeProofs(kept, proofs)
 	p.Session = storage.Session{
 		ID:        HashToken(token),

@@ -43,7 +43,7 @@ func (s *Core) ensureDeviceToken(w http.ResponseWriter, r *http.Request) (string
 	if tok := s.DeviceToken(r); tok != "" {
 		return tok, nil
 	}
-	tok := NewToken()
+	tok := newToken()
 	if err := s.DeviceCookies.set(w, r, keyDevice, tok); err != nil {
 		return "", fmt.Errorf("write device cookie: %w", err)
 	}

@@ -150,7 +150,7 @@ func (s *Handlers) SubmitPhone(w http.ResponseWriter, r *http.Request, ps PhoneS
 		p.Country, p.National = r.PostForm.Get("country"), r.PostForm.Get("national")
 		number, err := sms.Normalize(p.Country, p.National)
 		if errors.Is(err, sms.ErrInvalidNumber) {
-			p.Error = flows.MsgPhoneNumber
+			p.Error = msgPhoneNumber
 			return phone, false, s.renderPhone(w, http.StatusBadRequest, p)
 		}
 		if err != nil {
@@ -279,3 +279,5 @@ func countryChoices() []templates.Country {
 	}
 	return out
 }
+
+const msgPhoneNumber = "Enter a valid mobile number for the country you chose."

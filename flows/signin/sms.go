@@ -19,7 +19,7 @@ func (s *Handlers) smsChallenge(ctx context.Context, f flows.Flow, p *templates.
 	}
 	p.PhoneMasked = sms.Mask(phone.E164)
 	p.SendAction = s.Path(PathChallengeSMS)
-	st, err := s.SMSCodes.Status(ctx, flows.SMSKey(f))
+	st, err := s.SMSCodes.Status(ctx, smsKey(f))
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (s *Handlers) ChallengeSMSSend(w http.ResponseWriter, r *http.Request) (flo
 	if err != nil {
 		return flows.Result{}, fmt.Errorf("load phone number: %w", err)
 	}
-	refusal, err := s.SendSMSCode(ctx, r, flows.SMSKey(f), f.UserID, f.ClientID, phone.E164)
+	refusal, err := s.SendSMSCode(ctx, r, smsKey(f), f.UserID, f.ClientID, phone.E164)
 	if err != nil {
 		return flows.Result{}, err
 	}
@@ -67,7 +67,7 @@ func (s *Handlers) ChallengeSMSSend(w http.ResponseWriter, r *http.Request) (flo
 
 // verifySMS checks a code texted for this flow and notes the number's use.
 func (s *Handlers) verifySMS(ctx context.Context, f flows.Flow, code string) error {
-	if _, err := s.SMSCodes.Check(ctx, flows.SMSKey(f), f.UserID, code); err != nil {
+	if _, err := s.SMSCodes.Check(ctx, smsKey(f), f.UserID, code); err != nil {
 		return err
 	}
 	phone, err := s.Store.GetPhoneNumber(ctx, f.UserID)
@@ -80,3 +80,7 @@ func (s *Handlers) verifySMS(ctx context.Context, f flows.Flow, code string) err
 	}
 	return nil
 }
+
+// smsKey binds a sign-in code to its flow: a code sent for one sign-in attempt
+// matches nothing in another.
+func smsKey(f flows.Flow) string { return "sms:flow:" + f.ID }
