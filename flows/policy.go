@@ -53,7 +53,31 @@ type PolicyInput struct {
 	// asks for still needs a second factor proven, and the tokens then say honestly
 	// that only the password was proven.
 	Trusted string
+	// Company is what the user's organisation asks of them (zero: nothing).
+	Company Company
+	// Declined: the user chose "Later" on the set-up offer in this sign-in.
+	Declined bool
 }
+
+// Company is an organisation's rule for one user (FLOW-3, FLOW-5).
+type Company struct {
+	// Covered: the organisation's level is high and the user is in a group it
+	// applies to, so a second factor is mandatory once Deadline has passed.
+	Covered bool
+	// Deadline is when a covered user must have a second factor, fixed when the
+	// rule first applied to them; zero for a covered user means at once.
+	Deadline time.Time
+	// FirstSignIn: the user is in an organisation that does not require a
+	// second factor of them and never signed in before: the set-up is offered once.
+	FirstSignIn bool
+}
+
+// Why the set-up of a second factor is offered (Decision.Offer).
+const (
+	OfferCompany = "company" // covered, before the deadline
+	OfferApp     = "app"     // the app asks for more than the user has
+	OfferFirst   = "first"   // a first sign-in
+)
 
 // Outcome is what must happen next.
 type Outcome int
@@ -67,10 +91,13 @@ const (
 	Enrol
 	// Refuse: the request cannot be met; answer the client with Error.
 	Refuse
+	// Offer: everything needed is proven, but the user is asked first whether to
+	// set up a second factor now (Decision.Offer says why); "Later" goes on.
+	Offer
 )
 
 func (o Outcome) String() string {
-	return [...]string{"done", "prove", "enrol", "refuse"}[o]
+	return [...]string{"done", "prove", "enrol", "refuse", "offer"}[o]
 }
 
 // Factor kinds the policy asks for.
@@ -98,6 +125,8 @@ type Decision struct {
 	// Proofs are the proofs that count for this request: what amr and acr describe.
 	Proofs  []storage.FactorProof
 	Reasons []string
+	// Offer says why the set-up is offered (OfferCompany, OfferApp, OfferFirst).
+	Offer string
 }
 
 // secondFactorMethods are amr values that prove a second factor;
@@ -149,6 +178,17 @@ func Decide(in PolicyInput) Decision {
 			because("the user's second factor is not asked for on %s", in.Trusted)
 		}
 	}
+	has2FA := len(in.SecondFactors) > 0
+	// An organisation's rule, once the grace period is over, is like a client's
+	// minimum: no token at the password level until a second factor is set up.
+	if in.UserKnown && !has2FA && in.Company.Covered && hard < 1 {
+		if !in.Now.Before(in.Company.Deadline) {
+			hard = 1
+			because("the organisation requires a second factor and the grace period ended at %s", in.Company.Deadline.UTC().Format(time.RFC3339))
+		} else {
+			because("the organisation requires a second factor from %s", in.Company.Deadline.UTC().Format(time.RFC3339))
+		}
+	}
 	wished := in.Request.ACRValues
 	if len(wished) == 0 && len(in.Request.EssentialACR) == 0 {
 		wished = in.Client.DefaultACRValues
@@ -186,7 +226,6 @@ func Decide(in PolicyInput) Decision {
 
 	// A level the user cannot reach: refuse (hard) or aim lower (soft). An unknown
 	// user might reach anything: that is known after the password.
-	has2FA := len(in.SecondFactors) > 0
 	hasPhishingResistant := slices.Contains(in.SecondFactors, SecondFactorWebAuthn)
 	canReach := func(rank int) bool {
 		switch rank {
@@ -221,6 +260,11 @@ func Decide(in PolicyInput) Decision {
 
 	switch {
 	case len(d.Prove) == 0:
+		if offer := offerSetUp(in, soft > target && !has2FA); offer != "" {
+			d.Outcome, d.Offer = Offer, offer
+			because("offer to set up a second factor (%s); proven: %v", offer, AMR(d.Proofs))
+			return d
+		}
 		d.Outcome = Done
 		because("proven: %v", AMR(d.Proofs))
 		return d
@@ -251,6 +295,27 @@ func Decide(in PolicyInput) Decision {
 	d.Outcome = Prove
 	because("missing %v", d.Prove)
 	return d
+}
+
+// offerSetUp says why a user who has proven what the request needs is asked to
+// set up a second factor first ("" for no offer): the organisation's rule before
+// its deadline or a first sign-in (both at a password entered now, not on every
+// app's single sign-on), or an app that wished for more than the user has. Never
+// under prompt=none, never twice in a sign-in, and only where a sign-in may enrol.
+func offerSetUp(in PolicyInput, appWantsMore bool) string {
+	if !in.UserKnown || len(in.SecondFactors) > 0 || in.Declined || in.Request.PromptNone || !in.EnrolOnSpot {
+		return ""
+	}
+	atPassword := HasMethod(in.Flow, "pwd")
+	switch {
+	case in.Company.Covered && atPassword:
+		return OfferCompany
+	case appWantsMore:
+		return OfferApp
+	case in.Company.FirstSignIn && atPassword:
+		return OfferFirst
+	}
+	return ""
 }
 
 func refuse(d Decision, code string) Decision {

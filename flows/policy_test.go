@@ -87,6 +87,24 @@ func TestDecide(t *testing.T) {
 		{"enrolled during the flow: done", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Flow: flowOTP, EnrolOnSpot: true, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Done, nil, ACRMultiFactor, "", []string{"pwd", "otp", "mfa"}}},
 		{"essential mfa, unknown user: password first", PolicyInput{Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, want{Prove, []string{"pwd", "2fa"}, ACRMultiFactor, "", nil}},
 
+		// An organisation's rule (FLOW-3, FLOW-5) and the set-up offers.
+		{"covered before the deadline: offered after the password", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Company: Company{Covered: true, Deadline: now.Add(72 * time.Hour)}}, want{Offer, nil, ACRPassword, "", nil}},
+		{"covered before the deadline, later: password level", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Declined: true, Company: Company{Covered: true, Deadline: now.Add(72 * time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"covered before the deadline, single sign-on: no interrupt", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Company: Company{Covered: true, Deadline: now.Add(72 * time.Hour)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"covered after the deadline: must enrol", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Declined: true, Company: Company{Covered: true, Deadline: now.Add(-time.Hour)}}, want{Enrol, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"covered, deadline reached exactly: must enrol", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Company: Company{Covered: true, Deadline: now}}, want{Enrol, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"covered after the deadline, prompt=none: interaction", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Request: AuthRequest{PromptNone: true}, Company: Company{Covered: true, Deadline: now.Add(-time.Hour)}}, want{Refuse, nil, ACRMultiFactor, ErrInteractionRequired, nil}},
+		{"covered after the deadline, enrolment off: unmet", PolicyInput{UserKnown: true, Flow: flowPwd, Company: Company{Covered: true, Deadline: now.Add(-time.Hour)}}, want{Refuse, nil, ACRMultiFactor, ErrUnmet, nil}},
+		{"level raised mid-session: the session's next app must enrol", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Company: Company{Covered: true, Deadline: now.Add(-time.Minute)}}, want{Enrol, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"covered user with an app: the code, as always", PolicyInput{UserKnown: true, SecondFactors: otp, Flow: flowPwd, EnrolOnSpot: true, Company: Company{Covered: true, Deadline: now.Add(-time.Hour)}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"moved out of the covered group: nothing asked", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"first sign-in at level low: offered once", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Company: Company{FirstSignIn: true}}, want{Offer, nil, ACRPassword, "", nil}},
+		{"first sign-in at level low, later", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Declined: true, Company: Company{FirstSignIn: true}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"an app wishes for mfa, the user has none: offered", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Offer, nil, ACRPassword, "", nil}},
+		{"an app wishes for mfa, not now: password level, said so", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Declined: true, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"an app wishes for mfa, prompt=none: password level", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Request: AuthRequest{PromptNone: true, ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"a client default wish counts like acr_values", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Client: ClientPolicy{DefaultACRValues: []string{ACRMultiFactor}}}, want{Offer, nil, ACRPassword, "", nil}},
+
 		// Levels we cannot give.
 		{"unknown acr_values are ignored", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{"urn:example:gold"}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"first known acr_value wins", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{"urn:example:gold", ACRMultiFactor, ACRPassword}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
@@ -118,6 +136,9 @@ func TestDecide(t *testing.T) {
 			if d.Outcome != tt.want.outcome || !slices.Equal(d.Prove, tt.want.prove) || d.Level != tt.want.level || d.Error != tt.want.err {
 				t.Fatalf("Decide = %v prove=%v level=%q err=%q (%s); want %v prove=%v level=%q err=%q",
 					d.Outcome, d.Prove, d.Level, d.Error, reasons, tt.want.outcome, tt.want.prove, tt.want.level, tt.want.err)
+			}
+			if (d.Offer != "") != (d.Outcome == Offer) {
+				t.Fatalf("outcome %v with offer %q", d.Outcome, d.Offer)
 			}
 			if d.Outcome == Done && !slices.Equal(AMR(d.Proofs), tt.want.amr) {
 				t.Fatalf("amr = %v, want %v (%s)", AMR(d.Proofs), tt.want.amr, reasons)
@@ -180,5 +201,29 @@ func TestMergeProofsKeepsLatest(t *testing.T) {
 	stepUp := []storage.FactorProof{{Method: "pwd", At: t0}, {Method: "hwk", At: t0.Add(time.Hour)}, {Method: "user", At: t0.Add(time.Hour)}}
 	if AuthTime(stepUp) != t0 {
 		t.Fatalf("AuthTime(step-up) = %v", AuthTime(stepUp))
+	}
+}
+
+// TestOfferReasons checks why the set-up is offered, which the interrupt page says.
+func TestOfferReasons(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	pwd := []storage.FactorProof{{Method: "pwd", At: now}}
+	mfa := AuthRequest{ACRValues: []string{ACRMultiFactor}}
+	for _, tt := range []struct {
+		name string
+		in   PolicyInput
+		want string
+	}{
+		{"company before its deadline", PolicyInput{Company: Company{Covered: true, Deadline: now.Add(time.Hour)}}, OfferCompany},
+		{"company wins over an app's wish", PolicyInput{Request: mfa, Company: Company{Covered: true, Deadline: now.Add(time.Hour)}}, OfferCompany},
+		{"an app's wish", PolicyInput{Request: mfa}, OfferApp},
+		{"an app's wish wins over a first sign-in", PolicyInput{Request: mfa, Company: Company{FirstSignIn: true}}, OfferApp},
+		{"a first sign-in", PolicyInput{Company: Company{FirstSignIn: true}}, OfferFirst},
+	} {
+		in := tt.in
+		in.UserKnown, in.Flow, in.EnrolOnSpot, in.Now, in.RequestedAt = true, pwd, true, now, now
+		if d := Decide(in); d.Outcome != Offer || d.Offer != tt.want {
+			t.Errorf("%s: %v offer %q, want offer %q (%v)", tt.name, d.Outcome, d.Offer, tt.want, d.Reasons)
+		}
 	}
 }
