@@ -35,6 +35,7 @@ import (
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/internal/gctune"
 )
 
 const benchUsage = `Usage: lockstep bench [flags]
@@ -269,7 +270,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The hash scenario is the ceiling for login: it hashes as the server does,
 	// with the same garbage collector setting (with the default it is slower).
-	setHashingGC()
+	gctune.ForHashing()
 	b := newBencher(o)
 	defer b.transport.CloseIdleConnections()
 	if o.output == "text" {
