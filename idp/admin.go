@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/storage"
@@ -106,8 +107,8 @@ func (s *ClientSpec) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("access token format %q is not opaque or jwt", s.AccessTokenFormat))
 	}
-	if s.IDTokenAlg != "" && !slices.Contains(signingAlgorithms, s.IDTokenAlg) {
-		errs = append(errs, fmt.Errorf("ID token algorithm %q is not %s", s.IDTokenAlg, strings.Join(signingAlgorithms, " or ")))
+	if s.IDTokenAlg != "" && !slices.Contains(configs.SigningAlgorithms, s.IDTokenAlg) {
+		errs = append(errs, fmt.Errorf("ID token algorithm %q is not %s", s.IDTokenAlg, strings.Join(configs.SigningAlgorithms, " or ")))
 	}
 	if len(s.Scopes) == 0 {
 		s.Scopes = defaultScopes
