@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
@@ -75,7 +76,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	}
 	fs := flag.NewFlagSet("clients "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var spec idp.ClientSpec
+	var spec admin.ClientSpec
 	var redirects, postLogout, grants, scopes multiFlag
 	var defaultACR multiFlag
 	output := fs.String("output", "text", "text or json")
@@ -132,7 +133,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		}
 		changed := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { changed[f.Name] = true })
-		c, err := idp.UpdateClient(ctx, store, spec.ID, func(s *idp.ClientSpec) {
+		c, err := admin.UpdateClient(ctx, store, spec.ID, func(s *admin.ClientSpec) {
 			set := map[string]func(){
 				"name":                     func() { s.Name = spec.Name },
 				"first-party":              func() { s.FirstParty = spec.FirstParty },
@@ -166,7 +167,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	case "create":
 		spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.GrantTypes, spec.Scopes = redirects, postLogout, grants, scopes
 		spec.DefaultACRValues = defaultACR
-		c, secret, err := idp.CreateClient(ctx, store, hasher, spec, time.Now())
+		c, secret, err := admin.CreateClient(ctx, store, hasher, spec, time.Now())
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return fmt.Errorf("a client with id %q exists already", spec.ID)
 		}
@@ -233,7 +234,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		if err != nil {
 			return err
 		}
-		secret, err := idp.RotateClientSecret(ctx, store, hasher, id, time.Now())
+		secret, err := admin.RotateClientSecret(ctx, store, hasher, id, time.Now())
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client with id %q", id)
 		}
@@ -261,7 +262,7 @@ func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin
 	}
 	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var spec idp.UserSpec
+	var spec admin.UserSpec
 	pwStdin := false
 	if args[0] == "create" {
 		fs.StringVar(&spec.Email, "email", "", "email address (the sign-in name)")
@@ -289,7 +290,7 @@ func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin
 			return fmt.Errorf("read password: %w", err)
 		}
 		spec.Password = strings.TrimRight(line, "\r\n")
-		u, err := idp.CreateUser(ctx, store, idp.PasswordHasher(cfg.Password), spec, time.Now())
+		u, err := admin.CreateUser(ctx, store, idp.PasswordHasher(cfg.Password), spec, time.Now())
 		if err != nil {
 			return err
 		}
