@@ -59,3 +59,41 @@ func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.H
 	}
 	return u, nil
 }
+
+// DisableStore is what DisableUser changes: the user, their SSO sessions and
+// their tokens.
+type DisableStore interface {
+	storage.UserStore
+	storage.SessionStore
+	storage.TokenStore
+}
+
+// DisableUser marks the user with that email disabled, so they can no longer sign
+// in, and ends what they already hold: their SSO sessions are deleted and their
+// access and refresh tokens deactivated, so a disabled user keeps no way in. An
+// email no user has gives an error wrapping storage.ErrNotFound and changes
+// nothing.
+func DisableUser(ctx context.Context, store DisableStore, email string, now time.Time) (storage.User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	u, err := store.GetUserByEmail(ctx, email)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, fmt.Errorf("no user with email %s: %w", email, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.User{}, fmt.Errorf("find user %s: %w", email, err)
+	}
+	u.Disabled = true
+	u.UpdatedAt = now.UTC()
+	if err := store.UpdateUser(ctx, u); err != nil {
+		return storage.User{}, fmt.Errorf("disable user %s: %w", email, err)
+	}
+	if _, err := store.DeleteSessionsByUser(ctx, u.ID); err != nil {
+		return storage.User{}, fmt.Errorf("end the sessions of %s: %w", email, err)
+	}
+	for _, k := range []storage.TokenKind{storage.TokenAccess, storage.TokenRefresh} {
+		if err := store.DeactivateTokensBySubject(ctx, k, u.ID); err != nil {
+			return storage.User{}, fmt.Errorf("revoke the tokens (%s) of %s: %w", k, email, err)
+		}
+	}
+	return u, nil
+}

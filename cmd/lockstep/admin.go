@@ -315,29 +315,11 @@ func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin
 		if fs.NArg() != 1 {
 			return errors.New("users disable needs exactly one email")
 		}
-		email := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
-		u, err := store.GetUserByEmail(ctx, email)
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no user with email %s", email)
-		}
+		u, err := admin.DisableUser(ctx, store, fs.Arg(0), time.Now())
 		if err != nil {
 			return err
 		}
-		u.Disabled = true
-		u.UpdatedAt = time.Now().UTC()
-		if err := store.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		// A disabled user keeps no session and no token.
-		if _, err := store.DeleteSessionsByUser(ctx, u.ID); err != nil {
-			return err
-		}
-		for _, k := range []storage.TokenKind{storage.TokenAccess, storage.TokenRefresh} {
-			if err := store.DeactivateTokensBySubject(ctx, k, u.ID); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(stdout, "user %s disabled; sessions ended and tokens revoked\n", email)
+		fmt.Fprintf(stdout, "user %s disabled; sessions ended and tokens revoked\n", u.Email)
 		return nil
 	default:
 		fmt.Fprint(stderr, usersUsage)
