@@ -152,6 +152,11 @@ type PasswordConfig struct {
 	MaxConcurrent int `yaml:"max_concurrent"`
 }
 
+// SigningAlgorithms are the algorithms the server keeps a signing key for and
+// publishes: tokens.signing_algorithm and a client's own ID token algorithm each
+// choose one of them.
+var SigningAlgorithms = []string{"RS256", "ES256"}
+
 // TokenConfig holds token lifespans and signing settings.
 type TokenConfig struct {
 	AccessTokenLifespan   time.Duration `yaml:"access_token_lifespan"`
@@ -406,8 +411,8 @@ func (c Config) Validate() error {
 	if longest := max(t.AccessTokenLifespan, t.IDTokenLifespan); t.KeyRetention > 0 && t.KeyRetention < longest {
 		add("tokens.key_retention must be at least %s, the longest access or ID token lifespan, so tokens signed by a retired key still verify", longest)
 	}
-	if t.SigningAlgorithm != "RS256" && t.SigningAlgorithm != "ES256" {
-		add("tokens.signing_algorithm must be RS256 or ES256, not %q", t.SigningAlgorithm)
+	if !slices.Contains(SigningAlgorithms, t.SigningAlgorithm) {
+		add("tokens.signing_algorithm must be %s, not %q", strings.Join(SigningAlgorithms, " or "), t.SigningAlgorithm)
 	}
 
 	if err := (&http.Cookie{Name: c.Session.CookieName}).Valid(); err != nil {

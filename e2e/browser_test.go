@@ -30,6 +30,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -373,7 +374,7 @@ func startBrowserRP(t *testing.T, s *server) *browserRP {
 	app := &browserRP{URL: base, Name: "Browser Test App"}
 
 	ctx := context.Background()
-	client, secret, err := idp.CreateClient(ctx, s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
+	client, secret, err := admin.CreateClient(ctx, s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
 		Name: app.Name, RedirectURIs: []string{base + "/callback"},
 		GrantTypes: []string{"authorization_code", "refresh_token"},
 	}, time.Now())

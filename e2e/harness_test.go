@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/idp"
@@ -96,7 +97,7 @@ func startServer(t testing.TB, store storage.Storage, tweak ...func(*configs.Con
 		Email: "alice@example.com", Password: "correct horse battery staple"}
 	now := time.Now()
 	hasher := idp.ClientSecretHasher(cfg.Secret)
-	c, secret, err := idp.CreateClient(ctx, store, hasher, idp.ClientSpec{
+	c, secret, err := admin.CreateClient(ctx, store, hasher, admin.ClientSpec{
 		Name: "Test App", RedirectURIs: []string{s.RedirectURI}, PostLogoutRedirectURIs: []string{"http://127.0.0.1:1/bye"},
 		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"},
 	}, now)
@@ -104,21 +105,21 @@ func startServer(t testing.TB, store storage.Storage, tweak ...func(*configs.Con
 		t.Fatal(err)
 	}
 	s.ClientID, s.ClientSecret = c.ID, secret
-	pc, _, err := idp.CreateClient(ctx, store, hasher, idp.ClientSpec{
+	pc, _, err := admin.CreateClient(ctx, store, hasher, admin.ClientSpec{
 		Name: "Public App", RedirectURIs: []string{s.PublicRedirect}, Public: true,
 	}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.PublicID = pc.ID
-	fc, fsecret, err := idp.CreateClient(ctx, store, hasher, idp.ClientSpec{
+	fc, fsecret, err := admin.CreateClient(ctx, store, hasher, admin.ClientSpec{
 		Name: "First Party", RedirectURIs: []string{s.RedirectURI}, FirstParty: true,
 	}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.FirstPartyID, s.FirstPartySecret = fc.ID, fsecret
-	u, err := idp.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), idp.UserSpec{
+	u, err := admin.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), admin.UserSpec{
 		Email: s.Email, Password: s.Password, GivenName: "Alice", FamilyName: "Liddell",
 	}, now)
 	if err != nil {

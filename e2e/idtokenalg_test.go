@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -36,7 +37,7 @@ func headerAlg(t *testing.T, raw string) string {
 func TestClientIDTokenAlgorithm(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
 		s := startServer(t, newStore(t))
-		c, secret, err := idp.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
+		c, secret, err := admin.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
 			Name: "EC App", RedirectURIs: []string{s.RedirectURI}, IDTokenAlg: "ES256",
 		}, time.Now())
 		if err != nil {
@@ -66,7 +67,7 @@ func TestClientIDTokenAlgorithm(t *testing.T) {
 		}
 
 		// Only RS256 and ES256 can be chosen.
-		_, _, err = idp.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
+		_, _, err = admin.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
 			Name: "Bad", RedirectURIs: []string{s.RedirectURI}, IDTokenAlg: "HS256",
 		}, time.Now())
 		if err == nil || !strings.Contains(err.Error(), `ID token algorithm "HS256"`) {

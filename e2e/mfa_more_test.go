@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
@@ -29,7 +30,7 @@ func TestEnrolmentOffRefuses(t *testing.T) {
 			t.Fatalf("essential mfa without a factor: %v %s", p.callback, p.url)
 		}
 		// A client whose minimum is multi-factor gets the same answer, never a lower acr.
-		c, secret, err := idp.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
+		c, secret, err := admin.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
 			Name: "Bank", RedirectURIs: []string{s.RedirectURI}, FirstParty: true, MinACR: flows.ACRMultiFactor,
 		}, time.Now())
 		if err != nil {
@@ -96,7 +97,7 @@ func TestClientAssuranceSettings(t *testing.T) {
 		r.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
 		e, _ := mfaUser(t, s, r)
 		ctx := context.Background()
-		c, secret, err := idp.CreateClient(ctx, s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
+		c, secret, err := admin.CreateClient(ctx, s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
 			Name: "Bank", RedirectURIs: []string{s.RedirectURI}, FirstParty: true,
 			MinACR: flows.ACRMultiFactor, MaxAuthAge: 2 * time.Minute,
 		}, time.Now())
@@ -129,7 +130,7 @@ func TestJWTAccessTokensAndResourceServer(t *testing.T) {
 		s := startServer(t, newStore(t))
 		s.Clock.Advance(-time.Hour)
 		ctx := context.Background()
-		c, secret, err := idp.CreateClient(ctx, s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
+		c, secret, err := admin.CreateClient(ctx, s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
 			Name: "SPA", RedirectURIs: []string{s.RedirectURI}, FirstParty: true, AccessTokenFormat: "jwt",
 			GrantTypes: []string{"authorization_code", "refresh_token"},
 		}, time.Now())

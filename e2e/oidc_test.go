@@ -14,6 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
@@ -613,8 +614,8 @@ func TestConsentAndFirstParty(t *testing.T) {
 		}
 		fp.redeem(a, pg.callback)
 		// prompt=none for a client the user has not allowed yet → consent_required.
-		other, secret, err := idp.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret),
-			idp.ClientSpec{Name: "Other App", RedirectURIs: []string{s.RedirectURI}}, time.Now())
+		other, secret, err := admin.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret),
+			admin.ClientSpec{Name: "Other App", RedirectURIs: []string{s.RedirectURI}}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

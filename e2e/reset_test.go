@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
@@ -113,7 +114,7 @@ func TestResetThenEnrol(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
 		mb := newMailbox(t)
 		s, _, e := resetServer(t, newStore(t), mb)
-		c, secret, err := idp.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), idp.ClientSpec{
+		c, secret, err := admin.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
 			Name: "Bank", RedirectURIs: []string{s.RedirectURI}, FirstParty: true, MinACR: flows.ACRMultiFactor,
 		}, time.Now())
 		if err != nil {

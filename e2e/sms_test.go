@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/sms"
-	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -756,7 +756,7 @@ func TestSMSResendCooldownAndDailyCaps(t *testing.T) {
 			phoneUser(t, s, rc)                // text 1 to A
 			smsSignIn(t, s, r, rc, phoneAE164) // text 2 to A
 			// Another user wants codes at the same number: capped.
-			if _, err := idp.CreateUser(t.Context(), s.Store, app.PasswordHasher(s.Config.Password), idp.UserSpec{
+			if _, err := admin.CreateUser(t.Context(), s.Store, app.PasswordHasher(s.Config.Password), admin.UserSpec{
 				Email: "bob@example.com", Password: "another correct horse battery", GivenName: "Bob",
 			}, time.Now()); err != nil {
 				t.Fatal(err)

@@ -122,11 +122,6 @@ func (h SecretHasher) Compare(ctx context.Context, hash, data []byte) error {
 	return nil
 }
 
-// NewClientSecret returns a random secret with 256 bits of entropy.
-func NewClientSecret() string {
-	return randomToken(32)
-}
-
 func randomToken(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	josejwt "github.com/go-jose/go-jose/v3/jwt"
 
+	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 )
 
@@ -88,7 +89,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, raw string) (map[string]an
 // may choose (id_token_signed_response_alg).
 func idTokenAlgs(def string) []string {
 	algs := []string{def}
-	for _, a := range signingAlgorithms {
+	for _, a := range configs.SigningAlgorithms {
 		if a != def {
 			algs = append(algs, a)
 		}

@@ -18,11 +18,9 @@ import (
 
 	"github.com/go-jose/go-jose/v3"
 
+	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/storage"
 )
-
-// Algorithms we always publish a key for.
-var signingAlgorithms = []string{"RS256", "ES256"}
 
 // KeyManager keeps the signing keys: created on first start, stored encrypted with
 // the key-encryption key, shared by every node through the store, and re-read every
@@ -66,7 +64,7 @@ func (m *KeyManager) Init(ctx context.Context) error {
 			have[k.Algorithm] = true
 		}
 	}
-	for _, alg := range signingAlgorithms {
+	for _, alg := range configs.SigningAlgorithms {
 		if !have[alg] {
 			if err := m.add(ctx, alg); err != nil {
 				return err
@@ -79,7 +77,7 @@ func (m *KeyManager) Init(ctx context.Context) error {
 // Rotate creates a new key for every algorithm and retires the old ones; their
 // public halves stay in the JWKS until tokens they signed have expired.
 func (m *KeyManager) Rotate(ctx context.Context) error {
-	for _, alg := range signingAlgorithms {
+	for _, alg := range configs.SigningAlgorithms {
 		if err := m.add(ctx, alg); err != nil {
 			return err
 		}

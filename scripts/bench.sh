@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks Lockstep against PostgreSQL on this machine (SPEC §9).
 #
-# It creates a throwaway database on the local PostgreSQL, builds lockstep, migrates,
-# creates a client, a user and the users of the mfa scenario, starts `lockstep serve`,
-# runs `lockstep bench` with every scenario plus the argon2id baseline, and prints
-# the machine it ran on. The server is stopped and the database dropped on exit,
-# whatever happens.
+# It creates a throwaway database on the local PostgreSQL, builds lockstep and
+# lockstep-bench, migrates, creates a client, a user and the users of the mfa scenario,
+# starts `lockstep serve`, runs `lockstep-bench` with every scenario plus the argon2id
+# baseline, and prints the machine it ran on. The server is stopped and the database
+# dropped on exit, whatever happens.
 #
 # The mfa scenario signs in with a password and an authenticator-app code. A code
 # is accepted once per user and 30 s step, so it needs many users: N users allow N
@@ -22,7 +22,7 @@
 # Needs Go and a PostgreSQL reachable as PGUSER (default postgres) on PGHOST:PGPORT
 # (default 127.0.0.1:5432) without a password (trust), or with PGPASSWORD set.
 #
-# Usage: scripts/bench.sh [lockstep bench flags...]
+# Usage: scripts/bench.sh [lockstep-bench flags...]
 #   e.g. scripts/bench.sh --scenarios login,hash --duration 21s
 #        scripts/bench.sh --scenarios mfa,hash --mfa-users 2000
 # Environment: PGHOST PGPORT PGUSER, BENCH_PORT (default: the first free from 18080),
@@ -41,7 +41,7 @@ die() { echo "bench.sh: $*" >&2; exit 1; }
 MFA_USERS_DEFAULT=1000
 scenarios="cc,refresh,introspect,login,mfa,hash"
 mfa_users=$MFA_USERS_DEFAULT
-# The flags this script acts on too (they still reach lockstep bench).
+# The flags this script acts on too (they still reach lockstep-bench).
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
 	case ${args[i]} in
@@ -104,8 +104,8 @@ load_at_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
 psql -X -q -d postgres -c "SELECT 1" >/dev/null ||
 	die "cannot reach PostgreSQL as $PGUSER at $PGHOST:$PGPORT"
 
-echo "building lockstep…" >&2
-(cd "$repo" && go build -o "$tmp/lockstep" ./cmd/lockstep)
+echo "building lockstep and lockstep-bench…" >&2
+(cd "$repo" && go build -o "$tmp/lockstep" ./cmd/lockstep && go build -o "$tmp/lockstep-bench" ./cmd/lockstep-bench)
 bin="$tmp/lockstep"
 
 psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
@@ -210,7 +210,7 @@ echo
 # CPU time the hypervisor gave to other guests ("steal", /proc/stat) makes every
 # figure slower and noisier; the share is printed after the run.
 stat_before=$(head -1 /proc/stat 2>/dev/null || true)
-"$bin" bench --issuer "$LOCKSTEP_ISSUER" --client-id bench --client-secret "$client_secret" \
+"$tmp/lockstep-bench" --issuer "$LOCKSTEP_ISSUER" --client-id bench --client-secret "$client_secret" \
 	--redirect-uri "$redirect_uri" --email bench@example.com --password "$user_password" \
 	--mfa-email 'bench-mfa-%d@example.com' --mfa-users "$((mfa_users > 0 ? mfa_users : 1))" \
 	--server-pid "$server_pid" --postgres-db "$db" \

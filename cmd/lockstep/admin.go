@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
@@ -76,7 +77,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	}
 	fs := flag.NewFlagSet("clients "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var spec idp.ClientSpec
+	var spec admin.ClientSpec
 	var redirects, postLogout, grants, scopes multiFlag
 	var defaultACR multiFlag
 	output := fs.String("output", "text", "text or json")
@@ -133,7 +134,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		}
 		changed := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { changed[f.Name] = true })
-		c, err := idp.UpdateClient(ctx, store, spec.ID, func(s *idp.ClientSpec) {
+		c, err := admin.UpdateClient(ctx, store, spec.ID, func(s *admin.ClientSpec) {
 			set := map[string]func(){
 				"name":                     func() { s.Name = spec.Name },
 				"first-party":              func() { s.FirstParty = spec.FirstParty },
@@ -167,7 +168,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	case "create":
 		spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.GrantTypes, spec.Scopes = redirects, postLogout, grants, scopes
 		spec.DefaultACRValues = defaultACR
-		c, secret, err := idp.CreateClient(ctx, store, hasher, spec, time.Now())
+		c, secret, err := admin.CreateClient(ctx, store, hasher, spec, time.Now())
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return fmt.Errorf("a client with id %q exists already", spec.ID)
 		}
@@ -234,7 +235,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		if err != nil {
 			return err
 		}
-		secret, err := idp.RotateClientSecret(ctx, store, hasher, id, time.Now())
+		secret, err := admin.RotateClientSecret(ctx, store, hasher, id, time.Now())
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client with id %q", id)
 		}
@@ -262,7 +263,7 @@ func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin
 	}
 	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var spec idp.UserSpec
+	var spec admin.UserSpec
 	pwStdin := false
 	if args[0] == "create" {
 		fs.StringVar(&spec.Email, "email", "", "email address (the sign-in name)")
@@ -290,7 +291,7 @@ func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin
 			return fmt.Errorf("read password: %w", err)
 		}
 		spec.Password = strings.TrimRight(line, "\r\n")
-		u, err := idp.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), spec, time.Now())
+		u, err := admin.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), spec, time.Now())
 		if err != nil {
 			return err
 		}
@@ -315,29 +316,11 @@ func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin
 		if fs.NArg() != 1 {
 			return errors.New("users disable needs exactly one email")
 		}
-		email := strings.ToLower(strings.TrimSpace(fs.Arg(0)))
-		u, err := store.GetUserByEmail(ctx, email)
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no user with email %s", email)
-		}
+		u, err := admin.DisableUser(ctx, store, fs.Arg(0), time.Now())
 		if err != nil {
 			return err
 		}
-		u.Disabled = true
-		u.UpdatedAt = time.Now().UTC()
-		if err := store.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		// A disabled user keeps no session and no token.
-		if _, err := store.DeleteSessionsByUser(ctx, u.ID); err != nil {
-			return err
-		}
-		for _, k := range []storage.TokenKind{storage.TokenAccess, storage.TokenRefresh} {
-			if err := store.DeactivateTokensBySubject(ctx, k, u.ID); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(stdout, "user %s disabled; sessions ended and tokens revoked\n", email)
+		fmt.Fprintf(stdout, "user %s disabled; sessions ended and tokens revoked\n", u.Email)
 		return nil
 	default:
 		fmt.Fprint(stderr, usersUsage)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/idp"
@@ -101,7 +102,7 @@ func runDev(ctx context.Context, cfg configs.Config, store storage.Storage, log 
 func seedDemo(ctx context.Context, cfg configs.Config, store storage.Storage) error {
 	now := time.Now()
 	if _, err := store.GetUserByEmail(ctx, devUserEmail); err != nil {
-		_, err := idp.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), idp.UserSpec{
+		_, err := admin.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), admin.UserSpec{
 			Email: devUserEmail, Password: devUserPassword, GivenName: "Demo", FamilyName: "User",
 		}, now)
 		if err != nil {
@@ -109,7 +110,7 @@ func seedDemo(ctx context.Context, cfg configs.Config, store storage.Storage) er
 		}
 	}
 	if _, err := store.GetClient(ctx, devClientID); err != nil {
-		_, _, err := idp.CreateClient(ctx, store, idp.ClientSecretHasher(cfg.Secret), idp.ClientSpec{
+		_, _, err := admin.CreateClient(ctx, store, idp.ClientSecretHasher(cfg.Secret), admin.ClientSpec{
 			ID:                     devClientID,
 			Name:                   "Demo App",
 			Secret:                 devClientSecret,

@@ -21,7 +21,6 @@ Usage:
   lockstep clients create|list|get|delete|rotate-secret ...
   lockstep users create|list|disable ...
   lockstep keys rotate              create new signing keys; old public keys stay published until their tokens expire
-  lockstep bench [flags]            measure a running server (see lockstep bench --help)
 
 Configuration comes from --config (YAML) and the environment: LOCKSTEP_DSN,
 LOCKSTEP_ISSUER, LOCKSTEP_LISTEN, LOCKSTEP_SECRET, LOCKSTEP_DEV, LOCKSTEP_LOG_LEVEL.
@@ -58,8 +57,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUsers(ctx, args[1:], env, stdin, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], env, stdout, stderr)
-	case "bench":
-		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

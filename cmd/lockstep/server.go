@@ -11,13 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/internal/gctune"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/storage/memory"
 	"github.com/lockstep-id/lockstep/storage/postgres"
@@ -90,24 +89,11 @@ func cmdServe(ctx context.Context, args []string, env func(string) string, stder
 	return serve(ctx, cfg, store, log, nil, nil)
 }
 
-// hashingGCPercent is the GOGC of a process that hashes passwords: every argon2id
-// hash allocates its whole memory cost (19 MiB by default) on a small live heap,
-// so the default GOGC collects after nearly every hash. The hasher's concurrency
-// bound keeps the larger heap target bounded.
-const hashingGCPercent = 400
-
-// setHashingGC applies hashingGCPercent unless GOGC is set.
-func setHashingGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(hashingGCPercent)
-	}
-}
-
 // serve runs the server until ctx ends, then shuts down gracefully. ready, when
 // not nil, is called with the bound address once the server accepts connections;
 // wrap, when not nil, wraps the handler (dev mode mounts its demo app with it).
 func serve(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, ready func(addr string), wrap func(http.Handler) http.Handler, tweaks ...func(*idp.Options)) error {
-	setHashingGC()
+	gctune.ForHashing()
 	srv, err := app.Build(ctx, cfg, store, log, time.Now, tweaks...)
 	if err != nil {
 		return err

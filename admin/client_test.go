@@ -1,4 +1,4 @@
-package idp
+package admin
 
 import (
 	"strings"

@@ -1,19 +1,27 @@
-package idp
+package admin
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
-	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/storage"
 )
+
+// SecretHasher hashes a client secret for storage. It must be the hasher the
+// server compares presented secrets with (idp.ClientSecretHasher of the server's
+// secret), or the stored client cannot authenticate.
+type SecretHasher interface {
+	Hash(ctx context.Context, secret []byte) ([]byte, error)
+}
 
 // ClientSpec is what an admin asks for when creating a client.
 type ClientSpec struct {
@@ -106,8 +114,8 @@ func (s *ClientSpec) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("access token format %q is not opaque or jwt", s.AccessTokenFormat))
 	}
-	if s.IDTokenAlg != "" && !slices.Contains(signingAlgorithms, s.IDTokenAlg) {
-		errs = append(errs, fmt.Errorf("ID token algorithm %q is not %s", s.IDTokenAlg, strings.Join(signingAlgorithms, " or ")))
+	if s.IDTokenAlg != "" && !slices.Contains(configs.SigningAlgorithms, s.IDTokenAlg) {
+		errs = append(errs, fmt.Errorf("ID token algorithm %q is not %s", s.IDTokenAlg, strings.Join(configs.SigningAlgorithms, " or ")))
 	}
 	if len(s.Scopes) == 0 {
 		s.Scopes = defaultScopes
@@ -197,9 +205,12 @@ func CreateClient(ctx context.Context, store storage.ClientStore, hasher SecretH
 	if !c.Public {
 		secret = spec.Secret
 		if secret == "" {
-			secret = NewClientSecret()
+			secret = newClientSecret()
 		}
-		c.SecretHash, _ = hasher.Hash(ctx, []byte(secret))
+		var err error
+		if c.SecretHash, err = hasher.Hash(ctx, []byte(secret)); err != nil {
+			return storage.Client{}, "", fmt.Errorf("hash the client secret: %w", err)
+		}
 	}
 	if err := store.CreateClient(ctx, c); err != nil {
 		return storage.Client{}, "", err
@@ -246,8 +257,10 @@ func RotateClientSecret(ctx context.Context, store storage.ClientStore, hasher S
 	if c.Public {
 		return "", errors.New("a public client has no secret to rotate")
 	}
-	secret := NewClientSecret()
-	c.SecretHash, _ = hasher.Hash(ctx, []byte(secret))
+	secret := newClientSecret()
+	if c.SecretHash, err = hasher.Hash(ctx, []byte(secret)); err != nil {
+		return "", fmt.Errorf("hash the client secret: %w", err)
+	}
 	c.UpdatedAt = now.UTC()
 	if err := store.UpdateClient(ctx, c); err != nil {
 		return "", err
@@ -255,50 +268,14 @@ func RotateClientSecret(ctx context.Context, store storage.ClientStore, hasher S
 	return secret, nil
 }
 
-// UserSpec is what an admin asks for when creating a user.
-type UserSpec struct {
-	Email      string
-	Password   string
-	GivenName  string
-	FamilyName string
+// newClientSecret returns a random secret with 256 bits of entropy.
+func newClientSecret() string {
+	return randomToken(32)
 }
 
-// MinPasswordLen follows NIST SP 800-63B's minimum for chosen passwords.
-const MinPasswordLen = 8
-
-// CreateUser validates and stores a user with an argon2id password hash.
-func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.Hasher, spec UserSpec, now time.Time) (storage.User, error) {
-	email := strings.ToLower(strings.TrimSpace(spec.Email))
-	var errs []error
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		errs = append(errs, fmt.Errorf("%q is not a valid email address", spec.Email))
-	}
-	if n := len([]rune(spec.Password)); n < MinPasswordLen {
-		errs = append(errs, fmt.Errorf("the password must be at least %d characters", MinPasswordLen))
-	} else if len(spec.Password) > password.MaxLen {
-		errs = append(errs, fmt.Errorf("the password must be at most %d bytes", password.MaxLen))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return storage.User{}, err
-	}
-	hash, err := hasher.Hash(ctx, spec.Password)
-	if err != nil {
-		return storage.User{}, err
-	}
-	u := storage.User{
-		ID:           randomToken(16),
-		Email:        email,
-		PasswordHash: hash,
-		GivenName:    strings.TrimSpace(spec.GivenName),
-		FamilyName:   strings.TrimSpace(spec.FamilyName),
-		CreatedAt:    now.UTC(),
-		UpdatedAt:    now.UTC(),
-	}
-	if err := store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return storage.User{}, fmt.Errorf("a user with email %s exists already: %w", email, err)
-		}
-		return storage.User{}, err
-	}
-	return u, nil
+// randomToken returns n random bytes, base64url-encoded: ids and secrets.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails: since Go 1.24 it crashes the program instead
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -626,10 +628,25 @@ func TestAddGoals(t *testing.T) {
 	}
 }
 
-// startDevServer runs `lockstep dev` (in memory) on a free port until the test
-// ends and returns its issuer once it is ready.
-func startDevServer(t *testing.T) string {
+// devServer is a running `lockstep dev` and the demo data it printed.
+type devServer struct {
+	issuer, clientID, clientSecret, email, password string
+}
+
+var devBanner = regexp.MustCompile(`Demo user +(\S+) / (\S+)\n +Demo client +(\S+) / (\S+)\n`)
+
+// startDevServer builds the lockstep command and runs `lockstep dev` (in memory)
+// as its own process on a free port until the test ends: the bench measures a
+// server over HTTP, and this is the server a developer runs it against. It
+// returns once the server is ready, with the demo user and client the server
+// printed.
+func startDevServer(t *testing.T) devServer {
 	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "lockstep")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/lockstep-id/lockstep/cmd/lockstep").CombinedOutput(); err != nil {
+		t.Fatalf("build lockstep: %v\n%s", err, out)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -637,19 +654,31 @@ func startDevServer(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	issuer := "http://" + addr
-	t.Setenv("LOCKSTEP_ISSUER", issuer)
-	t.Setenv("LOCKSTEP_LISTEN", addr)
-	t.Setenv("LOCKSTEP_DSN", "memory")
-	t.Setenv("LOCKSTEP_LOG_LEVEL", "error")
-	ctx, cancel := context.WithCancel(context.Background())
+	stdout, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdout.Close()
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "dev")
+	cmd.Env = append(os.Environ(), "LOCKSTEP_ISSUER="+issuer, "LOCKSTEP_LISTEN="+addr,
+		"LOCKSTEP_DSN=memory", "LOCKSTEP_LOG_LEVEL=error")
+	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
-	var out, errOut bytes.Buffer
-	go func() { done <- run(ctx, []string{"dev"}, strings.NewReader(""), &out, &errOut) }()
+	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
-		cancel()
+		_ = cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("the dev server: %v\n%s", err, stderr.String())
+			}
 		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
 			t.Error("the dev server did not stop")
 		}
 	})
@@ -662,11 +691,20 @@ func startDevServer(t *testing.T) string {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the dev server never became ready: %v\n%s", err, errOut.String())
+			t.Fatalf("the dev server never became ready: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return issuer
+	// The banner is written before the server accepts connections.
+	banner, err := os.ReadFile(stdout.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := devBanner.FindSubmatch(banner)
+	if m == nil {
+		t.Fatalf("the dev server printed no demo user and client:\n%s", banner)
+	}
+	return devServer{issuer: issuer, email: string(m[1]), password: string(m[2]), clientID: string(m[3]), clientSecret: string(m[4])}
 }
 
 // The bench against a dev server: the scenarios take turns in rounds, and the
@@ -675,12 +713,12 @@ func TestBenchAgainstDevServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server")
 	}
-	issuer := startDevServer(t)
+	dev := startDevServer(t)
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"bench", "--issuer", issuer, "--client-id", devClientID, "--client-secret", devClientSecret,
-		"--redirect-uri", "http://127.0.0.1:9090/callback", "--email", devUserEmail, "--password", devUserPassword,
+	err := run(context.Background(), []string{"--issuer", dev.issuer, "--client-id", dev.clientID, "--client-secret", dev.clientSecret,
+		"--redirect-uri", "http://127.0.0.1:9090/callback", "--email", dev.email, "--password", dev.password,
 		"--scenarios", "cc,login,hash", "--duration", "900ms", "--rounds", "3", "--warmup", "0s",
-		"--login-concurrency", "2", "--output", "json"}, strings.NewReader(""), &out, &errOut)
+		"--login-concurrency", "2", "--output", "json"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, errOut.String())
 	}
@@ -724,19 +762,19 @@ func TestMFAAgainstDevServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server")
 	}
-	issuer := startDevServer(t)
+	dev := startDevServer(t)
 	ctx := context.Background()
 
-	o, err := parseBenchFlags([]string{"--issuer", issuer, "--client-id", devClientID, "--client-secret", devClientSecret,
+	o, err := parseBenchFlags([]string{"--issuer", dev.issuer, "--client-id", dev.clientID, "--client-secret", dev.clientSecret,
 		"--redirect-uri", "http://127.0.0.1:9090/callback", "--scenarios", "mfa",
-		"--mfa-email", devUserEmail, "--mfa-password", devUserPassword}, io.Discard)
+		"--mfa-email", dev.email, "--mfa-password", dev.password}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := newBencher(o)
 	defer b.transport.CloseIdleConnections()
 
-	secret, step, err := b.enrol(ctx, devUserEmail, devUserPassword)
+	secret, step, err := b.enrol(ctx, dev.email, dev.password)
 	if err != nil {
 		t.Fatalf("enrol: %v", err)
 	}
@@ -745,18 +783,18 @@ func TestMFAAgainstDevServer(t *testing.T) {
 	}
 	// The enrolment used this step's code; the next step's is accepted already
 	// (one step of clock skew), once.
-	if err := b.mfaLogin(ctx, devUserEmail, secret, step+1); err != nil {
+	if err := b.mfaLogin(ctx, dev.email, secret, step+1); err != nil {
 		t.Fatalf("mfa sign-in: %v", err)
 	}
-	err = b.mfaLogin(ctx, devUserEmail, secret, step+1)
+	err = b.mfaLogin(ctx, dev.email, secret, step+1)
 	if err == nil || !strings.Contains(err.Error(), "already used") {
 		t.Errorf("the same code again: %v, want it refused as used", err)
 	}
-	if _, _, err := b.enrol(ctx, devUserEmail, devUserPassword); err == nil || !strings.Contains(err.Error(), "--totp-secret") {
+	if _, _, err := b.enrol(ctx, dev.email, dev.password); err == nil || !strings.Contains(err.Error(), "--totp-secret") {
 		t.Errorf("enrolling again: %v, want an error naming --totp-secret", err)
 	}
 	// The user now has a second factor: a password alone no longer gets in.
-	if _, err := b.signIn(ctx, signInSpec{scope: "openid", email: devUserEmail, password: devUserPassword}); err == nil || !strings.Contains(err.Error(), "/challenge") {
+	if _, err := b.signIn(ctx, signInSpec{scope: "openid", email: dev.email, password: dev.password}); err == nil || !strings.Contains(err.Error(), "/challenge") {
 		t.Errorf("a password-only sign-in of a user with an app: %v, want it stopped at the challenge", err)
 	}
 }
