@@ -32,21 +32,20 @@ type fositeStore struct {
 // the store in one round trip when the request succeeds (and not at all when it
 // fails), and holds the PKCE and OpenID Connect records read with the code.
 type tokenBatch struct {
-	writes []storage.Token
-	// forms are the code's PKCE and OpenID Connect records, kept in the code's row.
-	forms []codeForm
+	records []record
+	// forms are the PKCE and OpenID Connect records, which go into their code's row.
+	forms []record
 	reads []storage.Token
 	// consume is the authorization code to spend with the writes, "" for none.
 	consume string
 }
 
-// codeForm is a PKCE or OpenID Connect record of an authorization code. fosite
-// stores it as the code's request with other form fields; the code's row keeps
-// just those fields (storedRequest.PKCEForm, OIDCForm), one row instead of three.
-type codeForm struct {
-	kind      storage.TokenKind
-	signature string
-	req       fosite.Requester
+// record is a token row and the request its Data is marshalled from, kept apart
+// until the batch is stored so that a code's request can take its PKCE and OpenID
+// Connect forms (storedRequest.PKCEForm, OIDCForm) first: one row instead of three.
+type record struct {
+	row storage.Token
+	req storedRequest
 }
 
 type tokenBatchKey struct{}
@@ -84,35 +83,37 @@ func (s *fositeStore) flush(ctx context.Context, b *tokenBatch) error {
 	if err != nil {
 		return fmt.Errorf("store tokens: %w", err)
 	}
-	b.writes, b.forms, b.consume = nil, nil, ""
+	b.records, b.forms, b.consume = nil, nil, ""
 	return nil
 }
 
-// tokens are the batch's records to store: each code's PKCE and OpenID Connect
-// forms go into the code's row; a form whose code is not in the batch (fosite
+// tokens are the batch's rows: each code's request gets its PKCE and OpenID Connect
+// forms before it is marshalled; a form whose code is not in the batch (fosite
 // always creates them together) becomes a row of its own.
 func (s *fositeStore) tokens(b *tokenBatch) ([]storage.Token, error) {
-	ts := slices.Clone(b.writes)
+	rs := slices.Clone(b.records)
 	for _, f := range b.forms {
-		i := slices.IndexFunc(ts, func(t storage.Token) bool {
-			return t.Kind == storage.TokenAuthorizeCode && t.Signature == f.signature
+		i := slices.IndexFunc(rs, func(r record) bool {
+			return r.row.Kind == storage.TokenAuthorizeCode && r.row.Signature == f.row.Signature
 		})
 		if i < 0 {
-			t, err := s.token(f.kind, f.signature, f.req)
-			if err != nil {
-				return nil, err
-			}
-			ts = append(ts, t)
+			rs = append(rs, f)
 			continue
 		}
-		field := map[storage.TokenKind]string{storage.TokenPKCE: "pkce_form", storage.TokenOIDC: "oidc_form"}[f.kind]
-		form, err := json.Marshal(f.req.GetRequestForm())
-		if err != nil {
-			return nil, fmt.Errorf("marshal %s form: %w", f.kind, err)
+		form := f.req.Form
+		if f.row.Kind == storage.TokenPKCE {
+			rs[i].req.PKCEForm = &form
+		} else {
+			rs[i].req.OIDCForm = &form
 		}
-		// The code's data is a JSON object: the field goes before its closing brace.
-		data := ts[i].Data
-		ts[i].Data = slices.Concat(data[:len(data)-1], []byte(`,"`+field+`":`), form, []byte("}"))
+	}
+	ts := make([]storage.Token, len(rs))
+	for i, r := range rs {
+		t, err := r.token()
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
 	}
 	return ts, nil
 }
@@ -167,43 +168,58 @@ func (s *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp
 }
 
 func (s *fositeStore) create(ctx context.Context, kind storage.TokenKind, signature string, req fosite.Requester) error {
-	b := batchOf(ctx)
-	if b != nil && (kind == storage.TokenPKCE || kind == storage.TokenOIDC) {
-		b.forms = append(b.forms, codeForm{kind: kind, signature: signature, req: req})
-		return nil
-	}
-	t, err := s.token(kind, signature, req)
+	r, err := s.record(kind, signature, req)
 	if err != nil {
 		return err
 	}
-	if b != nil {
-		b.writes = append(b.writes, t)
-		return nil
+	b := batchOf(ctx)
+	switch {
+	case b != nil && (kind == storage.TokenPKCE || kind == storage.TokenOIDC):
+		b.forms = append(b.forms, r)
+	case b != nil:
+		b.records = append(b.records, r)
+	default:
+		t, err := r.token()
+		if err != nil {
+			return err
+		}
+		return s.store.CreateToken(ctx, t)
 	}
-	return s.store.CreateToken(ctx, t)
+	return nil
 }
 
-// token is the record of a fosite request.
-func (s *fositeStore) token(kind storage.TokenKind, signature string, req fosite.Requester) (storage.Token, error) {
-	data, err := marshalRequest(req)
+// record is what storing req writes; its session is marshalled now, as fosite
+// stores it.
+func (s *fositeStore) record(kind storage.TokenKind, signature string, req fosite.Requester) (record, error) {
+	sr, err := newStoredRequest(req)
 	if err != nil {
-		return storage.Token{}, err
+		return record{}, err
 	}
 	exp := s.now().Add(24 * time.Hour)
 	if t := expiryFor(kind, req); !t.IsZero() {
 		exp = t
 	}
-	return storage.Token{
+	return record{row: storage.Token{
 		Kind:      kind,
 		Signature: signature,
 		RequestID: req.GetID(),
 		ClientID:  req.GetClient().GetID(),
 		Subject:   req.GetSession().GetSubject(),
 		Active:    true,
-		Data:      data,
 		CreatedAt: s.now(),
 		ExpiresAt: exp,
-	}, nil
+	}, req: sr}, nil
+}
+
+// token is the record's row with its request marshalled into Data.
+func (r record) token() (storage.Token, error) {
+	data, err := json.Marshal(r.req)
+	if err != nil {
+		return storage.Token{}, fmt.Errorf("marshal %s request: %w", r.row.Kind, err)
+	}
+	t := r.row
+	t.Data = data
+	return t, nil
 }
 
 // expiryFor is when a stored record can be deleted: the token's own expiry.
@@ -298,12 +314,13 @@ func (s *fositeStore) read(ctx context.Context, kind storage.TokenKind, signatur
 	return ts[0], nil
 }
 
-func marshalRequest(req fosite.Requester) ([]byte, error) {
+// newStoredRequest is the stored form of a fosite request.
+func newStoredRequest(req fosite.Requester) (storedRequest, error) {
 	sess, err := json.Marshal(req.GetSession())
 	if err != nil {
-		return nil, fmt.Errorf("marshal session: %w", err)
+		return storedRequest{}, fmt.Errorf("marshal session: %w", err)
 	}
-	return json.Marshal(storedRequest{
+	return storedRequest{
 		ID:                req.GetID(),
 		RequestedAt:       req.GetRequestedAt(),
 		ClientID:          req.GetClient().GetID(),
@@ -313,7 +330,7 @@ func marshalRequest(req fosite.Requester) ([]byte, error) {
 		GrantedAudience:   req.GetGrantedAudience(),
 		Form:              req.GetRequestForm(),
 		Session:           sess,
-	})
+	}, nil
 }
 
 func decodeRequest(data []byte) (storedRequest, error) {
