@@ -63,7 +63,7 @@ func TestCodeRecords(t *testing.T) {
 
 	tests := []struct {
 		name string
-		// store creates the code "sig" and, unless only is set, its records.
+		// store creates the code "sig" with its records, or (noRecords) a record alone.
 		store     func(t *testing.T)
 		wantPKCE  url.Values
 		wantOIDC  url.Values
