@@ -327,7 +327,7 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 	for k, v := range profileClaims(user, ar.GetGrantedScopes()) {
 		c.Extra[k] = v
 	}
-	bctx, batch := withTokenBatch(ctx)
+	bctx, batch := p.store.begin(ctx)
 	resp, err := p.oauth.NewAuthorizeResponse(bctx, ar, fs)
 	if err != nil {
 		return p.authorizeError(w, r, ar, err)
@@ -335,10 +335,10 @@ func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, ar fosite.A
 	p.audit(ctx, r, "authorize.code", user.ID, ar.GetClient().GetID(),
 		map[string]string{"acr": c.AuthenticationContextClassReference, "amr": strings.Join(c.AuthenticationMethodsReferences, " ")})
 	if spend == nil {
-		err = p.store.flush(ctx, batch)
+		err = p.store.commit(ctx, batch)
 	} else {
 		var records []storage.Token
-		if records, err = p.store.tokens(batch); err == nil {
+		if records, err = p.store.take(batch); err == nil {
 			err = p.commitSignIn(ctx, spend, records)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 // fositeStore adapts storage.Storage to the storage interfaces fosite's handlers
 // declare. It is the only place that turns fosite requests into storage records.
+// Every request that drives fosite begins a batch and commits it (tokenBatch).
 type fositeStore struct {
 	store   storage.Storage
 	clients *ClientCache
@@ -28,91 +29,141 @@ type fositeStore struct {
 	codeSignature func(ctx context.Context, code string) string
 }
 
-// tokenBatch collects what one authorize or token request stores, so it reaches
-// the store in one round trip when the request succeeds (and not at all when it
-// fails), and holds the PKCE and OpenID Connect records read with the code.
+// tokenBatch is one request's use of the fosite store, opened by begin and ended by
+// commit (or take). fosite's storage methods get only a context, so the batch
+// travels in it; the token methods find it there and refuse to work without an
+// open one (errNoBatch), so a request that drives fosite must open one, and a
+// write can never be lost to a batch that was already stored.
+//
+// What each method does with the batch is fixed, whatever the request:
+//   - what fosite creates (a code with its PKCE and OpenID Connect records, access
+//     and refresh tokens) and the spending of a code wait in it, so a request that
+//     fails stores nothing and one that succeeds stores it all in one statement;
+//   - reading a code reads its PKCE and OpenID Connect records with it, and the
+//     batch keeps them for the reads that follow in the same request;
+//   - the refresh token's rotation, the revocations and the client assertion's jti
+//     happen at once: fosite acts on their outcome (a lost rotation is reuse, a
+//     known jti a replay), and the revocations that answer a reused code or
+//     refresh token must outlast the request they fail.
 type tokenBatch struct {
-	writes []storage.Token
-	// forms are the code's PKCE and OpenID Connect records, kept in the code's row.
-	forms []codeForm
+	records []record
+	// forms are the PKCE and OpenID Connect records, which go into their code's row.
+	forms []record
 	reads []storage.Token
 	// consume is the authorization code to spend with the writes, "" for none.
 	consume string
+	// ended is set by commit and take, which hand the writes on: a later one would
+	// be lost.
+	ended bool
 }
 
-// codeForm is a PKCE or OpenID Connect record of an authorization code. fosite
-// stores it as the code's request with other form fields; the code's row keeps
-// just those fields (storedRequest.PKCEForm, OIDCForm), one row instead of three.
-type codeForm struct {
-	kind      storage.TokenKind
-	signature string
-	req       fosite.Requester
+// record is a token row and the request its Data is marshalled from, kept apart
+// until the batch is stored so that a code's request can take its PKCE and OpenID
+// Connect forms (storedRequest.PKCEForm, OIDCForm) first: one row instead of three.
+type record struct {
+	row storage.Token
+	req storedRequest
 }
 
 type tokenBatchKey struct{}
+
+// errNoBatch refuses a token method used where the request has no open batch.
+var errNoBatch = errors.New("fosite store: no open token batch")
 
 // codeRecords are the kinds of the rows an authorization code's PKCE and OpenID
 // Connect records had before they moved into the code's row; spending a code
 // still deletes such rows.
 var codeRecords = []storage.TokenKind{storage.TokenPKCE, storage.TokenOIDC}
 
-// withTokenBatch makes the fosite store buffer the tokens created under ctx until
-// flush.
-func withTokenBatch(ctx context.Context) (context.Context, *tokenBatch) {
+// begin opens the request's batch, to pass to fosite in the returned context.
+//
+// fosite's own seam for this, storage.Transactional, does not fit: fosite begins
+// and commits its transactions inside a few handlers (around the code grant's and
+// the refresh grant's token writes and the refresh reuse revocations), none around
+// the authorize response's records, and commits the code grant's before the
+// OpenID Connect handler has issued the ID token; and a sign-in stores its records
+// in a transaction of its own (take). So fositeStore does not implement it, which
+// leaves fosite's MaybeBeginTx and MaybeCommitTx doing nothing, and the endpoints
+// begin and commit around the whole request instead.
+func (s *fositeStore) begin(ctx context.Context) (context.Context, *tokenBatch) {
 	b := &tokenBatch{}
 	return context.WithValue(ctx, tokenBatchKey{}, b), b
 }
 
-func batchOf(ctx context.Context) *tokenBatch {
+// batchOf is the request's open batch, for the token method op.
+func batchOf(ctx context.Context, op string) (*tokenBatch, error) {
 	b, _ := ctx.Value(tokenBatchKey{}).(*tokenBatch)
-	return b
+	switch {
+	case b == nil:
+		return nil, fmt.Errorf("%s: %w in the context (fositeStore.begin opens one)", op, errNoBatch)
+	case b.ended:
+		return nil, fmt.Errorf("%s: %w: the request's batch was stored already", op, errNoBatch)
+	}
+	return b, nil
 }
 
-// flush stores the buffered tokens, spending the code they were issued for in the
-// same statement when there is one: of concurrent redemptions only the one that
-// spends the code stores anything, and the others get storage.ErrConflict.
-func (s *fositeStore) flush(ctx context.Context, b *tokenBatch) error {
-	ts, err := s.tokens(b)
+// commit ends the batch and stores what it collected, spending the code the tokens
+// were issued for in the same statement when there is one: of concurrent
+// redemptions only the one that spends the code stores anything, and the others
+// get storage.ErrConflict. A batch with nothing to store costs no round trip.
+func (s *fositeStore) commit(ctx context.Context, b *tokenBatch) error {
+	ts, err := b.end()
 	if err != nil {
 		return err
 	}
-	if b.consume != "" {
+	switch {
+	case b.consume != "":
 		err = s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, b.consume, codeRecords, ts)
-	} else {
+	case len(ts) > 0:
 		err = s.store.CreateTokens(ctx, ts)
 	}
 	if err != nil {
 		return fmt.Errorf("store tokens: %w", err)
 	}
-	b.writes, b.forms, b.consume = nil, nil, ""
 	return nil
 }
 
-// tokens are the batch's records to store: each code's PKCE and OpenID Connect
-// forms go into the code's row; a form whose code is not in the batch (fosite
-// always creates them together) becomes a row of its own.
-func (s *fositeStore) tokens(b *tokenBatch) ([]storage.Token, error) {
-	ts := slices.Clone(b.writes)
+// take ends the batch and returns its rows, for a sign-in that stores them in its
+// own transaction with the spent flow. Only commit spends a code, so a batch that
+// spends one cannot be taken.
+func (s *fositeStore) take(b *tokenBatch) ([]storage.Token, error) {
+	if b.consume != "" {
+		return nil, errors.New("fosite store: a token batch that spends a code must be committed")
+	}
+	return b.end()
+}
+
+// end marks the batch ended and returns its rows: each code's request gets its
+// PKCE and OpenID Connect forms before it is marshalled; a form whose code is not
+// in the batch (fosite always creates them together) becomes a row of its own.
+func (b *tokenBatch) end() ([]storage.Token, error) {
+	if b.ended {
+		return nil, fmt.Errorf("end: %w: it was stored already", errNoBatch)
+	}
+	b.ended = true
+	rs := slices.Clone(b.records)
 	for _, f := range b.forms {
-		i := slices.IndexFunc(ts, func(t storage.Token) bool {
-			return t.Kind == storage.TokenAuthorizeCode && t.Signature == f.signature
+		i := slices.IndexFunc(rs, func(r record) bool {
+			return r.row.Kind == storage.TokenAuthorizeCode && r.row.Signature == f.row.Signature
 		})
 		if i < 0 {
-			t, err := s.token(f.kind, f.signature, f.req)
-			if err != nil {
-				return nil, err
-			}
-			ts = append(ts, t)
+			rs = append(rs, f)
 			continue
 		}
-		field := map[storage.TokenKind]string{storage.TokenPKCE: "pkce_form", storage.TokenOIDC: "oidc_form"}[f.kind]
-		form, err := json.Marshal(f.req.GetRequestForm())
-		if err != nil {
-			return nil, fmt.Errorf("marshal %s form: %w", f.kind, err)
+		form := f.req.Form
+		if f.row.Kind == storage.TokenPKCE {
+			rs[i].req.PKCEForm = &form
+		} else {
+			rs[i].req.OIDCForm = &form
 		}
-		// The code's data is a JSON object: the field goes before its closing brace.
-		data := ts[i].Data
-		ts[i].Data = slices.Concat(data[:len(data)-1], []byte(`,"`+field+`":`), form, []byte("}"))
+	}
+	ts := make([]storage.Token, len(rs))
+	for i, r := range rs {
+		t, err := r.token()
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
 	}
 	return ts, nil
 }
@@ -158,7 +209,11 @@ func (s *fositeStore) ClientAssertionJWTValid(ctx context.Context, jti string) e
 	return nil
 }
 
+// SetClientAssertionJWT records the jti at once (see tokenBatch).
 func (s *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp time.Time) error {
+	if _, err := batchOf(ctx, "record client assertion"); err != nil {
+		return err
+	}
 	err := s.store.UseNonce(ctx, "jti:"+jti, exp, s.now())
 	if errors.Is(err, storage.ErrConflict) {
 		return fosite.ErrJTIKnown
@@ -166,44 +221,57 @@ func (s *fositeStore) SetClientAssertionJWT(ctx context.Context, jti string, exp
 	return err
 }
 
+// create adds the record of req to the request's batch.
 func (s *fositeStore) create(ctx context.Context, kind storage.TokenKind, signature string, req fosite.Requester) error {
-	b := batchOf(ctx)
-	if b != nil && (kind == storage.TokenPKCE || kind == storage.TokenOIDC) {
-		b.forms = append(b.forms, codeForm{kind: kind, signature: signature, req: req})
-		return nil
-	}
-	t, err := s.token(kind, signature, req)
+	b, err := batchOf(ctx, "create "+string(kind))
 	if err != nil {
 		return err
 	}
-	if b != nil {
-		b.writes = append(b.writes, t)
-		return nil
+	r, err := s.record(kind, signature, req)
+	if err != nil {
+		return err
 	}
-	return s.store.CreateToken(ctx, t)
+	if kind == storage.TokenPKCE || kind == storage.TokenOIDC {
+		b.forms = append(b.forms, r)
+	} else {
+		b.records = append(b.records, r)
+	}
+	return nil
 }
 
-// token is the record of a fosite request.
-func (s *fositeStore) token(kind storage.TokenKind, signature string, req fosite.Requester) (storage.Token, error) {
-	data, err := marshalRequest(req)
+// record is what storing req writes. The session is marshalled now, since fosite
+// goes on changing it after storing the request (the ID token's claims); the rest
+// of req is the copy fosite made for storage (Sanitize).
+func (s *fositeStore) record(kind storage.TokenKind, signature string, req fosite.Requester) (record, error) {
+	sr, err := newStoredRequest(req)
 	if err != nil {
-		return storage.Token{}, err
+		return record{}, err
 	}
 	exp := s.now().Add(24 * time.Hour)
 	if t := expiryFor(kind, req); !t.IsZero() {
 		exp = t
 	}
-	return storage.Token{
+	return record{row: storage.Token{
 		Kind:      kind,
 		Signature: signature,
 		RequestID: req.GetID(),
 		ClientID:  req.GetClient().GetID(),
 		Subject:   req.GetSession().GetSubject(),
 		Active:    true,
-		Data:      data,
 		CreatedAt: s.now(),
 		ExpiresAt: exp,
-	}, nil
+	}, req: sr}, nil
+}
+
+// token is the record's row with its request marshalled into Data.
+func (r record) token() (storage.Token, error) {
+	data, err := json.Marshal(r.req)
+	if err != nil {
+		return storage.Token{}, fmt.Errorf("marshal %s request: %w", r.row.Kind, err)
+	}
+	t := r.row
+	t.Data = data
+	return t, nil
 }
 
 // expiryFor is when a stored record can be deleted: the token's own expiry.
@@ -265,11 +333,12 @@ func (s *fositeStore) stored(ctx context.Context, kind storage.TokenKind, signat
 
 // read loads a token. Reading an authorization code also loads its PKCE and OpenID
 // Connect records (rows of their own before they moved into the code's row), which
-// the same token request asks for next; within a request each is read once.
+// the same token request asks for next; the batch keeps them, so within a request
+// each is read once.
 func (s *fositeStore) read(ctx context.Context, kind storage.TokenKind, signature string) (storage.Token, error) {
-	b := batchOf(ctx)
-	if b == nil {
-		return s.store.GetToken(ctx, kind, signature)
+	b, err := batchOf(ctx, "read "+string(kind))
+	if err != nil {
+		return storage.Token{}, err
 	}
 	codeRead := false
 	for _, t := range b.reads {
@@ -298,12 +367,13 @@ func (s *fositeStore) read(ctx context.Context, kind storage.TokenKind, signatur
 	return ts[0], nil
 }
 
-func marshalRequest(req fosite.Requester) ([]byte, error) {
+// newStoredRequest is the stored form of a fosite request.
+func newStoredRequest(req fosite.Requester) (storedRequest, error) {
 	sess, err := json.Marshal(req.GetSession())
 	if err != nil {
-		return nil, fmt.Errorf("marshal session: %w", err)
+		return storedRequest{}, fmt.Errorf("marshal session: %w", err)
 	}
-	return json.Marshal(storedRequest{
+	return storedRequest{
 		ID:                req.GetID(),
 		RequestedAt:       req.GetRequestedAt(),
 		ClientID:          req.GetClient().GetID(),
@@ -313,7 +383,7 @@ func marshalRequest(req fosite.Requester) ([]byte, error) {
 		GrantedAudience:   req.GetGrantedAudience(),
 		Form:              req.GetRequestForm(),
 		Session:           sess,
-	})
+	}, nil
 }
 
 func decodeRequest(data []byte) (storedRequest, error) {
@@ -365,21 +435,21 @@ func (s *fositeStore) GetAuthorizeCodeSession(ctx context.Context, code string, 
 	return req, nil
 }
 
-// InvalidateAuthorizeCodeSession spends the code atomically: of concurrent
-// redemptions exactly one succeeds, and the others' conflict becomes invalid_grant
-// at the token endpoint. In a token request (a batch) the spending waits for flush,
-// which spends the code and stores the new tokens in one statement, so a losing
-// redemption stores nothing.
+// InvalidateAuthorizeCodeSession spends the code with the batch's commit, which
+// spends it and stores the new tokens in one statement: of concurrent redemptions
+// exactly one succeeds and stores anything, and the others' conflict becomes
+// invalid_grant at the token endpoint.
 //
 // The code's PKCE and OpenID Connect records go in the same step: the token request
 // read them with the code (see read) and nothing needs them afterwards, so fosite's
 // own deletes of them have nothing left to do.
 func (s *fositeStore) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
-	if b := batchOf(ctx); b != nil {
-		b.consume = code
-		return nil
+	b, err := batchOf(ctx, "spend authorization code")
+	if err != nil {
+		return err
 	}
-	return s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, code, codeRecords, nil)
+	b.consume = code
+	return nil
 }
 
 func (s *fositeStore) CreateAccessTokenSession(ctx context.Context, signature string, req fosite.Requester) error {
@@ -398,6 +468,9 @@ func (s *fositeStore) GetAccessTokenSession(ctx context.Context, signature strin
 }
 
 func (s *fositeStore) DeleteAccessTokenSession(ctx context.Context, signature string) error {
+	if _, err := batchOf(ctx, "delete access token"); err != nil {
+		return err
+	}
 	return s.store.DeleteToken(ctx, storage.TokenAccess, signature)
 }
 
@@ -418,13 +491,19 @@ func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, signature stri
 }
 
 func (s *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature string) error {
+	if _, err := batchOf(ctx, "delete refresh token"); err != nil {
+		return err
+	}
 	return s.store.DeleteToken(ctx, storage.TokenRefresh, signature)
 }
 
-// RotateRefreshToken consumes the presented refresh token atomically. A caller that
-// loses the race presented a token that is already spent: that is reuse, so the
-// whole family is revoked before the refusal.
+// RotateRefreshToken consumes the presented refresh token atomically, at once (see
+// tokenBatch). A caller that loses the race presented a token that is already
+// spent: that is reuse, so the whole family is revoked before the refusal.
 func (s *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
+	if _, err := batchOf(ctx, "rotate refresh token"); err != nil {
+		return err
+	}
 	err := s.store.ConsumeToken(ctx, storage.TokenRefresh, signature)
 	if errors.Is(err, storage.ErrConflict) {
 		if rerr := s.revokeFamily(ctx, requestID); rerr != nil {
@@ -445,11 +524,18 @@ func (s *fositeStore) revokeFamily(ctx context.Context, requestID string) error 
 	return s.RevokeAccessToken(ctx, requestID)
 }
 
+// RevokeRefreshToken and RevokeAccessToken revoke at once (see tokenBatch).
 func (s *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
+	if _, err := batchOf(ctx, "revoke refresh tokens"); err != nil {
+		return err
+	}
 	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenRefresh, requestID)
 }
 
 func (s *fositeStore) RevokeAccessToken(ctx context.Context, requestID string) error {
+	if _, err := batchOf(ctx, "revoke access tokens"); err != nil {
+		return err
+	}
 	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, requestID)
 }
 

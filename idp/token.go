@@ -14,7 +14,7 @@ import (
 
 // token is the token endpoint: authorization_code, refresh_token, client_credentials.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	ctx, batch := withTokenBatch(r.Context())
+	ctx, batch := p.store.begin(r.Context())
 	sess := newSession()
 	ar, err := p.oauth.NewAccessRequest(ctx, r, sess)
 	if err != nil {
@@ -33,7 +33,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
 	if err == nil {
-		err = p.store.flush(ctx, batch)
+		err = p.store.commit(ctx, batch)
 	}
 	if err != nil {
 		p.accessError(w, r, ar, err)
@@ -57,8 +57,11 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 }
 
 func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, batch := p.store.begin(r.Context())
 	ir, err := p.oauth.NewIntrospectionRequest(ctx, r, newSession())
+	if err == nil {
+		err = p.store.commit(ctx, batch)
+	}
 	if err != nil {
 		p.oauth.WriteIntrospectionError(ctx, w, err)
 		return
@@ -70,8 +73,11 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, batch := p.store.begin(r.Context())
 	err := p.oauth.NewRevocationRequest(ctx, r)
+	if err == nil {
+		err = p.store.commit(ctx, batch)
+	}
 	p.oauth.WriteRevocationResponse(ctx, w, err)
 }
 
@@ -88,7 +94,11 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		deny("invalid_token", "No access token was sent.")
 		return
 	}
-	_, ar, err := p.oauth.IntrospectToken(ctx, tok, fosite.AccessToken, newSession())
+	bctx, batch := p.store.begin(ctx)
+	_, ar, err := p.oauth.IntrospectToken(bctx, tok, fosite.AccessToken, newSession())
+	if err == nil {
+		err = p.store.commit(ctx, batch)
+	}
 	if err != nil {
 		deny("invalid_token", "The access token is not active.")
 		return
