@@ -21,7 +21,7 @@ import (
 // declare. It is the only place that turns fosite requests into storage records.
 // Every request that drives fosite begins a batch and commits it (tokenBatch).
 type fositeStore struct {
-	store   storage.Storage
+	store   tokenStore
 	clients *ClientCache
 	now     func() time.Time
 	// codeSignature is the authorization code's signature, under which the code's

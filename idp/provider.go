@@ -24,7 +24,7 @@ import (
 // Options configure the Provider. cmd builds them from configs.Config.
 type Options struct {
 	Issuer string
-	Store  storage.Storage
+	Store  Store
 	// Clients is the client cache shared with the login pages.
 	Clients *ClientCache
 	// Flows is the login journeys' core, Consent answers whether a user must
