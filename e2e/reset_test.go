@@ -78,8 +78,10 @@ func TestResetWithRecoveryCode(t *testing.T) {
 			t.Errorf("after a wrong code: %d apps, %d codes", apps, codes)
 		}
 
-		// The right one: everything goes, the user is told, the password level.
+		// The right one: everything goes, the user is told; the app's wish for more
+		// is put to the user again ("Not now"), then the password level.
 		q = b.post(s, s.URL+"/challenge/reset/recovery", url.Values{"flow": {flow}, "code": {e.recoveryCodes[3]}})
+		q = notNow(t, b, s, q)
 		c := r.redeem(a, through(t, b, s, q)).claims
 		if c["acr"] != flows.ACRPassword {
 			t.Errorf("acr after a reset = %v, want the password level", c["acr"])
@@ -98,9 +100,10 @@ func TestResetWithRecoveryCode(t *testing.T) {
 		if !strings.Contains(msg.Text, "recovery codes were removed") {
 			t.Errorf("notification text: %s", msg.Text)
 		}
-		// The session it made holds the password only: mfa wishes stay at pwd.
+		// The session it made holds the password only: an mfa wish is offered the
+		// set-up again and, not now, stays at pwd.
 		a = r.start(param("acr_values", flows.ACRMultiFactor))
-		if p := b.get(s, a.url); p.callback == nil {
+		if p := notNow(t, b, s, b.get(s, a.url)); p.callback == nil {
 			t.Errorf("after the reset: %s", p.url)
 		} else if c := r.redeem(a, p.callback).claims; c["acr"] != flows.ACRPassword {
 			t.Errorf("acr in the reset session = %v", c["acr"])

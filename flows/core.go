@@ -72,6 +72,9 @@ type Core struct {
 	Dev         bool
 	// ClientIP is the caller's address as the trusted-proxy rules allow.
 	ClientIP func(*http.Request) string
+	// CompanyRules tell the policy what a user's organisation asks of them
+	// (nil: no organisations).
+	CompanyRules CompanyRules
 	// pages are the step pages by state, from the journeys' routes (Mount).
 	pages map[State]Route
 }

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -127,6 +128,9 @@ type Decision struct {
 	Reasons []string
 	// Offer says why the set-up is offered (OfferCompany, OfferApp, OfferFirst).
 	Offer string
+	// ByOrganisation: the organisation's rule is why a second factor is needed
+	// (its grace period is over).
+	ByOrganisation bool
 }
 
 // secondFactorMethods are amr values that prove a second factor;
@@ -183,7 +187,7 @@ func Decide(in PolicyInput) Decision {
 	// minimum: no token at the password level until a second factor is set up.
 	if in.UserKnown && !has2FA && in.Company.Covered && hard < 1 {
 		if !in.Now.Before(in.Company.Deadline) {
-			hard = 1
+			hard, d.ByOrganisation = 1, true
 			because("the organisation requires a second factor and the grace period ended at %s", in.Company.Deadline.UTC().Format(time.RFC3339))
 		} else {
 			because("the organisation requires a second factor from %s", in.Company.Deadline.UTC().Format(time.RFC3339))
@@ -398,4 +402,13 @@ func MergeProofs(lists ...[]storage.FactorProof) []storage.FactorProof {
 	}
 	slices.SortStableFunc(out, func(a, b storage.FactorProof) int { return a.At.Compare(b.At) })
 	return out
+}
+
+// CompanyRules are the organisations' rules as the policy needs them.
+type CompanyRules interface {
+	// RuleFor is what u's organisation asks of u now.
+	RuleFor(ctx context.Context, u storage.User) (Company, error)
+	// SetupOffered records that u answered the offer of a first sign-in, so that
+	// it is made once.
+	SetupOffered(ctx context.Context, userID string) error
 }

@@ -16,6 +16,7 @@ const (
 	StateLogin         State = "login"          // waiting for the password (or a passkey)
 	StateSecondFactor  State = "second_factor"  // waiting for a second factor
 	StateEnrol         State = "enrol"          // the user must set up a second factor first
+	StateProtect       State = "protect"        // "Protect your account": the set-up offered, or required by the organisation
 	StateRecoveryCodes State = "recovery_codes" // showing new recovery codes until acknowledged
 	StateConfirmDevice State = "confirm_device" // waiting for the emailed new-device code or link
 	// StateDeviceConfirmed: the emailed link was followed in another browser; the
@@ -41,18 +42,20 @@ const (
 )
 
 // steps are the states in which the user has something to do on a page.
-var steps = []State{StateLogin, StateSecondFactor, StateEnrol, StateRecoveryCodes, StateConfirmDevice, StateDeviceConfirmed}
+var steps = []State{StateLogin, StateSecondFactor, StateProtect, StateEnrol, StateRecoveryCodes, StateConfirmDevice, StateDeviceConfirmed}
 
 // decided are the states the policy's answer (Next) can move a flow to from a
 // step: a step again, or finished (authenticated, then consent or done).
-var decided = []State{StateLogin, StateSecondFactor, StateEnrol, StateConfirmDevice, StateAuthenticated, StateConsent, StateDone}
+var decided = []State{StateLogin, StateSecondFactor, StateProtect, StateEnrol, StateConfirmDevice, StateAuthenticated, StateConsent, StateDone}
 
 // transitions lists, per kind, every allowed move. Anything else is refused: a
 // handler that tries it has a bug, and the request fails instead of skipping a step.
 var transitions = map[Kind]map[State][]State{
 	KindAuthorize: {
-		StateLogin:           decided,
-		StateSecondFactor:    decided,
+		StateLogin:        decided,
+		StateSecondFactor: decided,
+		// "Set it up now" goes to enrol, "Later" wherever Next says.
+		StateProtect:         decided,
 		StateEnrol:           append(slices.Clone(decided), StateRecoveryCodes),
 		StateRecoveryCodes:   decided,
 		StateConfirmDevice:   append(slices.Clone(decided), StateDeviceConfirmed),
@@ -61,7 +64,7 @@ var transitions = map[Kind]map[State][]State{
 		// aged, or the session ended, meanwhile.
 		StateAuthenticated: decided,
 		StateConsent:       {StateReady, StateDenied},
-		StateReady:         {StateLogin, StateSecondFactor, StateEnrol, StateDone},
+		StateReady:         {StateLogin, StateSecondFactor, StateProtect, StateEnrol, StateDone},
 		StateDenied:        {StateDone},
 	},
 	KindAccount: {
@@ -72,7 +75,7 @@ var transitions = map[Kind]map[State][]State{
 
 // starts are the states a new flow of each kind may begin in.
 var starts = map[Kind][]State{
-	KindAuthorize: {StateLogin, StateSecondFactor, StateEnrol, StateConsent},
+	KindAuthorize: {StateLogin, StateSecondFactor, StateProtect, StateEnrol, StateConsent},
 	KindAccount:   {StateLogin, StateSecondFactor},
 }
 

@@ -8,25 +8,26 @@ import (
 	"github.com/lockstep-id/lockstep/storage"
 )
 
-var allStates = []State{StateLogin, StateSecondFactor, StateEnrol, StateRecoveryCodes, StateConfirmDevice,
+var allStates = []State{StateLogin, StateSecondFactor, StateProtect, StateEnrol, StateRecoveryCodes, StateConfirmDevice,
 	StateDeviceConfirmed, StateAuthenticated, StateConsent, StateReady, StateDenied, StateDone}
 
 // TestTransitions checks every (kind, from, to) against this table, written out
 // by hand so that a change to the state machine must change it too: what is
 // listed is allowed, everything else refused.
 func TestTransitions(t *testing.T) {
-	afterStep := "login second_factor enrol confirm_device authenticated consent done"
+	afterStep := "login second_factor protect enrol confirm_device authenticated consent done"
 	allowed := map[Kind]map[State]string{
 		KindAuthorize: {
 			StateLogin:           afterStep,
 			StateSecondFactor:    afterStep,
+			StateProtect:         afterStep,
 			StateEnrol:           afterStep + " recovery_codes",
 			StateRecoveryCodes:   afterStep,
 			StateConfirmDevice:   afterStep + " device_confirmed",
 			StateDeviceConfirmed: afterStep,
 			StateAuthenticated:   afterStep,
 			StateConsent:         "ready denied",
-			StateReady:           "login second_factor enrol done",
+			StateReady:           "login second_factor protect enrol done",
 			StateDenied:          "done",
 		},
 		KindAccount: {
@@ -69,7 +70,7 @@ func TestTransitions(t *testing.T) {
 // TestStartStates checks where a new flow of each kind may begin.
 func TestStartStates(t *testing.T) {
 	starts := map[Kind][]State{
-		KindAuthorize: {StateLogin, StateSecondFactor, StateEnrol, StateConsent},
+		KindAuthorize: {StateLogin, StateSecondFactor, StateProtect, StateEnrol, StateConsent},
 		KindAccount:   {StateLogin, StateSecondFactor},
 	}
 	for k, ok := range starts {
@@ -98,6 +99,8 @@ func TestStateForDecision(t *testing.T) {
 		{Decision{Outcome: Prove, Prove: []string{NeedPassword, NeedSecondFactor}}, StateLogin},
 		{Decision{Outcome: Prove, Prove: []string{NeedSecondFactor}}, StateSecondFactor},
 		{Decision{Outcome: Enrol}, StateEnrol},
+		{Decision{Outcome: Enrol, ByOrganisation: true}, StateProtect},
+		{Decision{Outcome: Offer, Offer: OfferApp}, StateProtect},
 		{Decision{Outcome: Done}, StateAuthenticated},
 	} {
 		if got := StateFor(tc.d); got != tc.want {

@@ -28,8 +28,12 @@ type Attempt struct {
 	RequestedAt time.Time
 	// Proven are the proofs made during the flow.
 	Proven []storage.FactorProof
+	// Declined: the user answered "Later" to the set-up offer in this sign-in.
+	Declined bool
 	// Reads are what this request already read about the user, or nil.
 	Reads *Reads
+	// User is the session's user when the caller has it (spares a read).
+	User *storage.User
 }
 
 // Evaluation is the policy's decision for an attempt with what it was based on.
@@ -39,6 +43,8 @@ type Evaluation struct {
 	Next State
 	// SecondFactors are the user's enrolled methods the decision was made with.
 	SecondFactors []string
+	// Company is the organisation's rule the decision was made with.
+	Company Company
 }
 
 // Reads is what a sign-in step read about its user in one round trip
@@ -89,6 +95,7 @@ func (s *Core) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluation
 		Now:         s.Now(),
 		EnrolOnSpot: s.EnrolOnSpot,
 		Flow:        a.Proven,
+		Declined:    a.Declined,
 	}
 	if a.Session != nil {
 		in.Session = a.Session.Factors
@@ -104,9 +111,38 @@ func (s *Core) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluation
 				return Evaluation{}, err
 			}
 		}
+		if in.Company, err = s.companyRule(ctx, a); err != nil {
+			return Evaluation{}, err
+		}
 	}
 	d := Decide(in)
-	return Evaluation{Decision: d, Next: StateFor(d), SecondFactors: in.SecondFactors}, nil
+	return Evaluation{Decision: d, Next: StateFor(d), SecondFactors: in.SecondFactors, Company: in.Company}, nil
+}
+
+// companyRule is what the user's organisation asks of them (zero without
+// CompanyRules, or for a user in no organisation).
+func (s *Core) companyRule(ctx context.Context, a Attempt) (Company, error) {
+	if s.CompanyRules == nil {
+		return Company{}, nil
+	}
+	var user storage.User
+	switch {
+	case a.Reads != nil:
+		user = a.Reads.Login.User
+	case a.User != nil && a.User.ID == a.UserID:
+		user = *a.User
+	default:
+		u, err := s.Store.GetUser(ctx, a.UserID)
+		if err != nil {
+			return Company{}, fmt.Errorf("load user for the organisation's rule: %w", err)
+		}
+		user = u
+	}
+	c, err := s.CompanyRules.RuleFor(ctx, user)
+	if err != nil {
+		return Company{}, fmt.Errorf("organisation's rule: %w", err)
+	}
+	return c, nil
 }
 
 // nextAccount decides a re-verification: the password when nobody is signed in,
@@ -141,7 +177,7 @@ func (s *Core) nextAccount(ctx context.Context, a Attempt) (Evaluation, error) {
 // flowAttempt is the attempt a flow stands for: its stored request, its client,
 // its proofs and the browser's session when it is the flow's user's.
 func (s *Core) flowAttempt(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Attempt, *storage.User, error) {
-	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Reads: reads.About(f.UserID)}
+	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Declined: f.Declined, Reads: reads.About(f.UserID)}
 	if a.Kind == KindAuthorize {
 		q, err := url.ParseQuery(f.AuthorizeQuery)
 		if err != nil {
@@ -161,7 +197,7 @@ func (s *Core) flowAttempt(ctx context.Context, r *http.Request, f Flow, reads *
 	// The session counts only for the user the flow is about; a flow that starts
 	// without a user (no usable session) waits for the password to name one.
 	if ok && f.UserID != "" && sess.UserID == f.UserID {
-		a.Session = &sess
+		a.Session, a.User = &sess, &user
 		return a, &user, nil
 	}
 	return a, nil, nil
@@ -372,7 +408,7 @@ func (s *Core) Resume(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	switch ev.Decision.Outcome {
 	case Refuse:
 		return Result{Refused: &Refusal{Flow: f, Decision: ev.Decision}}, nil
-	case Prove, Enrol:
+	case Prove, Enrol, Offer:
 		return s.moveAndGo(ctx, f, ev.Next)
 	}
 	if a.Session == nil {
@@ -387,7 +423,12 @@ var errInterrupted = UserError(http.StatusBadRequest, "Your sign-in was interrup
 // StateFor is the flow state in which a decision's next step happens.
 func StateFor(d Decision) State {
 	switch d.Outcome {
+	case Offer:
+		return StateProtect
 	case Enrol:
+		if d.ByOrganisation {
+			return StateProtect // the interrupt page says why, then enrolment
+		}
 		return StateEnrol
 	case Prove:
 		if d.Prove[0] == NeedSecondFactor {

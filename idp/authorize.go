@@ -53,7 +53,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	// The session counts unless there is none or the id_token_hint names someone else.
 	a := flows.Attempt{Kind: flows.KindAuthorize, Request: areq, Client: client, RequestedAt: p.opt.Now()}
 	if ok && (areq.HintSubject == "" || areq.HintSubject == sess.UserID) {
-		a.Session, a.UserID = &sess, user.ID
+		a.Session, a.UserID, a.User = &sess, user.ID, &user
 	}
 	ev, err := fl.Next(ctx, r, a)
 	if err != nil {
@@ -64,7 +64,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	switch d.Outcome {
 	case flows.Refuse:
 		return p.authorizeError(w, r, ar, refusal(d))
-	case flows.Prove, flows.Enrol:
+	case flows.Prove, flows.Enrol, flows.Offer:
 		f, err := fl.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAuthorize,
 			ClientID: client.ID, AuthorizeQuery: authorizeQuery(r), UserID: a.UserID, State: ev.Next})
 		if err != nil {

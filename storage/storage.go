@@ -182,6 +182,8 @@ type Flow struct {
 	Kind   string
 	State  string
 	UserID string
+	// Declined: the user answered "Later" to the offer to set up a second factor.
+	Declined bool
 	// Proven holds the factors proven during this flow.
 	Proven    []FactorProof
 	ExpiresAt time.Time

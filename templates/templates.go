@@ -259,6 +259,14 @@ type EnrolChoicePage struct {
 	// ("5 days left to set up two-step verification"). Not Required and zero
 	// is a plain offer, e.g. at a user's first sign-in.
 	DaysLeft int
+	// Deadline is the organisation's date ("8 December 2026"), before it as the
+	// end of the grace period, once Required as the day it ended.
+	Deadline string
+	// AppAsks: ClientName asked for two-step verification and the user has none;
+	// "Not now" goes on at the password level.
+	AppAsks bool
+	// SMS: text messages are on offer too.
+	SMS bool
 }
 
 // LogoutPage is the "Sign out?" confirmation for RP-initiated logout.
@@ -348,6 +356,14 @@ type AccountPage struct {
 	Email  string // the signed-in user
 	Notice string // success message, e.g. "Authenticator app added."
 	Error  string
+	// Protect shows the "Protect your account" banner to a user without a second
+	// factor; ProtectDeadline ("8 December 2026") when the organisation requires
+	// one by then, ProtectRequired once that date has passed.
+	Protect         bool
+	ProtectDeadline string
+	ProtectRequired bool
+	// ProtectURL is where the banner's "Set it up now" leads (adding an app).
+	ProtectURL string
 	// Mode is shown as a status pill, e.g. ModePasswordOnly or ModeTOTP.
 	Mode    string
 	Devices []AccountDevice // authenticator apps; none shows "Two-step verification is off"

@@ -416,7 +416,7 @@ func pageCases() []pageCase {
 				"Protect your account</h1>",
 				"5 days left</strong> to set up two-step verification",
 				`<input type="hidden" name="flow" value="f4">`,
-				`<button type="submit" name="decision" value="totp" class="btn btn-primary">Set up an authenticator app</button>`,
+				`<button type="submit" name="decision" value="setup" class="btn btn-primary">Set it up now</button>`,
 				`<button type="submit" name="decision" value="later" class="btn btn-secondary">Later</button>`,
 			},
 		},
@@ -433,7 +433,7 @@ func pageCases() []pageCase {
 			render: func(r *Renderer, w io.Writer) error {
 				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4", ClientName: "Demo App", Required: true, DaysLeft: 3})
 			},
-			want:    []string{"<strong>Demo App</strong> requires two-step verification. Set it up now to continue.", `value="totp"`},
+			want:    []string{"<strong>Demo App</strong> requires two-step verification. Set it up now to continue.", `value="setup"`},
 			notWant: []string{`value="later"`, "Later", "days left"},
 		},
 		{
@@ -441,8 +441,46 @@ func pageCases() []pageCase {
 			render: func(r *Renderer, w io.Writer) error {
 				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4"})
 			},
-			want:    []string{"a stolen password alone is not enough", `value="totp"`, `value="later"`},
+			want:    []string{"a stolen password alone is not enough", `value="setup"`, `value="later"`},
 			notWant: []string{"days left", "requires"},
+		},
+		{
+			name: "enrol choice with the deadline's date",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4", DaysLeft: 5, Deadline: "8 December 2026"})
+			},
+			want: []string{"5 days left</strong> to set up two-step verification, until 8 December 2026", ">Later</button>"},
+		},
+		{
+			name: "enrol choice after the deadline",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4", Required: true, Deadline: "8 December 2026"})
+			},
+			want:    []string{"Your organisation requires two-step verification.", "The time to set it up ended on 8 December 2026."},
+			notWant: []string{`value="later"`},
+		},
+		{
+			name: "enrol choice an app asks",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Page: page(""), Action: "/enrol", FlowID: "f4", ClientName: "Payroll", AppAsks: true})
+			},
+			want:    []string{"Payroll asks for two-step verification</h1>", `value="setup" class="btn btn-primary">Set it up now</button>`, `value="later" class="btn btn-secondary">Not now</button>`},
+			notWant: []string{"days left", "requires"},
+		},
+		{
+			name: "account banner with the organisation's deadline",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "bob@example.com", Mode: ModePasswordOnly, Protect: true, ProtectDeadline: "8 December 2026", ProtectURL: "/account/totp/add"})
+			},
+			want: []string{"<strong>Protect your account.</strong> Your organisation requires two-step verification: set it up by 8 December 2026.", `<a href="/account/totp/add">Set it up now</a>`},
+		},
+		{
+			name: "account banner without an organisation",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "bob@example.com", Mode: ModePasswordOnly, Protect: true})
+			},
+			want:    []string{"<strong>Protect your account.</strong> Add two-step verification"},
+			notWant: []string{"organisation"},
 		},
 		{
 			name: "account with devices and notice",

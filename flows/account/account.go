@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -136,7 +137,30 @@ func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p.Mode = accountMode(len(devices) > 0, len(p.Keys) > 0, p.Phone != "")
+	if p.Mode == templates.ModePasswordOnly {
+		if err := s.protectBanner(ctx, user, &p); err != nil {
+			return err
+		}
+	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
+}
+
+// protectBanner asks a user without a second factor to set one up, with the
+// organisation's deadline when there is one.
+func (s *Handlers) protectBanner(ctx context.Context, user storage.User, p *templates.AccountPage) error {
+	p.Protect, p.ProtectURL = true, s.Path(PathAccountAdd)
+	if s.CompanyRules == nil {
+		return nil
+	}
+	rule, err := s.CompanyRules.RuleFor(ctx, user)
+	if err != nil {
+		return fmt.Errorf("organisation's rule: %w", err)
+	}
+	if rule.Covered && !rule.Deadline.IsZero() {
+		p.ProtectDeadline = rule.Deadline.UTC().Format("2 January 2006")
+		p.ProtectRequired = !s.Now().Before(rule.Deadline)
+	}
+	return nil
 }
 
 // accountMode names the user's two-step verification mode (ACC-1).

@@ -14,6 +14,7 @@ const (
 	PathRecoveryCodes    = "/enrol/recovery-codes"
 	PathEnrolPhone       = "/enrol/phone"
 	PathEnrolPhoneResend = "/enrol/phone/resend"
+	PathProtect          = "/enrol/protect"
 )
 
 // Handlers set up a second factor during a sign-in that needs one (an
@@ -31,6 +32,8 @@ type Handlers struct {
 func (s *Handlers) Routes() []flows.Route {
 	get, post := http.MethodGet, http.MethodPost
 	return []flows.Route{
+		{Method: get, Path: PathProtect, States: []flows.State{flows.StateProtect}, Show: s.showProtect},
+		{Method: post, Path: PathProtect, Step: s.ProtectSubmit},
 		{Method: get, Path: PathEnrol, States: []flows.State{flows.StateEnrol}, Step: s.EnrolPage},
 		{Method: post, Path: PathEnrol, Step: s.EnrolSubmit},
 		{Method: get, Path: PathEnrolQR, Page: s.EnrolQR},

@@ -1,7 +1,6 @@
 package enrol
 
 import (
-	"context"
 	"math"
 	"net/http"
 	"time"
@@ -39,8 +38,7 @@ func (s *Handlers) showProtect(w http.ResponseWriter, r *http.Request, f flows.F
 		AppAsks:    d.Offer == flows.OfferApp,
 		SMS:        s.SMS != nil,
 	}
-	if d.Offer == flows.OfferCompany || required {
-		deadline := s.CompanyDeadline(reads)
+	if deadline := ev.Company.Deadline; (d.Offer == flows.OfferCompany || required) && !deadline.IsZero() {
 		p.Deadline = deadline.UTC().Format("2 January 2006")
 		if !required {
 			p.DaysLeft = daysLeft(deadline, s.Now())
@@ -72,12 +70,22 @@ func (s *Handlers) ProtectSubmit(w http.ResponseWriter, r *http.Request) (flows.
 		}
 		return flows.RedirectTo(s.StepURL(f)), nil
 	case "later":
-		f.Declined = true
-		if err := s.declinedFirstOffer(ctx, f); err != nil {
+		reads, err := s.ReadFlowUser(ctx, f)
+		if err != nil {
 			return flows.Result{}, err
 		}
-		s.Audit(ctx, r, "mfa.setup_declined", f.UserID, f.ClientID, nil)
-		return s.Proceed(ctx, w, r, f, nil)
+		ev, err := s.Evaluate(ctx, r, f, reads)
+		if err != nil {
+			return flows.Result{}, err
+		}
+		if ev.Decision.Offer == flows.OfferFirst {
+			if err := s.CompanyRules.SetupOffered(ctx, f.UserID); err != nil {
+				return flows.Result{}, err
+			}
+		}
+		f.Declined = true
+		s.Audit(ctx, r, "mfa.setup_declined", f.UserID, f.ClientID, map[string]string{"offer": ev.Decision.Offer})
+		return s.Proceed(ctx, w, r, f, reads)
 	}
 	return flows.Result{}, flows.UserError(http.StatusBadRequest, "Bad request", "Choose to set it up now or later.", nil)
 }
@@ -94,5 +102,3 @@ func boolWord(b bool) string {
 	}
 	return "no"
 }
-
-var _ = context.Background

@@ -355,7 +355,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 	_, err = s.GetFlow(ctx, "nope")
 	wantErr(t, "get missing", err, storage.ErrNotFound)
 
-	f.State, f.Kind = "consent", "account" // every field is written
+	f.State, f.Kind, f.Declined = "consent", "account", true // every field is written
 	f.UserID = "user-1"
 	f.Proven = []storage.FactorProof{
 		{Method: "pwd", At: base.Add(time.Minute)},
