@@ -1,4 +1,5 @@
-// Package storage defines Lockstep's domain records, the small per-entity store
+// Package storage defines Lockstep's domain records (with the few rules every
+// backend applies to them, such as OrgPolicy.Covers), the small per-entity store
 // interfaces that combine into Storage, and the sentinel errors every backend returns.
 //
 // Backends (storage/memory, storage/postgres) implement Storage and nothing else, and
@@ -14,6 +15,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -28,6 +31,10 @@ var (
 	// ErrConflict: a concurrent change won (version mismatch), or a single-use
 	// record was already consumed.
 	ErrConflict = errors.New("storage: conflict")
+	// ErrInvalid: a value does not fit the record it is for: a group the
+	// organisation does not have, an unknown security level, a user's groups that
+	// do not fit their organisation.
+	ErrInvalid = errors.New("storage: invalid")
 )
 
 // Client is a registered OAuth 2.0 / OIDC client (relying party).
@@ -84,19 +91,162 @@ type User struct {
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// OrgID is the user's organisation, "" for none (the server-wide settings
+	// apply); Groups are the user's groups in it, at least one when OrgID is set.
+	OrgID  string
+	Groups []string
+	// MFADeadline is when the user must have a second factor by: set exactly while
+	// their organisation's policy covers them (OrgPolicy.Covers), zero otherwise.
+	// The store keeps it: it is fixed when the policy starts to cover the user, so
+	// sign-ins read it and never recompute it.
+	MFADeadline time.Time
 }
 
 // UserStore keeps users.
 type UserStore interface {
+	// CreateUser stores u with its OrgID and Groups (as SetUserOrg checks them) and
+	// sets its MFADeadline from the organisation's policy, counting the grace period
+	// from u.CreatedAt; the MFADeadline given is ignored.
 	CreateUser(ctx context.Context, u User) error
 	GetUser(ctx context.Context, id string) (User, error)
 	// GetUserByEmail matches the lower-cased email exactly.
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	// ListUsers returns every user ordered by ID.
 	ListUsers(ctx context.Context) ([]User, error)
-	// UpdateUser replaces every field of the user with that ID; taking another
-	// user's email returns ErrAlreadyExists.
+	// UpdateUser replaces every field of the user with that ID but OrgID, Groups
+	// and MFADeadline, which only OrgStore calls change (so a user read before a
+	// policy change cannot undo it); taking another user's email returns
+	// ErrAlreadyExists.
 	UpdateUser(ctx context.Context, u User) error
+}
+
+// SecurityLevel says whether an organisation requires a second factor (ADM-1).
+type SecurityLevel string
+
+const (
+	// LevelLow: a second factor is optional.
+	LevelLow SecurityLevel = "low"
+	// LevelHigh: a second factor is required of the users in the covered groups.
+	LevelHigh SecurityLevel = "high"
+)
+
+// OrgPolicy is an organisation's security policy.
+type OrgPolicy struct {
+	Level SecurityLevel
+	// CoveredGroups are the groups the level applies to, each one of the
+	// organisation's groups.
+	CoveredGroups []string
+	// GraceDays is how long a user has to set up a second factor once the policy
+	// covers them; a day is 24 hours.
+	GraceDays int
+}
+
+// Covers reports whether p requires a second factor of a member of groups: the
+// level is high and at least one of groups is covered. Backends apply this rule
+// when they keep User.MFADeadline.
+func (p OrgPolicy) Covers(groups []string) bool {
+	return p.Level == LevelHigh && slices.ContainsFunc(groups, func(g string) bool {
+		return slices.Contains(p.CoveredGroups, g)
+	})
+}
+
+// Organisation groups users under one security policy.
+type Organisation struct {
+	ID   string
+	Name string
+	// Groups are the organisation's group names, in the order they were added.
+	Groups    []string
+	Policy    OrgPolicy
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Check returns an error wrapping ErrAlreadyExists when a new organisation lists a
+// group twice, and what CheckPolicy returns for its policy.
+func (o Organisation) Check() error {
+	for i, g := range o.Groups {
+		if slices.Contains(o.Groups[:i], g) {
+			return fmt.Errorf("organisation %q lists group %q twice: %w", o.ID, g, ErrAlreadyExists)
+		}
+	}
+	return o.CheckPolicy(o.Policy)
+}
+
+// CheckPolicy returns an error wrapping ErrInvalid unless p fits o: its level is
+// LevelLow or LevelHigh, its grace period is not negative and it covers only
+// groups of o.
+func (o Organisation) CheckPolicy(p OrgPolicy) error {
+	if p.Level != LevelLow && p.Level != LevelHigh {
+		return fmt.Errorf("security level %q: %w", p.Level, ErrInvalid)
+	}
+	if p.GraceDays < 0 {
+		return fmt.Errorf("grace period of %d days: %w", p.GraceDays, ErrInvalid)
+	}
+	for _, g := range p.CoveredGroups {
+		if !slices.Contains(o.Groups, g) {
+			return fmt.Errorf("organisation %q has no group %q to cover: %w", o.ID, g, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// CheckGroups returns an error wrapping ErrInvalid unless a user of o may be in
+// groups: at least one, each one of o's; for the zero Organisation (no
+// organisation), none.
+func (o Organisation) CheckGroups(groups []string) error {
+	switch {
+	case o.ID == "" && len(groups) > 0:
+		return fmt.Errorf("groups %q without an organisation: %w", groups, ErrInvalid)
+	case o.ID != "" && len(groups) == 0:
+		return fmt.Errorf("a member of organisation %q needs a group: %w", o.ID, ErrInvalid)
+	}
+	for _, g := range groups {
+		if !slices.Contains(o.Groups, g) {
+			return fmt.Errorf("organisation %q has no group %q: %w", o.ID, g, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// OrgStore keeps organisations and their users' memberships. Every call that can
+// change which users the policy covers also sets those users' MFADeadline in the
+// same atomic step, under the rule below, and appends audit with it (like
+// CreateFlowAudited). A failed call changes nothing.
+//
+// The deadline rule: a user the policy covers after the call keeps the deadline
+// they had if they were covered before it in the same organisation; one it covers
+// anew gets now plus the policy's GraceDays; one it does not cover has none. So a
+// new grace period moves no deadline, lowering the level or leaving the covered
+// groups clears it, and being covered again later starts a new period.
+//
+// Errors: an unknown organisation or user gives ErrNotFound; an organisation id or
+// a group name in use gives ErrAlreadyExists, and so does a new organisation that
+// lists a group twice (Organisation.Check); a policy or a user's groups that do
+// not fit the organisation (Organisation.CheckPolicy, CheckGroups), or renaming a
+// group it does not have, gives ErrInvalid. Backends check in this order: the
+// organisation, the groups and policy, then the user and the audit ids.
+type OrgStore interface {
+	// CreateOrganisation stores o, whose policy may only cover groups of o.
+	CreateOrganisation(ctx context.Context, o Organisation, audit []AuditEvent) error
+	GetOrganisation(ctx context.Context, id string) (Organisation, error)
+	// ListOrganisations returns every organisation ordered by ID.
+	ListOrganisations(ctx context.Context) ([]Organisation, error)
+	// AddGroup appends a group to the organisation; no deadline changes.
+	AddGroup(ctx context.Context, orgID, name string, now time.Time, audit []AuditEvent) error
+	// RenameGroup renames a group in the organisation, its policy and its members'
+	// Groups; coverage, and so every deadline, stays as it was.
+	RenameGroup(ctx context.Context, orgID, oldName, newName string, now time.Time, audit []AuditEvent) error
+	// SetOrgPolicy replaces the organisation's policy and sets every member's
+	// deadline by the rule.
+	SetOrgPolicy(ctx context.Context, orgID string, p OrgPolicy, now time.Time, audit []AuditEvent) error
+	// SetUserOrg moves the user into the organisation with these groups (orgID ""
+	// and no groups: out of any organisation), sets their UpdatedAt to now and
+	// their deadline by the rule. Moving to another organisation counts as being
+	// covered anew.
+	SetUserOrg(ctx context.Context, userID, orgID string, groups []string, now time.Time, audit []AuditEvent) error
+	// ListUsersByOrg returns the organisation's users ordered by ID (none for an
+	// unknown organisation; orgID "": the users in none).
+	ListUsersByOrg(ctx context.Context, orgID string) ([]User, error)
 }
 
 // TokenKind separates the token tables fosite needs.
@@ -615,6 +765,7 @@ type SignInStore interface {
 type Storage interface {
 	ClientStore
 	UserStore
+	OrgStore
 	TokenStore
 	FlowStore
 	SessionStore

@@ -44,6 +44,7 @@ type Store struct {
 	clients  map[string]storage.Client
 	users    map[string]storage.User
 	emails   map[string]string // email -> user ID, for uniqueness and lookup
+	orgs     map[string]storage.Organisation
 	tokens   map[tokenKey]storage.Token
 	flows    map[string]storage.Flow
 	sessions map[string]storage.Session
@@ -74,6 +75,7 @@ func New() *Store {
 		clients:  map[string]storage.Client{},
 		users:    map[string]storage.User{},
 		emails:   map[string]string{},
+		orgs:     map[string]storage.Organisation{},
 		tokens:   map[tokenKey]storage.Token{},
 		flows:    map[string]storage.Flow{},
 		sessions: map[string]storage.Session{},
@@ -173,17 +175,31 @@ func (s *Store) DeleteClient(_ context.Context, id string) error {
 	return nil
 }
 
-// Users. User has no reference fields, so plain assignment copies it.
+// Users.
+
+func copyUser(u storage.User) storage.User {
+	u.Groups = slices.Clone(u.Groups)
+	return u
+}
 
 func (s *Store) CreateUser(_ context.Context, u storage.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	o, err := s.orgOf("create user", u.OrgID)
+	if err != nil {
+		return err
+	}
+	if err := o.CheckGroups(u.Groups); err != nil {
+		return fmt.Errorf("memory: create user %q: %w", u.ID, err)
+	}
 	if _, ok := s.users[u.ID]; ok {
 		return exists("create user", u.ID)
 	}
 	if _, ok := s.emails[u.Email]; ok {
 		return fmt.Errorf("memory: create user %q: email %q: %w", u.ID, u.Email, storage.ErrAlreadyExists)
 	}
+	u = copyUser(u)
+	u.MFADeadline = deadline(o, u.Groups, time.Time{}, u.CreatedAt)
 	s.users[u.ID] = u
 	s.emails[u.Email] = u.ID
 	return nil
@@ -196,7 +212,7 @@ func (s *Store) GetUser(_ context.Context, id string) (storage.User, error) {
 	if !ok {
 		return storage.User{}, notFound("get user", id)
 	}
-	return u, nil
+	return copyUser(u), nil
 }
 
 func (s *Store) GetUserByEmail(_ context.Context, email string) (storage.User, error) {
@@ -206,7 +222,7 @@ func (s *Store) GetUserByEmail(_ context.Context, email string) (storage.User, e
 	if !ok {
 		return storage.User{}, notFound("get user by email", email)
 	}
-	return s.users[id], nil
+	return copyUser(s.users[id]), nil
 }
 
 func (s *Store) ListUsers(context.Context) ([]storage.User, error) {
@@ -214,7 +230,7 @@ func (s *Store) ListUsers(context.Context) ([]storage.User, error) {
 	defer s.mu.Unlock()
 	out := make([]storage.User, 0, len(s.users))
 	for _, id := range slices.Sorted(maps.Keys(s.users)) {
-		out = append(out, s.users[id])
+		out = append(out, copyUser(s.users[id]))
 	}
 	return out, nil
 }
@@ -231,8 +247,204 @@ func (s *Store) UpdateUser(_ context.Context, u storage.User) error {
 	}
 	delete(s.emails, old.Email)
 	s.emails[u.Email] = u.ID
+	u.OrgID, u.Groups, u.MFADeadline = old.OrgID, old.Groups, old.MFADeadline
 	s.users[u.ID] = u
 	return nil
+}
+
+// Organisations.
+
+func copyOrg(o storage.Organisation) storage.Organisation {
+	o.Groups = slices.Clone(o.Groups)
+	o.Policy.CoveredGroups = slices.Clone(o.Policy.CoveredGroups)
+	return o
+}
+
+// orgOf returns the organisation a user in orgID belongs to, the zero one for
+// "". The caller holds the lock.
+func (s *Store) orgOf(what, orgID string) (storage.Organisation, error) {
+	if orgID == "" {
+		return storage.Organisation{}, nil
+	}
+	o, ok := s.orgs[orgID]
+	if !ok {
+		return storage.Organisation{}, notFound(what+": organisation", orgID)
+	}
+	return o, nil
+}
+
+// deadline is the MFADeadline, after a change at now, of a member of o with
+// groups who had deadline kept in o (zero when none or not in o): storage.OrgStore's
+// rule, which postgres states in SQL.
+func deadline(o storage.Organisation, groups []string, kept, now time.Time) time.Time {
+	switch {
+	case !o.Policy.Covers(groups):
+		return time.Time{}
+	case kept.IsZero():
+		return now.Add(time.Duration(o.Policy.GraceDays) * 24 * time.Hour)
+	default:
+		return kept
+	}
+}
+
+func (s *Store) CreateOrganisation(_ context.Context, o storage.Organisation, audit []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := o.Check(); err != nil {
+		return fmt.Errorf("memory: create organisation %q: %w", o.ID, err)
+	}
+	if _, ok := s.orgs[o.ID]; ok {
+		return exists("create organisation", o.ID)
+	}
+	if err := s.auditFree(audit); err != nil {
+		return err
+	}
+	s.orgs[o.ID] = copyOrg(o)
+	s.putAudit(audit)
+	return nil
+}
+
+func (s *Store) GetOrganisation(_ context.Context, id string) (storage.Organisation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orgs[id]
+	if !ok {
+		return storage.Organisation{}, notFound("get organisation", id)
+	}
+	return copyOrg(o), nil
+}
+
+func (s *Store) ListOrganisations(context.Context) ([]storage.Organisation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]storage.Organisation, 0, len(s.orgs))
+	for _, id := range slices.Sorted(maps.Keys(s.orgs)) {
+		out = append(out, copyOrg(s.orgs[id]))
+	}
+	return out, nil
+}
+
+func (s *Store) AddGroup(_ context.Context, orgID, name string, now time.Time, audit []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orgs[orgID]
+	if !ok {
+		return notFound("add group: organisation", orgID)
+	}
+	if slices.Contains(o.Groups, name) {
+		return exists("add group to "+orgID, name)
+	}
+	if err := s.auditFree(audit); err != nil {
+		return err
+	}
+	o.Groups = append(slices.Clone(o.Groups), name)
+	o.UpdatedAt = now
+	s.orgs[orgID] = o
+	s.putAudit(audit)
+	return nil
+}
+
+func (s *Store) RenameGroup(_ context.Context, orgID, oldName, newName string, now time.Time, audit []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orgs[orgID]
+	if !ok {
+		return notFound("rename group: organisation", orgID)
+	}
+	if !slices.Contains(o.Groups, oldName) {
+		return fmt.Errorf("memory: rename group: organisation %q has no group %q: %w", orgID, oldName, storage.ErrInvalid)
+	}
+	if slices.Contains(o.Groups, newName) {
+		return exists("rename group in "+orgID+" to", newName)
+	}
+	if err := s.auditFree(audit); err != nil {
+		return err
+	}
+	rename := func(gs []string) []string {
+		gs = slices.Clone(gs)
+		if i := slices.Index(gs, oldName); i >= 0 {
+			gs[i] = newName
+		}
+		return gs
+	}
+	o.Groups, o.Policy.CoveredGroups = rename(o.Groups), rename(o.Policy.CoveredGroups)
+	o.UpdatedAt = now
+	s.orgs[orgID] = o
+	for id, u := range s.users {
+		if u.OrgID == orgID {
+			u.Groups = rename(u.Groups)
+			s.users[id] = u
+		}
+	}
+	s.putAudit(audit)
+	return nil
+}
+
+func (s *Store) SetOrgPolicy(_ context.Context, orgID string, p storage.OrgPolicy, now time.Time, audit []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orgs[orgID]
+	if !ok {
+		return notFound("set policy: organisation", orgID)
+	}
+	if err := o.CheckPolicy(p); err != nil {
+		return fmt.Errorf("memory: set policy of organisation %q: %w", orgID, err)
+	}
+	if err := s.auditFree(audit); err != nil {
+		return err
+	}
+	o.Policy = p
+	o.Policy.CoveredGroups = slices.Clone(p.CoveredGroups)
+	o.UpdatedAt = now
+	s.orgs[orgID] = o
+	for id, u := range s.users {
+		if u.OrgID == orgID {
+			u.MFADeadline = deadline(o, u.Groups, u.MFADeadline, now)
+			s.users[id] = u
+		}
+	}
+	s.putAudit(audit)
+	return nil
+}
+
+func (s *Store) SetUserOrg(_ context.Context, userID, orgID string, groups []string, now time.Time, audit []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, err := s.orgOf("set organisation of user", orgID)
+	if err != nil {
+		return err
+	}
+	if err := o.CheckGroups(groups); err != nil {
+		return fmt.Errorf("memory: set organisation of user %q: %w", userID, err)
+	}
+	u, ok := s.users[userID]
+	if !ok {
+		return notFound("set organisation of user", userID)
+	}
+	if err := s.auditFree(audit); err != nil {
+		return err
+	}
+	var kept time.Time
+	if u.OrgID == orgID {
+		kept = u.MFADeadline
+	}
+	u.OrgID, u.Groups, u.UpdatedAt = orgID, slices.Clone(groups), now
+	u.MFADeadline = deadline(o, groups, kept, now)
+	s.users[userID] = u
+	s.putAudit(audit)
+	return nil
+}
+
+func (s *Store) ListUsersByOrg(_ context.Context, orgID string) ([]storage.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []storage.User
+	for _, id := range slices.Sorted(maps.Keys(s.users)) {
+		if u := s.users[id]; u.OrgID == orgID {
+			out = append(out, copyUser(u))
+		}
+	}
+	return out, nil
 }
 
 // Tokens.

@@ -36,6 +36,10 @@
 //     column for "main or backup" is is_primary, primary being a reserved word);
 //     one_time_codes has primary key key and holds keyed hashes only; trusts is
 //     indexed on (user_id, created_at) and expires_at.
+//   - organisations keeps its groups and covered groups as text[] in the order
+//     the groups were added; users.org_id (empty for none), users.groups and
+//     users.mfa_deadline (NULL for none) were added later, and users is indexed
+//     on org_id for an organisation's members.
 //   - audit carries an identity column, seq, so events with equal timestamps list in
 //     reverse order of appending; it is indexed for the user, client and time filters.
 //   - Sort keys that are text use COLLATE "C", so lists come back in Go's byte
@@ -48,7 +52,10 @@
 // covering what a racing caller could touch: AddSigningKey locks the table,
 // ActivateTOTPDevice with revokeOthers locks the user's devices in id order (so two
 // devices activated at once cannot deadlock), ReplaceRecoveryCodes takes a per-user
-// advisory lock (so two replaces cannot both survive). This holds across any number
+// advisory lock (so two replaces cannot both survive), and the OrgStore calls and
+// CreateUser into an organisation lock its row (FOR UPDATE to change it, FOR SHARE
+// to add or move a member), so a policy change and a member joining take turns and
+// the later one sees the earlier one's rows when it sets deadlines. This holds across any number
 // of nodes sharing the database. Statements are static text where possible so pgx's
 // statement cache prepares each once per connection, and the success path of every
 // call but those rare transactions is one round trip. Batches (CreateTokens,

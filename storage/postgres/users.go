@@ -3,23 +3,48 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lockstep-id/lockstep/storage"
 )
 
-const userColumns = `id, email, password_hash, given_name, family_name, disabled, created_at, updated_at`
+const userColumns = `id, email, password_hash, given_name, family_name, disabled, created_at, updated_at,
+	org_id, groups, mfa_deadline`
 
 func scanUser(row pgx.Row) (storage.User, error) {
 	var u storage.User
-	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.GivenName, &u.FamilyName, &u.Disabled, &u.CreatedAt, &u.UpdatedAt)
+	var deadline *time.Time
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.GivenName, &u.FamilyName, &u.Disabled, &u.CreatedAt, &u.UpdatedAt,
+		&u.OrgID, &u.Groups, &deadline)
+	u.MFADeadline = fromNullTime(deadline)
 	return u, err
 }
 
+// insertUserSQL takes the deadline from the policy of the user's organisation
+// ($9; none without one), counting from created_at.
+var insertUserSQL = `INSERT INTO users (` + userColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+		(SELECT ` + deadlineSQL("$10::text[]", "NULL", "$7::timestamptz") + ` FROM organisations o WHERE o.id = $9))`
+
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt)
+	insert := func(db execer) error {
+		_, err := db.Exec(ctx, insertUserSQL, u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled,
+			u.CreatedAt, u.UpdatedAt, u.OrgID, notNull(u.Groups))
+		return err
+	}
+	var err error
+	if u.OrgID == "" && len(u.Groups) == 0 {
+		err = insert(s.pool)
+	} else {
+		err = s.inOrg(ctx, u.OrgID, forShare, nil, func(tx pgx.Tx, o storage.Organisation) error {
+			if err := o.CheckGroups(u.Groups); err != nil {
+				return err
+			}
+			return insert(tx)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: create user %q: %w", u.ID, translate(err))
 	}
