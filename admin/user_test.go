@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,7 @@ func TestDisableUser(t *testing.T) {
 				if off {
 					want.Disabled, want.UpdatedAt = true, now
 				}
-				if got != want {
+				if !reflect.DeepEqual(got, want) {
 					t.Errorf("user %s is %+v, want %+v", want.ID, got, want)
 				}
 				sessions, err := st.ListSessionsByUser(ctx, want.ID)

@@ -25,6 +25,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/signin"
 	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -205,6 +206,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 			DailyPerUser: 10, DailyPerDestination: 10, Now: now,
 		}
 	}
+	core.CompanyRules = orgs.Rules{Store: store, Now: now}
 	hasher := PasswordHasher(cfg.Password)
 	totp := &factor.TOTP{Store: store, Sealer: sealer, Issuer: "Lockstep", Now: now}
 	recovery := &factor.Recovery{Store: store, Key: idp.DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now}

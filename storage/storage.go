@@ -100,6 +100,9 @@ type User struct {
 	// The store keeps it: it is fixed when the policy starts to cover the user, so
 	// sign-ins read it and never recompute it.
 	MFADeadline time.Time
+	// SetupOfferedAt is when the user answered the offer to set up a second factor
+	// that a first sign-in makes (zero: never), so that it is made once.
+	SetupOfferedAt time.Time
 }
 
 // UserStore keeps users.

@@ -223,6 +223,7 @@ func testUsers(t *testing.T, s storage.Storage) {
 	alice.GivenName = "Al"
 	alice.Disabled = true
 	alice.UpdatedAt = base.Add(time.Minute)
+	alice.SetupOfferedAt = base.Add(time.Minute)
 	must(t, s.UpdateUser(ctx, alice))
 	got, err = s.GetUserByEmail(ctx, alice.Email)
 	must(t, err)

@@ -11,14 +11,14 @@ import (
 )
 
 const userColumns = `id, email, password_hash, given_name, family_name, disabled, created_at, updated_at,
-	org_id, groups, mfa_deadline`
+	org_id, groups, mfa_deadline, setup_offered_at`
 
 func scanUser(row pgx.Row) (storage.User, error) {
 	var u storage.User
-	var deadline *time.Time
+	var deadline, offered *time.Time
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.GivenName, &u.FamilyName, &u.Disabled, &u.CreatedAt, &u.UpdatedAt,
-		&u.OrgID, &u.Groups, &deadline)
-	u.MFADeadline = fromNullTime(deadline)
+		&u.OrgID, &u.Groups, &deadline, &offered)
+	u.MFADeadline, u.SetupOfferedAt = fromNullTime(deadline), fromNullTime(offered)
 	return u, err
 }
 
@@ -26,12 +26,12 @@ func scanUser(row pgx.Row) (storage.User, error) {
 // ($9; none without one), counting from created_at.
 var insertUserSQL = `INSERT INTO users (` + userColumns + `)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-		(SELECT ` + deadlineSQL("$10::text[]", "NULL", "$7::timestamptz") + ` FROM organisations o WHERE o.id = $9))`
+		(SELECT ` + deadlineSQL("$10::text[]", "NULL", "$7::timestamptz") + ` FROM organisations o WHERE o.id = $9), $11)`
 
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	insert := func(db execer) error {
 		_, err := db.Exec(ctx, insertUserSQL, u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled,
-			u.CreatedAt, u.UpdatedAt, u.OrgID, notNull(u.Groups))
+			u.CreatedAt, u.UpdatedAt, u.OrgID, notNull(u.Groups), nullTime(u.SetupOfferedAt))
 		return err
 	}
 	var err error
@@ -77,9 +77,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 
 func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 	err := s.exec(ctx, `UPDATE users SET email = $2, password_hash = $3, given_name = $4,
-		family_name = $5, disabled = $6, created_at = $7, updated_at = $8
+		family_name = $5, disabled = $6, created_at = $7, updated_at = $8, setup_offered_at = $9
 		WHERE id = $1`,
-		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt)
+		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt, nullTime(u.SetupOfferedAt))
 	if err != nil {
 		return fmt.Errorf("postgres: update user %q: %w", u.ID, err)
 	}
