@@ -433,7 +433,7 @@ func pageCases() []pageCase {
 			render: func(r *Renderer, w io.Writer) error {
 				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4", ClientName: "Demo App", Required: true, DaysLeft: 3})
 			},
-			want:    []string{"<strong>Demo App</strong> requires two-step verification. Set it up now to continue.", `value="setup"`},
+			want:    []string{"Your organisation requires two-step verification to sign in to <strong>Demo App</strong>. Set it up now to continue.", `value="setup"`},
 			notWant: []string{`value="later"`, "Later", "days left"},
 		},
 		{
