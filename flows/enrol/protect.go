@@ -16,11 +16,7 @@ import (
 // the flow goes on.
 func (s *Handlers) showProtect(w http.ResponseWriter, r *http.Request, f flows.Flow) (flows.Result, error) {
 	ctx := r.Context()
-	reads, err := s.ReadFlowUser(ctx, f)
-	if err != nil {
-		return flows.Result{}, err
-	}
-	ev, err := s.Evaluate(ctx, r, f, reads)
+	reads, ev, err := s.decide(r, f)
 	if err != nil {
 		return flows.Result{}, err
 	}
@@ -70,11 +66,7 @@ func (s *Handlers) ProtectSubmit(w http.ResponseWriter, r *http.Request) (flows.
 		}
 		return flows.RedirectTo(s.StepURL(f)), nil
 	case "later":
-		reads, err := s.ReadFlowUser(ctx, f)
-		if err != nil {
-			return flows.Result{}, err
-		}
-		ev, err := s.Evaluate(ctx, r, f, reads)
+		reads, ev, err := s.decide(r, f)
 		if err != nil {
 			return flows.Result{}, err
 		}
@@ -88,6 +80,16 @@ func (s *Handlers) ProtectSubmit(w http.ResponseWriter, r *http.Request) (flows.
 		return s.Proceed(ctx, w, r, f, reads)
 	}
 	return flows.Result{}, flows.UserError(http.StatusBadRequest, "Bad request", "Choose to set it up now or later.", nil)
+}
+
+// decide asks the policy about the flow with its user's reads.
+func (s *Handlers) decide(r *http.Request, f flows.Flow) (*flows.Reads, flows.Evaluation, error) {
+	reads, err := s.ReadFlowUser(r.Context(), f)
+	if err != nil {
+		return nil, flows.Evaluation{}, err
+	}
+	ev, err := s.Evaluate(r.Context(), r, f, reads)
+	return reads, ev, err
 }
 
 // daysLeft is the grace period left in whole days, rounded up: a deadline later

@@ -99,21 +99,38 @@ func chosenMethod(want string, methods []string) string {
 	return ""
 }
 
+// challengeStep is what every second-factor request starts from: the flow, what
+// was read about its user, and the methods that can meet what it needs.
+type challengeStep struct {
+	flow    flows.Flow
+	reads   *flows.Reads
+	methods []string
+}
+
+// challenge loads the flow a second-factor page or form names, with its user's
+// reads and methods; ok is false when the flow is elsewhere (res goes there).
+func (s *Handlers) challenge(r *http.Request) (ch challengeStep, res flows.Result, ok bool, err error) {
+	ch.flow, res, ok, err = s.FlowAt(r, flows.StateSecondFactor)
+	if !ok {
+		return ch, res, false, err
+	}
+	ctx := r.Context()
+	if ch.reads, err = s.ReadFlowUser(ctx, ch.flow); err != nil {
+		return ch, res, false, err
+	}
+	if ch.methods, err = s.challengeMethods(ctx, r, ch.flow, ch.reads); err != nil {
+		return ch, res, false, err
+	}
+	return ch, res, true, nil
+}
+
 // ChallengePage asks for the second factor.
 func (s *Handlers) ChallengePage(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
-	f, res, ok, err := s.FlowAt(r, flows.StateSecondFactor)
+	ch, res, ok, err := s.challenge(r)
 	if !ok {
 		return res, err
 	}
-	ctx := r.Context()
-	reads, err := s.ReadFlowUser(ctx, f)
-	if err != nil {
-		return flows.Result{}, err
-	}
-	methods, err := s.challengeMethods(ctx, r, f, reads)
-	if err != nil {
-		return flows.Result{}, err
-	}
+	ctx, f, reads, methods := r.Context(), ch.flow, ch.reads, ch.methods
 	method := chosenMethod(r.URL.Query().Get("method"), methods)
 	if method == "" {
 		return s.Proceed(ctx, w, r, f, reads) // the factors went away meanwhile: ask the policy
@@ -131,19 +148,11 @@ func (s *Handlers) ChallengePage(w http.ResponseWriter, r *http.Request) (flows.
 // limit, and a success clears that count. Per address only failures count: many
 // people signing in from one office address must not lock each other out.
 func (s *Handlers) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
-	f, res, ok, err := s.FlowAt(r, flows.StateSecondFactor)
+	ch, res, ok, err := s.challenge(r)
 	if !ok {
 		return res, err
 	}
-	ctx := r.Context()
-	reads, err := s.ReadFlowUser(ctx, f)
-	if err != nil {
-		return flows.Result{}, err
-	}
-	methods, err := s.challengeMethods(ctx, r, f, reads)
-	if err != nil {
-		return flows.Result{}, err
-	}
+	ctx, f, reads, methods := r.Context(), ch.flow, ch.reads, ch.methods
 	method := chosenMethod(r.PostForm.Get("method"), methods)
 	if method == "" {
 		return s.Proceed(ctx, w, r, f, reads)

@@ -29,19 +29,11 @@ func (s *Handlers) smsChallenge(ctx context.Context, f flows.Flow, p *templates.
 
 // ChallengeSMSSend texts a sign-in code to the user's number (a first send or a resend).
 func (s *Handlers) ChallengeSMSSend(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
-	ctx := r.Context()
-	f, res, ok, err := s.FlowAt(r, flows.StateSecondFactor)
+	ch, res, ok, err := s.challenge(r)
 	if !ok {
 		return res, err
 	}
-	reads, err := s.ReadFlowUser(ctx, f)
-	if err != nil {
-		return flows.Result{}, err
-	}
-	methods, err := s.challengeMethods(ctx, r, f, reads)
-	if err != nil {
-		return flows.Result{}, err
-	}
+	ctx, f, methods := r.Context(), ch.flow, ch.methods
 	if chosenMethod(flows.MethodSMS, methods) != flows.MethodSMS {
 		return flows.Result{}, flows.UserError(http.StatusBadRequest, "Text messages are not available",
 			"Your account has no phone number for this sign-in. Go back and use another method.", nil)
