@@ -82,6 +82,7 @@ func TestOrganisationGracePeriod(t *testing.T) {
 		if !p.isProtect() || !strings.Contains(p.body, "1 day left") {
 			t.Fatalf("the last day: %s", pageMessage(p))
 		}
+		lastDayFlow := p.flowID()
 		wantAMR(t, r.redeem(a, through(t, late, s, notNow(t, late, s, p))).claims, "pwd")
 
 		// Past the deadline, that session gets no token: prompt=none says
@@ -120,7 +121,11 @@ func TestOrganisationGracePeriod(t *testing.T) {
 		if q := b.post(s, s.URL+"/consent", url.Values{"flow": {flow}, "decision": {"allow"}}); q.callback != nil {
 			t.Errorf("posting consent: %v", q.callback)
 		}
-		// The day-0 flow is spent: replaying it gives nothing.
+		// The older flow that ended with "Later" is spent: replaying it in its own
+		// browser gives nothing, and neither does a made-up one.
+		if q := late.get(s, s.URL+"/authorize/resume?flow="+url.QueryEscape(lastDayFlow)); q.callback != nil || q.resp.StatusCode == http.StatusOK {
+			t.Errorf("the last day's flow again: %v %s", q.callback, pageMessage(q))
+		}
 		if q := b.get(s, s.URL+"/authorize/resume?flow="+url.QueryEscape(flow)+"x"); q.callback != nil || q.resp.StatusCode == http.StatusOK {
 			t.Errorf("an unknown flow: %v %d", q.callback, q.resp.StatusCode)
 		}
