@@ -126,9 +126,9 @@ func (s *Core) companyRule(ctx context.Context, a Attempt) (Company, error) {
 		return Company{}, nil
 	}
 	var user storage.User
-	switch {
-	case a.Reads != nil:
-		user = a.Reads.Login.User
+	switch rd := a.Reads.About(a.UserID); {
+	case rd != nil:
+		user = rd.Login.User
 	case a.User != nil && a.User.ID == a.UserID:
 		user = *a.User
 	default:
@@ -271,9 +271,9 @@ func (s *Core) AuditDecision(ctx context.Context, r *http.Request, userID, clien
 
 // Proceed moves a flow on after a step: it asks the policy (Next), moves the flow
 // to the state the answer leads to and sends the browser there. A finished
-// sign-in goes to the provider (Result.Finished); a finished re-verification back
-// to the account page; a refusal or a bad stored request to the provider too,
-// which tells the client.
+// sign-in goes to the provider (Result.Finished), and so does a refusal
+// (Result.Refused) or a bad stored request (through resume), which the provider
+// tells the client; a finished re-verification goes back to the account page.
 func (s *Core) Proceed(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, reads *Reads) (Result, error) {
 	a, user, err := s.flowAttempt(ctx, r, f, reads)
 	var re *RequestError
@@ -291,7 +291,10 @@ func (s *Core) Proceed(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		return s.finishAccount(ctx, w, r, f, a, ev)
 	}
 	s.AuditDecision(ctx, r, f.UserID, f.ClientID, ev.Decision)
-	if ev.Decision.Outcome != Done {
+	switch ev.Decision.Outcome {
+	case Refuse:
+		return Result{Refused: &Refusal{Flow: f, Decision: ev.Decision}}, nil
+	case Prove, Enrol, Offer:
 		return s.moveAndGo(ctx, f, ev.Next)
 	}
 	confirm, err := s.needsDeviceConfirmation(ctx, r, f, ev)
