@@ -12,8 +12,9 @@
 //
 // KindAuthorize (an authorization request); Next decides after every step:
 //
-//	login ─▶ second_factor ─▶ enrol ─▶ recovery_codes ─▶ confirm_device ─▶ authenticated
-//	  (a step may go to any step Next names; enrol also to recovery_codes;
+//	login ─▶ second_factor ─▶ protect ─▶ enrol ─▶ recovery_codes ─▶ confirm_device ─▶ authenticated
+//	  (a step may go to any step Next names; protect — "Protect your account" — to
+//	   enrol on "Set it up now" or on with "Later"; enrol also to recovery_codes;
 //	   confirm_device also to device_confirmed, which goes on like a step)
 //
 //	authenticated ─(consent known)────────────────────────────────▶ done: code issued,
@@ -22,7 +23,7 @@
 //	                                  resume: Next asks again ◀─┘─────────▶ done
 //	any step ─(Next refuses)──────────────────────────────────────▶ done: error for the client
 //
-// A flow starts at login, second_factor or enrol, or at consent when the session
+// A flow starts at login, second_factor, protect or enrol, or at consent when the session
 // met the request but the user has not allowed the client yet.
 //
 // KindAccount (the account page's re-verification): login ⇄ second_factor ─▶
