@@ -81,7 +81,6 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	var redirects, postLogout, grants, scopes multiFlag
 	var defaultACR multiFlag
 	output := fs.String("output", "text", "text or json")
-	rest := args[1:]
 	if args[0] == "create" || args[0] == "update" {
 		fs.StringVar(&spec.Name, "name", "", "display name shown on the consent page")
 		fs.BoolVar(&spec.FirstParty, "first-party", false, "skip the consent page")
@@ -100,14 +99,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		fs.StringVar(&spec.Secret, "secret", "", "client secret, at least 32 characters (generated when empty)")
 		fs.BoolVar(&spec.Public, "public", false, "public client (no secret; PKCE required)")
 	}
-	if args[0] == "update" {
-		// The client id comes before the flags.
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			return errors.New("clients update needs the client id first, as in: lockstep clients update ID --min-acr A")
-		}
-		spec.ID, rest = rest[0], rest[1:]
-	}
-	cfg, err := adminConfig(fs, rest, env)
+	cfg, err := adminConfig(fs, args[1:], env)
 	if err != nil {
 		return err
 	}
@@ -129,11 +121,10 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 
 	switch args[0] {
 	case "update":
-		if fs.NArg() != 0 {
-			return fmt.Errorf("unexpected arguments %v", fs.Args())
+		if spec.ID, err = arg(); err != nil {
+			return err
 		}
-		changed := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { changed[f.Name] = true })
+		changed := flagsGiven(fs)
 		c, err := admin.UpdateClient(ctx, store, spec.ID, func(s *admin.ClientSpec) {
 			set := map[string]func(){
 				"name":                     func() { s.Name = spec.Name },
