@@ -191,22 +191,8 @@ func SetUserOrg(ctx context.Context, store Store, userID, orgID string, groups [
 	if err != nil {
 		return fmt.Errorf("orgs: read user %q: %w", userID, err)
 	}
-	if orgID == "" {
-		if len(groups) > 0 {
-			return invalid("a user in no organisation is in no group, not in %s", strings.Join(groups, ", "))
-		}
-	} else {
-		o, err := getOrg(ctx, store, orgID)
-		if err != nil {
-			return err
-		}
-		if len(groups) == 0 {
-			return invalid("a member of organisation %q needs at least one group", orgID)
-		}
-		if err := checkGroups(o, groups); err != nil {
-			return err
-		}
-		groups = inOrgOrder(o, groups)
+	if groups, err = CheckMembership(ctx, store, orgID, groups); err != nil {
+		return err
 	}
 	now = now.UTC()
 	// The organisation concerned is the one left when the user leaves.
@@ -216,6 +202,33 @@ func SetUserOrg(ctx context.Context, store Store, userID, orgID string, groups [
 		return fmt.Errorf("orgs: set organisation of user %q: %w", userID, err)
 	}
 	return nil
+}
+
+// CheckMembership refuses, as SetUserOrg does and with its messages, a user in
+// the organisation (orgID "": in none) with these groups, and returns the groups
+// in the organisation's order, each once. It is for a caller that stores a new
+// user already in an organisation (storage.UserStore.CreateUser), to refuse
+// before writing.
+func CheckMembership(ctx context.Context, store interface {
+	GetOrganisation(ctx context.Context, id string) (storage.Organisation, error)
+}, orgID string, groups []string) ([]string, error) {
+	if orgID == "" {
+		if len(groups) > 0 {
+			return nil, invalid("a user in no organisation is in no group, not in %s", strings.Join(groups, ", "))
+		}
+		return nil, nil
+	}
+	o, err := getOrg(ctx, store, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(groups) == 0 {
+		return nil, invalid("a member of organisation %q needs at least one group", orgID)
+	}
+	if err := checkGroups(o, groups); err != nil {
+		return nil, err
+	}
+	return inOrgOrder(o, groups), nil
 }
 
 // refusal is a refused request: Error is the message for the admin, and
@@ -270,7 +283,9 @@ func inOrgOrder(o storage.Organisation, groups []string) []string {
 	return slices.DeleteFunc(slices.Clone(o.Groups), func(g string) bool { return !slices.Contains(groups, g) })
 }
 
-func getOrg(ctx context.Context, store Store, id string) (storage.Organisation, error) {
+func getOrg(ctx context.Context, store interface {
+	GetOrganisation(ctx context.Context, id string) (storage.Organisation, error)
+}, id string) (storage.Organisation, error) {
 	o, err := store.GetOrganisation(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return o, refuse(storage.ErrNotFound, "there is no organisation %q", id)

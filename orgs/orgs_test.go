@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +180,23 @@ func TestRefused(t *testing.T) {
 		{"move: no actor", func(ctx context.Context, s orgs.Store) error {
 			return orgs.SetUserOrg(ctx, s, "u-owner", "", nil, "", now)
 		}, storage.ErrInvalid, []string{"needs an actor"}},
+
+		{"membership: unknown organisation", func(ctx context.Context, s orgs.Store) error {
+			_, err := orgs.CheckMembership(ctx, s, "nope", []string{"owners"})
+			return err
+		}, storage.ErrNotFound, []string{`no organisation "nope"`}},
+		{"membership: no group", func(ctx context.Context, s orgs.Store) error {
+			_, err := orgs.CheckMembership(ctx, s, "acme", nil)
+			return err
+		}, storage.ErrInvalid, []string{"needs at least one group"}},
+		{"membership: a group it lacks", func(ctx context.Context, s orgs.Store) error {
+			_, err := orgs.CheckMembership(ctx, s, "acme", []string{"staff", "owners"})
+			return err
+		}, storage.ErrInvalid, []string{`no group "staff"`}},
+		{"membership: groups without an organisation", func(ctx context.Context, s orgs.Store) error {
+			_, err := orgs.CheckMembership(ctx, s, "", []string{"owners"})
+			return err
+		}, storage.ErrInvalid, []string{"in no group, not in owners"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
@@ -198,6 +216,19 @@ func TestRefused(t *testing.T) {
 				t.Errorf("audit events appended: %+v", es)
 			}
 		})
+	}
+}
+
+// TestCheckMembership: the groups come back in the organisation's order, each
+// once, and no organisation means no group.
+func TestCheckMembership(t *testing.T) {
+	s := newStore(t)
+	got, err := orgs.CheckMembership(t.Context(), s, "acme", []string{"suppliers", "administrators", "suppliers"})
+	if err != nil || !slices.Equal(got, []string{"administrators", "suppliers"}) {
+		t.Fatalf("CheckMembership = %q, %v", got, err)
+	}
+	if got, err := orgs.CheckMembership(t.Context(), s, "", nil); err != nil || got != nil {
+		t.Fatalf("no organisation: %q, %v", got, err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -81,7 +83,6 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	var redirects, postLogout, grants, scopes multiFlag
 	var defaultACR multiFlag
 	output := fs.String("output", "text", "text or json")
-	rest := args[1:]
 	if args[0] == "create" || args[0] == "update" {
 		fs.StringVar(&spec.Name, "name", "", "display name shown on the consent page")
 		fs.BoolVar(&spec.FirstParty, "first-party", false, "skip the consent page")
@@ -100,14 +101,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		fs.StringVar(&spec.Secret, "secret", "", "client secret, at least 32 characters (generated when empty)")
 		fs.BoolVar(&spec.Public, "public", false, "public client (no secret; PKCE required)")
 	}
-	if args[0] == "update" {
-		// The client id comes before the flags.
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			return errors.New("clients update needs the client id first, as in: lockstep clients update ID --min-acr A")
-		}
-		spec.ID, rest = rest[0], rest[1:]
-	}
-	cfg, err := adminConfig(fs, rest, env)
+	cfg, err := adminConfig(fs, args[1:], env)
 	if err != nil {
 		return err
 	}
@@ -129,11 +123,10 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 
 	switch args[0] {
 	case "update":
-		if fs.NArg() != 0 {
-			return fmt.Errorf("unexpected arguments %v", fs.Args())
+		if spec.ID, err = arg(); err != nil {
+			return err
 		}
-		changed := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { changed[f.Name] = true })
+		changed := flagsGiven(fs)
 		c, err := admin.UpdateClient(ctx, store, spec.ID, func(s *admin.ClientSpec) {
 			set := map[string]func(){
 				"name":                     func() { s.Name = spec.Name },
@@ -252,80 +245,157 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 
 const usersUsage = `Usage:
   lockstep users create --email E --password-stdin [--given-name G] [--family-name F]
-  lockstep users list
+                        [--org ID --group G [--group G2 ...]]
+  lockstep users list [--output json]
+  lockstep users set-org EMAIL --org ID --group G [--group G2 ...]
+  lockstep users set-org EMAIL --none
   lockstep users disable EMAIL
+
+--group may also list groups comma-separated. set-org moves the user into the
+organisation with exactly these groups; --none takes them out of any organisation
+(the server-wide settings then apply). A user whom the organisation's policy covers
+gets a deadline to set up a second factor: now plus its grace period, unless they
+were covered in it already.
 `
 
 func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
+	if len(args) == 0 || !slices.Contains([]string{"create", "list", "set-org", "disable"}, args[0]) {
 		fmt.Fprint(stderr, usersUsage)
 		return errUsage
 	}
-	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
+	sub := args[0]
+	fs := flag.NewFlagSet("users "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var spec admin.UserSpec
-	pwStdin := false
-	if args[0] == "create" {
+	var orgID string
+	var groups listFlag
+	pwStdin, none := false, false
+	output := "text"
+	switch sub {
+	case "create":
 		fs.StringVar(&spec.Email, "email", "", "email address (the sign-in name)")
 		fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from standard input")
 		fs.StringVar(&spec.GivenName, "given-name", "", "first name")
 		fs.StringVar(&spec.FamilyName, "family-name", "", "last name")
+	case "list":
+		fs.StringVar(&output, "output", "text", "text or json")
+	case "set-org":
+		fs.BoolVar(&none, "none", false, "take the user out of any organisation")
+	}
+	if sub == "create" || sub == "set-org" {
+		fs.StringVar(&orgID, "org", "", "the organisation's id")
+		fs.Var(&groups, "group", "a group in the organisation (repeatable, or comma-separated)")
 	}
 	cfg, err := adminConfig(fs, args[1:], env)
 	if err != nil {
 		return err
 	}
+	given := flagsGiven(fs)
+
+	// Check the command line before opening the store.
+	var email string
+	switch sub {
+	case "create", "list":
+		if fs.NArg() > 0 {
+			return fmt.Errorf("users %s takes no arguments, not %q", sub, fs.Args())
+		}
+	default:
+		if email, err = exactlyOne(fs, "users "+sub+" needs one email"); err != nil {
+			return err
+		}
+		email = strings.ToLower(strings.TrimSpace(email))
+	}
+	if output != "text" && output != "json" {
+		return errors.New("--output must be text or json")
+	}
+	switch {
+	case sub == "create" && !pwStdin:
+		return errors.New("give the password on standard input with --password-stdin (never as an argument, where it would land in shell history)")
+	case sub == "create" && len(groups) > 0 && orgID == "":
+		return errors.New("--group needs --org: a user in no organisation is in no group")
+	case sub == "create" && given["org"] && orgID == "":
+		return errors.New(`--org "" names no organisation; leave --org out to create a user in none`)
+	case sub == "set-org" && none && (given["org"] || given["group"]):
+		return errors.New("--none takes the user out of their organisation: give it without --org and --group")
+	case sub == "set-org" && !none && orgID == "":
+		if given["org"] {
+			return errors.New(`--org "" names no organisation; to take the user out of theirs, use --none`)
+		}
+		return errors.New("users set-org needs --org ID and --group G, or --none")
+	}
+
 	store, err := adminStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	now := time.Now()
 
-	switch args[0] {
+	switch sub {
 	case "create":
-		if !pwStdin {
-			return errors.New("give the password on standard input with --password-stdin (never as an argument, where it would land in shell history)")
-		}
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read password: %w", err)
 		}
 		spec.Password = strings.TrimRight(line, "\r\n")
-		u, err := admin.CreateUser(ctx, store, app.PasswordHasher(cfg.Password), spec, time.Now())
+		u, err := createUser(ctx, store, app.PasswordHasher(cfg.Password), spec, orgID, groups, cliActor, now)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "user %s created (id %s)\n", u.Email, u.ID)
+		if u.OrgID != "" {
+			fmt.Fprintf(stdout, "%s\n", describeMembership(u))
+		}
 		return nil
 	case "list":
 		us, err := store.ListUsers(ctx)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tSTATUS")
-		for _, u := range us {
-			status := "active"
-			if u.Disabled {
-				status = "disabled"
+		all, err := store.ListOrganisations(ctx)
+		if err != nil {
+			return err
+		}
+		orgOf := func(id string) storage.Organisation {
+			i := slices.IndexFunc(all, func(o storage.Organisation) bool { return o.ID == id })
+			if i < 0 {
+				return storage.Organisation{}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.ID, u.Email, strings.TrimSpace(u.GivenName+" "+u.FamilyName), status)
+			return all[i]
 		}
-		return tw.Flush()
+		ms, err := members(ctx, store, us, orgOf, cfg.SMSSender() != "")
+		if err != nil {
+			return err
+		}
+		if output == "json" {
+			return writeJSONOut(stdout, ms)
+		}
+		return writeMembers(stdout, ms, true)
+	case "set-org":
+		u, err := store.GetUserByEmail(ctx, email)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("no user with email %s", email)
+		}
+		if err != nil {
+			return err
+		}
+		if err := orgs.SetUserOrg(ctx, store, u.ID, orgID, groups, cliActor, now); err != nil {
+			return oneLine(err)
+		}
+		if u, err = store.GetUser(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s is now %s\n", u.Email, describeMembership(u))
+		return nil
 	case "disable":
-		if fs.NArg() != 1 {
-			return errors.New("users disable needs exactly one email")
-		}
-		u, err := admin.DisableUser(ctx, store, fs.Arg(0), time.Now())
+		u, err := admin.DisableUser(ctx, store, email, now)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "user %s disabled; sessions ended and tokens revoked\n", u.Email)
 		return nil
-	default:
-		fmt.Fprint(stderr, usersUsage)
-		return errUsage
 	}
+	return nil
 }
 
 func cmdKeys(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {

@@ -119,7 +119,8 @@ func TestClientsCLI(t *testing.T) {
 	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--id-token-alg", "HS256"); err == nil {
 		t.Fatal("an ID token algorithm other than RS256 or ES256 was accepted")
 	}
-	if _, _, err := cli(t, dsn, "", "clients", "update", "bank", "--id-token-alg", "ES256"); err != nil {
+	// The client id may also come after the flags.
+	if _, _, err := cli(t, dsn, "", "clients", "update", "--id-token-alg", "ES256", "bank"); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := st.GetClient(context.Background(), "bank"); b.IDTokenAlg != "ES256" || b.Name != "Big Bank" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -22,6 +24,18 @@ const (
 	devUserPassword = "lockstep-demo-password"
 	devClientID     = "demo-app"
 	devClientSecret = "demo-app-secret-for-local-development-only"
+
+	// The demo organisation requires a second factor of its company-users within
+	// devOrgGraceDays; the newcomer is one of them without one, so their first
+	// sign-in meets "Protect your account". The demo user is in no organisation.
+	devOrgID            = "demo-company"
+	devOrgName          = "Demo Company"
+	devOrgGroup         = "company-users"
+	devOrgGraceDays     = 5
+	devNewcomerEmail    = "newcomer@lockstep.test"
+	devNewcomerPassword = "lockstep-newcomer-password"
+	// devActor is the actor the audit log records for the demo data.
+	devActor = "dev"
 )
 
 // devDefaults are used for any setting the environment does not give.
@@ -55,8 +69,13 @@ func cmdDev(ctx context.Context, args []string, env func(string) string, stdout,
 		return err
 	}
 	defer store.Close()
-	return runDev(ctx, cfg, store, log, func(addr string) {
-		fmt.Fprintf(stdout, `
+	return runDev(ctx, cfg, store, log, func(addr string) { fmt.Fprint(stdout, devBanner(cfg.Issuer)) })
+}
+
+// devBanner is what dev mode prints once it serves. cmd/lockstep-bench reads the
+// demo user and client from it: keep their two lines together and as they are.
+func devBanner(issuer string) string {
+	return fmt.Sprintf(`
 Lockstep is running in development mode (in-memory store; nothing is kept).
 
   Issuer        %[1]s
@@ -68,10 +87,13 @@ Lockstep is running in development mode (in-memory store; nothing is kept).
   Demo user     %[2]s / %[3]s
   Demo client   %[4]s / %[5]s
                 redirect URIs: %[1]s/demo/callback, http://127.0.0.1:9090/callback
+  Newcomer      %[6]s / %[7]s
+                in %[8]s (%[9]s), which requires a second factor of %[10]s within %[11]d days:
+                sign in with it at %[1]s/demo?prompt=login to see "Protect your account"
 
 Stop with Ctrl-C.
-`, cfg.Issuer, devUserEmail, devUserPassword, devClientID, devClientSecret)
-	})
+`, issuer, devUserEmail, devUserPassword, devClientID, devClientSecret,
+		devNewcomerEmail, devNewcomerPassword, devOrgName, devOrgID, devOrgGroup, devOrgGraceDays)
 }
 
 // runDev seeds the demo data and serves Lockstep with the demo app beside it.
@@ -93,12 +115,15 @@ func runDev(ctx context.Context, cfg configs.Config, store storage.Storage, log 
 			"Open " + cfg.Issuer + "/demo to sign in through the demo app and see the ID token.",
 			"From there, ask for two-step verification to set up an authenticator app and see acr and amr change.",
 			"Emails and text messages (SMS codes) are not sent in dev mode: read them at " + cfg.Issuer + "/dev/outbox.",
+			"Sign in as " + devNewcomerEmail + " (password " + devNewcomerPassword + ") to be a newcomer at " + devOrgName +
+				", which requires two-step verification of its " + devOrgGroup + ": you are asked to protect your account at once.",
 		}
 	}
 	return serve(ctx, cfg, store, log, ready, mountDemo, hints)
 }
 
-// seedDemo creates the demo user and client unless they exist.
+// seedDemo creates the demo user, client and organisation, with the newcomer in
+// it, unless they exist.
 func seedDemo(ctx context.Context, cfg configs.Config, store storage.Storage) error {
 	now := time.Now()
 	if _, err := store.GetUserByEmail(ctx, devUserEmail); err != nil {
@@ -120,6 +145,25 @@ func seedDemo(ctx context.Context, cfg configs.Config, store storage.Storage) er
 		}, now)
 		if err != nil {
 			return fmt.Errorf("seed demo client: %w", err)
+		}
+	}
+	if _, err := store.GetOrganisation(ctx, devOrgID); errors.Is(err, storage.ErrNotFound) {
+		if _, err := orgs.Create(ctx, store, orgs.CreateSpec{ID: devOrgID, Name: devOrgName}, devActor, now); err != nil {
+			return fmt.Errorf("seed demo organisation: %w", err)
+		}
+		p := storage.OrgPolicy{Level: storage.LevelHigh, CoveredGroups: []string{devOrgGroup}, GraceDays: devOrgGraceDays}
+		if err := orgs.SetPolicy(ctx, store, devOrgID, p, devActor, now); err != nil {
+			return fmt.Errorf("seed demo organisation's policy: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("seed demo organisation: %w", err)
+	}
+	if _, err := store.GetUserByEmail(ctx, devNewcomerEmail); err != nil {
+		_, err := createUser(ctx, store, app.PasswordHasher(cfg.Password), admin.UserSpec{
+			Email: devNewcomerEmail, Password: devNewcomerPassword, GivenName: "New", FamilyName: "Comer",
+		}, devOrgID, []string{devOrgGroup}, devActor, now)
+		if err != nil {
+			return fmt.Errorf("seed demo newcomer: %w", err)
 		}
 	}
 	return nil

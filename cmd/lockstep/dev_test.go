@@ -2,18 +2,23 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/orgs"
+	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/storage/memory"
 )
 
@@ -95,8 +100,100 @@ func TestDevDemoApp(t *testing.T) {
 	if resp, body := get(cfg.Issuer + "/dev/outbox"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Outbox") {
 		t.Fatalf("dev outbox: %d", resp.StatusCode)
 	}
+
+	// The newcomer, in the same browser as the banner says, is asked at once to
+	// protect their account: the demo organisation requires a second factor.
+	_, body = get(cfg.Issuer + "/")
+	if !strings.Contains(body, devNewcomerEmail) {
+		t.Errorf("the home page does not show the newcomer")
+	}
+	_, body = get(cfg.Issuer + "/demo?prompt=login")
+	resp, body = post(cfg.Issuer+"/login", url.Values{"flow": {flowOf(body)}, "email": {devNewcomerEmail}, "password": {devNewcomerPassword}})
+	if !strings.Contains(body, `action="/enrol/protect"`) || !strings.Contains(body, "Protect your account") ||
+		!strings.Contains(body, fmt.Sprintf("%d days left", devOrgGraceDays)) {
+		t.Fatalf("the newcomer did not meet the interrupt: %s %.800s", resp.Request.URL, body)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDevSeed: the demo data holds the demo organisation at level high for its
+// company-users, the newcomer in it without a second factor and with a deadline,
+// and the demo user in no organisation; seeding again changes nothing.
+func TestDevSeed(t *testing.T) {
+	ctx := t.Context()
+	cfg, err := configs.Load("", func(k string) string { return devDefaults[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Secret = randomSecret()
+	cfg.Password.MemoryKiB, cfg.Password.Iterations = 8*1024, 1
+	store := memory.New()
+	if err := seedDemo(ctx, cfg, store); err != nil {
+		t.Fatal(err)
+	}
+	o, err := store.GetOrganisation(ctx, devOrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPolicy := storage.OrgPolicy{Level: storage.LevelHigh, CoveredGroups: []string{"company-users"}, GraceDays: 5}
+	if o.Name != "Demo Company" || !slices.Equal(o.Groups, orgs.DefaultGroups()) || !reflect.DeepEqual(o.Policy, wantPolicy) {
+		t.Fatalf("demo organisation = %+v", o)
+	}
+	n, err := store.GetUserByEmail(ctx, devNewcomerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.OrgID != devOrgID || !slices.Equal(n.Groups, []string{"company-users"}) || !orgs.Covered(o, n) ||
+		!n.MFADeadline.Equal(n.CreatedAt.Add(5*24*time.Hour)) {
+		t.Fatalf("newcomer = %+v", n)
+	}
+	if f, err := store.SummarizeFactors(ctx, n.ID); err != nil || f != (storage.FactorSummary{}) {
+		t.Fatalf("the newcomer has factors: %+v %v", f, err)
+	}
+	if u, err := store.GetUserByEmail(ctx, devUserEmail); err != nil || u.OrgID != "" || !u.MFADeadline.IsZero() {
+		t.Fatalf("demo user = %+v %v", u, err)
+	}
+	events, err := store.ListAudit(ctx, storage.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range events {
+		if e.Detail["actor"] != devActor {
+			t.Errorf("audit event %s by %q", e.Type, e.Detail["actor"])
+		}
+		types = append(types, e.Type)
+	}
+	slices.Sort(types)
+	if want := []string{orgs.EventCreated, orgs.EventPolicyChanged, orgs.EventUserOrgChanged}; !slices.Equal(types, want) {
+		t.Errorf("audit events %q, want %q", types, want)
+	}
+
+	if err := seedDemo(ctx, cfg, store); err != nil {
+		t.Fatalf("seeding again: %v", err)
+	}
+	if again, _ := store.GetUserByEmail(ctx, devNewcomerEmail); !reflect.DeepEqual(again, n) {
+		t.Errorf("seeding again changed the newcomer: %+v", again)
+	}
+	if all, _ := store.ListOrganisations(ctx); len(all) != 1 {
+		t.Errorf("%d organisations after seeding twice", len(all))
+	}
+}
+
+// TestDevBanner: cmd/lockstep-bench still finds the demo user and client in the
+// banner (this is its pattern), and the banner says how to meet the newcomer.
+func TestDevBanner(t *testing.T) {
+	banner := devBanner("http://localhost:8080")
+	m := regexp.MustCompile(`Demo user +(\S+) / (\S+)\n +Demo client +(\S+) / (\S+)\n`).FindStringSubmatch(banner)
+	if m == nil || m[1] != devUserEmail || m[2] != devUserPassword || m[3] != devClientID || m[4] != devClientSecret {
+		t.Fatalf("the bench's pattern finds %q in:\n%s", m, banner)
+	}
+	for _, want := range []string{devNewcomerEmail + " / " + devNewcomerPassword, "Demo Company", "http://localhost:8080/demo?prompt=login", "Protect your account"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("the banner does not say %q:\n%s", want, banner)
+		}
 	}
 }

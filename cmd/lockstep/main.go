@@ -19,11 +19,14 @@ Usage:
   lockstep serve [--config FILE]    run the server against the configured store
   lockstep migrate [--config FILE]  apply the database migrations
   lockstep clients create|list|get|delete|rotate-secret ...
-  lockstep users create|list|disable ...
+  lockstep users create|list|set-org|disable ...
+  lockstep orgs create|list|get|policy|groups ...
   lockstep keys rotate              create new signing keys; old public keys stay published until their tokens expire
 
 Configuration comes from --config (YAML) and the environment: LOCKSTEP_DSN,
 LOCKSTEP_ISSUER, LOCKSTEP_LISTEN, LOCKSTEP_SECRET, LOCKSTEP_DEV, LOCKSTEP_LOG_LEVEL.
+Admin commands work on the database LOCKSTEP_DSN names; flags and arguments may
+come in any order. Run a command without arguments to see its usage.
 `
 
 func main() {
@@ -55,6 +58,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdClients(ctx, args[1:], env, stdout, stderr)
 	case "users":
 		return cmdUsers(ctx, args[1:], env, stdin, stdout, stderr)
+	case "orgs":
+		return cmdOrgs(ctx, args[1:], env, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], env, stdout, stderr)
 	case "help", "-h", "--help":

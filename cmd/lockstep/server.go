@@ -22,10 +22,11 @@ import (
 	"github.com/lockstep-id/lockstep/storage/postgres"
 )
 
-// loadConfig reads --config and the environment and validates the result.
+// loadConfig parses the command line (parseArgs), reads --config and the
+// environment and validates the result.
 func loadConfig(fs *flag.FlagSet, args []string, env func(string) string) (configs.Config, error) {
 	path := fs.String("config", "", "YAML configuration file")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return configs.Config{}, errUsage
 	}
 	cfg, err := configs.Load(*path, env)
