@@ -128,8 +128,8 @@ func TestTokenRequestStatements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store.check(t, "the refresh", map[string]int{"GetToken": 1, "ConsumeToken": 1, "DeactivateTokensByRequestID": 1,
-			"CreateTokens": 1, "rows written": 2})
+		store.check(t, "the refresh", map[string]int{"GetToken": 1, "DeactivateTokensByRequestID": 1,
+			"ConsumeTokenCreating": 1, "rows written": 2})
 
 		if _, err := r.provider.UserInfo(r.ctx, oauth2.StaticTokenSource(refreshed)); err != nil {
 			t.Fatal(err)

@@ -376,6 +376,9 @@ func (s *Core) finish(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		done.User = u
 	}
+	if done.User.Disabled { // disabled while this sign-in was on its way
+		return Result{}, errDisabled
+	}
 	switch {
 	case len(f.Proven) > 0:
 		p, err := s.newSession(w, r, f.UserID, a.Session, f.Proven)
@@ -419,6 +422,9 @@ func (s *Core) Resume(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	return Result{Finished: &Finished{Flow: &f, User: *user, SessionID: a.Session.ID, Proofs: ev.Decision.Proofs}}, nil
 }
+
+var errDisabled = UserError(http.StatusForbidden, "This account is disabled",
+	"Contact your administrator.", nil)
 
 var errInterrupted = UserError(http.StatusBadRequest, "Your sign-in was interrupted",
 	"You were signed out while signing in. Go back to the app and start again.", nil)

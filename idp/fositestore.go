@@ -37,13 +37,13 @@ type fositeStore struct {
 //
 // What each method does with the batch is fixed, whatever the request:
 //   - what fosite creates (a code with its PKCE and OpenID Connect records, access
-//     and refresh tokens) and the spending of a code wait in it, so a request that
-//     fails stores nothing and one that succeeds stores it all in one statement;
+//     and refresh tokens) and the spending of a code or a refresh token wait in it,
+//     so a request that fails stores nothing and one that succeeds spends and
+//     stores in one statement;
 //   - reading a code reads its PKCE and OpenID Connect records with it, and the
 //     batch keeps them for the reads that follow in the same request;
-//   - the refresh token's rotation, the revocations and the client assertion's jti
-//     happen at once: fosite acts on their outcome (a lost rotation is reuse, a
-//     known jti a replay), and the revocations that answer a reused code or
+//   - the revocations and the client assertion's jti happen at once: fosite acts
+//     on a known jti (a replay), and the revocations that answer a reused code or
 //     refresh token must outlast the request they fail.
 type tokenBatch struct {
 	records []record
@@ -52,6 +52,9 @@ type tokenBatch struct {
 	reads []storage.Token
 	// consume is the authorization code to spend with the writes, "" for none.
 	consume string
+	// rotate is the refresh token a refresh grant spends with its writes ("" for
+	// none), and family the grant's request id.
+	rotate, family string
 	// ended is set by commit and take, which hand the writes on: a later one would
 	// be lost.
 	ended bool
@@ -114,6 +117,8 @@ func (s *fositeStore) commit(ctx context.Context, b *tokenBatch) error {
 	switch {
 	case b.consume != "":
 		err = s.store.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, b.consume, codeRecords, ts)
+	case b.rotate != "":
+		return s.rotate(ctx, b, ts)
 	case len(ts) > 0:
 		err = s.store.CreateTokens(ctx, ts)
 	}
@@ -123,12 +128,35 @@ func (s *fositeStore) commit(ctx context.Context, b *tokenBatch) error {
 	return nil
 }
 
+// rotate spends the refresh token and stores its successors in one statement, so
+// of concurrent refreshes exactly one stores new tokens, and the ones that lose
+// then revoke the family, the winner's new tokens with it (they share the request
+// id): a refresh token used twice leaves nothing alive, however the two requests
+// interleave. The family's earlier access tokens end first.
+func (s *fositeStore) rotate(ctx context.Context, b *tokenBatch, ts []storage.Token) error {
+	if err := s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, b.family); err != nil {
+		return fmt.Errorf("end the family's access tokens: %w", err)
+	}
+	err := s.store.ConsumeTokenCreating(ctx, storage.TokenRefresh, b.rotate, nil, ts)
+	if errors.Is(err, storage.ErrConflict) {
+		for _, kind := range []storage.TokenKind{storage.TokenRefresh, storage.TokenAccess} {
+			if rerr := s.store.DeactivateTokensByRequestID(ctx, kind, b.family); rerr != nil {
+				return fmt.Errorf("revoke a reused refresh token's family: %w", rerr)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return nil
+}
+
 // take ends the batch and returns its rows, for a sign-in that stores them in its
 // own transaction with the spent flow. Only commit spends a code, so a batch that
 // spends one cannot be taken.
 func (s *fositeStore) take(b *tokenBatch) ([]storage.Token, error) {
-	if b.consume != "" {
-		return nil, errors.New("fosite store: a token batch that spends a code must be committed")
+	if b.consume != "" || b.rotate != "" {
+		return nil, errors.New("fosite store: a token batch that spends a code or a refresh token must be committed")
 	}
 	return b.end()
 }
@@ -497,24 +525,18 @@ func (s *fositeStore) DeleteRefreshTokenSession(ctx context.Context, signature s
 	return s.store.DeleteToken(ctx, storage.TokenRefresh, signature)
 }
 
-// RotateRefreshToken consumes the presented refresh token atomically, at once (see
-// tokenBatch). A caller that loses the race presented a token that is already
-// spent: that is reuse, so the whole family is revoked before the refusal.
+// RotateRefreshToken spends the refresh token with the batch's commit (rotate),
+// together with storing its successors, instead of at once: spent at once, a
+// concurrent refresh that lost could revoke the family before the winner stored
+// its new tokens, which then stayed alive. A token fosite already found spent is
+// reuse, answered by fosite's own revocation before it gets here.
 func (s *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
-	if _, err := batchOf(ctx, "rotate refresh token"); err != nil {
-		return err
-	}
-	err := s.store.ConsumeToken(ctx, storage.TokenRefresh, signature)
-	if errors.Is(err, storage.ErrConflict) {
-		if rerr := s.revokeFamily(ctx, requestID); rerr != nil {
-			return rerr
-		}
-		return fosite.ErrInactiveToken.WithWrap(err)
-	}
+	b, err := batchOf(ctx, "rotate refresh token")
 	if err != nil {
 		return err
 	}
-	return s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, requestID)
+	b.rotate, b.family = signature, requestID
+	return nil
 }
 
 func (s *fositeStore) revokeFamily(ctx context.Context, requestID string) error {

@@ -24,6 +24,10 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if c, err := p.opt.Clients.GetClient(ctx, ar.GetClient().GetID()); err == nil && c.IDTokenAlg != "" {
 		ctx = context.WithValue(ctx, signingAlgKey{}, c.IDTokenAlg)
 	}
+	if err := p.userStillAllowed(ctx, ar); err != nil {
+		p.accessError(w, r, ar, err)
+		return
+	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		for _, sc := range ar.GetRequestedScopes() {
 			ar.GrantScope(sc)
@@ -40,6 +44,23 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// userStillAllowed refuses a code or refresh token of a user who was disabled (or
+// removed) after it was issued: disabling ends sessions and revokes tokens, but a
+// code on its way or a sign-in finishing at that moment still holds one.
+func (p *Provider) userStillAllowed(ctx context.Context, ar fosite.AccessRequester) error {
+	if !ar.GetGrantTypes().ExactOne("authorization_code") && !ar.GetGrantTypes().ExactOne("refresh_token") {
+		return nil
+	}
+	u, err := p.opt.Store.GetUser(ctx, ar.GetSession().GetSubject())
+	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
+		return fosite.ErrInvalidGrant.WithHint("The user's account is disabled.")
+	}
+	if err != nil {
+		return fmt.Errorf("load the grant's user: %w", err)
+	}
+	return nil
 }
 
 func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
