@@ -4,11 +4,15 @@ package e2e
 // fix. See README's second-factor and account sections for the behaviour.
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
@@ -45,5 +49,65 @@ func TestWalkthroughOnePasswordRule(t *testing.T) {
 			t.Fatalf("a 10-character new password: %d %s", p.resp.StatusCode, brief(p.body))
 		}
 		accountBrowser(t, s, s.Email, ten)
+	})
+}
+
+var reCancel = regexp.MustCompile(`<a class="btn btn-secondary" href="([^"]*)">Cancel</a>`)
+
+// logoutCancel opens the logout confirmation with q and the browser's Referer and
+// returns where its Cancel leads.
+func logoutCancel(t *testing.T, b *browser, s *server, q url.Values, referer string) string {
+	t.Helper()
+	req := mustRequest(t, http.MethodGet, s.URL+"/logout?"+q.Encode(), nil)
+	if referer != "" {
+		req.Header.Set("Referer", referer)
+	}
+	p := b.do(s, req)
+	m := reCancel.FindStringSubmatch(p.body)
+	if p.resp.StatusCode != http.StatusOK || m == nil || !strings.Contains(p.body, ">Sign out</button>") {
+		t.Fatalf("logout page (referer %q): %d, no Cancel beside Sign out: %s", referer, p.resp.StatusCode, brief(p.body))
+	}
+	return html.UnescapeString(m[1])
+}
+
+// TestWalkthroughLogoutCancel: the logout confirmation has a Cancel that keeps
+// the user signed in and goes back where they came from: the app's page when the
+// browser says it came from one of the app's registered origins, else Lockstep's
+// home page; never the post_logout_redirect_uri, never another site.
+func TestWalkthroughLogoutCancel(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t))
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		b := newBrowser(t)
+		a := r.start()
+		tk := r.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
+		q := url.Values{"id_token_hint": {tk.raw}, "post_logout_redirect_uri": {"http://127.0.0.1:1/bye"}, "state": {"xyz"}}
+
+		for _, tc := range []struct {
+			name    string
+			q       url.Values
+			referer string
+			want    string
+		}{
+			{"from the app's page", q, "http://127.0.0.1:1/orders?page=2", "http://127.0.0.1:1/orders?page=2"},
+			{"from the app's origin only", q, "http://127.0.0.1:1/", "http://127.0.0.1:1/"},
+			{"from another site", q, "https://evil.example/phish", "/"},
+			{"from a look-alike port", q, "http://127.0.0.1:2/orders", "/"},
+			{"a javascript referer", q, "javascript:alert(1)", "/"},
+			{"no referer", q, "", "/"},
+			{"no client named", url.Values{}, "http://127.0.0.1:1/orders", "/"},
+		} {
+			if got := logoutCancel(t, b, s, tc.q, tc.referer); got != tc.want {
+				t.Errorf("%s: Cancel leads to %q, want %q", tc.name, got, tc.want)
+			}
+		}
+
+		// Cancel changed nothing: the session still signs in without a page.
+		if p := b.get(s, s.URL+"/"); p.resp.StatusCode != http.StatusOK {
+			t.Errorf("the home page: %d", p.resp.StatusCode)
+		}
+		if p := b.get(s, r.start(oauth2.SetAuthURLParam("prompt", "none")).url); p.callback == nil || p.callback.Query().Get("code") == "" {
+			t.Errorf("after Cancel the browser is not signed in: %v", p.callback)
+		}
 	})
 }
