@@ -111,3 +111,65 @@ func TestWalkthroughLogoutCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestWalkthroughEnrolKeepsDeviceName: a wrong code, or a name too long, when
+// linking an authenticator app shows the form again with what was typed, at the
+// sign-in's enrolment and on the account page.
+func TestWalkthroughEnrolKeepsDeviceName(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t))
+		s.Clock.Advance(-time.Hour)
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		const typed = "Work phone"
+		long := strings.Repeat("n", 65)
+		// refused posts the enrolment form at path with a wrong code (or a name
+		// too long) and checks that the page comes back with the name as typed.
+		refused := func(what string, b *browser, path string, form url.Values, name, code string, status int, msg string) page {
+			t.Helper()
+			form.Set("device_name", name)
+			form.Set("code", code)
+			p := b.post(s, s.URL+path, form)
+			if p.resp.StatusCode != status || !strings.Contains(p.body, msg) {
+				t.Fatalf("%s: %d %s", what, p.resp.StatusCode, brief(p.body))
+			}
+			if !strings.Contains(p.body, `name="device_name" value="`+html.EscapeString(name)+`"`) {
+				t.Errorf("%s: the device name typed (%q) is gone: %s", what, name, reDeviceName.FindString(p.body))
+			}
+			return p
+		}
+
+		// During a sign-in that needs a second factor.
+		b := newBrowser(t)
+		a := r.start(param("claims", essentialMFA))
+		p := b.password(s, b.get(s, a.url), s.Email, s.Password)
+		if p.url.Path != "/enrol/totp" {
+			t.Fatalf("expected the enrolment page: %s", p.url)
+		}
+		secret := reTags.ReplaceAllString(reSecret.FindStringSubmatch(p.body)[1], "")
+		form := url.Values{"flow": {p.flowID()}, "device": {reDevice.FindStringSubmatch(p.body)[1]}}
+		refused("sign-in, wrong code", b, "/enrol/totp", form, typed, "000000", http.StatusUnauthorized, "not right")
+		refused("sign-in, name too long", b, "/enrol/totp", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
+		form.Set("device_name", typed)
+		form.Set("code", totpCode(t, secret, s.Clock.Now()))
+		if p = b.post(s, s.URL+"/enrol/totp", form); !strings.Contains(p.body, "I have safely copied and stored these codes") {
+			t.Fatalf("the right code: %s", brief(p.body))
+		}
+		p = b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {p.flowID()}, "stored": {"yes"}})
+		r.redeem(a, through(t, b, s, p))
+
+		// On the account page (freshly verified by that sign-in).
+		s.Clock.Advance(30 * time.Second)
+		p = b.get(s, s.URL+"/account/totp/add")
+		secret = reTags.ReplaceAllString(reSecret.FindStringSubmatch(p.body)[1], "")
+		form = url.Values{"device": {reDevice.FindStringSubmatch(p.body)[1]}}
+		refused("account, wrong code", b, "/account/totp/add", form, "Tablet", "000000", http.StatusUnauthorized, "not right")
+		refused("account, name too long", b, "/account/totp/add", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
+		form.Set("device_name", "Tablet")
+		form.Set("code", totpCode(t, secret, s.Clock.Now()))
+		if p = b.post(s, s.URL+"/account/totp/add", form); p.url.Path != "/account" || !strings.Contains(p.body, ">Tablet<") || !strings.Contains(p.body, ">"+typed+"<") {
+			t.Fatalf("after the right code: %s %s", p.url, brief(p.body))
+		}
+	})
+}
+
+var reDeviceName = regexp.MustCompile(`<input[^>]*name="device_name"[^>]*>`)

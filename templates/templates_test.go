@@ -348,7 +348,7 @@ func pageCases() []pageCase {
 				`<input type="hidden" name="flow" value="f2">`,
 				`<input type="hidden" name="device" value="d1">`,
 				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required>`,
-				`name="device_name" value="Authenticator app" maxlength="40" autocomplete="off"`,
+				`name="device_name" value="Authenticator app" maxlength="64" autocomplete="off"`,
 				">Verify and turn on</button>",
 			},
 			notWant: []string{`role="alert"`, "aria-invalid", "step-done"},

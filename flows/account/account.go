@@ -262,7 +262,11 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 		return flows.UserError(http.StatusBadRequest, "This setup expired", "Start adding your authenticator app again.", err)
 	}
 	page := s.accountEnrolPage(e, replace)
-	status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, r.PostForm.Get("device_name"), r.PostForm.Get("code"), replace, &page)
+	name := r.PostForm.Get("device_name")
+	if name != "" {
+		page.DeviceName = name // a refused form comes back with what was typed
+	}
+	status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, name, r.PostForm.Get("code"), replace, &page)
 	if err != nil {
 		return err
 	}
