@@ -337,6 +337,11 @@ type Flow struct {
 	UserID string
 	// Declined: the user answered "Later" to the offer to set up a second factor.
 	Declined bool
+	// ReturnTo is where a re-verification of the account page (Kind "account")
+	// goes when it is done: the account page the user was on its way to, as a
+	// path under the issuer with its query ("" for the overview). Package flows
+	// checks it again before it redirects there.
+	ReturnTo string
 	// Proven holds the factors proven during this flow.
 	Proven    []FactorProof
 	ExpiresAt time.Time
