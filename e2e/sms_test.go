@@ -790,7 +790,8 @@ func TestSMSChangeAndRemovePhone(t *testing.T) {
 			t.Fatalf("a stale session changed the phone: %s %s", p.url, brief(p.body))
 		}
 		wantSent(t, b.sendSMS(s, p.flowID()))
-		if p = b.code(s, p, "sms", rc.lastCode(t, phoneAE164)); p.url.Path != "/account" {
+		// It comes back to the form it was asked for.
+		if p = b.code(s, p, "sms", rc.lastCode(t, phoneAE164)); p.url.Path != "/account/phone" || p.url.Query().Get("change") != "1" {
 			t.Fatalf("re-verification ended at %s", p.url)
 		}
 

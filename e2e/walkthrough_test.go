@@ -173,3 +173,75 @@ func TestWalkthroughEnrolKeepsDeviceName(t *testing.T) {
 }
 
 var reDeviceName = regexp.MustCompile(`<input[^>]*name="device_name"[^>]*>`)
+
+// TestWalkthroughReverifyComesBack: after "Confirm it's you" the browser lands on
+// the action it clicked (add an app, replace them, a security key, new recovery
+// codes, the password), never on another site; a password-only user is told why
+// the password is asked and finds the account's email filled in.
+func TestWalkthroughReverifyComesBack(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t), onLocalhost)
+		s.Clock.Advance(-time.Hour)
+
+		// A password-only user: the re-verification is the password form, and says why.
+		b := accountBrowser(t, s, s.Email, s.Password)
+		s.Clock.Advance(6 * time.Minute)
+		p := b.get(s, s.URL+"/account/password")
+		if !p.isLogin() {
+			t.Fatalf("a stale session reached the password page: %s", p.url)
+		}
+		for _, want := range []string{"Confirm it", "Enter your password to change your security settings", `value="` + s.Email + `"`} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("the re-verification lacks %q: %s", want, brief(p.body))
+			}
+		}
+		if p = b.password(s, p, s.Email, s.Password); p.url.Path != "/account/password" || !strings.Contains(p.body, `name="new_password"`) {
+			t.Errorf("after the password: %s %s", p.url, brief(p.body))
+		}
+
+		// A user with an app: the challenge, then the page of the action.
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		e, b := mfaUser(t, s, r)
+		reverify := func(what string, p page) page {
+			t.Helper()
+			if !p.isChallenge() {
+				t.Fatalf("%s: a stale session was not asked to confirm: %s %s", what, p.url, brief(p.body))
+			}
+			s.Clock.Advance(30 * time.Second)
+			return b.code(s, p, "totp", totpCode(t, e.secret, s.Clock.Now()))
+		}
+		stale := func() { s.Clock.Advance(6 * time.Minute) }
+
+		stale()
+		p = reverify("replace all devices", b.get(s, s.URL+"/account/totp/add?replace=1"))
+		if p.url.Path != "/account/totp/add" || p.url.Query().Get("replace") != "1" || !strings.Contains(p.body, `action="/account/totp/add?replace=1"`) {
+			t.Errorf("replace all devices came back to %s: %s", p.url, brief(p.body))
+		}
+
+		stale()
+		p = reverify("new recovery codes", b.post(s, s.URL+"/account/recovery-codes/new", url.Values{}))
+		if p.url.Path != "/account/recovery-codes/new" || !strings.Contains(p.body, `action="/account/recovery-codes/new"`) {
+			t.Fatalf("new recovery codes came back to %s: %s", p.url, brief(p.body))
+		}
+		p = b.post(s, s.URL+"/account/recovery-codes/new", url.Values{})
+		if n := len(reRecovery.FindAllString(p.body, -1)); n != 10 {
+			t.Errorf("after confirming: %d codes shown: %s", n, brief(p.body))
+		}
+
+		stale()
+		// The page's script posts for the key's options and follows the redirect.
+		p = reverify("add a security key", b.post(s, s.URL+"/account/webauthn/options", url.Values{}))
+		if p.url.Path != "/account" || p.url.Fragment != "keys-heading" || !strings.Contains(p.body, `id="keys-heading"`) {
+			t.Errorf("add a security key came back to %s", p.url)
+		}
+
+		// Whatever the address carries, the way back stays on the account pages.
+		for _, evil := range []string{"/account?done=//evil.example", "/account?return_to=https://evil.example", "/account/totp/add?replace=//evil.example"} {
+			stale()
+			p = reverify(evil, b.get(s, s.URL+evil))
+			if p.callback != nil || !strings.HasPrefix(p.url.String(), s.URL+"/account") || strings.Contains(p.url.String(), "evil") {
+				t.Errorf("%s came back to %s %v", evil, p.url, p.callback)
+			}
+		}
+	})
+}

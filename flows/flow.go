@@ -27,6 +27,9 @@ type NewFlow struct {
 	UserID string
 	// State is where the flow starts (the table in state.go lists where each kind may).
 	State State
+	// ReturnTo is, for a re-verification (KindAccount), the account page to come
+	// back to when it is done (see AccountReturn).
+	ReturnTo string
 }
 
 // StartFlow stores a flow bound to this browser and returns it; ShowStep or
@@ -52,6 +55,7 @@ func (s *Core) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Req
 		RequestedAt:    now,
 		State:          string(nf.State),
 		UserID:         nf.UserID,
+		ReturnTo:       nf.ReturnTo,
 		ExpiresAt:      now.Add(s.FlowLifetime),
 	}}
 	// The decision that started the flow is written with it: one commit.

@@ -319,7 +319,8 @@ func (s *Core) moveAndGo(ctx context.Context, f Flow, to State) (Result, error) 
 }
 
 // finishAccount ends a re-verification once it is fresh: the session is upgraded
-// with the flow's proofs and the browser goes back to the account page.
+// with the flow's proofs and the browser goes back to the account page it was on
+// its way to (AccountReturn).
 func (s *Core) finishAccount(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, ev Evaluation) (Result, error) {
 	if ev.Next != StateDone {
 		return s.moveAndGo(ctx, f, ev.Next)
@@ -333,7 +334,7 @@ func (s *Core) finishAccount(ctx context.Context, w http.ResponseWriter, r *http
 	if err := s.Advance(ctx, &f); err != nil {
 		return Result{}, err
 	}
-	return RedirectTo(s.Path(PathAccount)), nil
+	return RedirectTo(s.Path(AccountReturn(f.ReturnTo))), nil
 }
 
 // Finished is a sign-in whose every factor is proven: the provider ends it

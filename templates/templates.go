@@ -64,9 +64,14 @@ type LoginPage struct {
 	Action     string // form POST URL, including the flow id
 	FlowID     string // sent back in the hidden "flow" input
 	ClientName string // the relying party, if known
-	Email      string // prefill (login_hint or after an error)
+	Email      string // prefill (login_hint, the signed-in account, or after an error)
 	Error      string // e.g. "Incorrect email or password."
 	Notice     string // e.g. "Please sign in again to continue."
+	// Account: the sign-in is for the account's security pages. Reverify: the
+	// browser is signed in and the password confirms it is still the user
+	// ("Confirm it's you"), for a user without a second factor.
+	Account  bool
+	Reverify bool
 
 	// Passkey sign-in: shown (with webauthn.js) only when both are set.
 	// The button POSTs the passkey form (flow) to PasskeyOptionsURL for
@@ -540,6 +545,8 @@ type MessagePage struct {
 	// order) there instead of a link: for an action a GET must not take.
 	PostAction string
 	Hidden     map[string]string
+	// CancelURL, when set, adds a "Cancel" link under the button.
+	CancelURL string
 }
 
 // PasswordPage changes the signed-in user's password (ACC-5). The form posts

@@ -90,6 +90,27 @@ func pageCases() []pageCase {
 			notWant: []string{"<script", "data-webauthn", "passkey-form", "divider"},
 		},
 		{
+			name: "login to re-verify for the account page",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Login(w, LoginPage{Page: page("Confirm it's you"), Action: "/login", FlowID: "f", Email: "alice@example.com", Account: true, Reverify: true})
+			},
+			want: []string{
+				"<h1>Confirm it's you</h1>",
+				`<p class="lead">Enter your password to change your security settings.</p>`,
+				`name="email" value="alice@example.com"`,
+				`autocomplete="current-password" required autofocus`,
+			},
+			notWant: []string{"<h1>Sign in</h1>", "to continue to"},
+		},
+		{
+			name: "login for the account page, signed out",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Login(w, LoginPage{Page: page("Sign in"), Action: "/login", FlowID: "f", Account: true})
+			},
+			want:    []string{"<h1>Sign in</h1>", `<p class="lead">to manage your security settings</p>`},
+			notWant: []string{"Confirm it", "to continue to"},
+		},
+		{
 			name: "login with error and notice",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Login(w, LoginPage{Page: Page{Dev: true}, Action: "/login", FlowID: "f", Error: "Incorrect email or password.", Notice: "Please sign in again to continue."})
@@ -999,6 +1020,17 @@ func pageCases() []pageCase {
 				`<h1 class="center">Device confirmed</h1>`,
 				`<p class="lead center">Go back to the window where you were signing in.</p>`,
 				`<a class="btn btn-primary message-link" href="/account">Go to your account</a>`,
+			},
+		},
+		{
+			name: "message with a form and a cancel link",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Message(w, MessagePage{Heading: "Generate new recovery codes?", Kind: MessageInfo, PostAction: "/account/recovery-codes/new",
+					LinkLabel: "Generate new recovery codes", CancelURL: "/account"})
+			},
+			want: []string{
+				`<form method="post" action="/account/recovery-codes/new" class="form">` + "\n" + `<button type="submit" class="btn btn-primary">Generate new recovery codes</button>`,
+				`<p class="links"><a href="/account">Cancel</a></p>`,
 			},
 		},
 		{

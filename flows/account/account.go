@@ -46,7 +46,8 @@ func (s *Handlers) accountSession(ctx context.Context, r *http.Request) (storage
 }
 
 // requireAccount sends a browser that is not freshly verified through a
-// re-verification flow (KindAccount) that comes back to the account page.
+// re-verification flow (KindAccount) that comes back to the account page the
+// request was for (returnTo).
 func (s *Handlers) requireAccount(w http.ResponseWriter, r *http.Request) (storage.Session, storage.User, bool, error) {
 	ctx := r.Context()
 	sess, user, ok, err := s.accountSession(ctx, r)
@@ -63,7 +64,7 @@ func (s *Handlers) requireAccount(w http.ResponseWriter, r *http.Request) (stora
 	if err != nil {
 		return sess, user, false, err
 	}
-	f, err := s.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAccount, UserID: a.UserID, State: ev.Next})
+	f, err := s.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAccount, UserID: a.UserID, State: ev.Next, ReturnTo: returnTo(r)})
 	if err != nil {
 		return sess, user, false, err
 	}
@@ -313,6 +314,22 @@ func (s *Handlers) showAccountCodes(w http.ResponseWriter, r *http.Request, user
 		status = http.StatusBadRequest
 	}
 	return s.Render(w, status, func() error { return s.Pages.RecoveryCodes(w, p) })
+}
+
+// AccountNewCodesPage asks before making new recovery codes: the page a
+// re-verification started by "Generate new recovery codes" comes back to, since
+// the form's POST cannot be repeated by a redirect.
+func (s *Handlers) AccountNewCodesPage(w http.ResponseWriter, r *http.Request) error {
+	_, _, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	p := templates.MessagePage{
+		Page: s.Page("New recovery codes"), Heading: "Generate new recovery codes?", Kind: templates.MessageInfo,
+		Message:    "Your current recovery codes stop working as soon as you do. You will see the new ones once: keep them somewhere safe.",
+		PostAction: s.Path(PathAccountCodes), LinkLabel: "Generate new recovery codes", CancelURL: s.Path(flows.PathAccount),
+	}
+	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 
 // AccountNewCodes makes a new set of recovery codes (the old set dies) and shows it.
