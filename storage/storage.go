@@ -377,6 +377,10 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s Session) error
 	GetSession(ctx context.Context, id string) (Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	// SetSessionFactors replaces a session's proofs and auth time (what is left
+	// when a factor that made some of them was removed); ErrNotFound when the
+	// session is gone.
+	SetSessionFactors(ctx context.Context, id string, factors []FactorProof, authTime time.Time) error
 	// ListSessionsByUser returns the user's sessions, newest (CreatedAt) first.
 	ListSessionsByUser(ctx context.Context, userID string) ([]Session, error)
 	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)

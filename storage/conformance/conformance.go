@@ -443,6 +443,15 @@ func testSessions(t *testing.T, s storage.Storage) {
 	must(t, err)
 	equal(t, "nobody's sessions", []storage.Session(nil), list)
 
+	// A removed factor's proof leaves the session; the rest is kept as it was.
+	kept := []storage.FactorProof{{Method: "pwd", At: base.Add(time.Hour)}}
+	must(t, s.SetSessionFactors(ctx, a3.ID, kept, base.Add(time.Hour)))
+	got, err = s.GetSession(ctx, a3.ID)
+	must(t, err)
+	a3.Factors, a3.AuthTime = kept, base.Add(time.Hour)
+	equal(t, "session after its factors were set", a3, got)
+	wantErr(t, "set factors of a missing session", s.SetSessionFactors(ctx, "nope", kept, base), storage.ErrNotFound)
+
 	must(t, s.DeleteSession(ctx, a3.ID))
 	wantErr(t, "delete missing", s.DeleteSession(ctx, a3.ID), storage.ErrNotFound)
 	n, err := s.DeleteSessionsByUser(ctx, "alice")
