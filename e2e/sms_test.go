@@ -829,6 +829,9 @@ func TestSMSChangeAndRemovePhone(t *testing.T) {
 
 		// Remove: the number is gone and sign-ins need the password only.
 		q = b.post(s, s.URL+"/account/phone/remove", url.Values{})
+		// The texted code's proof left this session too: the password confirms it's
+		// still the user, and the browser comes back to the overview.
+		q = b.password(s, q, s.Email, s.Password)
 		if q.url.Path != "/account" || !strings.Contains(q.body, "Phone number removed.") || strings.Contains(q.body, htmlMask(phoneBE164)) {
 			t.Fatalf("after removing: %s %s", q.url, brief(q.body))
 		}

@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/descope/virtualwebauthn"
 	"golang.org/x/oauth2"
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -243,5 +245,158 @@ func TestWalkthroughReverifyComesBack(t *testing.T) {
 				t.Errorf("%s came back to %s %v", evil, p.url, p.callback)
 			}
 		}
+	})
+}
+
+// signInMFA signs a new browser in at the multi-factor level with the app's code
+// and returns it.
+func signInMFA(t *testing.T, s *server, r *rp, secret string) *browser {
+	t.Helper()
+	b := newBrowser(t)
+	s.Clock.Advance(30 * time.Second)
+	a := r.start(param("acr_values", flows.ACRMultiFactor))
+	p := b.code(s, b.password(s, b.get(s, a.url), s.Email, s.Password), "totp", totpCode(t, secret, s.Clock.Now()))
+	if c := r.redeem(a, through(t, b, s, p)).claims; c["acr"] != flows.ACRMultiFactor {
+		t.Fatalf("the second browser's sign-in: acr %v", c["acr"])
+	}
+	return b
+}
+
+// noStaleProof checks that browser b's session no longer counts a removed
+// factor: an essential multi-factor request does not go to the client.
+func noStaleProof(t *testing.T, what string, s *server, r *rp, b *browser) {
+	t.Helper()
+	a := r.start(param("claims", essentialMFA))
+	if p := b.get(s, a.url); p.callback != nil {
+		if p.callback.Query().Get("code") != "" {
+			c := r.redeem(a, p.callback).claims
+			t.Errorf("%s: the other browser still got acr %v amr %v from the removed factor", what, c["acr"], c["amr"])
+		}
+	}
+}
+
+// TestWalkthroughReplaceAllDevices: the replace page says what will happen before
+// the user confirms; afterwards no session counts a code of the removed apps (the
+// second browser must enter the new app's code), and the email says the apps
+// were replaced.
+func TestWalkthroughReplaceAllDevices(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		mb := newMailbox(t)
+		s := startServer(t, newStore(t), mb.configure)
+		s.Clock.Advance(-time.Hour)
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		e, first := mfaUser(t, s, r)
+		mb.wait(t, s.Email, "Two-step verification is on")
+		second := signInMFA(t, s, r, e.secret)
+		if p := second.get(s, r.start().url); p.callback == nil {
+			t.Fatalf("before the replace the second browser is not signed in: %s", p.url)
+		}
+
+		// The page warns before anything changes.
+		s.Clock.Advance(30 * time.Second)
+		p := first.get(s, s.URL+"/account/totp/add?replace=1")
+		for _, want := range []string{"Replace your authenticator apps", "Test phone", "stop working", "code from the new app", "Verify and replace"} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("the replace page does not say %q: %s", want, brief(p.body))
+			}
+		}
+		fresh := first.addDevice(s, "/account/totp/add?replace=1")
+
+		// The second browser keeps its password but must prove the new app.
+		s.Clock.Advance(30 * time.Second)
+		if p := second.get(s, r.start(param("prompt", "none")).url); p.callback == nil || p.callback.Query().Get("error") != "interaction_required" {
+			t.Errorf("prompt=none in the second browser after the replace: %v", p.callback)
+		}
+		a := r.start()
+		if p = second.get(s, a.url); !p.isChallenge() {
+			t.Errorf("after the replace the second browser went on without a code: %s %v", p.url, p.callback)
+		} else {
+			refusedAt(t, "the removed app's code", second.code(s, p, "totp", totpCode(t, e.secret, s.Clock.Now())), http.StatusUnauthorized, "not right")
+			s.Clock.Advance(30 * time.Second)
+			c := r.redeem(a, through(t, second, s, second.code(s, p, "totp", totpCode(t, fresh, s.Clock.Now())))).claims
+			if c["acr"] != flows.ACRMultiFactor {
+				t.Errorf("after stepping up with the new app: acr %v", c["acr"])
+			}
+		}
+		msg := mb.wait(t, s.Email, "Your authenticator apps were replaced")
+		if !strings.Contains(strings.ToLower(msg.Text), "your authenticator apps were replaced") || strings.Contains(msg.Text, "turned on") {
+			t.Errorf("the replace email says: %s", msg.Text)
+		}
+		// The browser that replaced them proved the new app: it stays where it was.
+		if q := first.get(s, s.URL+"/account"); q.url.Path != "/account" || q.resp.StatusCode != http.StatusOK {
+			t.Errorf("the replacing browser's account page: %s %d", q.url, q.resp.StatusCode)
+		}
+	})
+}
+
+var reKeyRow = regexp.MustCompile(`name="key" value="([0-9a-f]+)"`)
+
+// TestWalkthroughRemovedFactorsStopCounting: removing an app, a security key or
+// the phone drops every proof made with it from every session of the user.
+func TestWalkthroughRemovedFactorsStopCounting(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		t.Run("app", func(t *testing.T) {
+			s := startServer(t, newStore(t))
+			s.Clock.Advance(-time.Hour)
+			r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+			e, first := mfaUser(t, s, r)
+			second := signInMFA(t, s, r, e.secret)
+			id := reDeviceRow.FindStringSubmatch(first.get(s, s.URL+"/account").body)[1]
+			p := first.post(s, s.URL+"/account/totp/remove", url.Values{"device": {id}})
+			if p.isLogin() { // this browser's own app proof went too: the password again
+				p = first.password(s, p, s.Email, s.Password)
+			}
+			if p.url.Path != "/account" || !strings.Contains(p.body, "Authenticator app removed") {
+				t.Fatalf("after removing the app: %s %s", p.url, brief(p.body))
+			}
+			noStaleProof(t, "app removed", s, r, second)
+		})
+		t.Run("security key", func(t *testing.T) {
+			s := startServer(t, newStore(t), onLocalhost)
+			r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+			first := accountBrowser(t, s, s.Email, s.Password)
+			key := newSecurityKey(s)
+			opts, err := virtualwebauthn.ParseAttestationOptions(first.options(s, "/account/webauthn/options", url.Values{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
+			first.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"YubiKey"}, "response": {att}})
+			key.auth.AddCredential(key.cred)
+			if p := key.sign(t, first, s, first.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})); p.url.Path != "/account" {
+				t.Fatalf("after adding the key: %s", p.url)
+			}
+			second := newBrowser(t)
+			a := r.start(param("acr_values", flows.ACRMultiFactor))
+			p := key.sign(t, second, s, second.password(s, second.get(s, a.url), s.Email, s.Password))
+			r.redeem(a, through(t, second, s, p))
+
+			id := reKeyRow.FindStringSubmatch(first.get(s, s.URL+"/account").body)[1]
+			p = first.post(s, s.URL+"/account/webauthn/remove", url.Values{"key": {id}})
+			if p.isLogin() {
+				p = first.password(s, p, s.Email, s.Password)
+			}
+			if p.url.Path != "/account" || !strings.Contains(p.body, "Security key removed") {
+				t.Fatalf("after removing the key: %s %s", p.url, brief(p.body))
+			}
+			noStaleProof(t, "key removed", s, r, second)
+		})
+		t.Run("phone", func(t *testing.T) {
+			s, rc := smsServer(t, newStore(t), lotsOfTexts)
+			r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+			first := phoneUser(t, s, rc)
+			a, second, p := toSMSChallenge(t, s, r)
+			p = second.sendSMS(s, p.flowID())
+			r.redeem(a, second.finish(s, second.code(s, p, "sms", rc.lastCode(t, phoneAE164))))
+
+			p = first.post(s, s.URL+"/account/phone/remove", url.Values{})
+			if p.isLogin() {
+				p = first.password(s, p, s.Email, s.Password)
+			}
+			if p.url.Path != "/account" || !strings.Contains(p.body, "Phone number removed") {
+				t.Fatalf("after removing the phone: %s %s", p.url, brief(p.body))
+			}
+			noStaleProof(t, "phone removed", s, r, second)
+		})
 	})
 }

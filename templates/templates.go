@@ -200,6 +200,12 @@ type TOTPEnrolPage struct {
 	Steps      []Step
 	// SMSURL, when set, offers text messages instead of an app (sign-in enrolment).
 	SMSURL string
+	// Replace: the new app will replace every app in Replaced (the account
+	// page's "Replace all devices"); the page says so before the code confirms it.
+	Replace  bool
+	Replaced []string
+	// CancelURL, when set, adds a "Cancel" link (the account page).
+	CancelURL string
 }
 
 // DefaultDeviceName is the prefilled name of a new authenticator device.

@@ -395,6 +395,30 @@ func pageCases() []pageCase {
 			notWant: []string{`name="flow"`, "<img", "otpauth", "requires two-step"},
 		},
 		{
+			name: "totp enrolment replacing every app",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TOTPEnrol(w, TOTPEnrolPage{Page: page("Replace your authenticator apps"), Action: "/account/totp/add?replace=1", DeviceID: "d1", DeviceName: "Authenticator app", Secret: "ABCDEFGHIJ",
+					Replace: true, Replaced: []string{"Old phone", "<Tablet>"}, CancelURL: "/account"})
+			},
+			want: []string{
+				"<h1>Replace your authenticator apps</h1>",
+				`<div class="callout" role="note" id="replace-warning">`,
+				"<li><strong>Old phone</strong>, <strong>&lt;Tablet&gt;</strong> are removed, and their codes stop working at once.</li>",
+				"must enter a code from the new app the next time they need the second step",
+				`aria-describedby="replace-warning">Verify and replace</button>`,
+				`<p class="links"><a href="/account">Cancel</a></p>`,
+			},
+			notWant: []string{"Set up an authenticator app", "Verify and turn on", "<Tablet>"},
+		},
+		{
+			name: "totp enrolment replacing one app",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TOTPEnrol(w, TOTPEnrolPage{Action: "/account/totp/add?replace=1", DeviceID: "d1", Secret: "ABCDEFGHIJ",
+					Replace: true, Replaced: []string{"Old phone"}})
+			},
+			want: []string{"<li><strong>Old phone</strong> is removed, and its codes stop working at once.</li>"},
+		},
+		{
 			name: "recovery codes",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.RecoveryCodes(w, RecoveryCodesPage{Page: page(""), Action: "/enrol/recovery?flow=f3", FlowID: "f3",
@@ -534,7 +558,7 @@ func pageCases() []pageCase {
 				`<a class="btn btn-secondary btn-add" href="/account/totp">`,
 				"Add an authenticator app</a>",
 				`<a href="/account/totp?replace=1" aria-describedby="replace-hint">Replace all devices</a>`,
-				"Link a new device and sign out every earlier one in one step.",
+				"Link a new app and remove all the others in one step.",
 				`<h2 id="codes-heading">Recovery codes</h2>`,
 				"<strong>7</strong> of 10 recovery codes left",
 				`<form method="post" action="/account/recovery" class="codes-form">`,

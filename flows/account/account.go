@@ -200,19 +200,20 @@ func (s *Handlers) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	s.Audit(ctx, r, "totp.removed", user.ID, "", map[string]string{"device": r.PostForm.Get("device")})
-	if left, err := s.TOTP.Devices(ctx, user.ID); err == nil && len(left) == 0 {
-		s.Notify(r, user.ID, "2fa.off")
+	if err := s.forgetProofs(ctx, user.ID, appProofs); err != nil {
+		return err
 	}
+	s.notifyRemoved(ctx, r, user.ID, "device.removed")
 	http.Redirect(w, r, flows.PathAccount+"?done=removed", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Handlers) accountEnrolPage(e factor.Enrolment, replace bool) templates.TOTPEnrolPage {
+func (s *Handlers) accountEnrolPage(ctx context.Context, e factor.Enrolment, userID string, replace bool) (templates.TOTPEnrolPage, error) {
 	action := s.Path(PathAccountAdd)
 	if replace {
 		action += "?replace=1"
 	}
-	return templates.TOTPEnrolPage{
+	p := templates.TOTPEnrolPage{
 		Page:       s.Page("Add an authenticator app"),
 		Action:     action,
 		DeviceID:   e.DeviceID,
@@ -221,7 +222,22 @@ func (s *Handlers) accountEnrolPage(e factor.Enrolment, replace bool) templates.
 		Secret:     e.Secret,
 		OTPAuthURI: e.URI,
 		Steps:      enrol.TOTPSteps(0),
+		CancelURL:  s.Path(flows.PathAccount),
 	}
+	if replace {
+		// Say what the replace removes before the user confirms it with a code.
+		devices, err := s.TOTP.Devices(ctx, userID)
+		if err != nil {
+			return p, err
+		}
+		p.Replace, p.Page.Title = true, "Replace your authenticator apps"
+		for _, d := range devices {
+			if d.ID != e.DeviceID {
+				p.Replaced = append(p.Replaced, d.Name)
+			}
+		}
+	}
+	return p, nil
 }
 
 // AccountAddDevicePage starts linking an authenticator app; with replace=1 the
@@ -236,7 +252,10 @@ func (s *Handlers) AccountAddDevicePage(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	p := s.accountEnrolPage(e, r.URL.Query().Get("replace") == "1")
+	p, err := s.accountEnrolPage(ctx, e, user.ID, r.URL.Query().Get("replace") == "1")
+	if err != nil {
+		return err
+	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.TOTPEnrol(w, p) })
 }
 
@@ -262,7 +281,10 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return flows.UserError(http.StatusBadRequest, "This setup expired", "Start adding your authenticator app again.", err)
 	}
-	page := s.accountEnrolPage(e, replace)
+	page, err := s.accountEnrolPage(ctx, e, user.ID, replace)
+	if err != nil {
+		return err
+	}
 	name := r.PostForm.Get("device_name")
 	if name != "" {
 		page.DeviceName = name // a refused form comes back with what was typed
@@ -279,12 +301,21 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 		done = "replaced"
 	}
 	s.Audit(ctx, r, "totp."+done, user.ID, "", map[string]string{"device": deviceID})
-	s.Enrol.NotifyDeviceAdded(ctx, r, user.ID)
+	if replace {
+		// Every earlier app is gone: no session may count its codes any more.
+		if err := s.forgetProofs(ctx, user.ID, appProofs); err != nil {
+			return err
+		}
+		s.Notify(r, user.ID, "devices.replaced")
+	} else {
+		s.Enrol.NotifyDeviceAdded(ctx, r, user.ID)
+	}
 	if err := s.AfterSecondFactor(ctx, w, r, user.ID, "", false); err != nil {
 		return err
 	}
-	// The code just entered is an app code proven now: the account page that follows
-	// (which now asks for the second factor) must not ask for another.
+	// The code just entered is an app code proven now (by the new app, after a
+	// replace): the account page that follows (which now asks for the second
+	// factor) must not ask for another.
 	if _, err := s.UpgradeSession(ctx, w, r, user.ID, &sess, []storage.FactorProof{{Method: "otp", At: s.Now().UTC()}}); err != nil {
 		return err
 	}
