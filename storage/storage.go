@@ -337,6 +337,9 @@ type Flow struct {
 	UserID string
 	// Declined: the user answered "Later" to the offer to set up a second factor.
 	Declined bool
+	// Reset: two-step verification was reset during this sign-in (the set-up is
+	// offered again right after).
+	Reset bool
 	// ReturnTo is where a re-verification of the account page (Kind "account")
 	// goes when it is done: the account page the user was on its way to, as a
 	// path under the issuer with its query ("" for the overview). Package flows

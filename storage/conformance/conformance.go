@@ -361,7 +361,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 	wantErr(t, "get missing", err, storage.ErrNotFound)
 
 	f.State, f.Kind, f.Declined = "consent", "account", true // every field is written
-	f.ReturnTo = "/account/totp/add?replace=1"
+	f.ReturnTo, f.Reset = "/account/totp/add?replace=1", true
 	f.UserID = "user-1"
 	f.Proven = []storage.FactorProof{
 		{Method: "pwd", At: base.Add(time.Minute)},
