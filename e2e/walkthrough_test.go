@@ -400,3 +400,114 @@ func TestWalkthroughRemovedFactorsStopCounting(t *testing.T) {
 		})
 	})
 }
+
+// wantResetOffer checks that p is the offer to set up two-step verification again
+// after a reset, with a way to skip it.
+func wantResetOffer(t *testing.T, what string, p page) {
+	t.Helper()
+	if !p.isProtect() || !strings.Contains(p.body, "Set up two-step verification again") || !strings.Contains(p.body, `name="decision" value="later"`) {
+		t.Fatalf("%s: expected the offer to set it up again, got %s %v (%d): %s", what, p.url, p.callback, p.resp.StatusCode, brief(p.body))
+	}
+}
+
+// wantAccountOpens checks that b's session opens the account page without a
+// password (a fresh sign-in), and signs in to the app without a page.
+func wantAccountOpens(t *testing.T, what string, s *server, r *rp, b *browser) {
+	t.Helper()
+	if q := b.get(s, s.URL+"/account"); q.url.Path != "/account" || q.resp.StatusCode != http.StatusOK || q.isLogin() {
+		t.Errorf("%s: the account page asked again: %s %d %s", what, q.url, q.resp.StatusCode, brief(q.body))
+	}
+	if q := b.get(s, r.start(param("prompt", "none")).url); q.callback == nil || q.callback.Query().Get("code") == "" {
+		t.Errorf("%s: the session does not sign in to the app: %v", what, q.callback)
+	}
+}
+
+// TestWalkthroughResetOffersSetUp: a reset leads straight to the offer to set up
+// two-step verification again (skippable here: neither the app nor an
+// organisation requires it), and the session the sign-in makes lives on, also
+// when the emailed link is confirmed in the browser that signs in.
+func TestWalkthroughResetOffersSetUp(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		t.Run("recovery code, later", func(t *testing.T) {
+			mb := newMailbox(t)
+			s, r, e := resetServer(t, newStore(t), mb)
+			b := newBrowser(t)
+			a := r.start()
+			p := toReset(t, s, b, a)
+			if !strings.Contains(p.body, "you can set up two-step verification again with a new app or phone") {
+				t.Errorf("the reset page does not say what follows: %s", brief(p.body))
+			}
+			p = b.post(s, s.URL+"/challenge/reset/recovery", url.Values{"flow": {p.flowID()}, "code": {e.recoveryCodes[0]}})
+			wantResetOffer(t, "after a reset with a recovery code", p)
+			c := r.redeem(a, through(t, b, s, notNow(t, b, s, p))).claims
+			if c["acr"] != flows.ACRPassword {
+				t.Errorf("acr after Later = %v", c["acr"])
+			}
+			wantAccountOpens(t, "after a reset with a recovery code", s, r, b)
+			mb.wait(t, s.Email, subjectReset)
+		})
+
+		t.Run("recovery code, set it up now", func(t *testing.T) {
+			mb := newMailbox(t)
+			s, r, e := resetServer(t, newStore(t), mb)
+			b := newBrowser(t)
+			a := r.start()
+			p := toReset(t, s, b, a)
+			p = b.post(s, s.URL+"/challenge/reset/recovery", url.Values{"flow": {p.flowID()}, "code": {e.recoveryCodes[0]}})
+			wantResetOffer(t, "before setting it up again", p)
+			p = b.post(s, s.URL+"/enrol/protect", url.Values{"flow": {p.flowID()}, "decision": {"setup"}})
+			if strings.Contains(p.body, "requires two-step verification") {
+				t.Errorf("the offered set-up says it is required: %s", brief(p.body))
+			}
+			s.Clock.Advance(30 * time.Second)
+			_, p = b.enrolTOTP(s, p)
+			if c := r.redeem(a, through(t, b, s, p)).claims; c["acr"] != flows.ACRMultiFactor {
+				t.Errorf("acr after setting it up again = %v", c["acr"])
+			}
+			wantAccountOpens(t, "after setting it up again", s, r, b)
+		})
+
+		// resetLink asks for the emailed link from a new browser's sign-in and
+		// returns the browser, the attempt, the waiting page and the link's token.
+		resetLink := func(t *testing.T, s *server, r *rp, mb *mailbox) (*browser, attempt, page, string) {
+			t.Helper()
+			b := newBrowser(t)
+			a := r.start()
+			p := toReset(t, s, b, a)
+			p = b.post(s, s.URL+"/challenge/reset/email", url.Values{"flow": {p.flowID()}})
+			link, _ := url.Parse(mb.wait(t, s.Email, "Reset two-step verification").link(t, s.URL+"/reset-2fa?"))
+			return b, a, p, link.Query().Get("token")
+		}
+		t.Run("emailed link confirmed here", func(t *testing.T) {
+			mb := newMailbox(t)
+			s, r, _ := resetServer(t, newStore(t), mb)
+			b, a, p, token := resetLink(t, s, r, mb)
+			flow := p.flowID()
+			b.get(s, s.URL+"/reset-2fa?"+url.Values{"flow": {flow}, "token": {token}}.Encode())
+			p = b.post(s, s.URL+"/reset-2fa?flow="+url.QueryEscape(flow), url.Values{"token": {token}, "confirm": {"yes"}})
+			wantResetOffer(t, "after confirming the emailed link in the signing-in browser", p)
+			r.redeem(a, through(t, b, s, notNow(t, b, s, p)))
+			wantAccountOpens(t, "after the emailed link", s, r, b)
+		})
+
+		t.Run("emailed link confirmed on a phone", func(t *testing.T) {
+			mb := newMailbox(t)
+			s, r, _ := resetServer(t, newStore(t), mb)
+			b, a, p, token := resetLink(t, s, r, mb)
+			flow := p.flowID()
+			if !strings.Contains(p.body, `href="/challenge?flow=`+flow+`">Continue</a>`) {
+				t.Errorf("the waiting page has no way on: %s", brief(p.body))
+			}
+			done := newBrowser(t).post(s, s.URL+"/reset-2fa?flow="+url.QueryEscape(flow), url.Values{"token": {token}, "confirm": {"yes"}})
+			if done.resp.StatusCode != http.StatusOK || !strings.Contains(done.body, "Two-step verification was reset") {
+				t.Fatalf("confirming on the phone: %d %s", done.resp.StatusCode, brief(done.body))
+			}
+			// Reloading the waiting page, or its Continue, goes on to the offer.
+			wantResetOffer(t, "the waiting page reloaded", b.get(s, p.url.String()))
+			p = b.get(s, s.URL+"/challenge?flow="+url.QueryEscape(flow))
+			wantResetOffer(t, "Continue on the waiting page", p)
+			r.redeem(a, through(t, b, s, notNow(t, b, s, p)))
+			wantAccountOpens(t, "after the link confirmed on a phone", s, r, b)
+		})
+	})
+}

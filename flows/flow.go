@@ -101,6 +101,13 @@ func (s *Core) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, 
 	return Flow{rec}, nil
 }
 
+// InBrowser reports whether r comes from the browser that started f (a page
+// that is not a step of f, such as an emailed link, may be opened anywhere).
+func (s *Core) InBrowser(r *http.Request, f Flow) bool {
+	bid := s.Cookies.BrowserID(r)
+	return bid != "" && HashToken(bid) == f.BrowserHash
+}
+
 // Advance stores f at its next version, with the audit events of the request so
 // far in the same commit; a concurrent or replayed step loses with a clear page.
 func (s *Core) Advance(ctx context.Context, f *Flow) error {

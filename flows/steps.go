@@ -30,6 +30,8 @@ type Attempt struct {
 	Proven []storage.FactorProof
 	// Declined: the user answered "Later" to the set-up offer in this sign-in.
 	Declined bool
+	// Reset: two-step verification was reset in this sign-in.
+	Reset bool
 	// Reads are what this request already read about the user, or nil.
 	Reads *Reads
 	// User is the session's user when the caller has it (spares a read).
@@ -96,6 +98,7 @@ func (s *Core) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluation
 		EnrolOnSpot: s.EnrolOnSpot,
 		Flow:        a.Proven,
 		Declined:    a.Declined,
+		AfterReset:  a.Reset,
 	}
 	if a.Session != nil {
 		in.Session = a.Session.Factors
@@ -177,7 +180,7 @@ func (s *Core) nextAccount(ctx context.Context, a Attempt) (Evaluation, error) {
 // flowAttempt is the attempt a flow stands for: its stored request, its client,
 // its proofs and the browser's session when it is the flow's user's.
 func (s *Core) flowAttempt(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Attempt, *storage.User, error) {
-	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Declined: f.Declined, Reads: reads.About(f.UserID)}
+	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Declined: f.Declined, Reset: f.Reset, Reads: reads.About(f.UserID)}
 	if a.Kind == KindAuthorize {
 		q, err := url.ParseQuery(f.AuthorizeQuery)
 		if err != nil {

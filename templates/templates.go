@@ -276,6 +276,9 @@ type EnrolChoicePage struct {
 	// AppAsks: ClientName asked for two-step verification and the user has none;
 	// "Not now" goes on at the password level.
 	AppAsks bool
+	// AfterReset: the user reset two-step verification in this sign-in and is
+	// offered to set it up again ("Later" goes on at the password level).
+	AfterReset bool
 	// SMS: text messages are on offer too.
 	SMS bool
 }
@@ -516,6 +519,9 @@ type ResetPage struct {
 	EmailMasked      string
 	Error            string
 	BackURL          string // "Back" link, e.g. to the challenge
+	// ContinueURL, with EmailSent, goes on with the sign-in once the emailed link
+	// was confirmed (on another device).
+	ContinueURL string
 }
 
 // ResetConfirmPage is where the emailed reset link lands. Until Done, a

@@ -466,6 +466,19 @@ func pageCases() []pageCase {
 			},
 		},
 		{
+			name: "enrol choice after a reset",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Page: page("Set up two-step verification again"), Action: "/enrol/protect", FlowID: "f4", ClientName: "Demo App", AfterReset: true, SMS: true})
+			},
+			want: []string{
+				"<h1 class=\"center\">Set up two-step verification again</h1>",
+				"You reset two-step verification, so only your password protects your account now. Link a new app or phone to turn it back on.",
+				`value="setup" class="btn btn-primary">Set it up now</button>`,
+				`value="later" class="btn btn-secondary">Later</button>`,
+			},
+			notWant: []string{"Protect your account</h1>", "asks for two-step verification", "organisation requires"},
+		},
+		{
 			name: "enrol choice one day left",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.EnrolChoice(w, EnrolChoicePage{Action: "/enrol", FlowID: "f4", DaysLeft: 1})
@@ -893,7 +906,7 @@ func pageCases() []pageCase {
 				"<title>Reset two-step verification · Lockstep</title>",
 				"<h1>Reset two-step verification</h1>",
 				"Resetting removes your authenticator apps, security keys, phone number and recovery codes, and signs you out everywhere.",
-				"You will set up two-step verification again",
+				"Right after, you can set up two-step verification again with a new app or phone. You can skip that for now, unless the app or your organisation requires it.",
 				"We email you about it",
 				`<form method="post" action="/login/reset/recovery?flow=f7" class="form">` + "\n" + `<input type="hidden" name="flow" value="f7">`,
 				`<label for="code">Recovery code</label>`,
@@ -922,14 +935,15 @@ func pageCases() []pageCase {
 			name: "reset two-step verification email sent",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Reset2FA(w, ResetPage{FlowID: "f7", HasRecoveryCodes: true, RecoveryAction: "/login/reset/recovery", EmailAction: "/login/reset/email",
-					EmailSent: true, EmailMasked: "a•••@example.com"})
+					EmailSent: true, EmailMasked: "a•••@example.com", BackURL: "/challenge?flow=f7", ContinueURL: "/challenge?flow=f7"})
 			},
 			want: []string{
 				`<div class="alert alert-info" role="status">`,
 				`We sent a link to <strong class="nowrap">a•••@example.com</strong>. Open it to reset two-step verification. The link works once, for 30 minutes.`,
 				"Reset with recovery code",
+				`<a class="btn btn-primary" href="/challenge?flow=f7">Continue</a>`,
 			},
-			notWant: []string{"Email me a reset link", `action="/login/reset/email"`},
+			notWant: []string{"Email me a reset link", `action="/login/reset/email"`, ">Back</a>"},
 		},
 		{
 			name: "reset confirm",
