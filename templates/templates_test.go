@@ -92,15 +92,18 @@ func pageCases() []pageCase {
 		{
 			name: "login to re-verify for the account page",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Login(w, LoginPage{Page: page("Confirm it's you"), Action: "/login", FlowID: "f", Email: "alice@example.com", Account: true, Reverify: true})
+				return r.Login(w, LoginPage{Page: page("Confirm it's you"), Action: "/login", FlowID: "f", Email: "alice@example.com", Account: true, Reverify: true,
+					PasskeyOptionsURL: "/login/passkey/options", PasskeyAction: "/login/passkey"})
 			},
 			want: []string{
+				`<button type="submit" class="btn btn-primary">Confirm</button>`,
 				"<h1>Confirm it's you</h1>",
 				`<p class="lead">Enter your password to change your security settings.</p>`,
 				`name="email" value="alice@example.com"`,
 				`autocomplete="current-password" required autofocus`,
 			},
-			notWant: []string{"<h1>Sign in</h1>", "to continue to"},
+			// A user without a second factor has no passkey: no passkey button, no script.
+			notWant: []string{"<h1>Sign in</h1>", "to continue to", "passkey", "<script"},
 		},
 		{
 			name: "login for the account page, signed out",
