@@ -20,9 +20,6 @@ type UserSpec struct {
 	FamilyName string
 }
 
-// MinPasswordLen follows NIST SP 800-63B's minimum for chosen passwords.
-const MinPasswordLen = 8
-
 // CreateUser validates and stores a user with an argon2id password hash.
 func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.Hasher, spec UserSpec, now time.Time) (storage.User, error) {
 	email := strings.ToLower(strings.TrimSpace(spec.Email))
@@ -30,10 +27,12 @@ func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.H
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
 		errs = append(errs, fmt.Errorf("%q is not a valid email address", spec.Email))
 	}
-	if n := len([]rune(spec.Password)); n < MinPasswordLen {
-		errs = append(errs, fmt.Errorf("the password must be at least %d characters", MinPasswordLen))
-	} else if len(spec.Password) > password.MaxLen {
+	// The one rule for new passwords, shared with the account page.
+	switch err := password.CheckNew(spec.Password); {
+	case errors.Is(err, password.ErrPasswordTooLong):
 		errs = append(errs, fmt.Errorf("the password must be at most %d bytes", password.MaxLen))
+	case err != nil:
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return storage.User{}, err

@@ -111,6 +111,9 @@ func TestAccountSecurity(t *testing.T) {
 
 		// Remove the last device: two-step verification is off.
 		p = b.post(s, s.URL+"/account/totp/remove", url.Values{"device": {rows[0][1]}})
+		// The app's proof left this session too: the password confirms it's still the
+		// user, and the browser comes back to the overview.
+		p = b.password(s, p, s.Email, s.Password)
 		if !strings.Contains(p.body, "Authenticator app removed") || !strings.Contains(p.body, "Password only") {
 			t.Fatalf("after removing: %s %.300s", p.url, p.body)
 		}

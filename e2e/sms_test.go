@@ -790,7 +790,8 @@ func TestSMSChangeAndRemovePhone(t *testing.T) {
 			t.Fatalf("a stale session changed the phone: %s %s", p.url, brief(p.body))
 		}
 		wantSent(t, b.sendSMS(s, p.flowID()))
-		if p = b.code(s, p, "sms", rc.lastCode(t, phoneAE164)); p.url.Path != "/account" {
+		// It comes back to the form it was asked for.
+		if p = b.code(s, p, "sms", rc.lastCode(t, phoneAE164)); p.url.Path != "/account/phone" || p.url.Query().Get("change") != "1" {
 			t.Fatalf("re-verification ended at %s", p.url)
 		}
 
@@ -828,6 +829,9 @@ func TestSMSChangeAndRemovePhone(t *testing.T) {
 
 		// Remove: the number is gone and sign-ins need the password only.
 		q = b.post(s, s.URL+"/account/phone/remove", url.Values{})
+		// The texted code's proof left this session too: the password confirms it's
+		// still the user, and the browser comes back to the overview.
+		q = b.password(s, q, s.Email, s.Password)
 		if q.url.Path != "/account" || !strings.Contains(q.body, "Phone number removed.") || strings.Contains(q.body, htmlMask(phoneBE164)) {
 			t.Fatalf("after removing: %s %s", q.url, brief(q.body))
 		}

@@ -27,6 +27,9 @@ type NewFlow struct {
 	UserID string
 	// State is where the flow starts (the table in state.go lists where each kind may).
 	State State
+	// ReturnTo is, for a re-verification (KindAccount), the account page to come
+	// back to when it is done (see AccountReturn).
+	ReturnTo string
 }
 
 // StartFlow stores a flow bound to this browser and returns it; ShowStep or
@@ -52,6 +55,7 @@ func (s *Core) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Req
 		RequestedAt:    now,
 		State:          string(nf.State),
 		UserID:         nf.UserID,
+		ReturnTo:       nf.ReturnTo,
 		ExpiresAt:      now.Add(s.FlowLifetime),
 	}}
 	// The decision that started the flow is written with it: one commit.
@@ -95,6 +99,13 @@ func (s *Core) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, 
 		return Flow{}, errFlowGone
 	}
 	return Flow{rec}, nil
+}
+
+// InBrowser reports whether r comes from the browser that started f (a page
+// that is not a step of f, such as an emailed link, may be opened anywhere).
+func (s *Core) InBrowser(r *http.Request, f Flow) bool {
+	bid := s.Cookies.BrowserID(r)
+	return bid != "" && HashToken(bid) == f.BrowserHash
 }
 
 // Advance stores f at its next version, with the audit events of the request so

@@ -58,6 +58,9 @@ type PolicyInput struct {
 	Company Company
 	// Declined: the user chose "Later" on the set-up offer in this sign-in.
 	Declined bool
+	// AfterReset: two-step verification was reset during this sign-in, so the
+	// set-up is offered again right after.
+	AfterReset bool
 }
 
 // Company is an organisation's rule for one user (FLOW-3, FLOW-5).
@@ -78,6 +81,7 @@ const (
 	OfferCompany = "company" // covered, before the deadline
 	OfferApp     = "app"     // the app asks for more than the user has
 	OfferFirst   = "first"   // a first sign-in
+	OfferReset   = "reset"   // two-step verification was reset in this sign-in
 )
 
 // Outcome is what must happen next.
@@ -302,16 +306,20 @@ func Decide(in PolicyInput) Decision {
 }
 
 // offerSetUp says why a user who has proven what the request needs is asked to
-// set up a second factor first ("" for no offer): the organisation's rule before
-// its deadline or a first sign-in (both at a password entered now, not on every
-// app's single sign-on), or an app that wished for more than the user has. Never
-// under prompt=none, never twice in a sign-in, and only where a sign-in may enrol.
+// set up a second factor first ("" for no offer): a reset of two-step
+// verification in this sign-in (the reset page promises the set-up right after),
+// the organisation's rule before its deadline or a first sign-in (both at a
+// password entered now, not on every app's single sign-on), or an app that wished
+// for more than the user has. Never under prompt=none, never twice in a sign-in,
+// and only where a sign-in may enrol.
 func offerSetUp(in PolicyInput, appWantsMore bool) string {
 	if !in.UserKnown || len(in.SecondFactors) > 0 || in.Declined || in.Request.PromptNone || !in.EnrolOnSpot {
 		return ""
 	}
 	atPassword := HasMethod(in.Flow, "pwd")
 	switch {
+	case in.AfterReset:
+		return OfferReset
 	case in.Company.Covered && atPassword:
 		return OfferCompany
 	case appWantsMore:

@@ -104,6 +104,12 @@ func TestDecide(t *testing.T) {
 		{"an app wishes for mfa, not now: password level, said so", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Declined: true, Request: AuthRequest{ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"an app wishes for mfa, prompt=none: password level", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, Request: AuthRequest{PromptNone: true, ACRValues: []string{ACRMultiFactor}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"a client default wish counts like acr_values", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, Client: ClientPolicy{DefaultACRValues: []string{ACRMultiFactor}}}, want{Offer, nil, ACRPassword, "", nil}},
+		{"after a reset: offered", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, AfterReset: true}, want{Offer, nil, ACRPassword, "", nil}},
+		{"after a reset, later: password level", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, AfterReset: true, Declined: true}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"after a reset, the client requires mfa: must enrol", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, AfterReset: true, Declined: true, Client: ClientPolicy{MinACR: ACRMultiFactor}}, want{Enrol, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"after a reset, the organisation's deadline passed: must enrol", PolicyInput{UserKnown: true, Flow: flowPwd, EnrolOnSpot: true, AfterReset: true, Company: Company{Covered: true, Deadline: now.Add(-time.Hour)}}, want{Enrol, []string{"2fa"}, ACRMultiFactor, "", nil}},
+		{"after a reset, enrolment off: password level", PolicyInput{UserKnown: true, Flow: flowPwd, AfterReset: true}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"after a reset, prompt=none: no offer", PolicyInput{UserKnown: true, Session: pwdFresh, EnrolOnSpot: true, AfterReset: true, Request: AuthRequest{PromptNone: true}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 
 		// Levels we cannot give.
 		{"unknown acr_values are ignored", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{ACRValues: []string{"urn:example:gold"}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
@@ -219,6 +225,8 @@ func TestOfferReasons(t *testing.T) {
 		{"an app's wish", PolicyInput{Request: mfa}, OfferApp},
 		{"an app's wish wins over a first sign-in", PolicyInput{Request: mfa, Company: Company{FirstSignIn: true}}, OfferApp},
 		{"a first sign-in", PolicyInput{Company: Company{FirstSignIn: true}}, OfferFirst},
+		{"a reset in this sign-in", PolicyInput{AfterReset: true}, OfferReset},
+		{"a reset wins over the company and an app", PolicyInput{AfterReset: true, Request: mfa, Company: Company{Covered: true, Deadline: now.Add(time.Hour)}}, OfferReset},
 	} {
 		in := tt.in
 		in.UserKnown, in.Flow, in.EnrolOnSpot, in.Now, in.RequestedAt = true, pwd, true, now, now

@@ -3,10 +3,32 @@ package flows
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 )
 
-// PathAccount is the account page, where a re-verification (KindAccount) returns.
+// PathAccount is the account page, where a re-verification (KindAccount) returns
+// unless it carries the account page the user was on its way to (AccountReturn).
 const PathAccount = "/account"
+
+// AccountReturn is where a finished re-verification sends the browser: back, an
+// account page (relative to the issuer, with its query and fragment) that was
+// stored on the flow, when it is one; else the account overview. Only a clean
+// path at or under PathAccount passes, without scheme, host, user, "//", "..",
+// backslashes or control characters, so no stored value can lead off the site.
+func AccountReturn(stored string) string {
+	if stored == "" || strings.ContainsAny(stored, "\\\x00\r\n\t") || !strings.HasPrefix(stored, PathAccount) {
+		return PathAccount
+	}
+	u, err := url.Parse(stored)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		u.Path != path.Clean(u.Path) || (u.Path != PathAccount && !strings.HasPrefix(u.Path, PathAccount+"/")) ||
+		u.RawPath != "" {
+		return PathAccount
+	}
+	return u.String()
+}
 
 // Route is one page or form of a journey, declared once in the journey package
 // that owns it: the provider mounts Path (relative to the issuer) for Method, and

@@ -30,6 +30,8 @@ type Attempt struct {
 	Proven []storage.FactorProof
 	// Declined: the user answered "Later" to the set-up offer in this sign-in.
 	Declined bool
+	// Reset: two-step verification was reset in this sign-in.
+	Reset bool
 	// Reads are what this request already read about the user, or nil.
 	Reads *Reads
 	// User is the session's user when the caller has it (spares a read).
@@ -96,6 +98,7 @@ func (s *Core) Next(ctx context.Context, r *http.Request, a Attempt) (Evaluation
 		EnrolOnSpot: s.EnrolOnSpot,
 		Flow:        a.Proven,
 		Declined:    a.Declined,
+		AfterReset:  a.Reset,
 	}
 	if a.Session != nil {
 		in.Session = a.Session.Factors
@@ -177,7 +180,7 @@ func (s *Core) nextAccount(ctx context.Context, a Attempt) (Evaluation, error) {
 // flowAttempt is the attempt a flow stands for: its stored request, its client,
 // its proofs and the browser's session when it is the flow's user's.
 func (s *Core) flowAttempt(ctx context.Context, r *http.Request, f Flow, reads *Reads) (Attempt, *storage.User, error) {
-	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Declined: f.Declined, Reads: reads.About(f.UserID)}
+	a := Attempt{Kind: f.KindOf(), UserID: f.UserID, RequestedAt: f.RequestedAt, Proven: f.Proven, Declined: f.Declined, Reset: f.Reset, Reads: reads.About(f.UserID)}
 	if a.Kind == KindAuthorize {
 		q, err := url.ParseQuery(f.AuthorizeQuery)
 		if err != nil {
@@ -322,7 +325,8 @@ func (s *Core) moveAndGo(ctx context.Context, f Flow, to State) (Result, error) 
 }
 
 // finishAccount ends a re-verification once it is fresh: the session is upgraded
-// with the flow's proofs and the browser goes back to the account page.
+// with the flow's proofs and the browser goes back to the account page it was on
+// its way to (AccountReturn).
 func (s *Core) finishAccount(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, a Attempt, ev Evaluation) (Result, error) {
 	if ev.Next != StateDone {
 		return s.moveAndGo(ctx, f, ev.Next)
@@ -336,7 +340,7 @@ func (s *Core) finishAccount(ctx context.Context, w http.ResponseWriter, r *http
 	if err := s.Advance(ctx, &f); err != nil {
 		return Result{}, err
 	}
-	return RedirectTo(s.Path(PathAccount)), nil
+	return RedirectTo(s.Path(AccountReturn(f.ReturnTo))), nil
 }
 
 // Finished is a sign-in whose every factor is proven: the provider ends it

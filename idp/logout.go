@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
@@ -90,10 +91,13 @@ func (p *Provider) logoutPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := ""
+	name, cancel := "", p.Path("/")
 	if lr.clientID != "" {
 		if cl, err := p.opt.Store.GetClient(r.Context(), lr.clientID); err == nil {
 			name = cl.Name
+			if back := cameFrom(r, cl); back != "" {
+				cancel = back
+			}
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -103,7 +107,29 @@ func (p *Provider) logoutPage(w http.ResponseWriter, r *http.Request) error {
 		Action:     p.Path(PathEndSession),
 		ClientName: name,
 		Hidden:     lr.hidden,
+		CancelURL:  cancel,
 	})
+}
+
+// cameFrom is the page of the client's the browser says it came from (its
+// Referer), when that page is on the origin of one of the client's registered
+// redirect or post-logout URIs; "" otherwise. "Cancel" on the logout page means
+// "stay signed in": it goes back there, never to the post_logout_redirect_uri
+// (where the app expects a user who signed out) and never to a site the client
+// did not register.
+func cameFrom(r *http.Request, cl storage.Client) string {
+	ref, err := url.Parse(r.Referer())
+	if err != nil || (ref.Scheme != "https" && ref.Scheme != "http") || ref.Host == "" || ref.User != nil {
+		return ""
+	}
+	for _, registered := range append(slices.Clone(cl.RedirectURIs), cl.PostLogoutRedirectURIs...) {
+		u, err := url.Parse(registered)
+		if err == nil && u.Scheme == ref.Scheme && strings.EqualFold(u.Host, ref.Host) {
+			ref.Fragment = ""
+			return ref.String()
+		}
+	}
+	return ""
 }
 
 // logoutSubmit ends the SSO session on the server and returns to the client.

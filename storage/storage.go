@@ -337,6 +337,14 @@ type Flow struct {
 	UserID string
 	// Declined: the user answered "Later" to the offer to set up a second factor.
 	Declined bool
+	// Reset: two-step verification was reset during this sign-in (the set-up is
+	// offered again right after).
+	Reset bool
+	// ReturnTo is where a re-verification of the account page (Kind "account")
+	// goes when it is done: the account page the user was on its way to, as a
+	// path under the issuer with its query ("" for the overview). Package flows
+	// checks it again before it redirects there.
+	ReturnTo string
 	// Proven holds the factors proven during this flow.
 	Proven    []FactorProof
 	ExpiresAt time.Time
@@ -372,6 +380,10 @@ type SessionStore interface {
 	CreateSession(ctx context.Context, s Session) error
 	GetSession(ctx context.Context, id string) (Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	// SetSessionFactors replaces a session's proofs and auth time (what is left
+	// when a factor that made some of them was removed); ErrNotFound when the
+	// session is gone.
+	SetSessionFactors(ctx context.Context, id string, factors []FactorProof, authTime time.Time) error
 	// ListSessionsByUser returns the user's sessions, newest (CreatedAt) first.
 	ListSessionsByUser(ctx context.Context, userID string) ([]Session, error)
 	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)

@@ -64,9 +64,14 @@ type LoginPage struct {
 	Action     string // form POST URL, including the flow id
 	FlowID     string // sent back in the hidden "flow" input
 	ClientName string // the relying party, if known
-	Email      string // prefill (login_hint or after an error)
+	Email      string // prefill (login_hint, the signed-in account, or after an error)
 	Error      string // e.g. "Incorrect email or password."
 	Notice     string // e.g. "Please sign in again to continue."
+	// Account: the sign-in is for the account's security pages. Reverify: the
+	// browser is signed in and the password confirms it is still the user
+	// ("Confirm it's you"), for a user without a second factor.
+	Account  bool
+	Reverify bool
 
 	// Passkey sign-in: shown (with webauthn.js) only when both are set.
 	// The button POSTs the passkey form (flow) to PasskeyOptionsURL for
@@ -195,6 +200,12 @@ type TOTPEnrolPage struct {
 	Steps      []Step
 	// SMSURL, when set, offers text messages instead of an app (sign-in enrolment).
 	SMSURL string
+	// Replace: the new app will replace every app in Replaced (the account
+	// page's "Replace all devices"); the page says so before the code confirms it.
+	Replace  bool
+	Replaced []string
+	// CancelURL, when set, adds a "Cancel" link (the account page).
+	CancelURL string
 }
 
 // DefaultDeviceName is the prefilled name of a new authenticator device.
@@ -265,6 +276,9 @@ type EnrolChoicePage struct {
 	// AppAsks: ClientName asked for two-step verification and the user has none;
 	// "Not now" goes on at the password level.
 	AppAsks bool
+	// AfterReset: the user reset two-step verification in this sign-in and is
+	// offered to set it up again ("Later" goes on at the password level).
+	AfterReset bool
 	// SMS: text messages are on offer too.
 	SMS bool
 }
@@ -505,6 +519,9 @@ type ResetPage struct {
 	EmailMasked      string
 	Error            string
 	BackURL          string // "Back" link, e.g. to the challenge
+	// ContinueURL, with EmailSent, goes on with the sign-in once the emailed link
+	// was confirmed (on another device).
+	ContinueURL string
 }
 
 // ResetConfirmPage is where the emailed reset link lands. Until Done, a
@@ -540,6 +557,8 @@ type MessagePage struct {
 	// order) there instead of a link: for an action a GET must not take.
 	PostAction string
 	Hidden     map[string]string
+	// CancelURL, when set, adds a "Cancel" link under the button.
+	CancelURL string
 }
 
 // PasswordPage changes the signed-in user's password (ACC-5). The form posts

@@ -90,6 +90,30 @@ func pageCases() []pageCase {
 			notWant: []string{"<script", "data-webauthn", "passkey-form", "divider"},
 		},
 		{
+			name: "login to re-verify for the account page",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Login(w, LoginPage{Page: page("Confirm it's you"), Action: "/login", FlowID: "f", Email: "alice@example.com", Account: true, Reverify: true,
+					PasskeyOptionsURL: "/login/passkey/options", PasskeyAction: "/login/passkey"})
+			},
+			want: []string{
+				`<button type="submit" class="btn btn-primary">Confirm</button>`,
+				"<h1>Confirm it's you</h1>",
+				`<p class="lead">Enter your password to change your security settings.</p>`,
+				`name="email" value="alice@example.com"`,
+				`autocomplete="current-password" required autofocus`,
+			},
+			// A user without a second factor has no passkey: no passkey button, no script.
+			notWant: []string{"<h1>Sign in</h1>", "to continue to", "passkey", "<script"},
+		},
+		{
+			name: "login for the account page, signed out",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Login(w, LoginPage{Page: page("Sign in"), Action: "/login", FlowID: "f", Account: true})
+			},
+			want:    []string{"<h1>Sign in</h1>", `<p class="lead">to manage your security settings</p>`},
+			notWant: []string{"Confirm it", "to continue to"},
+		},
+		{
 			name: "login with error and notice",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Login(w, LoginPage{Page: Page{Dev: true}, Action: "/login", FlowID: "f", Error: "Incorrect email or password.", Notice: "Please sign in again to continue."})
@@ -348,7 +372,7 @@ func pageCases() []pageCase {
 				`<input type="hidden" name="flow" value="f2">`,
 				`<input type="hidden" name="device" value="d1">`,
 				`name="code" class="input-code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]*" maxlength="6" required>`,
-				`name="device_name" value="Authenticator app" maxlength="40" autocomplete="off"`,
+				`name="device_name" value="Authenticator app" maxlength="64" autocomplete="off"`,
 				">Verify and turn on</button>",
 			},
 			notWant: []string{`role="alert"`, "aria-invalid", "step-done"},
@@ -372,6 +396,30 @@ func pageCases() []pageCase {
 			},
 			// No flow, no QR image, no otpauth link.
 			notWant: []string{`name="flow"`, "<img", "otpauth", "requires two-step"},
+		},
+		{
+			name: "totp enrolment replacing every app",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TOTPEnrol(w, TOTPEnrolPage{Page: page("Replace your authenticator apps"), Action: "/account/totp/add?replace=1", DeviceID: "d1", DeviceName: "Authenticator app", Secret: "ABCDEFGHIJ",
+					Replace: true, Replaced: []string{"Old phone", "<Tablet>"}, CancelURL: "/account"})
+			},
+			want: []string{
+				"<h1>Replace your authenticator apps</h1>",
+				`<div class="callout" role="note" id="replace-warning">`,
+				"<li><strong>Old phone</strong>, <strong>&lt;Tablet&gt;</strong> are removed, and their codes stop working at once.</li>",
+				"must enter a code from the new app the next time they need the second step",
+				`aria-describedby="replace-warning">Verify and replace</button>`,
+				`<p class="links"><a href="/account">Cancel</a></p>`,
+			},
+			notWant: []string{"Set up an authenticator app", "Verify and turn on", "<Tablet>"},
+		},
+		{
+			name: "totp enrolment replacing one app",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TOTPEnrol(w, TOTPEnrolPage{Action: "/account/totp/add?replace=1", DeviceID: "d1", Secret: "ABCDEFGHIJ",
+					Replace: true, Replaced: []string{"Old phone"}})
+			},
+			want: []string{"<li><strong>Old phone</strong> is removed, and its codes stop working at once.</li>"},
 		},
 		{
 			name: "recovery codes",
@@ -419,6 +467,19 @@ func pageCases() []pageCase {
 				`<button type="submit" name="decision" value="setup" class="btn btn-primary">Set it up now</button>`,
 				`<button type="submit" name="decision" value="later" class="btn btn-secondary">Later</button>`,
 			},
+		},
+		{
+			name: "enrol choice after a reset",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.EnrolChoice(w, EnrolChoicePage{Page: page("Set up two-step verification again"), Action: "/enrol/protect", FlowID: "f4", ClientName: "Demo App", AfterReset: true, SMS: true})
+			},
+			want: []string{
+				"<h1 class=\"center\">Set up two-step verification again</h1>",
+				"You reset two-step verification, so only your password protects your account now. Link a new app or phone to turn it back on.",
+				`value="setup" class="btn btn-primary">Set it up now</button>`,
+				`value="later" class="btn btn-secondary">Later</button>`,
+			},
+			notWant: []string{"Protect your account</h1>", "asks for two-step verification", "organisation requires"},
 		},
 		{
 			name: "enrol choice one day left",
@@ -513,7 +574,7 @@ func pageCases() []pageCase {
 				`<a class="btn btn-secondary btn-add" href="/account/totp">`,
 				"Add an authenticator app</a>",
 				`<a href="/account/totp?replace=1" aria-describedby="replace-hint">Replace all devices</a>`,
-				"Link a new device and sign out every earlier one in one step.",
+				"Link a new app and remove all the others in one step.",
 				`<h2 id="codes-heading">Recovery codes</h2>`,
 				"<strong>7</strong> of 10 recovery codes left",
 				`<form method="post" action="/account/recovery" class="codes-form">`,
@@ -848,7 +909,7 @@ func pageCases() []pageCase {
 				"<title>Reset two-step verification · Lockstep</title>",
 				"<h1>Reset two-step verification</h1>",
 				"Resetting removes your authenticator apps, security keys, phone number and recovery codes, and signs you out everywhere.",
-				"You will set up two-step verification again",
+				"Right after, you can set up two-step verification again with a new app or phone. You can skip that for now, unless the app or your organisation requires it.",
 				"We email you about it",
 				`<form method="post" action="/login/reset/recovery?flow=f7" class="form">` + "\n" + `<input type="hidden" name="flow" value="f7">`,
 				`<label for="code">Recovery code</label>`,
@@ -877,14 +938,15 @@ func pageCases() []pageCase {
 			name: "reset two-step verification email sent",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Reset2FA(w, ResetPage{FlowID: "f7", HasRecoveryCodes: true, RecoveryAction: "/login/reset/recovery", EmailAction: "/login/reset/email",
-					EmailSent: true, EmailMasked: "a•••@example.com"})
+					EmailSent: true, EmailMasked: "a•••@example.com", BackURL: "/challenge?flow=f7", ContinueURL: "/challenge?flow=f7"})
 			},
 			want: []string{
 				`<div class="alert alert-info" role="status">`,
 				`We sent a link to <strong class="nowrap">a•••@example.com</strong>. Open it to reset two-step verification. The link works once, for 30 minutes.`,
 				"Reset with recovery code",
+				`<a class="btn btn-primary" href="/challenge?flow=f7">Continue</a>`,
 			},
-			notWant: []string{"Email me a reset link", `action="/login/reset/email"`},
+			notWant: []string{"Email me a reset link", `action="/login/reset/email"`, ">Back</a>"},
 		},
 		{
 			name: "reset confirm",
@@ -999,6 +1061,17 @@ func pageCases() []pageCase {
 				`<h1 class="center">Device confirmed</h1>`,
 				`<p class="lead center">Go back to the window where you were signing in.</p>`,
 				`<a class="btn btn-primary message-link" href="/account">Go to your account</a>`,
+			},
+		},
+		{
+			name: "message with a form and a cancel link",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Message(w, MessagePage{Heading: "Generate new recovery codes?", Kind: MessageInfo, PostAction: "/account/recovery-codes/new",
+					LinkLabel: "Generate new recovery codes", CancelURL: "/account"})
+			},
+			want: []string{
+				`<form method="post" action="/account/recovery-codes/new" class="form">` + "\n" + `<button type="submit" class="btn btn-primary">Generate new recovery codes</button>`,
+				`<p class="links"><a href="/account">Cancel</a></p>`,
 			},
 		},
 		{

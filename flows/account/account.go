@@ -46,7 +46,8 @@ func (s *Handlers) accountSession(ctx context.Context, r *http.Request) (storage
 }
 
 // requireAccount sends a browser that is not freshly verified through a
-// re-verification flow (KindAccount) that comes back to the account page.
+// re-verification flow (KindAccount) that comes back to the account page the
+// request was for (returnTo).
 func (s *Handlers) requireAccount(w http.ResponseWriter, r *http.Request) (storage.Session, storage.User, bool, error) {
 	ctx := r.Context()
 	sess, user, ok, err := s.accountSession(ctx, r)
@@ -63,7 +64,7 @@ func (s *Handlers) requireAccount(w http.ResponseWriter, r *http.Request) (stora
 	if err != nil {
 		return sess, user, false, err
 	}
-	f, err := s.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAccount, UserID: a.UserID, State: ev.Next})
+	f, err := s.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAccount, UserID: a.UserID, State: ev.Next, ReturnTo: returnTo(r)})
 	if err != nil {
 		return sess, user, false, err
 	}
@@ -199,19 +200,20 @@ func (s *Handlers) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	s.Audit(ctx, r, "totp.removed", user.ID, "", map[string]string{"device": r.PostForm.Get("device")})
-	if left, err := s.TOTP.Devices(ctx, user.ID); err == nil && len(left) == 0 {
-		s.Notify(r, user.ID, "2fa.off")
+	if err := s.forgetProofs(ctx, user.ID, appProofs); err != nil {
+		return err
 	}
+	s.notifyRemoved(ctx, r, user.ID, "device.removed")
 	http.Redirect(w, r, flows.PathAccount+"?done=removed", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Handlers) accountEnrolPage(e factor.Enrolment, replace bool) templates.TOTPEnrolPage {
+func (s *Handlers) accountEnrolPage(ctx context.Context, e factor.Enrolment, userID string, replace bool) (templates.TOTPEnrolPage, error) {
 	action := s.Path(PathAccountAdd)
 	if replace {
 		action += "?replace=1"
 	}
-	return templates.TOTPEnrolPage{
+	p := templates.TOTPEnrolPage{
 		Page:       s.Page("Add an authenticator app"),
 		Action:     action,
 		DeviceID:   e.DeviceID,
@@ -220,7 +222,22 @@ func (s *Handlers) accountEnrolPage(e factor.Enrolment, replace bool) templates.
 		Secret:     e.Secret,
 		OTPAuthURI: e.URI,
 		Steps:      enrol.TOTPSteps(0),
+		CancelURL:  s.Path(flows.PathAccount),
 	}
+	if replace {
+		// Say what the replace removes before the user confirms it with a code.
+		devices, err := s.TOTP.Devices(ctx, userID)
+		if err != nil {
+			return p, err
+		}
+		p.Replace, p.Page.Title = true, "Replace your authenticator apps"
+		for _, d := range devices {
+			if d.ID != e.DeviceID {
+				p.Replaced = append(p.Replaced, d.Name)
+			}
+		}
+	}
+	return p, nil
 }
 
 // AccountAddDevicePage starts linking an authenticator app; with replace=1 the
@@ -235,7 +252,10 @@ func (s *Handlers) AccountAddDevicePage(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	p := s.accountEnrolPage(e, r.URL.Query().Get("replace") == "1")
+	p, err := s.accountEnrolPage(ctx, e, user.ID, r.URL.Query().Get("replace") == "1")
+	if err != nil {
+		return err
+	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.TOTPEnrol(w, p) })
 }
 
@@ -261,8 +281,15 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return flows.UserError(http.StatusBadRequest, "This setup expired", "Start adding your authenticator app again.", err)
 	}
-	page := s.accountEnrolPage(e, replace)
-	status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, r.PostForm.Get("device_name"), r.PostForm.Get("code"), replace, &page)
+	page, err := s.accountEnrolPage(ctx, e, user.ID, replace)
+	if err != nil {
+		return err
+	}
+	name := r.PostForm.Get("device_name")
+	if name != "" {
+		page.DeviceName = name // a refused form comes back with what was typed
+	}
+	status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, name, r.PostForm.Get("code"), replace, &page)
 	if err != nil {
 		return err
 	}
@@ -274,12 +301,21 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 		done = "replaced"
 	}
 	s.Audit(ctx, r, "totp."+done, user.ID, "", map[string]string{"device": deviceID})
-	s.Enrol.NotifyDeviceAdded(ctx, r, user.ID)
+	if replace {
+		// Every earlier app is gone: no session may count its codes any more.
+		if err := s.forgetProofs(ctx, user.ID, appProofs); err != nil {
+			return err
+		}
+		s.Notify(r, user.ID, "devices.replaced")
+	} else {
+		s.Enrol.NotifyDeviceAdded(ctx, r, user.ID)
+	}
 	if err := s.AfterSecondFactor(ctx, w, r, user.ID, "", false); err != nil {
 		return err
 	}
-	// The code just entered is an app code proven now: the account page that follows
-	// (which now asks for the second factor) must not ask for another.
+	// The code just entered is an app code proven now (by the new app, after a
+	// replace): the account page that follows (which now asks for the second
+	// factor) must not ask for another.
 	if _, err := s.UpgradeSession(ctx, w, r, user.ID, &sess, []storage.FactorProof{{Method: "otp", At: s.Now().UTC()}}); err != nil {
 		return err
 	}
@@ -309,6 +345,22 @@ func (s *Handlers) showAccountCodes(w http.ResponseWriter, r *http.Request, user
 		status = http.StatusBadRequest
 	}
 	return s.Render(w, status, func() error { return s.Pages.RecoveryCodes(w, p) })
+}
+
+// AccountNewCodesPage asks before making new recovery codes: the page a
+// re-verification started by "Generate new recovery codes" comes back to, since
+// the form's POST cannot be repeated by a redirect.
+func (s *Handlers) AccountNewCodesPage(w http.ResponseWriter, r *http.Request) error {
+	_, _, ok, err := s.requireAccount(w, r)
+	if !ok {
+		return err
+	}
+	p := templates.MessagePage{
+		Page: s.Page("New recovery codes"), Heading: "Generate new recovery codes?", Kind: templates.MessageInfo,
+		Message:    "Your current recovery codes stop working as soon as you do. You will see the new ones once: keep them somewhere safe.",
+		PostAction: s.Path(PathAccountCodes), LinkLabel: "Generate new recovery codes", CancelURL: s.Path(flows.PathAccount),
+	}
+	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 
 // AccountNewCodes makes a new set of recovery codes (the old set dies) and shows it.

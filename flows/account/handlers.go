@@ -53,6 +53,7 @@ func (s *Handlers) Routes() []flows.Route {
 		{Method: get, Path: PathAccountAdd, Page: s.AccountAddDevicePage},
 		{Method: post, Path: PathAccountAdd, Page: s.AccountAddDevice},
 		{Method: get, Path: PathAccountQR, Page: s.AccountQR},
+		{Method: get, Path: PathAccountCodes, Page: s.AccountNewCodesPage},
 		{Method: post, Path: PathAccountCodes, Page: s.AccountNewCodes},
 		{Method: post, Path: PathAccountCodesDone, Page: s.AccountCodesDone},
 		{Method: post, Path: PathAccountKeyOptions, Page: s.AccountKeyOptions},

@@ -87,6 +87,10 @@ func (s *Handlers) AccountRemoveKey(w http.ResponseWriter, r *http.Request) erro
 		return flows.UserError(http.StatusNotFound, "No such key", "That security key is not linked to your account.", err)
 	}
 	s.Audit(ctx, r, "webauthn.removed", user.ID, "", map[string]string{"credential": hex.EncodeToString(id)})
+	if err := s.forgetProofs(ctx, user.ID, keyProofs); err != nil {
+		return err
+	}
+	s.notifyRemoved(ctx, r, user.ID, "key.removed")
 	http.Redirect(w, r, flows.PathAccount+"?done=key-removed", http.StatusSeeOther)
 	return nil
 }

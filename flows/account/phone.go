@@ -86,11 +86,10 @@ func (s *Handlers) AccountPhoneRemove(w http.ResponseWriter, r *http.Request) er
 		return fmt.Errorf("remove phone number: %w", err)
 	}
 	s.Audit(ctx, r, "phone.removed", user.ID, "", nil)
-	if left, err := s.SecondFactors(ctx, user.ID); err == nil && len(left) == 0 {
-		s.Notify(r, user.ID, "2fa.off")
-	} else {
-		s.Notify(r, user.ID, "phone.removed")
+	if err := s.forgetProofs(ctx, user.ID, phoneProofs); err != nil {
+		return err
 	}
+	s.notifyRemoved(ctx, r, user.ID, "phone.removed")
 	http.Redirect(w, r, flows.PathAccount+"?done=phone-removed", http.StatusSeeOther)
 	return nil
 }

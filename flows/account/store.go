@@ -16,6 +16,8 @@ type Store interface {
 	// What signing out elsewhere and a new password end.
 	ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	// What removing a second factor takes out of every session.
+	SetSessionFactors(ctx context.Context, id string, factors []storage.FactorProof, authTime time.Time) error
 	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)
 	DeactivateTokensBySubject(ctx context.Context, kind storage.TokenKind, subject string) error
 	// The phone, remembered devices and trusted addresses.

@@ -32,15 +32,19 @@ func (s *Handlers) showProtect(w http.ResponseWriter, r *http.Request, f flows.F
 		ClientName: s.ClientName(ctx, f.ClientID),
 		Required:   required,
 		AppAsks:    d.Offer == flows.OfferApp,
+		AfterReset: d.Offer == flows.OfferReset,
 		SMS:        s.SMS != nil,
 	}
-	if deadline := ev.Company.Deadline; (d.Offer == flows.OfferCompany || required) && !deadline.IsZero() {
+	if deadline := ev.Company.Deadline; (d.Offer == flows.OfferCompany || required || (p.AfterReset && ev.Company.Covered)) && !deadline.IsZero() {
 		p.Deadline = deadline.UTC().Format("2 January 2006")
 		if !required {
 			p.DaysLeft = daysLeft(deadline, s.Now())
 		}
 	}
-	if p.AppAsks {
+	switch {
+	case p.AfterReset:
+		p.Page.Title = "Set up two-step verification again"
+	case p.AppAsks:
 		p.Page.Title = p.ClientName + " asks for two-step verification"
 	}
 	s.Audit(ctx, r, "mfa.setup_offered", f.UserID, f.ClientID, map[string]string{"offer": d.Offer, "required": boolWord(required)})

@@ -26,14 +26,16 @@ func TOTPSteps(current int) []templates.Step {
 	return steps
 }
 
-func (s *Handlers) enrolPage(ctx context.Context, f flows.Flow, e factor.Enrolment, name string) templates.TOTPEnrolPage {
+// enrolPage is the app set-up of a sign-in; required says the policy requires a
+// second factor here (not a set-up the user chose on an offer).
+func (s *Handlers) enrolPage(ctx context.Context, f flows.Flow, e factor.Enrolment, name string, required bool) templates.TOTPEnrolPage {
 	q := url.Values{"flow": {f.ID}, "device": {e.DeviceID}}
 	p := templates.TOTPEnrolPage{
 		Page:       s.Page("Set up two-step verification"),
 		Action:     s.Path(PathEnrol),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),
-		Required:   true,
+		Required:   required,
 		DeviceID:   e.DeviceID,
 		DeviceName: name,
 		QRCodeURL:  s.Path(PathEnrolQR) + "?" + q.Encode(),
@@ -55,17 +57,28 @@ func (s *Handlers) EnrolPage(w http.ResponseWriter, r *http.Request) (flows.Resu
 	if !ok {
 		return res, err
 	}
-	user, err := s.Store.GetUser(ctx, f.UserID)
+	// One lookup: the user and what the policy says (required, or chosen on an offer).
+	reads, ev, err := s.decide(r, f)
 	if err != nil {
-		return flows.Result{}, fmt.Errorf("load enrolling user: %w", err)
+		return flows.Result{}, err
 	}
-	e, err := s.TOTP.Begin(ctx, f.UserID, user.Email, factor.DefaultDeviceName)
+	if reads == nil || !reads.Login.Found {
+		return flows.Result{}, fmt.Errorf("load enrolling user %q: %w", f.UserID, storage.ErrNotFound)
+	}
+	e, err := s.TOTP.Begin(ctx, f.UserID, reads.Login.User.Email, factor.DefaultDeviceName)
 	if err != nil {
 		return flows.Result{}, err
 	}
 	s.Audit(ctx, r, "totp.enrol_started", f.UserID, f.ClientID, map[string]string{"device": e.DeviceID})
-	p := s.enrolPage(ctx, f, e, factor.DefaultDeviceName)
+	p := s.enrolPage(ctx, f, e, factor.DefaultDeviceName, ev.Decision.Outcome == flows.Enrol)
 	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.TOTPEnrol(w, p) })
+}
+
+// required reports whether the policy requires a second factor of the flow
+// (enrol), rather than offering one the user chose to set up.
+func (s *Handlers) required(r *http.Request, f flows.Flow) (bool, error) {
+	_, ev, err := s.decide(r, f)
+	return ev.Decision.Outcome == flows.Enrol, err
 }
 
 // EnrolQR serves the QR code of a pending device of the flow's user.
@@ -142,12 +155,15 @@ func (s *Handlers) EnrolSubmit(w http.ResponseWriter, r *http.Request) (flows.Re
 	if err != nil {
 		return flows.Result{}, flows.UserError(http.StatusBadRequest, "This setup expired", "Start setting up your authenticator app again.", err)
 	}
-	page := s.enrolPage(ctx, f, e, name)
+	page := s.enrolPage(ctx, f, e, name, true)
 	status, err := s.ConfirmTOTP(ctx, f.UserID, deviceID, name, r.PostForm.Get("code"), false, &page)
 	if err != nil {
 		return flows.Result{}, err
 	}
 	if status != http.StatusOK {
+		if page.Required, err = s.required(r, f); err != nil {
+			return flows.Result{}, err
+		}
 		s.Audit(ctx, r, "totp.enrol_failed", f.UserID, f.ClientID, map[string]string{"reason": page.Error})
 		return flows.Result{}, s.Render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
 	}

@@ -301,6 +301,31 @@ func TestNewHasherPanics(t *testing.T) {
 	}
 }
 
+// TestCheckNew: one rule for every new password, counted in characters (not
+// bytes) up to MinLen, and in bytes up to MaxLen.
+func TestCheckNew(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		pw   string
+		want error
+	}{
+		{"empty", "", ErrTooShort},
+		{"one short", strings.Repeat("a", MinLen-1), ErrTooShort},
+		{"nine accented letters are nine characters", strings.Repeat("é", MinLen-1), ErrTooShort},
+		{"exactly the minimum", strings.Repeat("a", MinLen), nil},
+		{"ten accented letters", strings.Repeat("é", MinLen), nil},
+		{"the longest", strings.Repeat("a", MaxLen), nil},
+		{"one byte too long", strings.Repeat("a", MaxLen+1), ErrPasswordTooLong},
+	} {
+		if err := CheckNew(tt.pw); !errors.Is(err, tt.want) {
+			t.Errorf("%s: CheckNew = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if MinLen != 10 {
+		t.Errorf("MinLen = %d: README's account section says 10", MinLen)
+	}
+}
+
 // BenchmarkHash measures one hash with DefaultParams: the dominant cost of a
 // password login.
 func BenchmarkHash(b *testing.B) {

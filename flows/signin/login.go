@@ -37,6 +37,18 @@ func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) te
 		ClientName: s.ClientName(ctx, f.ClientID),
 		Email:      email,
 	}
+	if f.KindOf() == flows.KindAccount {
+		// The account page's re-verification: say why, and whose password it is.
+		p.Account, p.Reverify = true, f.UserID != ""
+		if p.Reverify {
+			p.Page.Title = "Confirm it's you"
+			if p.Email == "" {
+				if u, err := s.Store.GetUser(ctx, f.UserID); err == nil {
+					p.Email = u.Email
+				}
+			}
+		}
+	}
 	if s.WebAuthn != nil {
 		p.PasskeyOptionsURL, p.PasskeyAction = s.Path(PathPasskeyOptions), s.Path(PathPasskey)
 	}

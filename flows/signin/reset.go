@@ -18,9 +18,12 @@ import (
 // password is proven: with a recovery code, or by a link emailed to the account's
 // address that must be opened and confirmed. Either way every second factor of
 // the user is removed (apps, keys, phone, recovery codes, remembered devices and
-// trusted addresses), the user is told by email, and the sign-in asks the policy
-// again: it goes on at the password level, or, where a second factor is required,
-// through enrolment. The reset itself proves nothing, so it never raises the acr.
+// trusted addresses), every session of the user ends, the user is told by email,
+// and the sign-in (marked Reset) asks the policy again: it offers the set-up of a
+// new factor at once ("Later" goes on at the password level), or, where the
+// client or the organisation requires a second factor, goes through enrolment.
+// The sign-in's own session is made after the reset, so it lives on. The reset
+// itself proves nothing, so it never raises the acr.
 
 func resetKey(f flows.Flow) string { return "reset:flow:" + f.ID }
 
@@ -61,7 +64,8 @@ func (s *Handlers) ResetPage(w http.ResponseWriter, r *http.Request) (flows.Resu
 	if err != nil {
 		return flows.Result{}, err
 	}
-	if !f.Is(flows.StateSecondFactor) || f.KindOf() == flows.KindAccount {
+	// Done already (the emailed link was confirmed elsewhere): go on.
+	if !f.Is(flows.StateSecondFactor) || f.KindOf() == flows.KindAccount || f.Reset {
 		return flows.RedirectTo(s.StepURL(f)), nil
 	}
 	p, err := s.resetPage(ctx, f)
@@ -74,6 +78,7 @@ func (s *Handlers) ResetPage(w http.ResponseWriter, r *http.Request) (flows.Resu
 			return flows.Result{}, err
 		}
 		p.EmailSent, p.EmailMasked = st.Live, maskEmail(st.Sent.Destination)
+		p.ContinueURL = p.BackURL // the challenge goes on once the link was confirmed
 	}
 	return flows.Result{}, s.renderReset(w, http.StatusOK, p)
 }
@@ -115,6 +120,7 @@ func (s *Handlers) ResetRecovery(w http.ResponseWriter, r *http.Request) (flows.
 	if err := s.resetSecondFactors(ctx, r, f.UserID, f.ClientID, "recovery code"); err != nil {
 		return flows.Result{}, err
 	}
+	f.Reset = true // the policy offers the set-up next
 	return s.Proceed(ctx, w, r, f, nil)
 }
 
@@ -227,8 +233,21 @@ func (s *Handlers) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
 		s.Audit(ctx, r, "mfa.reset_refused", f.UserID, f.ClientID, map[string]string{"reason": err.Error()})
 		return errResetLinkGone
 	}
+	// The sign-in learns of the reset (the policy offers the set-up next) before
+	// anything is removed: a flow that moved on meanwhile loses here, unchanged.
+	f.Reset = true
+	if err := s.Advance(ctx, &f); err != nil {
+		return err
+	}
 	if err := s.resetSecondFactors(ctx, r, f.UserID, f.ClientID, "email link"); err != nil {
 		return err
+	}
+	// Confirmed in the browser that signs in: the sign-in goes on here, and makes
+	// its session now, after the reset ended the old ones. Elsewhere (a phone's
+	// mail app) the page says to go back; the waiting page goes on by itself.
+	if s.InBrowser(r, f) {
+		http.Redirect(w, r, s.StepURL(f), http.StatusSeeOther)
+		return nil
 	}
 	p.Done = true
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Reset2FAConfirm(w, p) })

@@ -361,6 +361,7 @@ func testFlows(t *testing.T, s storage.Storage) {
 	wantErr(t, "get missing", err, storage.ErrNotFound)
 
 	f.State, f.Kind, f.Declined = "consent", "account", true // every field is written
+	f.ReturnTo, f.Reset = "/account/totp/add?replace=1", true
 	f.UserID = "user-1"
 	f.Proven = []storage.FactorProof{
 		{Method: "pwd", At: base.Add(time.Minute)},
@@ -441,6 +442,15 @@ func testSessions(t *testing.T, s storage.Storage) {
 	list, err = s.ListSessionsByUser(ctx, "nobody")
 	must(t, err)
 	equal(t, "nobody's sessions", []storage.Session(nil), list)
+
+	// A removed factor's proof leaves the session; the rest is kept as it was.
+	kept := []storage.FactorProof{{Method: "pwd", At: base.Add(time.Hour)}}
+	must(t, s.SetSessionFactors(ctx, a3.ID, kept, base.Add(time.Hour)))
+	got, err = s.GetSession(ctx, a3.ID)
+	must(t, err)
+	a3.Factors, a3.AuthTime = kept, base.Add(time.Hour)
+	equal(t, "session after its factors were set", a3, got)
+	wantErr(t, "set factors of a missing session", s.SetSessionFactors(ctx, "nope", kept, base), storage.ErrNotFound)
 
 	must(t, s.DeleteSession(ctx, a3.ID))
 	wantErr(t, "delete missing", s.DeleteSession(ctx, a3.ID), storage.ErrNotFound)

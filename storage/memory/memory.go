@@ -699,6 +699,18 @@ func (s *Store) DeleteSession(_ context.Context, id string) error {
 	return nil
 }
 
+func (s *Store) SetSessionFactors(_ context.Context, id string, factors []storage.FactorProof, authTime time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x, ok := s.sessions[id]
+	if !ok {
+		return notFound("set session factors", id)
+	}
+	x.Factors, x.AuthTime = slices.Clone(factors), authTime
+	s.sessions[id] = x
+	return nil
+}
+
 func (s *Store) ListSessionsByUser(_ context.Context, userID string) ([]storage.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -29,26 +29,26 @@ func (s *Store) CreateFlowAudited(ctx context.Context, f storage.Flow, audit []s
 // insertFlow is the INSERT of f with its arguments, numbered after the first n.
 func insertFlow(f storage.Flow, n int) (string, []any) {
 	return fmt.Sprintf(`INSERT INTO flows (id, browser_hash, client_id, authorize_query,
-		requested_at, state, user_id, proven, expires_at, version, kind, declined)
-		VALUES ($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12),
-		[]any{f.ID, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Version, f.Kind, f.Declined}
+		requested_at, state, user_id, proven, expires_at, version, kind, declined, return_to, reset)
+		VALUES ($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13, n+14),
+		[]any{f.ID, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Version, f.Kind, f.Declined, f.ReturnTo, f.Reset}
 }
 
 // updateFlowSQL stores a flow at its version (updateFlowArgs); it touches no row
 // when the version moved on.
 const updateFlowSQL = `UPDATE flows SET browser_hash = $3, client_id = $4, authorize_query = $5,
-	requested_at = $6, state = $7, user_id = $8, proven = $9, expires_at = $10, kind = $11, declined = $12, version = version + 1
+	requested_at = $6, state = $7, user_id = $8, proven = $9, expires_at = $10, kind = $11, declined = $12, return_to = $13, reset = $14, version = version + 1
 	WHERE id = $1 AND version = $2`
 
 func updateFlowArgs(f storage.Flow) []any {
-	return []any{f.ID, f.Version, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Kind, f.Declined}
+	return []any{f.ID, f.Version, f.BrowserHash, f.ClientID, f.AuthorizeQuery, f.RequestedAt, f.State, f.UserID, f.Proven, f.ExpiresAt, f.Kind, f.Declined, f.ReturnTo, f.Reset}
 }
 
 func (s *Store) GetFlow(ctx context.Context, id string) (storage.Flow, error) {
 	f := storage.Flow{ID: id}
 	err := s.pool.QueryRow(ctx, `SELECT browser_hash, client_id, authorize_query, requested_at,
-		state, user_id, proven, expires_at, version, kind, declined FROM flows WHERE id = $1`, id).
-		Scan(&f.BrowserHash, &f.ClientID, &f.AuthorizeQuery, &f.RequestedAt, &f.State, &f.UserID, &f.Proven, &f.ExpiresAt, &f.Version, &f.Kind, &f.Declined)
+		state, user_id, proven, expires_at, version, kind, declined, return_to, reset FROM flows WHERE id = $1`, id).
+		Scan(&f.BrowserHash, &f.ClientID, &f.AuthorizeQuery, &f.RequestedAt, &f.State, &f.UserID, &f.Proven, &f.ExpiresAt, &f.Version, &f.Kind, &f.Declined, &f.ReturnTo, &f.Reset)
 	if err != nil {
 		return storage.Flow{}, fmt.Errorf("postgres: get flow %q: %w", id, translate(err))
 	}

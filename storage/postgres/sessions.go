@@ -50,6 +50,13 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
+func (s *Store) SetSessionFactors(ctx context.Context, id string, factors []storage.FactorProof, authTime time.Time) error {
+	if err := s.exec(ctx, `UPDATE sessions SET factors = $2, auth_time = $3 WHERE id = $1`, id, factors, authTime); err != nil {
+		return fmt.Errorf("postgres: set factors of session %q: %w", id, err)
+	}
+	return nil
+}
+
 func (s *Store) ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error) {
 	xs, err := list(ctx, s, scanSession, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 ORDER BY created_at DESC, id COLLATE "C"`, userID)

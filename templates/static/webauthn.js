@@ -2,7 +2,8 @@
 //
 // Each <button data-webauthn="create|get"> runs one ceremony on click:
 //  1. POST its form (data-form) to data-options-url and read the options
-//     as go-webauthn sends them: {"publicKey": {...}} with base64url fields;
+//     as go-webauthn sends them: {"publicKey": {...}} with base64url fields
+//     (a redirect to a page instead, such as a re-verification, is followed);
 //  2. ask the browser for a credential (navigator.credentials.create/get);
 //  3. put the credential, as the JSON go-webauthn parses, into the form's
 //     "response" input and submit the form.
@@ -75,6 +76,13 @@
       credentials: 'same-origin',
       headers: { Accept: 'application/json' }
     }).then(function (res) {
+      // Sent elsewhere instead (the account page's "Confirm it's you" for a
+      // session that is not fresh any more): the browser goes there, and comes
+      // back to this page when it is done.
+      if (res.ok && res.redirected && (res.headers.get('Content-Type') || '').indexOf('text/html') === 0) {
+        window.location.assign(res.url);
+        return new Promise(function () {});
+      }
       if (!res.ok) throw new Error('options: HTTP ' + res.status);
       return res.json();
     }).then(function (opts) {
