@@ -539,13 +539,6 @@ func (s *fositeStore) RotateRefreshToken(ctx context.Context, requestID, signatu
 	return nil
 }
 
-func (s *fositeStore) revokeFamily(ctx context.Context, requestID string) error {
-	if err := s.RevokeRefreshToken(ctx, requestID); err != nil {
-		return err
-	}
-	return s.RevokeAccessToken(ctx, requestID)
-}
-
 // RevokeRefreshToken and RevokeAccessToken revoke at once (see tokenBatch).
 func (s *fositeStore) RevokeRefreshToken(ctx context.Context, requestID string) error {
 	if _, err := batchOf(ctx, "revoke refresh tokens"); err != nil {
