@@ -278,6 +278,14 @@ func (s *Core) AuditDecision(ctx context.Context, r *http.Request, userID, clien
 // (Result.Refused) or a bad stored request (through resume), which the provider
 // tells the client; a finished re-verification goes back to the account page.
 func (s *Core) Proceed(ctx context.Context, w http.ResponseWriter, r *http.Request, f Flow, reads *Reads) (Result, error) {
+	// One read of the user, their factors and their consent serves the policy, the
+	// organisation's rule, the finish and the consent check after it.
+	if reads.About(f.UserID) == nil && f.UserID != "" {
+		var err error
+		if reads, err = s.ReadFlowUser(ctx, f); err != nil {
+			return Result{}, err
+		}
+	}
 	a, user, err := s.flowAttempt(ctx, r, f, reads)
 	var re *RequestError
 	if errors.As(err, &re) {

@@ -35,7 +35,7 @@ func (r Rules) RuleFor(ctx context.Context, u storage.User) (flows.Company, erro
 	if err != nil {
 		return flows.Company{}, fmt.Errorf("load organisation %q: %w", u.OrgID, err)
 	}
-	if !o.Policy.Covers(u.Groups) {
+	if !Covered(o, u) {
 		return flows.Company{FirstSignIn: u.SetupOfferedAt.IsZero()}, nil
 	}
 	return flows.Company{Covered: true, Deadline: u.MFADeadline}, nil
