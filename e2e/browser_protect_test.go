@@ -6,12 +6,14 @@ package e2e
 // once the deadline has passed, on a laptop and on a phone.
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage/memory"
 )
 
@@ -25,9 +27,26 @@ func TestBrowserProtectYourAccount(t *testing.T) {
 	exe := chromiumExecutable(t)
 	s := startServer(t, memory.New())
 	s.Clock.Advance(-6*day - time.Hour)
-	companyUser(t, s)
 	app := startBrowserRP(t, s)
 	shot := screenshotter(t)
+
+	// Before any organisation: an app that asks for two-step verification.
+	asks := newChrome(t, exe)
+	do(t, asks, "an app asks for mfa",
+		chromedp.Navigate(app.URL+"/login?"+url.Values{"acr_values": {flows.ACRMultiFactor}}.Encode()),
+		chromedp.WaitVisible(selEmail),
+		chromedp.SendKeys(selEmail, s.Email),
+		chromedp.SendKeys(selPassword, s.Password),
+		chromedp.Click(selSubmit),
+		chromedp.WaitVisible(selLater),
+		shot("00-app-asks-laptop"),
+	)
+	if text := get(t, asks, "read the offer", chromedp.Text(selBody)); !strings.Contains(text, app.Name+" asks for two-step verification") || !strings.Contains(text, "Not now") {
+		t.Errorf("the app's offer says: %s", text)
+	}
+	do(t, asks, "not now", chromedp.Click(selLater), chromedp.WaitVisible(selAllowOrApp))
+
+	companyUser(t, s)
 	deadline := s.Clock.Now().Add(5 * day).UTC().Format("2 January 2006")
 
 	// Laptop, during the grace period: the interrupt, then "Later".
