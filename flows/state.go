@@ -107,8 +107,8 @@ func (e *ErrTransition) Error() string {
 	return fmt.Sprintf("flow state machine: %s flow cannot move from %q to %q", e.Kind, e.From, e.To)
 }
 
-// Allowed reports whether a flow of kind k may move from one state to another.
-func Allowed(k Kind, from, to State) bool {
+// allowed reports whether a flow of kind k may move from one state to another.
+func allowed(k Kind, from, to State) bool {
 	return slices.Contains(transitions[k][from], to)
 }
 
@@ -116,7 +116,7 @@ func Allowed(k Kind, from, to State) bool {
 // caller stores the flow (Core.Advance or the provider's CommitSignIn); its
 // version check makes a concurrent move lose.
 func (f *Flow) MoveTo(to State) error {
-	if !Allowed(f.KindOf(), f.Current(), to) {
+	if !allowed(f.KindOf(), f.Current(), to) {
 		return &ErrTransition{Kind: f.KindOf(), From: f.Current(), To: to}
 	}
 	f.State = string(to)

@@ -99,12 +99,7 @@ func phoneSteps(stage string) []templates.Step {
 	if stage == stageCode {
 		current = 1
 	}
-	labels := []string{"Phone number", "Verify", "Recovery codes", "Done"}
-	steps := make([]templates.Step, len(labels))
-	for i, l := range labels {
-		steps[i] = templates.Step{Label: l, Done: i < current, Current: i == current}
-	}
-	return steps
+	return progress(current, "Phone number", "Verify", "Recovery codes", "Done")
 }
 
 func (s *Handlers) renderPhone(w http.ResponseWriter, status int, p templates.PhoneEnrolPage) error {

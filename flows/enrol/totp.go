@@ -17,8 +17,13 @@ import (
 // high-density screens and scales by a whole number everywhere.
 const qrPixels = 384
 
+// TOTPSteps is an app set-up's progress, at step current (0: scan).
 func TOTPSteps(current int) []templates.Step {
-	labels := []string{"Scan", "Verify", "Recovery codes", "Done"}
+	return progress(current, "Scan", "Verify", "Recovery codes", "Done")
+}
+
+// progress marks the steps before current done and current as current.
+func progress(current int, labels ...string) []templates.Step {
 	steps := make([]templates.Step, len(labels))
 	for i, l := range labels {
 		steps[i] = templates.Step{Label: l, Done: i < current, Current: i == current}
