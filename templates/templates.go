@@ -487,6 +487,8 @@ type PhoneEnrolPage struct {
 	Notice    string // e.g. "We sent a new code."
 	Steps     []Step
 	CancelURL string
+	// BackURL and SkipURL: the wizard's "Back" and "Skip this step".
+	BackURL, SkipURL string
 }
 
 // ConfirmDevicePage asks a user without two-step verification, signing in
@@ -582,6 +584,7 @@ const (
 	pageHome          = "home"
 	pageChallenge     = "challenge"
 	pageTOTPEnrol     = "totpenrol"
+	pageWizard        = "wizard"
 	pageRecovery      = "recoverycodes"
 	pageEnrol         = "enrolchoice"
 	pageAccount       = "account"
@@ -596,12 +599,14 @@ const (
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
 	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
-	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword}
+	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{
 	// inc turns a 0-based range index into a 1-based number.
 	"inc": func(i int) int { return i + 1 },
+	// stepof says where a progress indicator stands: "Step 3 of 7".
+	"stepof": stepOf,
 	// days formats a count of days: "1 day", "30 days".
 	"days": func(n int) string {
 		if n == 1 {

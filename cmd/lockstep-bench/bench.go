@@ -458,7 +458,7 @@ type bencher struct {
 	origin    string
 	basicAuth string
 	redirect  *url.URL
-	paths     struct{ token, introspect, login, consent, challenge, enrol, recoveryCodes string }
+	paths     struct{ token, introspect, login, consent, challenge, enrol, setupApp, setupVerify, setupCodes, setupDone string }
 	consent   atomic.Int64
 	// progress receives what setup is doing when it takes long (io.Discard when quiet).
 	progress   io.Writer
@@ -497,8 +497,11 @@ func newBencher(o benchOptions) *bencher {
 	b.paths.login = prefix + signin.PathLogin
 	b.paths.consent = prefix + consent.PathConsent
 	b.paths.challenge = prefix + signin.PathChallenge
-	b.paths.enrol = prefix + enrol.PathEnrol
-	b.paths.recoveryCodes = prefix + enrol.PathRecoveryCodes
+	b.paths.enrol = prefix + enrol.PathSetup
+	b.paths.setupApp = prefix + enrol.PathSetupApp
+	b.paths.setupVerify = prefix + enrol.PathSetupVerify
+	b.paths.setupCodes = prefix + enrol.PathSetupCodes
+	b.paths.setupDone = prefix + enrol.PathSetupDone
 	return b
 }
 
@@ -1614,7 +1617,19 @@ func (b *bencher) enrol(ctx context.Context, email, password string) (secret str
 				"offering to set one up): give its key with --totp-secret, or use users without one")
 		},
 		enrol: func(ctx context.Context, br *browser, u *url.URL) (*url.URL, error) {
-			page, err := br.do(ctx, u, nil, http.StatusOK)
+			// The wizard: the app's page (which makes the pending device), the
+			// code, the recovery codes confirmed as stored, the last page.
+			flow := url.Values{"flow": {u.Query().Get("flow")}}
+			at := func(path string, q url.Values) *url.URL {
+				v := withoutQuery(u)
+				v.Path, v.RawQuery = path, q.Encode()
+				return v
+			}
+			scan, err := br.get(ctx, at(b.paths.setupApp, flow), http.StatusSeeOther)
+			if err != nil {
+				return nil, err
+			}
+			page, err := br.do(ctx, scan, nil, http.StatusOK)
 			if err != nil {
 				return nil, err
 			}
@@ -1627,23 +1642,14 @@ func (b *bencher) enrol(ctx context.Context, email, password string) (secret str
 			if err != nil {
 				return nil, err
 			}
-			// The user's first factor comes with recovery codes, on the page the
-			// code is answered with; otherwise it redirects.
-			r, err := br.do(ctx, withoutQuery(u), flowForm(u, "device", device, "code", code), http.StatusOK, http.StatusSeeOther)
-			if err != nil {
+			if _, err := br.post(ctx, at(b.paths.setupVerify, nil), url.Values{"flow": flow["flow"], "device": {device}, "code": {code}}); err != nil {
 				return nil, err
 			}
 			secret = key
-			if r.status == http.StatusSeeOther {
-				return next(u, r)
+			if _, err := br.post(ctx, at(b.paths.setupCodes, nil), url.Values{"flow": flow["flow"], "stored": {"yes"}}); err != nil {
+				return nil, err
 			}
-			flow := u.Query().Get("flow")
-			if m := pageFlow.FindSubmatch(r.body); m != nil {
-				flow = html.UnescapeString(string(m[1]))
-			}
-			rc := withoutQuery(u)
-			rc.Path = b.paths.recoveryCodes
-			return br.post(ctx, rc, url.Values{"flow": {flow}, "stored": {"yes"}})
+			return br.post(ctx, at(b.paths.setupDone, nil), flow)
 		},
 	})
 	if err != nil {

@@ -31,45 +31,10 @@ var accountNotices = map[string]string{
 	"signed-out":    "Signed out everywhere else.",
 }
 
-// accountSession returns the browser's session and user when they were verified
-// within SudoWindow with the factor currently configured.
-func (s *Handlers) accountSession(ctx context.Context, r *http.Request) (storage.Session, storage.User, bool, error) {
-	sess, user, ok, err := s.CurrentSession(ctx, r)
-	if err != nil || !ok {
-		return sess, user, false, err
-	}
-	factors, err := s.SecondFactors(ctx, user.ID)
-	if err != nil {
-		return sess, user, false, err
-	}
-	return sess, user, flows.Reverified(sess.Factors, len(factors) > 0, s.Now().Add(-flows.SudoWindow)), nil
-}
-
 // requireAccount sends a browser that is not freshly verified through a
-// re-verification flow (KindAccount) that comes back to the account page the
-// request was for (returnTo).
+// re-verification that comes back to the account page the request was for.
 func (s *Handlers) requireAccount(w http.ResponseWriter, r *http.Request) (storage.Session, storage.User, bool, error) {
-	ctx := r.Context()
-	sess, user, ok, err := s.accountSession(ctx, r)
-	if err != nil || ok {
-		return sess, user, ok, err
-	}
-	a := flows.Attempt{Kind: flows.KindAccount}
-	if current, _, signedIn, err := s.CurrentSession(ctx, r); err != nil {
-		return sess, user, false, err
-	} else if signedIn {
-		a.UserID, a.Session = current.UserID, &current
-	}
-	ev, err := s.Next(ctx, r, a)
-	if err != nil {
-		return sess, user, false, err
-	}
-	f, err := s.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAccount, UserID: a.UserID, State: ev.Next, ReturnTo: returnTo(r)})
-	if err != nil {
-		return sess, user, false, err
-	}
-	http.Redirect(w, r, s.StepURL(f), http.StatusSeeOther)
-	return sess, user, false, nil
+	return s.RequireReverified(w, r, returnTo(r))
 }
 
 // postedAccount is requireAccount for a form post to the account page: it also
@@ -149,7 +114,7 @@ func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
 // protectBanner asks a user without a second factor to set one up, with the
 // organisation's deadline when there is one.
 func (s *Handlers) protectBanner(ctx context.Context, user storage.User, p *templates.AccountPage) error {
-	p.Protect, p.ProtectURL = true, s.Path(PathAccountAdd)
+	p.Protect, p.ProtectURL = true, s.Path(enrol.PathSetup)
 	if s.CompanyRules == nil {
 		return nil
 	}
@@ -289,11 +254,12 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 	if name != "" {
 		page.DeviceName = name // a refused form comes back with what was typed
 	}
-	status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, name, r.PostForm.Get("code"), replace, &page)
+	refusal, status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, name, r.PostForm.Get("code"), replace)
 	if err != nil {
 		return err
 	}
-	if status != http.StatusOK {
+	if refusal != "" {
+		page.Error = refusal
 		return s.Render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
 	}
 	done := "added"
