@@ -585,6 +585,7 @@ const (
 	pageChallenge     = "challenge"
 	pageTOTPEnrol     = "totpenrol"
 	pageWizard        = "wizard"
+	pageTurnOff       = "turnoff"
 	pageRecovery      = "recoverycodes"
 	pageEnrol         = "enrolchoice"
 	pageAccount       = "account"
@@ -599,7 +600,7 @@ const (
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
 	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
-	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard}
+	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard, pageTurnOff}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{

@@ -2,6 +2,7 @@ package enrol
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,6 +43,9 @@ const (
 // codesTTL is how long the codes shown by the wizard stay readable (sealed) for a
 // reload of their page, until the user confirms they stored them.
 const codesTTL = 30 * time.Minute
+
+// pendingReuse is how old a pending app the wizard shows again may be.
+const pendingReuse = time.Hour
 
 // wizard is one run of the set-up: in a sign-in that needs a second factor (flow
 // set), or from the account page (session set, freshly re-verified).
@@ -212,11 +216,17 @@ func (s *Handlers) SetupApp(w http.ResponseWriter, r *http.Request) (flows.Resul
 				return flows.RedirectTo(s.Path(flows.PathAccount)), err
 			}
 		}
-		e, err = s.TOTP.Begin(ctx, z.user.ID, z.user.Email, factor.DefaultDeviceName)
+		// Back at this step without the device: the one made before, if any.
+		e, err = s.TOTP.LatestPending(ctx, z.user.ID, s.Now().Add(-pendingReuse))
+		if errors.Is(err, factor.ErrNotPending) {
+			e, err = s.TOTP.Begin(ctx, z.user.ID, z.user.Email, factor.DefaultDeviceName)
+			if err == nil {
+				s.Audit(ctx, r, "totp.enrol_started", z.user.ID, z.clientID(), map[string]string{"device": e.DeviceID})
+			}
+		}
 		if err != nil {
 			return flows.Result{}, err
 		}
-		s.Audit(ctx, r, "totp.enrol_started", z.user.ID, z.clientID(), map[string]string{"device": e.DeviceID})
 		return flows.RedirectTo(s.wizardURL(z, PathSetupApp, url.Values{"device": {e.DeviceID}})), nil
 	}
 	p := s.wizardPage(ctx, z, "Scan the QR code", "scan", stepScan)
