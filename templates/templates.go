@@ -72,6 +72,8 @@ type LoginPage struct {
 	// ("Confirm it's you"), for a user without a second factor.
 	Account  bool
 	Reverify bool
+	// Steps: the re-verification is the set-up wizard's first step.
+	Steps []Step
 
 	// Passkey sign-in: shown (with webauthn.js) only when both are set.
 	// The button POSTs the passkey form (flow) to PasskeyOptionsURL for

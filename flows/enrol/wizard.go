@@ -133,17 +133,27 @@ func (s *Handlers) openWizard(w http.ResponseWriter, r *http.Request, page strin
 // wizardSteps is the progress at step current. Without text messages the phone
 // pair is left out; when the phone is the first factor it takes the app's place.
 func (s *Handlers) wizardSteps(current int, phoneFirst bool) []templates.Step {
+	return wizardProgress(current, s.SMS != nil, phoneFirst)
+}
+
+func wizardProgress(current int, withSMS, phoneFirst bool) []templates.Step {
 	labels := []string{"Password", "Get ready", "Scan", "Verify", "Backup phone", "Text code", "Recovery codes"}
 	order := []int{stepPassword, stepAbout, stepScan, stepVerify, stepPhone, stepPhoneCode, stepCodes}
 	switch {
 	case phoneFirst:
 		labels = []string{"Password", "Get ready", "Phone", "Text code", "Recovery codes"}
 		order = []int{stepPassword, stepAbout, stepPhone, stepPhoneCode, stepCodes}
-	case s.SMS == nil:
+	case !withSMS:
 		labels = []string{"Password", "Get ready", "Scan", "Verify", "Recovery codes"}
 		order = []int{stepPassword, stepAbout, stepScan, stepVerify, stepCodes}
 	}
 	return progress(slices.Index(order, current), labels...)
+}
+
+// PasswordStep is the wizard's progress on its first step, the re-verification
+// that opens it from the account page (a flow whose ReturnTo is under PathSetup).
+func PasswordStep(withSMS bool) []templates.Step {
+	return wizardProgress(stepPassword, withSMS, false)
 }
 
 func (s *Handlers) renderWizard(w http.ResponseWriter, status int, p templates.WizardPage) (flows.Result, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/enrol"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -42,6 +43,9 @@ func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) te
 		p.Account, p.Reverify = true, f.UserID != ""
 		if p.Reverify {
 			p.Page.Title = "Confirm it's you"
+			if strings.HasPrefix(f.ReturnTo, enrol.PathSetup) { // the set-up wizard's first step
+				p.Steps = enrol.PasswordStep(s.SMS != nil)
+			}
 			if p.Email == "" {
 				if u, err := s.Store.GetUser(ctx, f.UserID); err == nil {
 					p.Email = u.Email
