@@ -28,6 +28,7 @@ const (
 	selDeviceName   = chromedp.CSS(`input[name=device_name]`)
 	selSecret       = chromedp.CSS(`.secret`)
 	selWizardNext   = chromedp.CSS(`.actions a.btn-primary`)
+	selWizardDone   = chromedp.CSS(`form[action$="/account/setup/done"] button`)
 	selRecoveryCode = chromedp.CSS(`code.code`)
 	selStored       = chromedp.CSS(`input[name=stored]`)
 	selRecoveryIn   = chromedp.CSS(`input[name=code].input-recovery`)
@@ -143,7 +144,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 		do(t, ctx, "tick the box and continue",
 			chromedp.Click(selStored),
 			chromedp.Click(selSubmit),
-			chromedp.WaitVisible(selSubmit),
+			chromedp.WaitVisible(selWizardDone),
 		)
 		wantPage(t, ctx, s.URL+"/account/setup/done", "Two-step verification is on")
 		do(t, ctx, "continue to the app",

@@ -317,11 +317,10 @@ func (s *Handlers) SetupVerify(w http.ResponseWriter, r *http.Request) (flows.Re
 	if err := s.proven(w, r, &z, storage.FactorProof{Method: "otp", At: s.Now().UTC()}); err != nil {
 		return flows.Result{}, err
 	}
-	next := PathSetupCodes
 	if s.SMS != nil {
-		next = PathSetupPhone
+		return flows.RedirectTo(s.wizardURL(z, PathSetupPhone, url.Values{"change": {"1"}})), nil
 	}
-	return flows.RedirectTo(s.wizardURL(z, next, url.Values{"change": {"1"}})), nil
+	return flows.RedirectTo(s.wizardURL(z, PathSetupCodes, nil)), nil
 }
 
 // proven records the run's first factor: on the sign-in (which then moves on to

@@ -41,11 +41,11 @@ func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) te
 	if f.KindOf() == flows.KindAccount {
 		// The account page's re-verification: say why, and whose password it is.
 		p.Account, p.Reverify = true, f.UserID != ""
+		if strings.HasPrefix(f.ReturnTo, enrol.PathSetup) { // the set-up wizard's first step
+			p.Steps = enrol.PasswordStep(s.SMS != nil)
+		}
 		if p.Reverify {
 			p.Page.Title = "Confirm it's you"
-			if strings.HasPrefix(f.ReturnTo, enrol.PathSetup) { // the set-up wizard's first step
-				p.Steps = enrol.PasswordStep(s.SMS != nil)
-			}
 			if p.Email == "" {
 				if u, err := s.Store.GetUser(ctx, f.UserID); err == nil {
 					p.Email = u.Email
