@@ -356,9 +356,30 @@ type AccountTrust struct {
 
 // AccountSession is one signed-in session on the account security page.
 type AccountSession struct {
-	Started string // already formatted, e.g. "23 Nov 2026, 14:02"
-	Methods string // how it signed in, e.g. "Password and authenticator app"
-	Current bool   // the session showing this page
+	Handle   string // sent back in the hidden "session" input of its "Sign out" form
+	Browser  string // e.g. "Firefox on Windows"; "" when unknown
+	IP       string
+	Started  string // already formatted, e.g. "23 Nov 2026, 14:02"
+	LastUsed string // already formatted; "" when unknown
+	Methods  string // how it signed in, e.g. "Password and authenticator app"
+	Current  bool   // the session showing this page
+}
+
+// Areas of the account: the overview (AccountPage.Area "") links each.
+const (
+	AreaApps     = "apps"
+	AreaKeys     = "keys"
+	AreaSMS      = "sms"
+	AreaRecovery = "recovery"
+	AreaDevices  = "devices"
+	AreaSessions = "sessions"
+)
+
+// AccountArea is one row of the account overview.
+type AccountArea struct {
+	Key, Title, URL string
+	Status          string // what the area holds now, e.g. "Pixel, Tablet"
+	Warn            bool   // the status needs the user's attention
 }
 
 // AccountPage is the self-service account security page (ACC-1, MFA-1,
@@ -369,9 +390,17 @@ type AccountSession struct {
 // server's business). A URL or action left empty hides its link or form.
 type AccountPage struct {
 	Page
-	Email  string // the signed-in user
-	Notice string // success message, e.g. "Authenticator app added."
-	Error  string
+	// Area is the part of the account shown: "" for the overview (Areas, the
+	// mode, set up or turn off), else one of the Area constants.
+	Area        string
+	Areas       []AccountArea
+	OverviewURL string
+	// SetupURL starts the set-up wizard (no second factor yet); TurnOffURL
+	// turns two-step verification off (there is one).
+	SetupURL, TurnOffURL string
+	Email                string // the signed-in user
+	Notice               string // success message, e.g. "Authenticator app added."
+	Error                string
 	// Protect shows the "Protect your account" banner to a user without a second
 	// factor; ProtectDeadline ("8 December 2026") when the organisation requires
 	// one by then, ProtectRequired once that date has passed.
@@ -441,6 +470,9 @@ type AccountPage struct {
 	// "Sign out everywhere else".
 	Sessions            []AccountSession
 	SignOutOthersAction string
+	// EndSessionAction is the POST target of each other session's "Sign out"
+	// (session=Handle).
+	EndSessionAction string
 }
 
 // SecondFactorOn reports whether the account has any second factor, which
