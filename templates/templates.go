@@ -31,6 +31,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -259,6 +260,18 @@ type RecoveryCodesPage struct {
 	Steps  []Step
 }
 
+// DownloadHref is the codes as a text file to save ("Download"): a data: URL of
+// plain text, which html/template only renders when typed as a URL. It is safe
+// because the scheme and type are fixed here and the codes are percent-encoded.
+func (p RecoveryCodesPage) DownloadHref() template.URL {
+	var b strings.Builder
+	b.WriteString(p.Product() + " recovery codes\n\nEach code works once. Keep them somewhere safe.\n\n")
+	for _, c := range p.Codes {
+		b.WriteString(c + "\n")
+	}
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(b.String()))
+}
+
 // EnrolChoicePage interrupts sign-in to ask for two-step enrolment (FLOW-5).
 // The form posts flow and decision=totp or decision=later.
 type EnrolChoicePage struct {
@@ -306,11 +319,13 @@ type LoggedOutPage struct {
 // HomePage is the landing page at "/".
 type HomePage struct {
 	Page
-	Issuer      string
-	DevUser     string
-	DevPassword string
-	DevClientID string
-	DevHints    []string
+	// SignedInAs and AccountURL: the visitor's session, and their account page.
+	SignedInAs, AccountURL string
+	Issuer                 string
+	DevUser                string
+	DevPassword            string
+	DevClientID            string
+	DevHints               []string
 }
 
 // AccountDevice is one authenticator app on the account security page.

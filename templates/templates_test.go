@@ -17,6 +17,7 @@ const evil = `<script>alert("x")</script>`
 // webauthnScript is the only script tag a page may carry.
 const (
 	webauthnScript  = `<script src="/static/webauthn.js" defer></script>`
+	codesScript     = `<script src="/static/codes.js" defer></script>`
 	countdownScript = `<script src="/static/countdown.js" defer></script>`
 )
 
@@ -430,7 +431,7 @@ func pageCases() []pageCase {
 			},
 			want: []string{
 				"<title>Save your recovery codes · Lockstep</title>",
-				`<ol class="codes" aria-label="Recovery codes">`,
+				`<ol class="codes" id="recovery-codes" aria-label="Recovery codes">`,
 				`<li><span class="code-n">1</span><code class="code">aaaaa-bbbbb</code></li>`,
 				`<li><span class="code-n">10</span><code class="code">vvvvv-wwwww</code></li>`,
 				"Each code works once.",
@@ -440,8 +441,14 @@ func pageCases() []pageCase {
 				`<label class="check"><input type="checkbox" name="stored" value="yes" required><span>I have safely copied and stored these codes</span></label>`,
 				">Continue</button>",
 				`aria-current="step"><span class="step-dot" aria-hidden="true">3</span>`,
+				// Saved as a text file, or copied (the button shows with the script).
+				`<a class="btn btn-small btn-secondary" href="data:text/plain;charset=utf-8,Lockstep%20recovery%20codes%0A%0AEach%20code%20works%20once.`,
+				`aaaaa-bbbbb%0Accccc-ddddd%0A`,
+				`download="recovery-codes.txt">Download</a>`,
+				`data-copy="recovery-codes" data-status="copy-status" hidden>Copy</button>`,
+				codesScript,
 			},
-			notWant: []string{`role="alert"`, `href="#"`, "download"},
+			notWant: []string{`role="alert"`, `href="#"`, "ZgotmplZ"},
 		},
 		{
 			name: "recovery codes error",
@@ -1508,15 +1515,25 @@ func TestEscaping(t *testing.T) {
 		{"message", func(w io.Writer) error {
 			return r.Message(w, MessagePage{Page: p, Heading: evil, Message: evil, LinkURL: `/x?a="><script>x</script>`, LinkLabel: evil, Kind: MessageSuccess})
 		}},
-		{"account phone and trust", func(w io.Writer) error {
-			return r.Account(w, AccountPage{Page: p, Mode: evil, Phone: evil, ChangePhoneURL: `/x?a="><script>x</script>`, RemovePhoneAction: `/x?a="><script>x</script>`,
+		{"account overview", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Mode: evil, Email: evil, Areas: []AccountArea{{Key: evil, Title: evil, URL: `/x?a="><script>x</script>`, Status: evil}}})
+		}},
+		{"account text messages", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Area: AreaSMS, Phone: evil, ChangePhoneURL: `/x?a="><script>x</script>`, RemovePhoneAction: `/x?a="><script>x</script>`})
+		}},
+		{"account sessions", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Area: AreaSessions, EndSessionAction: `/x?a="><script>x</script>`,
+				Sessions: []AccountSession{{Handle: evil, Browser: evil, IP: evil, Started: evil, LastUsed: evil, Methods: evil}, {Started: evil, Current: true}}, SignOutOthersAction: `/x?a="><script>x</script>`})
+		}},
+		{"account devices", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Area: AreaDevices, Mode: evil, Phone: evil, ChangePhoneURL: `/x?a="><script>x</script>`, RemovePhoneAction: `/x?a="><script>x</script>`,
 				RememberedDevices:    []AccountTrust{{ID: evil, Label: evil, IP: evil, Added: evil, LastUsed: evil, Expires: evil, Current: true}},
 				TrustedAddresses:     []AccountTrust{{ID: evil, Label: evil, IP: evil, Added: evil, LastUsed: evil, Expires: evil}},
 				ShowTrustedAddresses: true, RemoveTrustAction: `/x?a="><script>x</script>`, ForgetDevicesAction: `/x?a="><script>x</script>`,
 				Sessions: []AccountSession{{Started: evil, Methods: evil}, {Started: evil}}, SignOutOthersAction: `/x?a="><script>x</script>`})
 		}},
 		{"account add phone", func(w io.Writer) error {
-			return r.Account(w, AccountPage{Page: p, AddPhoneURL: `/x?a="><script>x</script>`})
+			return r.Account(w, AccountPage{Page: p, Area: AreaSMS, AddPhoneURL: `/x?a="><script>x</script>`})
 		}},
 	}
 	for _, tc := range cases {
@@ -1528,6 +1545,7 @@ func TestEscaping(t *testing.T) {
 			// The allowed script tags are fixed markup, not data.
 			html := strings.Replace(buf.String(), webauthnScript, "", 1)
 			html = strings.Replace(html, countdownScript, "", 1)
+			html = strings.Replace(html, codesScript, "", 1)
 			if strings.Contains(strings.ToLower(html), "<script") {
 				t.Errorf("unescaped <script> in output:\n%s", html)
 			}
