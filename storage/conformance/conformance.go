@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"LookupLogin", testLookupLogin},
 		{"CreateFlowAudited", testCreateFlowAudited},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
+		{"ConsumeForDisabledUser", testConsumeForDisabledUser},
 		{"ConcurrentThrottle", testConcurrentThrottle},
 		{"ConcurrentFlowStep", testConcurrentFlowStep},
 		{"ConcurrentNonce", testConcurrentNonce},

@@ -543,6 +543,9 @@ func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, 
 	if !t.Active {
 		return conflict("consume token "+string(kind), signature)
 	}
+	if u, ok := s.users[t.Subject]; ok && u.Disabled {
+		return fmt.Errorf("memory: consume token %s %q: %w", kind, signature, storage.ErrDisabled)
+	}
 	if err := s.tokensFree(ts); err != nil {
 		return err
 	}
