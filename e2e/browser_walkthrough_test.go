@@ -116,6 +116,7 @@ func TestBrowserWalkthroughPages(t *testing.T) {
 	do(t, ctx, "the overview", chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(`#tsv-heading`))
 	wantText(t, ctx, "the overview", "Password and authenticator app", "Work phone", "10 of 10 left", "Turn off two-step verification")
 	do(t, ctx, "screenshot the overview", bothSizes(shot, "03-account-overview")...)
+	do(t, ctx, "back to the apps", chromedp.Navigate(s.URL+"/account/apps"), chromedp.WaitVisible(`a[href="/account/totp/add?replace=1"]`))
 
 	// Replace all devices: the warning comes first.
 	do(t, ctx, "open Replace all devices", chromedp.Click(`a[href="/account/totp/add?replace=1"]`), chromedp.WaitVisible(`#replace-warning`))
