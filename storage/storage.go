@@ -796,6 +796,7 @@ type Storage interface {
 	PhoneStore
 	OneTimeCodeStore
 	TrustStore
+	EmailLinkStore
 	FactorSummaryStore
 	SignInStore
 	LoginStore
