@@ -144,19 +144,22 @@ func TestWalkthroughEnrolKeepsDeviceName(t *testing.T) {
 		b := newBrowser(t)
 		a := r.start(param("claims", essentialMFA))
 		p := b.password(s, b.get(s, a.url), s.Email, s.Password)
-		if p.url.Path != "/enrol/totp" {
-			t.Fatalf("expected the enrolment page: %s", p.url)
+		if p.url.Path != "/account/setup" {
+			t.Fatalf("expected the set-up wizard: %s", p.url)
 		}
+		flow := p.flowID()
+		p = b.get(s, s.URL+"/account/setup/app?flow="+url.QueryEscape(flow))
 		secret := reTags.ReplaceAllString(reSecret.FindStringSubmatch(p.body)[1], "")
-		form := url.Values{"flow": {p.flowID()}, "device": {reDevice.FindStringSubmatch(p.body)[1]}}
-		refused("sign-in, wrong code", b, "/enrol/totp", form, typed, "000000", http.StatusUnauthorized, "not right")
-		refused("sign-in, name too long", b, "/enrol/totp", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
+		form := url.Values{"flow": {flow}, "device": {reDevice.FindStringSubmatch(p.body)[1]}}
+		refused("sign-in, wrong code", b, "/account/setup/app/verify", form, typed, "000000", http.StatusUnauthorized, "not right")
+		refused("sign-in, name too long", b, "/account/setup/app/verify", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
 		form.Set("device_name", typed)
 		form.Set("code", totpCode(t, secret, s.Clock.Now()))
-		if p = b.post(s, s.URL+"/enrol/totp", form); !strings.Contains(p.body, "I have safely copied and stored these codes") {
+		if p = b.post(s, s.URL+"/account/setup/app/verify", form); !strings.Contains(p.body, "I have safely copied and stored these codes") {
 			t.Fatalf("the right code: %s", brief(p.body))
 		}
-		p = b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {p.flowID()}, "stored": {"yes"}})
+		p = b.post(s, s.URL+"/account/setup/recovery-codes", url.Values{"flow": {flow}, "stored": {"yes"}})
+		p = b.post(s, s.URL+"/account/setup/done", url.Values{"flow": {flow}})
 		r.redeem(a, through(t, b, s, p))
 
 		// On the account page (freshly verified by that sign-in).

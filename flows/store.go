@@ -25,6 +25,13 @@ type Store interface {
 	// Remembered devices, trusted and known addresses.
 	GetTrust(ctx context.Context, id string) (storage.Trust, error)
 	PutTrust(ctx context.Context, t storage.Trust) error
+	// What removing every second factor takes away, and the sessions it ends.
+	DeleteTOTPDevicesByUser(ctx context.Context, userID string) (int, error)
+	DeleteWebAuthnCredentialsByUser(ctx context.Context, userID string) (int, error)
+	DeletePhoneNumber(ctx context.Context, userID string) error
+	DeleteRecoveryCodes(ctx context.Context, userID string) error
+	DeleteTrustsByUser(ctx context.Context, userID string, kinds ...storage.TrustKind) (int, error)
+	ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error)
 	// A text-message code that could not be sent.
 	DeleteOneTimeCode(ctx context.Context, key string) error
 	// The audit log.

@@ -807,6 +807,7 @@ type Storage interface {
 	PhoneStore
 	OneTimeCodeStore
 	TrustStore
+	EmailLinkStore
 	FactorSummaryStore
 	SignInStore
 	LoginStore

@@ -72,6 +72,8 @@ type LoginPage struct {
 	// ("Confirm it's you"), for a user without a second factor.
 	Account  bool
 	Reverify bool
+	// Steps: the re-verification is the set-up wizard's first step.
+	Steps []Step
 
 	// Passkey sign-in: shown (with webauthn.js) only when both are set.
 	// The button POSTs the passkey form (flow) to PasskeyOptionsURL for
@@ -585,6 +587,7 @@ const (
 	pageChallenge     = "challenge"
 	pageTOTPEnrol     = "totpenrol"
 	pageWizard        = "wizard"
+	pageTurnOff       = "turnoff"
 	pageRecovery      = "recoverycodes"
 	pageEnrol         = "enrolchoice"
 	pageAccount       = "account"
@@ -599,7 +602,7 @@ const (
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
 	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
-	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard,
+	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard, pageTurnOff,
 	pageProfile}
 
 // funcs are the helpers available to every template.

@@ -29,6 +29,7 @@ var accountNotices = map[string]string{
 	"forgotten":     "Every remembered device will be asked for two-step verification again.",
 	"trust-removed": "Removed.",
 	"signed-out":    "Signed out everywhere else.",
+	"turned-off":    "Two-step verification is off. Signing in now needs only your password.",
 }
 
 // requireAccount sends a browser that is not freshly verified through a

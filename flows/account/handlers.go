@@ -66,6 +66,8 @@ func (s *Handlers) Routes() []flows.Route {
 		{Method: post, Path: PathAccountTrustRemove, Page: s.AccountTrustRemove},
 		{Method: post, Path: PathAccountForgetDevices, Page: s.AccountForgetDevices},
 		{Method: post, Path: PathAccountSignOutOthers, Page: s.AccountSignOutOthers},
+		{Method: get, Path: PathAccountTurnOff, Page: s.AccountTurnOffPage},
+		{Method: post, Path: PathAccountTurnOff, Page: s.AccountTurnOff},
 		{Method: get, Path: PathAccountPassword, Page: s.AccountPasswordPage},
 		{Method: post, Path: PathAccountPassword, Page: s.AccountPasswordSubmit},
 	}

@@ -46,6 +46,8 @@ func returnTo(r *http.Request) string {
 		}
 	case PathAccountPassword:
 		page = PathAccountPassword
+	case PathAccountTurnOff:
+		page = PathAccountTurnOff
 	}
 	if page != PathAccountAdd {
 		keep.Del("replace")

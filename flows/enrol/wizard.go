@@ -2,6 +2,7 @@ package enrol
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,6 +43,9 @@ const (
 // codesTTL is how long the codes shown by the wizard stay readable (sealed) for a
 // reload of their page, until the user confirms they stored them.
 const codesTTL = 30 * time.Minute
+
+// pendingReuse is how old a pending app the wizard shows again may be.
+const pendingReuse = time.Hour
 
 // wizard is one run of the set-up: in a sign-in that needs a second factor (flow
 // set), or from the account page (session set, freshly re-verified).
@@ -129,17 +133,27 @@ func (s *Handlers) openWizard(w http.ResponseWriter, r *http.Request, page strin
 // wizardSteps is the progress at step current. Without text messages the phone
 // pair is left out; when the phone is the first factor it takes the app's place.
 func (s *Handlers) wizardSteps(current int, phoneFirst bool) []templates.Step {
+	return wizardProgress(current, s.SMS != nil, phoneFirst)
+}
+
+func wizardProgress(current int, withSMS, phoneFirst bool) []templates.Step {
 	labels := []string{"Password", "Get ready", "Scan", "Verify", "Backup phone", "Text code", "Recovery codes"}
 	order := []int{stepPassword, stepAbout, stepScan, stepVerify, stepPhone, stepPhoneCode, stepCodes}
 	switch {
 	case phoneFirst:
 		labels = []string{"Password", "Get ready", "Phone", "Text code", "Recovery codes"}
 		order = []int{stepPassword, stepAbout, stepPhone, stepPhoneCode, stepCodes}
-	case s.SMS == nil:
+	case !withSMS:
 		labels = []string{"Password", "Get ready", "Scan", "Verify", "Recovery codes"}
 		order = []int{stepPassword, stepAbout, stepScan, stepVerify, stepCodes}
 	}
 	return progress(slices.Index(order, current), labels...)
+}
+
+// PasswordStep is the wizard's progress on its first step, the re-verification
+// that opens it from the account page (a flow whose ReturnTo is under PathSetup).
+func PasswordStep(withSMS bool) []templates.Step {
+	return wizardProgress(stepPassword, withSMS, false)
 }
 
 func (s *Handlers) renderWizard(w http.ResponseWriter, status int, p templates.WizardPage) (flows.Result, error) {
@@ -212,11 +226,17 @@ func (s *Handlers) SetupApp(w http.ResponseWriter, r *http.Request) (flows.Resul
 				return flows.RedirectTo(s.Path(flows.PathAccount)), err
 			}
 		}
-		e, err = s.TOTP.Begin(ctx, z.user.ID, z.user.Email, factor.DefaultDeviceName)
+		// Back at this step without the device: the one made before, if any.
+		e, err = s.TOTP.LatestPending(ctx, z.user.ID, s.Now().Add(-pendingReuse))
+		if errors.Is(err, factor.ErrNotPending) {
+			e, err = s.TOTP.Begin(ctx, z.user.ID, z.user.Email, factor.DefaultDeviceName)
+			if err == nil {
+				s.Audit(ctx, r, "totp.enrol_started", z.user.ID, z.clientID(), map[string]string{"device": e.DeviceID})
+			}
+		}
 		if err != nil {
 			return flows.Result{}, err
 		}
-		s.Audit(ctx, r, "totp.enrol_started", z.user.ID, z.clientID(), map[string]string{"device": e.DeviceID})
 		return flows.RedirectTo(s.wizardURL(z, PathSetupApp, url.Values{"device": {e.DeviceID}})), nil
 	}
 	p := s.wizardPage(ctx, z, "Scan the QR code", "scan", stepScan)
@@ -297,11 +317,10 @@ func (s *Handlers) SetupVerify(w http.ResponseWriter, r *http.Request) (flows.Re
 	if err := s.proven(w, r, &z, storage.FactorProof{Method: "otp", At: s.Now().UTC()}); err != nil {
 		return flows.Result{}, err
 	}
-	next := PathSetupCodes
 	if s.SMS != nil {
-		next = PathSetupPhone
+		return flows.RedirectTo(s.wizardURL(z, PathSetupPhone, url.Values{"change": {"1"}})), nil
 	}
-	return flows.RedirectTo(s.wizardURL(z, next, url.Values{"change": {"1"}})), nil
+	return flows.RedirectTo(s.wizardURL(z, PathSetupCodes, nil)), nil
 }
 
 // proven records the run's first factor: on the sign-in (which then moves on to

@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"OneTimeCodes", testOneTimeCodes},
 		{"UseOneTimeCode", testUseOneTimeCode},
 		{"Trusts", testTrusts},
+		{"EmailLinks", testEmailLinks},
+		{"EmailLinkCopies", testEmailLinkCopies},
 		{"Copies", testCopies},
 		{"Organisations", testOrganisations},
 		{"OrgDeadlines", testOrgDeadlines},
@@ -78,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentUseWebAuthnCredential", testConcurrentUseWebAuthnCredential},
 		{"ConcurrentTakeCeremony", testConcurrentTakeCeremony},
 		{"ConcurrentUseOneTimeCode", testConcurrentUseOneTimeCode},
+		{"ConcurrentUseEmailLink", testConcurrentUseEmailLink},
 		{"ConcurrentWrongOneTimeCodes", testConcurrentWrongOneTimeCodes},
 	}
 	for _, tt := range tests {

@@ -62,6 +62,7 @@ type Store struct {
 	phones   map[string]storage.PhoneNumber // by user ID
 	codes    map[string]storage.OneTimeCode // by key
 	trusts   map[string]storage.Trust
+	links    map[string]storage.EmailLink // by hash
 }
 
 type ceremony struct {
@@ -91,6 +92,7 @@ func New() *Store {
 		phones:   map[string]storage.PhoneNumber{},
 		codes:    map[string]storage.OneTimeCode{},
 		trusts:   map[string]storage.Trust{},
+		links:    map[string]storage.EmailLink{},
 	}
 }
 
