@@ -181,3 +181,173 @@ func TestProfileNames(t *testing.T) {
 		}
 	})
 }
+
+const (
+	subjectConfirmEmail = "Confirm your new email address"
+	subjectEmailSoon    = "Your email address is about to change"
+	subjectEmailChanged = "Your email address was changed"
+)
+
+// askEmailChange posts the email form.
+func (b *browser) askEmailChange(s *server, addr string) page {
+	b.t.Helper()
+	return b.post(s, s.URL+"/account/profile/email", url.Values{"email": {addr}})
+}
+
+// confirmEmail presses the confirmation page's button for link: it posts the
+// link's token.
+func (b *browser) confirmEmail(s *server, link string) page {
+	b.t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.post(s, s.URL+"/account/profile/email/confirm", url.Values{"token": {u.Query().Get("token")}})
+}
+
+// wantEmail checks the user's stored address and whether it is verified.
+func wantEmail(t *testing.T, s *server, id, addr string, verified bool) {
+	t.Helper()
+	if u := storedUser(t, s, id); u.Email != addr || u.EmailVerified != verified {
+		t.Errorf("the user's address is %s (verified %v), want %s (verified %v)", u.Email, u.EmailVerified, addr, verified)
+	}
+}
+
+func TestProfileEmail(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		mb := newMailbox(t)
+		s := startServer(t, newStore(t), mb.configure)
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		b := newBrowser(t)
+		a := r.start()
+		r.redeem(a, b.signIn(s, a.url, s.Email, s.Password))
+		bob := addAccount(t, s, "bob")
+		const next = "alice.new@example.com"
+
+		// Refused at once, with the field's message and what was typed; nothing
+		// is sent or changed.
+		for _, tt := range []struct{ typed, msg string }{
+			{"not-an-address", "Enter an email address like name@example.com."},
+			{"Alice <alice2@example.com>", "Enter an email address like name@example.com."},
+			{"", "Enter an email address like name@example.com."},
+			{strings.Repeat("a", 250) + "@example.com", "Enter an email address like name@example.com."},
+			{" ALICE@example.com ", "That is already your email address."},
+			{"Bob@Example.com", "That email address is used by another account. Choose another one."},
+		} {
+			p := b.askEmailChange(s, tt.typed)
+			if p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, html.EscapeString(tt.msg)) ||
+				!strings.Contains(p.body, `value="`+html.EscapeString(tt.typed)+`"`) {
+				t.Errorf("%q: %d, want 400 with %q and the typed value: %.600s", tt.typed, p.resp.StatusCode, tt.msg, p.body)
+			}
+		}
+		mb.none(t, subjectConfirmEmail, 200*time.Millisecond)
+		wantEmail(t, s, s.UserID, s.Email, false)
+
+		// A link goes to the new address, the old one is told; until the link is
+		// followed the old address stays.
+		p := b.askEmailChange(s, " Alice.New@Example.com ")
+		if p.url.Query().Get("done") != "email-sent" || !strings.Contains(p.body, "We sent a link to your new address") {
+			t.Fatalf("after asking: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
+		}
+		link := mb.wait(t, next, subjectConfirmEmail).link(t, s.URL+"/account/profile/email/confirm?token=")
+		if tok := strings.TrimPrefix(link, s.URL+"/account/profile/email/confirm?token="); len(tok) < 43 {
+			t.Errorf("the link's token %q is shorter than 256 bits", tok)
+		}
+		if soon := mb.wait(t, s.Email, subjectEmailSoon); !strings.Contains(soon.Text, "a***@example.com") {
+			t.Errorf("the old address was not told where to: %s", soon.Text)
+		}
+		wantEmail(t, s, s.UserID, s.Email, false)
+
+		// Opening the link changes nothing (mail scanners open links); without a
+		// session it asks to sign in; another signed-in user cannot use it.
+		if p := newBrowser(t).get(s, link); p.resp.StatusCode != http.StatusUnauthorized || !strings.Contains(p.body, "Sign in to confirm") {
+			t.Errorf("the link without a session: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		bb, _ := signInAs(t, s, r, bob)
+		if p := bb.get(s, link); p.resp.StatusCode != http.StatusForbidden || !strings.Contains(p.body, "another account") {
+			t.Errorf("the link in another user's browser: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		if p := bb.confirmEmail(s, link); p.resp.StatusCode != http.StatusForbidden {
+			t.Errorf("another user confirmed the link: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		wantEmail(t, s, s.UserID, s.Email, false)
+		wantEmail(t, s, bob.ID, bob.Email, false)
+		p = b.get(s, link)
+		if p.resp.StatusCode != http.StatusOK || !strings.Contains(p.body, next) || !strings.Contains(p.body, `name="token"`) {
+			t.Fatalf("the confirmation page: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		wantEmail(t, s, s.UserID, s.Email, false)
+
+		// Confirmed: the new address, verified; the old address is told.
+		if p := b.confirmEmail(s, link); p.resp.StatusCode != http.StatusOK || !strings.Contains(p.body, "Email address changed") {
+			t.Fatalf("confirming: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		wantEmail(t, s, s.UserID, next, true)
+		mb.wait(t, s.Email, subjectEmailChanged)
+		if ev := profileEvents(t, s, s.UserID, "profile.email_changed"); len(ev) != 1 ||
+			ev[0].Detail["email_old"] != "a***@example.com" || ev[0].Detail["email_new"] != "a***@example.com" {
+			t.Errorf("audit: %+v", ev)
+		}
+
+		// Once only.
+		if p := b.confirmEmail(s, link); p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, "no longer valid") {
+			t.Errorf("a replayed link: %d %.300s", p.resp.StatusCode, p.body)
+		}
+
+		// A fresh ID token and userinfo say the new address, verified; the new
+		// address signs in, the old one no longer does.
+		a = r.start()
+		fresh := r.redeem(a, b.signIn(s, a.url, next, s.Password))
+		want := map[string]any{"email": next, "email_verified": true}
+		wantClaims(t, "ID token after the change", fresh.claims, want)
+		wantClaims(t, "userinfo after the change", userinfo(t, r, fresh), want)
+		signInAs(t, s, r, account{ID: s.UserID, Email: next, Password: s.Password})
+		old := newBrowser(t)
+		if p := old.password(s, old.get(s, r.start().url), s.Email, s.Password); p.callback != nil {
+			t.Error("the old address still signs in")
+		}
+
+		// Taken meanwhile: the confirmation refuses it and nothing changes.
+		if p := b.askEmailChange(s, "carol@example.com"); p.url.Query().Get("done") != "email-sent" {
+			t.Fatalf("asking for carol@: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		link = mb.wait(t, "carol@example.com", subjectConfirmEmail).link(t, s.URL+"/account/profile/email/confirm?token=")
+		addAccount(t, s, "carol")
+		if p := b.confirmEmail(s, link); p.resp.StatusCode != http.StatusConflict || !strings.Contains(p.body, "used by another account") {
+			t.Errorf("confirming a taken address: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		wantEmail(t, s, s.UserID, next, true)
+
+		// A newer request makes the earlier link stop working.
+		b.askEmailChange(s, "first@example.com")
+		first := mb.wait(t, "first@example.com", subjectConfirmEmail).link(t, s.URL+"/account/profile/email/confirm?token=")
+		b.askEmailChange(s, "second@example.com")
+		mb.wait(t, "second@example.com", subjectConfirmEmail)
+		if p := b.confirmEmail(s, first); p.resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("an earlier link after a newer one: %d %.300s", p.resp.StatusCode, p.body)
+		}
+
+		// Six requests an hour are too many.
+		if p := b.askEmailChange(s, "sixth@example.com"); p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, "too many") {
+			t.Errorf("the sixth request: %d %.300s", p.resp.StatusCode, p.body)
+		}
+
+		// An hour later: a link followed after 30 minutes has expired.
+		s.Clock.Advance(61 * time.Minute)
+		p = b.get(s, s.URL+"/account/profile")
+		b.password(s, p, next, s.Password)
+		if p := b.askEmailChange(s, "late@example.com"); p.url.Query().Get("done") != "email-sent" {
+			t.Fatalf("asking for late@: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		late := mb.wait(t, "late@example.com", subjectConfirmEmail).link(t, s.URL+"/account/profile/email/confirm?token=")
+		s.Clock.Advance(31 * time.Minute)
+		if p := b.get(s, late); p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, "no longer valid") {
+			t.Errorf("an expired link: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		if p := b.confirmEmail(s, late); p.resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("an expired link confirmed: %d %.300s", p.resp.StatusCode, p.body)
+		}
+		wantEmail(t, s, s.UserID, next, true)
+		mb.none(t, subjectEmailChanged, 0)
+	})
+}

@@ -30,5 +30,8 @@ func (s *Handlers) Routes() []flows.Route {
 	return []flows.Route{
 		{Method: get, Path: PathProfile, Page: s.ProfilePage},
 		{Method: post, Path: PathProfileNames, Page: s.NamesSubmit},
+		{Method: post, Path: PathProfileEmail, Page: s.EmailSubmit},
+		{Method: get, Path: PathEmailConfirm, Page: s.EmailConfirmPage},
+		{Method: post, Path: PathEmailConfirm, Page: s.EmailConfirm},
 	}
 }

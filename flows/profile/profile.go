@@ -27,6 +27,9 @@ func (s *Handlers) page(user storage.User) templates.ProfilePage {
 		MaxNameLen:    MaxNameLen,
 		Email:         user.Email,
 		EmailVerified: user.EmailVerified,
+		EmailAction:   s.Path(PathProfileEmail),
+		LinkMinutes:   int(LinkLifetime.Minutes()),
+		CanChange:     s.Mail != nil,
 		BackURL:       s.Path(flows.PathAccount),
 	}
 }

@@ -13,4 +13,10 @@ type Store interface {
 	// The email change: who has an address, and the change itself.
 	GetUserByEmail(ctx context.Context, email string) (storage.User, error)
 	SetUserEmail(ctx context.Context, id, email string, verified bool, now time.Time) error
+	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// The links that confirm a new address.
+	PutEmailLink(ctx context.Context, l storage.EmailLink) error
+	GetEmailLink(ctx context.Context, purpose storage.LinkPurpose, hash string, now time.Time) (storage.EmailLink, error)
+	UseEmailLink(ctx context.Context, purpose storage.LinkPurpose, hash string, now time.Time) (storage.EmailLink, error)
+	DeleteEmailLinks(ctx context.Context, userID string, purpose storage.LinkPurpose) (int, error)
 }
