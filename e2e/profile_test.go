@@ -333,7 +333,12 @@ func TestProfileEmail(t *testing.T) {
 		}
 
 		// An hour later: a link followed after 30 minutes has expired.
+		// A stale session must verify again before it can ask.
 		s.Clock.Advance(61 * time.Minute)
+		if p := b.askEmailChange(s, "stale@example.com"); !p.isLogin() {
+			t.Fatalf("a stale session asked for a new address: %s %d", p.url, p.resp.StatusCode)
+		}
+		mb.none(t, subjectConfirmEmail, 200*time.Millisecond)
 		p = b.get(s, s.URL+"/account/profile")
 		b.password(s, p, next, s.Password)
 		if p := b.askEmailChange(s, "late@example.com"); p.url.Query().Get("done") != "email-sent" {
