@@ -93,7 +93,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 		if !reBase32Key.MatchString(secret) {
 			t.Fatalf("the key shown for manual entry is %q (%q), want base32", shown, secret)
 		}
-		do(t, ctx, "go on to the code", chromedp.Click(selSubmit), chromedp.WaitVisible(selOTP))
+		do(t, ctx, "go on to the code", chromedp.Click(selWizardNext), chromedp.WaitVisible(selOTP))
 		if name := get(t, ctx, "read the device name", chromedp.Value(selDeviceName)); strings.TrimSpace(name) == "" {
 			t.Error("the device name field has no suggested name")
 		}

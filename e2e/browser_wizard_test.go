@@ -53,7 +53,7 @@ func TestBrowserWizardOnPhone(t *testing.T) {
 	step("Step 3 of 7")
 	secret := strings.Join(strings.Fields(get(t, ctx, "read the key", chromedp.Text(selSecret))), "")
 
-	do(t, ctx, "go on to the code", chromedp.Click(selSubmit), chromedp.WaitVisible(selOTP), shot("04-code"))
+	do(t, ctx, "go on to the code", chromedp.Click(selWizardNext), chromedp.WaitVisible(selOTP), shot("04-code"))
 	wantPage(t, ctx, s.URL+"/account/setup/app/verify", "Enter the code")
 	step("Step 4 of 7")
 	noProblems(t, ctx, "the wizard up to the code") // the wrong code that follows answers 401

@@ -47,8 +47,8 @@ func (b *browser) enrolTOTP(s *server, p page) (enrolment, page) {
 	flow := p.flowID()
 	scan := b.get(s, s.URL+"/account/setup/app?"+url.Values{"flow": {flow}}.Encode())
 	m := reSecret.FindStringSubmatch(scan.body)
-	d := reDevice.FindStringSubmatch(scan.body)
-	if m == nil || d == nil {
+	device := scan.url.Query().Get("device")
+	if m == nil || device == "" {
 		b.t.Fatalf("no key or device on the app's page: %.500s", scan.body)
 	}
 	var e enrolment
@@ -56,7 +56,7 @@ func (b *browser) enrolTOTP(s *server, p page) (enrolment, page) {
 	if !strings.Contains(scan.body, `src="/account/setup/app/qr?`) {
 		b.t.Error("the app's page shows no QR code")
 	}
-	codes := b.post(s, s.URL+"/account/setup/app/verify", url.Values{"flow": {flow}, "device": {d[1]},
+	codes := b.post(s, s.URL+"/account/setup/app/verify", url.Values{"flow": {flow}, "device": {device},
 		"device_name": {"Test phone"}, "code": {totpCode(b.t, e.secret, s.Clock.Now())}})
 	if codes.url.Path == "/account/setup/phone" { // the optional backup phone
 		codes = b.get(s, s.URL+"/account/setup/recovery-codes?"+url.Values{"flow": {flow}}.Encode())

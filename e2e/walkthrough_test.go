@@ -150,7 +150,7 @@ func TestWalkthroughEnrolKeepsDeviceName(t *testing.T) {
 		flow := p.flowID()
 		p = b.get(s, s.URL+"/account/setup/app?flow="+url.QueryEscape(flow))
 		secret := reTags.ReplaceAllString(reSecret.FindStringSubmatch(p.body)[1], "")
-		form := url.Values{"flow": {flow}, "device": {reDevice.FindStringSubmatch(p.body)[1]}}
+		form := url.Values{"flow": {flow}, "device": {p.url.Query().Get("device")}}
 		refused("sign-in, wrong code", b, "/account/setup/app/verify", form, typed, "000000", http.StatusUnauthorized, "not right")
 		refused("sign-in, name too long", b, "/account/setup/app/verify", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
 		form.Set("device_name", typed)

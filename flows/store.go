@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"time"
 
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -18,6 +19,7 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (storage.Session, error)
 	CreateSession(ctx context.Context, s storage.Session) error
 	DeleteSession(ctx context.Context, id string) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
 	// The user, their factors and consent, in one round trip at a step.
 	GetUser(ctx context.Context, id string) (storage.User, error)
 	LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error)

@@ -384,6 +384,12 @@ type Session struct {
 	AuthTime  time.Time
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// UserAgent and IP are the browser's when the session was made; LastSeenAt is
+	// when it was last used (kept coarse: see TouchSession). The account page
+	// lists them so the user can tell their sessions apart.
+	UserAgent  string
+	IP         string
+	LastSeenAt time.Time
 }
 
 // SessionStore keeps SSO sessions.
@@ -395,6 +401,9 @@ type SessionStore interface {
 	// when a factor that made some of them was removed); ErrNotFound when the
 	// session is gone.
 	SetSessionFactors(ctx context.Context, id string, factors []FactorProof, authTime time.Time) error
+	// TouchSession records that the session was used at (a missing one gives
+	// ErrNotFound).
+	TouchSession(ctx context.Context, id string, at time.Time) error
 	// ListSessionsByUser returns the user's sessions, newest (CreatedAt) first.
 	ListSessionsByUser(ctx context.Context, userID string) ([]Session, error)
 	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)

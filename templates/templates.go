@@ -31,6 +31,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -259,6 +260,18 @@ type RecoveryCodesPage struct {
 	Steps  []Step
 }
 
+// DownloadHref is the codes as a text file to save ("Download"): a data: URL of
+// plain text, which html/template only renders when typed as a URL. It is safe
+// because the scheme and type are fixed here and the codes are percent-encoded.
+func (p RecoveryCodesPage) DownloadHref() template.URL {
+	var b strings.Builder
+	b.WriteString(p.Product() + " recovery codes\n\nEach code works once. Keep them somewhere safe.\n\n")
+	for _, c := range p.Codes {
+		b.WriteString(c + "\n")
+	}
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(b.String()))
+}
+
 // EnrolChoicePage interrupts sign-in to ask for two-step enrolment (FLOW-5).
 // The form posts flow and decision=totp or decision=later.
 type EnrolChoicePage struct {
@@ -306,11 +319,13 @@ type LoggedOutPage struct {
 // HomePage is the landing page at "/".
 type HomePage struct {
 	Page
-	Issuer      string
-	DevUser     string
-	DevPassword string
-	DevClientID string
-	DevHints    []string
+	// SignedInAs and AccountURL: the visitor's session, and their account page.
+	SignedInAs, AccountURL string
+	Issuer                 string
+	DevUser                string
+	DevPassword            string
+	DevClientID            string
+	DevHints               []string
 }
 
 // AccountDevice is one authenticator app on the account security page.
@@ -356,9 +371,30 @@ type AccountTrust struct {
 
 // AccountSession is one signed-in session on the account security page.
 type AccountSession struct {
-	Started string // already formatted, e.g. "23 Nov 2026, 14:02"
-	Methods string // how it signed in, e.g. "Password and authenticator app"
-	Current bool   // the session showing this page
+	Handle   string // sent back in the hidden "session" input of its "Sign out" form
+	Browser  string // e.g. "Firefox on Windows"; "" when unknown
+	IP       string
+	Started  string // already formatted, e.g. "23 Nov 2026, 14:02"
+	LastUsed string // already formatted; "" when unknown
+	Methods  string // how it signed in, e.g. "Password and authenticator app"
+	Current  bool   // the session showing this page
+}
+
+// Areas of the account: the overview (AccountPage.Area "") links each.
+const (
+	AreaApps     = "apps"
+	AreaKeys     = "keys"
+	AreaSMS      = "sms"
+	AreaRecovery = "recovery"
+	AreaDevices  = "devices"
+	AreaSessions = "sessions"
+)
+
+// AccountArea is one row of the account overview.
+type AccountArea struct {
+	Key, Title, URL string
+	Status          string // what the area holds now, e.g. "Pixel, Tablet"
+	Warn            bool   // the status needs the user's attention
 }
 
 // AccountPage is the self-service account security page (ACC-1, MFA-1,
@@ -369,9 +405,17 @@ type AccountSession struct {
 // server's business). A URL or action left empty hides its link or form.
 type AccountPage struct {
 	Page
-	Email  string // the signed-in user
-	Notice string // success message, e.g. "Authenticator app added."
-	Error  string
+	// Area is the part of the account shown: "" for the overview (Areas, the
+	// mode, set up or turn off), else one of the Area constants.
+	Area        string
+	Areas       []AccountArea
+	OverviewURL string
+	// SetupURL starts the set-up wizard (no second factor yet); TurnOffURL
+	// turns two-step verification off (there is one).
+	SetupURL, TurnOffURL string
+	Email                string // the signed-in user
+	Notice               string // success message, e.g. "Authenticator app added."
+	Error                string
 	// Protect shows the "Protect your account" banner to a user without a second
 	// factor; ProtectDeadline ("8 December 2026") when the organisation requires
 	// one by then, ProtectRequired once that date has passed.
@@ -441,6 +485,9 @@ type AccountPage struct {
 	// "Sign out everywhere else".
 	Sessions            []AccountSession
 	SignOutOthersAction string
+	// EndSessionAction is the POST target of each other session's "Sign out"
+	// (session=Handle).
+	EndSessionAction string
 }
 
 // SecondFactorOn reports whether the account has any second factor, which

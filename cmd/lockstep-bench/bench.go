@@ -1360,23 +1360,21 @@ func totpCode(secret string, step int64) (string, error) {
 
 var (
 	enrolSecret = regexp.MustCompile(`(?s)<div class="secret"[^>]*>(.*?)</div>`)
-	enrolDevice = regexp.MustCompile(`<input[^>]*name="device" value="([^"]+)"`)
 	pageFlow    = regexp.MustCompile(`<input[^>]*name="flow" value="([^"]+)"`)
 	tagOrSpace  = regexp.MustCompile(`<[^>]*>|\s+`)
 )
 
-// parseEnrolPage reads the key (shown in groups) and the pending device's id from
-// the enrolment page.
-func parseEnrolPage(body []byte) (secret, device string, err error) {
-	m, d := enrolSecret.FindSubmatch(body), enrolDevice.FindSubmatch(body)
-	if m == nil || d == nil {
-		return "", "", errors.New("the enrolment page shows no key or no device")
+// parseEnrolKey reads the key, shown in groups, from the wizard's app page.
+func parseEnrolKey(body []byte) (string, error) {
+	m := enrolSecret.FindSubmatch(body)
+	if m == nil {
+		return "", errors.New("the enrolment page shows no key")
 	}
-	secret, err = normalizeTOTPSecret(html.UnescapeString(tagOrSpace.ReplaceAllString(string(m[1]), "")))
+	secret, err := normalizeTOTPSecret(html.UnescapeString(tagOrSpace.ReplaceAllString(string(m[1]), "")))
 	if err != nil {
-		return "", "", errors.New("the enrolment page's key is not base32")
+		return "", errors.New("the enrolment page's key is not base32")
 	}
-	return secret, html.UnescapeString(string(d[1])), nil
+	return secret, nil
 }
 
 // idTokenACR is the acr claim of an ID token; its signature is not checked.
@@ -1633,10 +1631,11 @@ func (b *bencher) enrol(ctx context.Context, email, password string) (secret str
 			if err != nil {
 				return nil, err
 			}
-			key, device, err := parseEnrolPage(page.body)
+			key, err := parseEnrolKey(page.body)
 			if err != nil {
 				return nil, err
 			}
+			device := scan.Query().Get("device")
 			step = totpStep(time.Now())
 			code, err := totpCode(key, step)
 			if err != nil {

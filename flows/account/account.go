@@ -29,6 +29,7 @@ var accountNotices = map[string]string{
 	"forgotten":     "Every remembered device will be asked for two-step verification again.",
 	"trust-removed": "Removed.",
 	"signed-out":    "Signed out everywhere else.",
+	"session-ended": "Signed out there.",
 	"turned-off":    "Two-step verification is off. Signing in now needs only your password.",
 }
 
@@ -50,8 +51,8 @@ func (s *Handlers) postedAccount(w http.ResponseWriter, r *http.Request) (storag
 	return sess, user, ok, err
 }
 
-// AccountPage shows the user's two-step verification settings.
-func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
+// showAccount shows the account's overview (area "") or one of its areas.
+func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area string) error {
 	ctx := r.Context()
 	sess, user, ok, err := s.requireAccount(w, r)
 	if !ok {
@@ -67,6 +68,8 @@ func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := templates.AccountPage{
 		Page:             s.Page("Security"),
+		Area:             area,
+		OverviewURL:      s.Path(flows.PathAccount),
 		Email:            user.Email,
 		Notice:           accountNotices[r.URL.Query().Get("done")],
 		RemoveAction:     s.Path(PathAccountRemove),
@@ -105,9 +108,20 @@ func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Mode = accountMode(len(devices) > 0, len(p.Keys) > 0, p.Phone != "")
 	if p.Mode == templates.ModePasswordOnly {
+		p.SetupURL = s.Path(enrol.PathSetup)
 		if err := s.protectBanner(ctx, user, &p); err != nil {
 			return err
 		}
+	} else {
+		p.TurnOffURL = s.Path(PathAccountTurnOff)
+	}
+	for _, a := range areas {
+		if a.key == area {
+			p.Page.Title = a.title
+		}
+	}
+	if area == "" {
+		s.overviewAreas(&p)
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
 }
@@ -170,7 +184,7 @@ func (s *Handlers) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	s.notifyRemoved(ctx, r, user.ID, "device.removed")
-	http.Redirect(w, r, flows.PathAccount+"?done=removed", http.StatusSeeOther)
+	s.redirectDone(w, r, "removed")
 	return nil
 }
 
@@ -293,7 +307,7 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 	if total == 0 {
 		return s.showAccountCodes(w, r, user, "", done)
 	}
-	http.Redirect(w, r, flows.PathAccount+"?done="+done, http.StatusSeeOther)
+	s.redirectDone(w, r, done)
 	return nil
 }
 
@@ -353,6 +367,6 @@ func (s *Handlers) AccountCodesDone(w http.ResponseWriter, r *http.Request) erro
 	if r.PostForm.Get("stored") != "yes" {
 		return s.showAccountCodes(w, r, user, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.", done)
 	}
-	http.Redirect(w, r, flows.PathAccount+"?done="+done, http.StatusSeeOther)
+	s.redirectDone(w, r, done)
 	return nil
 }

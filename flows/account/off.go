@@ -146,6 +146,6 @@ func (s *Handlers) AccountTurnOff(w http.ResponseWriter, r *http.Request) error 
 		"apps": fmt.Sprint(len(p.Apps)), "keys": fmt.Sprint(len(p.Keys)), "phone": fmt.Sprint(p.Phone != ""),
 		"sessions_ended": fmt.Sprint(p.OtherSessions)})
 	s.Notify(r, user.ID, "2fa.turned_off")
-	http.Redirect(w, r, s.Path(flows.PathAccount)+"?done=turned-off", http.StatusSeeOther)
+	s.redirectDone(w, r, "turned-off")
 	return nil
 }

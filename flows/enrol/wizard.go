@@ -243,7 +243,7 @@ func (s *Handlers) SetupApp(w http.ResponseWriter, r *http.Request) (flows.Resul
 	q := url.Values{"device": {e.DeviceID}}
 	p.DeviceID, p.Secret, p.OTPAuthURI = e.DeviceID, e.Secret, e.URI
 	p.QRCodeURL = s.wizardURL(z, PathSetupQR, q)
-	p.Action = s.Path(PathSetupVerify)
+	p.NextURL = s.wizardURL(z, PathSetupVerify, q)
 	p.BackURL = s.wizardURL(z, PathSetup, nil)
 	if s.SMS != nil {
 		p.PhoneURL = s.wizardURL(z, PathSetupPhone, url.Values{"change": {"1"}})

@@ -742,6 +742,18 @@ func (s *Store) SetSessionFactors(_ context.Context, id string, factors []storag
 	return nil
 }
 
+func (s *Store) TouchSession(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x, ok := s.sessions[id]
+	if !ok {
+		return notFound("touch session", id)
+	}
+	x.LastSeenAt = at
+	s.sessions[id] = x
+	return nil
+}
+
 func (s *Store) ListSessionsByUser(_ context.Context, userID string) ([]storage.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
