@@ -40,6 +40,12 @@ func returnTo(r *http.Request) string {
 		}
 	case PathAccountRecovery:
 		page = PathAccountRecovery
+		// "I stored them" after a first factor was added: that factor's area,
+		// which the re-verification (now with that factor) leads to.
+		if area, ok := doneArea[q.Get("done")]; ok && r.Method == http.MethodPost {
+			page = area
+			keep.Set("done", q.Get("done"))
+		}
 	case PathAccountRemove:
 		page = PathAccountApps // a one-click action: back to its area, to click again
 	case PathAccountKeyRemove:
