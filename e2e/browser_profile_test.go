@@ -39,6 +39,7 @@ func TestBrowserProfile(t *testing.T) {
 		chromedp.SendKeys(selPassword, s.Password),
 		chromedp.Click(selSubmit),
 		chromedp.WaitVisible(`#tsv-heading`),
+		shot("00-account-laptop"),
 		chromedp.Click(`a[href="account/profile"]`),
 		chromedp.WaitVisible(selGiven),
 	)
