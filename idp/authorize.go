@@ -465,6 +465,8 @@ func profileClaims(u storage.User, scopes fosite.Arguments) map[string]any {
 	out := map[string]any{}
 	if scopes.Has("email") {
 		out["email"] = u.Email
+		// True only once the user followed a link sent to this very address.
+		out["email_verified"] = u.EmailVerified
 	}
 	if scopes.Has("profile") {
 		if name := strings.TrimSpace(u.GivenName + " " + u.FamilyName); name != "" {

@@ -87,6 +87,10 @@ type User struct {
 	ID string
 	// Email is stored lower-cased and is unique.
 	Email string
+	// EmailVerified says the user proved they receive mail at Email (by following
+	// a link sent there); false for an address nobody confirmed, such as one an
+	// admin typed in.
+	EmailVerified bool
 	// PasswordHash is a PHC-format argon2id string; never the password.
 	PasswordHash string
 	GivenName    string
@@ -124,6 +128,13 @@ type UserStore interface {
 	// policy change cannot undo it); taking another user's email returns
 	// ErrAlreadyExists.
 	UpdateUser(ctx context.Context, u User) error
+	// SetUserNames changes only the user's given and family names and UpdatedAt
+	// (to now), so a profile edit cannot undo a concurrent change of anything else.
+	SetUserNames(ctx context.Context, id, given, family string, now time.Time) error
+	// SetUserEmail changes only the user's email (lower-cased by the caller), its
+	// EmailVerified and UpdatedAt (to now); taking another user's email returns
+	// ErrAlreadyExists and changes nothing.
+	SetUserEmail(ctx context.Context, id, email string, verified bool, now time.Time) error
 }
 
 // SecurityLevel says whether an organisation requires a second factor (ADM-1).
@@ -811,6 +822,7 @@ type Storage interface {
 	PhoneStore
 	OneTimeCodeStore
 	TrustStore
+	EmailLinkStore
 	FactorSummaryStore
 	SignInStore
 	LoginStore

@@ -649,7 +649,8 @@ const (
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
 	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
-	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard, pageTurnOff}
+	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard, pageTurnOff,
+	pageProfile}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{
@@ -950,4 +951,39 @@ func StaticHandler() http.Handler {
 		}
 		files.ServeHTTP(w, req)
 	}))
+}
+
+// pageProfile is the profile page's template.
+const pageProfile = "profile"
+
+// ProfilePage is the profile page (ACC-6): the names form posts given_name and
+// family_name to NamesAction, the email form posts email to EmailAction. A
+// refused form comes back with what was typed and one message per field.
+type ProfilePage struct {
+	Page
+	Notice string
+
+	NamesAction             string
+	GivenName, FamilyName   string
+	GivenError, FamilyError string
+	MaxNameLen              int
+
+	Email         string // the stored address
+	EmailVerified bool
+	// CanChange: the server sends email, so the address can be changed.
+	CanChange   bool
+	EmailAction string
+	NewEmail    string // as typed, on a refused form
+	EmailError  string
+	LinkMinutes int // how long the emailed link works
+
+	BackURL string
+}
+
+// Profile renders the profile page.
+func (r *Renderer) Profile(w io.Writer, p ProfilePage) error {
+	if p.Title == "" {
+		p.Title = "Profile"
+	}
+	return r.render(w, pageProfile, p)
 }

@@ -1334,6 +1334,33 @@ func pageCases() []pageCase {
 			},
 			notWant: []string{"<script", "<b>", "<i>"},
 		},
+		{
+			name: "profile with an error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Profile(w, ProfilePage{Page: page(""), NamesAction: "/account/profile/names", GivenName: `J"><b>x</b>`, FamilyName: "Liddell",
+					GivenError: "Your given name needs at least 2 letters.", MaxNameLen: 100, Email: "alice@example.com", CanChange: true,
+					EmailAction: "/account/profile/email", LinkMinutes: 30, BackURL: "/account"})
+			},
+			want: []string{
+				"<title>Profile · Lockstep</title>",
+				`<form method="post" action="/account/profile/names"`,
+				`name="given_name" value="J&#34;&gt;&lt;b&gt;x&lt;/b&gt;" autocomplete="given-name" maxlength="100" required autofocus aria-invalid="true" aria-describedby="given-error"`,
+				`<p class="field-error" id="given-error" role="alert">Your given name needs at least 2 letters.</p>`,
+				`name="family_name" value="Liddell" autocomplete="family-name" maxlength="100" required>`,
+				`<form method="post" action="/account/profile/email"`,
+				`type="email" id="new-email" name="email" value="" autocomplete="email"`,
+				"Not confirmed", "within 30 minutes",
+			},
+			notWant: []string{"<b>", "family-error", "email-error", "alert-success"},
+		},
+		{
+			name: "profile without email",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Profile(w, ProfilePage{Page: page("Profile"), Notice: "Your name was saved.", GivenName: "Alice", Email: "alice@example.com", EmailVerified: true})
+			},
+			want:    []string{"Your name was saved.", "Confirmed", "does not send email"},
+			notWant: []string{`name="email"`, "Not confirmed", `role="alert"`},
+		},
 	}
 }
 

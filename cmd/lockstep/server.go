@@ -141,7 +141,7 @@ func serve(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 }
 
 // cleanupLoop deletes expired tokens, flows, sessions, keys, throttle counters,
-// nonces, ceremonies, one-time codes and trusts every few minutes.
+// nonces, ceremonies, one-time codes, trusts and emailed links every few minutes.
 func cleanupLoop(ctx context.Context, store storage.Storage, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -157,7 +157,7 @@ func cleanupLoop(ctx context.Context, store storage.Storage, log *slog.Logger) {
 			"sessions": store.DeleteExpiredSessions, "signing keys": store.DeleteExpiredSigningKeys,
 			"throttle counters": store.DeleteExpiredThrottles, "nonces": store.DeleteExpiredNonces,
 			"ceremonies": store.DeleteExpiredCeremonies, "one-time codes": store.DeleteExpiredOneTimeCodes,
-			"trusts": store.DeleteExpiredTrusts,
+			"trusts": store.DeleteExpiredTrusts, "email links": store.DeleteExpiredEmailLinks,
 		} {
 			if n, err := f(ctx, now); err != nil {
 				log.Warn("cleanup failed", "what", name, "error", err)

@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"OneTimeCodes", testOneTimeCodes},
 		{"UseOneTimeCode", testUseOneTimeCode},
 		{"Trusts", testTrusts},
+		{"EmailLinks", testEmailLinks},
+		{"EmailLinkCopies", testEmailLinkCopies},
 		{"Copies", testCopies},
 		{"Organisations", testOrganisations},
 		{"OrgDeadlines", testOrgDeadlines},
@@ -79,6 +81,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ConcurrentUseWebAuthnCredential", testConcurrentUseWebAuthnCredential},
 		{"ConcurrentTakeCeremony", testConcurrentTakeCeremony},
 		{"ConcurrentUseOneTimeCode", testConcurrentUseOneTimeCode},
+		{"ConcurrentUseEmailLink", testConcurrentUseEmailLink},
 		{"ConcurrentWrongOneTimeCodes", testConcurrentWrongOneTimeCodes},
 	}
 	for _, tt := range tests {
@@ -192,7 +195,7 @@ func testClients(t *testing.T, s storage.Storage) {
 func testUsers(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	alice := storage.User{
-		ID: "user-2", Email: "alice@example.com", PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
+		ID: "user-2", Email: "alice@example.com", EmailVerified: true, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
 		GivenName: "Alice", FamilyName: "Liddell", CreatedAt: base, UpdatedAt: base,
 	}
 	bob := storage.User{ID: "user-1", Email: "bob@example.com", Disabled: true, CreatedAt: base, UpdatedAt: base}
@@ -237,6 +240,32 @@ func testUsers(t *testing.T, s storage.Storage) {
 	bob.Email = "alice@example.com" // freed by alice's update
 	must(t, s.UpdateUser(ctx, bob))
 	wantErr(t, "update missing", s.UpdateUser(ctx, storage.User{ID: "nope", Email: "nope@example.com"}), storage.ErrNotFound)
+
+	// The profile's changes touch their fields only.
+	alice.EmailVerified = false
+	must(t, s.UpdateUser(ctx, alice))
+	must(t, s.SetUserNames(ctx, alice.ID, "Zoë", "O’Neil", base.Add(2*time.Minute)))
+	alice.GivenName, alice.FamilyName, alice.UpdatedAt = "Zoë", "O’Neil", base.Add(2*time.Minute)
+	got, err = s.GetUser(ctx, alice.ID)
+	must(t, err)
+	equal(t, "renamed user", alice, got)
+	wantErr(t, "rename missing", s.SetUserNames(ctx, "nope", "No", "One", base), storage.ErrNotFound)
+
+	bob, err = s.GetUser(ctx, bob.ID)
+	must(t, err)
+	wantErr(t, "set taken email", s.SetUserEmail(ctx, alice.ID, bob.Email, true, base.Add(3*time.Minute)), storage.ErrAlreadyExists)
+	got, err = s.GetUser(ctx, alice.ID)
+	must(t, err)
+	equal(t, "user after a refused email", alice, got)
+	must(t, s.SetUserEmail(ctx, alice.ID, "zoe@example.com", true, base.Add(3*time.Minute)))
+	alice.Email, alice.EmailVerified, alice.UpdatedAt = "zoe@example.com", true, base.Add(3*time.Minute)
+	got, err = s.GetUserByEmail(ctx, "zoe@example.com")
+	must(t, err)
+	equal(t, "user with a new email", alice, got)
+	_, err = s.GetUserByEmail(ctx, "alice@wonderland.example")
+	wantErr(t, "email before the change", err, storage.ErrNotFound)
+	must(t, s.CreateUser(ctx, storage.User{ID: "user-3", Email: "alice@wonderland.example", CreatedAt: base, UpdatedAt: base}))
+	wantErr(t, "set email of missing", s.SetUserEmail(ctx, "nope", "nope@example.com", true, base), storage.ErrNotFound)
 }
 
 func testTokens(t *testing.T, s storage.Storage) {

@@ -9,7 +9,7 @@ import (
 
 func testLookupLogin(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
-	alice := storage.User{ID: "u-alice", Email: "alice@example.com", PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+	alice := storage.User{ID: "u-alice", Email: "alice@example.com", EmailVerified: true, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
 		GivenName: "Alice", FamilyName: "Liddell", CreatedAt: base, UpdatedAt: base.Add(time.Hour), SetupOfferedAt: base.Add(time.Minute)}
 	bob := storage.User{ID: "u-bob", Email: "bob@example.com", Disabled: true, CreatedAt: base, UpdatedAt: base}
 	must(t, s.CreateUser(ctx, alice))

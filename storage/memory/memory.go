@@ -62,6 +62,7 @@ type Store struct {
 	phones   map[string]storage.PhoneNumber // by user ID
 	codes    map[string]storage.OneTimeCode // by key
 	trusts   map[string]storage.Trust
+	links    map[string]storage.EmailLink // by hash
 }
 
 type ceremony struct {
@@ -91,6 +92,7 @@ func New() *Store {
 		phones:   map[string]storage.PhoneNumber{},
 		codes:    map[string]storage.OneTimeCode{},
 		trusts:   map[string]storage.Trust{},
+		links:    map[string]storage.EmailLink{},
 	}
 }
 
@@ -249,6 +251,35 @@ func (s *Store) UpdateUser(_ context.Context, u storage.User) error {
 	s.emails[u.Email] = u.ID
 	u.OrgID, u.Groups, u.MFADeadline = old.OrgID, old.Groups, old.MFADeadline
 	s.users[u.ID] = u
+	return nil
+}
+
+func (s *Store) SetUserNames(_ context.Context, id, given, family string, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return notFound("set user names", id)
+	}
+	u.GivenName, u.FamilyName, u.UpdatedAt = given, family, now
+	s.users[id] = u
+	return nil
+}
+
+func (s *Store) SetUserEmail(_ context.Context, id, email string, verified bool, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return notFound("set user email", id)
+	}
+	if owner, ok := s.emails[email]; ok && owner != id {
+		return fmt.Errorf("memory: set email of user %q: email %q: %w", id, email, storage.ErrAlreadyExists)
+	}
+	delete(s.emails, u.Email)
+	s.emails[email] = id
+	u.Email, u.EmailVerified, u.UpdatedAt = email, verified, now
+	s.users[id] = u
 	return nil
 }
 

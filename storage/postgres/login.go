@@ -18,7 +18,7 @@ var lookupLoginSQL = `SELECT
 	ARRAY(SELECT coalesce(t.count, 0) FROM unnest($2::text[]) WITH ORDINALITY AS k(key, n)
 		LEFT JOIN throttle t ON t.key = k.key AND t.reset_at > $3 ORDER BY k.n),
 	u.id, u.email, u.password_hash, u.given_name, u.family_name, u.disabled, u.created_at, u.updated_at,
-	u.org_id, u.groups, u.mfa_deadline, u.setup_offered_at, u.totp, u.webauthn, u.phone, u.recovery_codes, u.scopes, u.granted_at
+	u.org_id, u.groups, u.mfa_deadline, u.setup_offered_at, u.email_verified, u.totp, u.webauthn, u.phone, u.recovery_codes, u.scopes, u.granted_at
 FROM (SELECT 1) AS one LEFT JOIN LATERAL (
 	SELECT users.*,` + factorSummaryColumns("users.id") + `,
 		c.scopes, c.granted_at
@@ -31,7 +31,8 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 	var (
 		l                                     storage.Login
 		id, email, hash, given, family, orgID *string
-		disabled, totp, webauthn, phone       *bool
+		disabled, verified, totp              *bool
+		webauthn, phone                       *bool
 		recoveryCodes                         *int
 		created, updated, deadline, grantedAt *time.Time
 		offered                               *time.Time
@@ -45,7 +46,7 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 		query, who = lookupLoginByIDSQL, q.UserID
 	}
 	err := s.pool.QueryRow(ctx, query, who, q.ThrottleKeys, q.Now, q.ClientID).Scan(&l.Throttles,
-		&id, &email, &hash, &given, &family, &disabled, &created, &updated, &orgID, &groups, &deadline, &offered, &totp, &webauthn, &phone, &recoveryCodes, &scopes, &grantedAt)
+		&id, &email, &hash, &given, &family, &disabled, &created, &updated, &orgID, &groups, &deadline, &offered, &verified, &totp, &webauthn, &phone, &recoveryCodes, &scopes, &grantedAt)
 	if err != nil {
 		return storage.Login{}, fmt.Errorf("postgres: look up login of %q: %w", who, err)
 	}
@@ -53,7 +54,7 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 		return l, nil
 	}
 	l.Found = true
-	l.User = storage.User{ID: *id, Email: *email, PasswordHash: *hash, GivenName: *given, FamilyName: *family,
+	l.User = storage.User{ID: *id, Email: *email, EmailVerified: *verified, PasswordHash: *hash, GivenName: *given, FamilyName: *family,
 		Disabled: *disabled, CreatedAt: *created, UpdatedAt: *updated, OrgID: *orgID, Groups: groups,
 		MFADeadline: fromNullTime(deadline), SetupOfferedAt: fromNullTime(offered)}
 	l.Factors = storage.FactorSummary{TOTP: *totp, WebAuthn: *webauthn, Phone: *phone, RecoveryCodes: *recoveryCodes}

@@ -11,13 +11,13 @@ import (
 )
 
 const userColumns = `id, email, password_hash, given_name, family_name, disabled, created_at, updated_at,
-	org_id, groups, mfa_deadline, setup_offered_at`
+	org_id, groups, mfa_deadline, setup_offered_at, email_verified`
 
 func scanUser(row pgx.Row) (storage.User, error) {
 	var u storage.User
 	var deadline, offered *time.Time
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.GivenName, &u.FamilyName, &u.Disabled, &u.CreatedAt, &u.UpdatedAt,
-		&u.OrgID, &u.Groups, &deadline, &offered)
+		&u.OrgID, &u.Groups, &deadline, &offered, &u.EmailVerified)
 	u.MFADeadline, u.SetupOfferedAt = fromNullTime(deadline), fromNullTime(offered)
 	return u, err
 }
@@ -26,12 +26,12 @@ func scanUser(row pgx.Row) (storage.User, error) {
 // ($9; none without one), counting from created_at.
 var insertUserSQL = `INSERT INTO users (` + userColumns + `)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-		(SELECT ` + deadlineSQL("$10::text[]", "NULL", "$7::timestamptz") + ` FROM organisations o WHERE o.id = $9), $11)`
+		(SELECT ` + deadlineSQL("$10::text[]", "NULL", "$7::timestamptz") + ` FROM organisations o WHERE o.id = $9), $11, $12)`
 
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	insert := func(db execer) error {
 		_, err := db.Exec(ctx, insertUserSQL, u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled,
-			u.CreatedAt, u.UpdatedAt, u.OrgID, notNull(u.Groups), nullTime(u.SetupOfferedAt))
+			u.CreatedAt, u.UpdatedAt, u.OrgID, notNull(u.Groups), nullTime(u.SetupOfferedAt), u.EmailVerified)
 		return err
 	}
 	var err error
@@ -77,11 +77,27 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 
 func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 	err := s.exec(ctx, `UPDATE users SET email = $2, password_hash = $3, given_name = $4,
-		family_name = $5, disabled = $6, created_at = $7, updated_at = $8, setup_offered_at = $9
+		family_name = $5, disabled = $6, created_at = $7, updated_at = $8, setup_offered_at = $9, email_verified = $10
 		WHERE id = $1`,
-		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt, nullTime(u.SetupOfferedAt))
+		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt, nullTime(u.SetupOfferedAt), u.EmailVerified)
 	if err != nil {
 		return fmt.Errorf("postgres: update user %q: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) SetUserNames(ctx context.Context, id, given, family string, now time.Time) error {
+	err := s.exec(ctx, `UPDATE users SET given_name = $2, family_name = $3, updated_at = $4 WHERE id = $1`, id, given, family, now)
+	if err != nil {
+		return fmt.Errorf("postgres: set names of user %q: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) SetUserEmail(ctx context.Context, id, email string, verified bool, now time.Time) error {
+	err := s.exec(ctx, `UPDATE users SET email = $2, email_verified = $3, updated_at = $4 WHERE id = $1`, id, email, verified, now)
+	if err != nil {
+		return fmt.Errorf("postgres: set email of user %q: %w", id, err)
 	}
 	return nil
 }
