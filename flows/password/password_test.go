@@ -316,10 +316,17 @@ func TestCheckNew(t *testing.T) {
 		{"ten accented letters", strings.Repeat("é", MinLen), nil},
 		{"the longest", strings.Repeat("a", MaxLen), nil},
 		{"one byte too long", strings.Repeat("a", MaxLen+1), ErrPasswordTooLong},
+		{"a common password", "basketball", ErrCommon},
+		{"a common password in capitals", "BasketBall", ErrCommon},
+		{"a keyboard walk", "1q2w3e4r5t", ErrCommon},
+		{"a common password with a character more", "basketball!", nil},
 	} {
 		if err := CheckNew(tt.pw); !errors.Is(err, tt.want) {
 			t.Errorf("%s: CheckNew = %v, want %v", tt.name, err, tt.want)
 		}
+	}
+	if n := len(common); n != 10000 {
+		t.Errorf("the common-password list has %d distinct entries, want 10,000", n)
 	}
 	if MinLen != 10 {
 		t.Errorf("MinLen = %d: README's account section says 10", MinLen)
