@@ -22,6 +22,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/enrol"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/flows/recover"
 	"github.com/lockstep-id/lockstep/flows/signin"
 	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/idp"
@@ -222,6 +223,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		setup,
 		agree,
 		&account.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn, Enrol: setup},
+		&recover.Handlers{Core: core, Store: store, Hasher: hasher},
 	} {
 		routes = append(routes, core.Mount(j.Routes())...)
 	}

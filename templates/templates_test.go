@@ -39,7 +39,7 @@ type pageCase struct {
 }
 
 func pageCases() []pageCase {
-	return []pageCase{
+	return append(recoverPageCases(), []pageCase{
 		{
 			name: "login",
 			render: func(r *Renderer, w io.Writer) error {
@@ -1191,7 +1191,7 @@ func pageCases() []pageCase {
 			},
 			notWant: []string{"<script", "<b>", "<i>"},
 		},
-	}
+	}...)
 }
 
 var (
