@@ -18,11 +18,9 @@ const (
 	PathInvite = "/invite"
 )
 
-// Lifetimes of the emailed links.
-const (
-	ResetLinkLifetime  = 30 * time.Minute
-	InviteLinkLifetime = 7 * 24 * time.Hour
-)
+// ResetLinkLifetime is how long a reset link works (an invitation's is
+// admin.InviteLinkLifetime).
+const ResetLinkLifetime = 30 * time.Minute
 
 // Limits on forgotten-password requests within limitWindow: per network address
 // (the page says so when it is exceeded), and per typed address and per account
