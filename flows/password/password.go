@@ -50,6 +50,20 @@ func CheckNew(pw string) error {
 	return nil
 }
 
+// Explain is what a page says to the person choosing a new password that
+// CheckNew refused with err: one sentence, the same everywhere.
+func Explain(err error) string {
+	switch {
+	case errors.Is(err, ErrTooShort):
+		return fmt.Sprintf("Choose a password of at least %d characters.", MinLen)
+	case errors.Is(err, ErrPasswordTooLong):
+		return fmt.Sprintf("Choose a password of at most %d bytes.", MaxLen)
+	case errors.Is(err, ErrCommon):
+		return "This password is one of the 10,000 most common ones, which attackers try first. Choose another one."
+	}
+	return "That password cannot be used. Choose another one."
+}
+
 var (
 	// ErrMalformedHash: the stored string is not an argon2id PHC hash this package
 	// would produce, or its parameters are absurd (a tampered database must not

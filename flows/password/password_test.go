@@ -325,6 +325,19 @@ func TestCheckNew(t *testing.T) {
 			t.Errorf("%s: CheckNew = %v, want %v", tt.name, err, tt.want)
 		}
 	}
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{ErrTooShort, "at least 10 characters"},
+		{ErrPasswordTooLong, "at most 1024 bytes"},
+		{ErrCommon, "one of the 10,000 most common"},
+		{ErrEmptyPassword, "cannot be used"},
+	} {
+		if got := Explain(tt.err); !strings.Contains(got, tt.want) {
+			t.Errorf("Explain(%v) = %q, want it to say %q", tt.err, got, tt.want)
+		}
+	}
 	if n := len(common); n != 10000 {
 		t.Errorf("the common-password list has %d distinct entries, want 10,000", n)
 	}

@@ -76,19 +76,6 @@ func (s *Handlers) linkPage(k linkKind) flows.HandlerFunc {
 	}
 }
 
-// newPasswordMessage is what the page says of a new password CheckNew refuses.
-func newPasswordMessage(err error) string {
-	switch {
-	case errors.Is(err, password.ErrTooShort):
-		return fmt.Sprintf("Choose a password of at least %d characters.", password.MinLen)
-	case errors.Is(err, password.ErrPasswordTooLong):
-		return fmt.Sprintf("Choose a password of at most %d bytes.", password.MaxLen)
-	case errors.Is(err, password.ErrCommon):
-		return "This password is one of the 10,000 most common ones, which attackers try first. Choose another one."
-	}
-	return "That password cannot be used. Choose another one."
-}
-
 // linkSubmit sets the password with the link: the form is checked first (a
 // refusal keeps the link), then the link is spent, atomically, and the password
 // stored.
@@ -106,7 +93,7 @@ func (s *Handlers) linkSubmit(k linkKind) flows.HandlerFunc {
 		p := s.newPasswordPage(k, user, token, flowID)
 		next := r.PostForm.Get("new_password")
 		if err := password.CheckNew(next); err != nil {
-			p.Error = newPasswordMessage(err)
+			p.Error = password.Explain(err)
 		} else if next != r.PostForm.Get("confirm_password") {
 			p.Error = "The two passwords are not the same."
 		}
