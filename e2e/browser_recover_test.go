@@ -5,11 +5,13 @@ package e2e
 // a screenshot of every page.
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/storage/memory"
 )
 
@@ -77,4 +79,12 @@ func TestBrowserRecoverOnPhone(t *testing.T) {
 	wantPage(t, ctx, s.URL+"/forgot/reset", "Your password was changed")
 	do(t, ctx, "back to the sign-in", chromedp.Click(selContinue), chromedp.WaitVisible(selPassword))
 	wantPage(t, ctx, s.URL+"/login", "Sign in")
+
+	// An invitation's page is the same form, with its own words.
+	if _, err := inviter(t, s, s.Clock.Now()).Invite(context.Background(), admin.InviteSpec{Email: "bob@example.com", GivenName: "Bob"}); err != nil {
+		t.Fatal(err)
+	}
+	invite := mb.wait(t, "bob@example.com", subjectInvite).link(t, s.URL+"/invite?")
+	do(t, ctx, "open the invitation", chromedp.Navigate(invite), chromedp.WaitVisible(selNewPassword), shot("07-invitation"))
+	wantPage(t, ctx, s.URL+"/invite", "Set your password")
 }
