@@ -23,6 +23,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/flows/profile"
+	"github.com/lockstep-id/lockstep/flows/recover"
 	"github.com/lockstep-id/lockstep/flows/signin"
 	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/idp"
@@ -76,8 +77,8 @@ func smsSender(cfg configs.Config, log *slog.Logger) (sms.Sender, *sms.Outbox, e
 	return nil, nil, nil
 }
 
-// mailSender is SMTP when configured, else an outbox that keeps and logs.
-func mailSender(cfg configs.EmailConfig, log *slog.Logger) (email.Sender, *email.Outbox, error) {
+// MailSender is SMTP when configured, else an outbox that keeps and logs.
+func MailSender(cfg configs.EmailConfig, log *slog.Logger) (email.Sender, *email.Outbox, error) {
 	if cfg.SMTPHost == "" {
 		o := email.NewOutbox(email.DefaultOutboxSize, log)
 		return o, o, nil
@@ -133,7 +134,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		cookiePath = "/"
 	}
 	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: idp.RequestID, ProductName: "Lockstep"}
-	mail, outbox, err := mailSender(cfg.Email, log)
+	mail, outbox, err := MailSender(cfg.Email, log)
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +225,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		agree,
 		&account.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn, Enrol: setup},
 		&profile.Handlers{Core: core, Store: store},
+		&recover.Handlers{Core: core, Store: store, Hasher: hasher},
 	} {
 		routes = append(routes, core.Mount(j.Routes())...)
 	}

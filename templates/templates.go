@@ -75,6 +75,8 @@ type LoginPage struct {
 	Reverify bool
 	// Steps: the re-verification is the set-up wizard's first step.
 	Steps []Step
+	// ForgotURL, when set, offers "Forgot your password?" under the password.
+	ForgotURL string
 
 	// Passkey sign-in: shown (with webauthn.js) only when both are set.
 	// The button POSTs the passkey form (flow) to PasskeyOptionsURL for
@@ -645,12 +647,14 @@ const (
 	pageReset         = "reset2fa"
 	pageResetConfirm  = "reset2faconfirm"
 	pageMessage       = "message"
+	pageForgot        = "forgot"
+	pageNewPassword   = "newpassword"
 )
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
 	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
 	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard, pageTurnOff,
-	pageProfile}
+	pageProfile, pageForgot, pageNewPassword}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{

@@ -40,7 +40,7 @@ type pageCase struct {
 }
 
 func pageCases() []pageCase {
-	return []pageCase{
+	return append(recoverPageCases(), []pageCase{
 		{
 			name: "login",
 			render: func(r *Renderer, w io.Writer) error {
@@ -1361,7 +1361,7 @@ func pageCases() []pageCase {
 			want:    []string{"Your name was saved.", "Confirmed", "does not send email"},
 			notWant: []string{`name="email"`, "Not confirmed", `role="alert"`},
 		},
-	}
+	}...)
 }
 
 var (

@@ -246,6 +246,8 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 const usersUsage = `Usage:
   lockstep users create --email E --password-stdin [--given-name G] [--family-name F]
                         [--org ID --group G [--group G2 ...]]
+  lockstep users invite --email E [--given-name G] [--family-name F] [--org ID --group G ...]
+  lockstep users invite --resend --email E
   lockstep users list [--output json]
   lockstep users set-org EMAIL --org ID --group G [--group G2 ...]
   lockstep users set-org EMAIL --none
@@ -259,6 +261,9 @@ were covered in it already.
 `
 
 func cmdUsers(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "invite" {
+		return cmdInvite(ctx, args[1:], env, stdout, stderr)
+	}
 	if len(args) == 0 || !slices.Contains([]string{"create", "list", "set-org", "disable"}, args[0]) {
 		fmt.Fprint(stderr, usersUsage)
 		return errUsage

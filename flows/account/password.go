@@ -1,7 +1,6 @@
 package account
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -58,10 +57,8 @@ func (s *Handlers) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request)
 	}
 	// The one rule for new passwords, shared with the admin's user creation.
 	switch err := password.CheckNew(next); {
-	case errors.Is(err, password.ErrTooShort):
-		return refuse(fmt.Sprintf("Choose a new password of at least %d characters.", password.MinLen))
 	case err != nil:
-		return refuse(fmt.Sprintf("Choose a new password of at most %d bytes.", password.MaxLen))
+		return refuse(password.Explain(err))
 	case next != r.PostForm.Get("confirm_password"):
 		return refuse("The two new passwords are not the same.")
 	case next == current:

@@ -1,4 +1,6 @@
-// Package password hashes and verifies passwords with argon2id (spec FLOW-2).
+// Package password hashes and verifies passwords with argon2id (spec FLOW-2) and
+// holds the one rule for new ones (CheckNew: a minimum length, and none of the
+// 10,000 most common passwords, shipped in the binary).
 //
 // Hashes are PHC strings carrying their own parameters, so the parameters can be
 // raised later: Verify reports needsRehash for hashes made with other ones. A
@@ -34,16 +36,32 @@ const MaxLen = 1024
 const MinLen = 10
 
 // CheckNew says why pw cannot be chosen as a new password (ErrTooShort,
-// ErrPasswordTooLong), or nil. Its error text is fit to show to the person
-// choosing it.
+// ErrPasswordTooLong, ErrCommon), or nil. Its error text is fit to show to the
+// person choosing it.
 func CheckNew(pw string) error {
 	switch {
 	case utf8.RuneCountInString(pw) < MinLen:
 		return ErrTooShort
 	case len(pw) > MaxLen:
 		return ErrPasswordTooLong
+	case IsCommon(pw):
+		return ErrCommon
 	}
 	return nil
+}
+
+// Explain is what a page says to the person choosing a new password that
+// CheckNew refused with err: one sentence, the same everywhere.
+func Explain(err error) string {
+	switch {
+	case errors.Is(err, ErrTooShort):
+		return fmt.Sprintf("Choose a password of at least %d characters.", MinLen)
+	case errors.Is(err, ErrPasswordTooLong):
+		return fmt.Sprintf("Choose a password of at most %d bytes.", MaxLen)
+	case errors.Is(err, ErrCommon):
+		return "This password is one of the 10,000 most common ones, which attackers try first. Choose another one."
+	}
+	return "That password cannot be used. Choose another one."
 }
 
 var (
@@ -57,6 +75,9 @@ var (
 	ErrPasswordTooLong = fmt.Errorf("password: longer than %d bytes", MaxLen)
 	// ErrTooShort: a new password has fewer than MinLen characters (CheckNew).
 	ErrTooShort = fmt.Errorf("the password must be at least %d characters", MinLen)
+	// ErrCommon: a new password is one of the 10,000 most common (IsCommon), the
+	// first ones an attacker tries.
+	ErrCommon = errors.New("this password is one of the 10,000 most common passwords, which are the first ones tried by attackers: choose another one")
 )
 
 // Params are argon2id's cost parameters and sizes.

@@ -316,10 +316,30 @@ func TestCheckNew(t *testing.T) {
 		{"ten accented letters", strings.Repeat("é", MinLen), nil},
 		{"the longest", strings.Repeat("a", MaxLen), nil},
 		{"one byte too long", strings.Repeat("a", MaxLen+1), ErrPasswordTooLong},
+		{"a common password", "basketball", ErrCommon},
+		{"a common password in capitals", "BasketBall", ErrCommon},
+		{"a keyboard walk", "1q2w3e4r5t", ErrCommon},
+		{"a common password with a character more", "basketball!", nil},
 	} {
 		if err := CheckNew(tt.pw); !errors.Is(err, tt.want) {
 			t.Errorf("%s: CheckNew = %v, want %v", tt.name, err, tt.want)
 		}
+	}
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{ErrTooShort, "at least 10 characters"},
+		{ErrPasswordTooLong, "at most 1024 bytes"},
+		{ErrCommon, "one of the 10,000 most common"},
+		{ErrEmptyPassword, "cannot be used"},
+	} {
+		if got := Explain(tt.err); !strings.Contains(got, tt.want) {
+			t.Errorf("Explain(%v) = %q, want it to say %q", tt.err, got, tt.want)
+		}
+	}
+	if n := len(common); n != 10000 {
+		t.Errorf("the common-password list has %d distinct entries, want 10,000", n)
 	}
 	if MinLen != 10 {
 		t.Errorf("MinLen = %d: README's account section says 10", MinLen)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/enrol"
+	"github.com/lockstep-id/lockstep/flows/recover"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -55,6 +56,14 @@ func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) te
 	}
 	if s.WebAuthn != nil {
 		p.PasskeyOptionsURL, p.PasskeyAction = s.Path(PathPasskeyOptions), s.Path(PathPasskey)
+	}
+	// A forgotten password can be reset when links reach a mailbox; not from the
+	// re-verification of a signed-in user.
+	if s.EmailCodes != nil && !p.Reverify {
+		p.ForgotURL = s.Path(recover.PathForgot)
+		if f.KindOf() == flows.KindAuthorize {
+			p.ForgotURL += "?flow=" + url.QueryEscape(f.ID)
+		}
 	}
 	return p
 }
@@ -138,6 +147,11 @@ func (s *Handlers) checkPassword(ctx context.Context, login storage.Login, pw st
 		return storage.User{}, false
 	}
 	user := login.User
+	if user.PasswordHash == "" {
+		// Invited, no password set yet: no password signs in, after the same work.
+		s.Hasher.VerifyUnknownUser(ctx, pw)
+		return user, false
+	}
 	ok, rehash, err := s.Hasher.Verify(ctx, pw, user.PasswordHash)
 	if err != nil {
 		// A too-long password or a malformed stored hash is a failed login, not a 500.
