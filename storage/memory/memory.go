@@ -62,6 +62,7 @@ type Store struct {
 	phones   map[string]storage.PhoneNumber // by user ID
 	codes    map[string]storage.OneTimeCode // by key
 	trusts   map[string]storage.Trust
+	admins   map[string]bool // platform administrators' user IDs (admins.go)
 }
 
 type ceremony struct {
