@@ -25,14 +25,14 @@ func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.H
 	email := strings.ToLower(strings.TrimSpace(spec.Email))
 	var errs []error
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		errs = append(errs, fmt.Errorf("%q is not a valid email address", spec.Email))
+		errs = append(errs, storage.Invalid("email", "%q is not a valid email address", spec.Email))
 	}
 	// The one rule for new passwords, shared with the account page.
 	switch err := password.CheckNew(spec.Password); {
 	case errors.Is(err, password.ErrPasswordTooLong):
-		errs = append(errs, fmt.Errorf("the password must be at most %d bytes", password.MaxLen))
+		errs = append(errs, storage.Invalid("password", "the password must be at most %d bytes", password.MaxLen))
 	case err != nil:
-		errs = append(errs, err)
+		errs = append(errs, storage.Invalid("password", "%v", err))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return storage.User{}, err

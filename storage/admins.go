@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -58,4 +59,19 @@ type AuditQuery struct {
 	Before string
 	// Limit caps the result; zero or less means all.
 	Limit int
+}
+
+// FieldError refuses the value of one field of a change (it matches ErrInvalid):
+// Field names it as the admin API spells it, and Error is the message for the admin.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// Invalid returns a FieldError for field with a formatted message.
+func Invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
