@@ -25,6 +25,9 @@ type AdminStore interface {
 	CountUsers(ctx context.Context, q UserQuery) (int, error)
 	// QueryAudit returns matching events in ListAudit's order (newest first).
 	QueryAudit(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	// RenameOrganisation sets the organisation's name and UpdatedAt and appends
+	// audit in the same atomic step; ErrNotFound for an unknown organisation.
+	RenameOrganisation(ctx context.Context, id, name string, now time.Time, audit []AuditEvent) error
 }
 
 // UserQuery narrows SearchUsers and CountUsers; zero fields match everything.

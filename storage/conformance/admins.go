@@ -159,3 +159,18 @@ func testQueryAudit(t *testing.T, s storage.Storage) {
 		t.Errorf("event read back: %+v", got)
 	}
 }
+
+func testRenameOrganisation(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreateOrganisation(ctx, newOrg("acme", storage.OrgPolicy{Level: storage.LevelLow}), nil))
+	wantErr(t, "unknown organisation", s.RenameOrganisation(ctx, "nope", "X", base, orgEvent("r0")), storage.ErrNotFound)
+	must(t, s.RenameOrganisation(ctx, "acme", "Acme Ltd", base.Add(time.Hour), orgEvent("r1")))
+	wantErr(t, "audit id in use", s.RenameOrganisation(ctx, "acme", "Other", base.Add(2*time.Hour), orgEvent("r1")), storage.ErrAlreadyExists)
+	o, err := s.GetOrganisation(ctx, "acme")
+	must(t, err)
+	equal(t, "name", "Acme Ltd", o.Name)
+	equal(t, "updated", base.Add(time.Hour), o.UpdatedAt)
+	events, err := s.ListAudit(ctx, storage.AuditFilter{})
+	must(t, err)
+	equal(t, "audit", []string{"r1"}, eventIDs(events))
+}

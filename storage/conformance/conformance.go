@@ -56,7 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"Trusts", testTrusts},
 		{"Copies", testCopies},
 		{"Organisations", testOrganisations},
-		{"PlatformAdmins", testPlatformAdmins}, {"SearchUsers", testSearchUsers}, {"QueryAudit", testQueryAudit},
+		{"PlatformAdmins", testPlatformAdmins}, {"SearchUsers", testSearchUsers}, {"QueryAudit", testQueryAudit}, {"RenameOrganisation", testRenameOrganisation},
 		{"OrgDeadlines", testOrgDeadlines},
 		{"OrgFailures", testOrgFailures},
 		{"ConcurrentOrgChanges", testConcurrentOrgChanges},

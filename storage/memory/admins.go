@@ -138,3 +138,19 @@ func (s *Store) QueryAudit(_ context.Context, q storage.AuditQuery) ([]storage.A
 	}
 	return out, nil
 }
+
+func (s *Store) RenameOrganisation(_ context.Context, id, name string, now time.Time, audit []storage.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orgs[id]
+	if !ok {
+		return notFound("rename organisation", id)
+	}
+	if err := s.auditFree(audit); err != nil {
+		return err
+	}
+	o.Name, o.UpdatedAt = name, now
+	s.orgs[id] = o
+	s.putAudit(audit)
+	return nil
+}

@@ -164,3 +164,14 @@ func (s *Store) QueryAudit(ctx context.Context, a storage.AuditQuery) ([]storage
 	}
 	return es, nil
 }
+
+func (s *Store) RenameOrganisation(ctx context.Context, id, name string, now time.Time, audit []storage.AuditEvent) error {
+	err := s.inOrg(ctx, id, forUpdate, audit, func(tx pgx.Tx, _ storage.Organisation) error {
+		_, err := tx.Exec(ctx, `UPDATE organisations SET name = $2, updated_at = $3 WHERE id = $1`, id, name, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: rename organisation %q: %w", id, translate(err))
+	}
+	return nil
+}
