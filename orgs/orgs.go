@@ -24,6 +24,7 @@ type Store interface {
 	RenameGroup(ctx context.Context, orgID, oldName, newName string, now time.Time, audit []storage.AuditEvent) error
 	SetOrgPolicy(ctx context.Context, orgID string, p storage.OrgPolicy, now time.Time, audit []storage.AuditEvent) error
 	SetUserOrg(ctx context.Context, userID, orgID string, groups []string, now time.Time, audit []storage.AuditEvent) error
+	RenameOrganisation(ctx context.Context, id, name string, now time.Time, audit []storage.AuditEvent) error
 }
 
 const (
@@ -38,6 +39,7 @@ const (
 // Audit event types.
 const (
 	EventCreated        = "org.created"
+	EventRenamed        = "org.renamed"
 	EventGroupAdded     = "org.group_added"
 	EventGroupRenamed   = "org.group_renamed"
 	EventPolicyChanged  = "org.policy_changed"
@@ -67,13 +69,7 @@ type CreateSpec struct {
 // DefaultGraceDays.
 func Create(ctx context.Context, store Store, spec CreateSpec, actor string, now time.Time) (storage.Organisation, error) {
 	name := strings.TrimSpace(spec.Name)
-	errs := []error{checkActor(actor)}
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		errs = append(errs, invalid("name", "an organisation needs a name"))
-	case n > MaxNameLen:
-		errs = append(errs, invalid("name", "an organisation name has at most %d characters, not %d", MaxNameLen, n))
-	}
+	errs := []error{checkActor(actor), checkOrgName(name)}
 	id := spec.ID
 	if id == "" {
 		// rand.Text is base32: lower-cased, it is letters and digits only.
@@ -102,6 +98,35 @@ func Create(ctx context.Context, store Store, spec CreateSpec, actor string, now
 		return storage.Organisation{}, fmt.Errorf("orgs: create %q: %w", id, err)
 	}
 	return o, nil
+}
+
+// Rename gives the organisation a new name, checked as at creation.
+func Rename(ctx context.Context, store Store, orgID, name, actor string, now time.Time) error {
+	name = strings.TrimSpace(name)
+	errs := []error{checkActor(actor), checkOrgName(name)}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	o, err := getOrg(ctx, store, orgID)
+	if err != nil {
+		return err
+	}
+	now = now.UTC()
+	if err := store.RenameOrganisation(ctx, orgID, name, now, change(EventRenamed, actor, now, orgID, "", o.Name, name)); err != nil {
+		return fmt.Errorf("orgs: rename %q: %w", orgID, err)
+	}
+	return nil
+}
+
+// checkOrgName refuses an empty or too long organisation name.
+func checkOrgName(name string) error {
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return invalid("name", "an organisation needs a name")
+	case n > MaxNameLen:
+		return invalid("name", "an organisation name has at most %d characters, not %d", MaxNameLen, n)
+	}
+	return nil
 }
 
 // AddGroup adds a group to the organisation.
