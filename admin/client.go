@@ -255,7 +255,7 @@ func RotateClientSecret(ctx context.Context, store storage.ClientStore, hasher S
 		return "", err
 	}
 	if c.Public {
-		return "", errors.New("a public client has no secret to rotate")
+		return "", storage.Invalid("public", "a public client has no secret to rotate")
 	}
 	secret := newClientSecret()
 	if c.SecretHash, err = hasher.Hash(ctx, []byte(secret)); err != nil {

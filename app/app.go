@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
+	"github.com/lockstep-id/lockstep/adminapi"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/account"
@@ -221,13 +223,20 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	} {
 		routes = append(routes, core.Mount(j.Routes())...)
 	}
+	adminSvc := &admin.Service{Store: store, Secrets: idp.ClientSecretHasher(cfg.Secret), Passwords: hasher, Now: now}
+	api := &adminapi.API{Service: adminSvc, Sessions: core, Roles: store, MinACR: cfg.Admin.MinACR,
+		Notify: core.Notify, Log: log, Base: prefix + adminapi.Path}
 	opt := idp.Options{
-		Issuer:                cfg.Issuer,
-		Store:                 store,
-		Clients:               clients,
-		Flows:                 core,
-		Consent:               agree,
-		Routes:                routes,
+		Issuer:  cfg.Issuer,
+		Store:   store,
+		Clients: clients,
+		Flows:   core,
+		Consent: agree,
+		Routes:  routes,
+		Mounts: []idp.Mount{{Prefix: adminapi.Path, Build: func(p *idp.Provider) http.Handler {
+			api.Tokens = p
+			return api.Handler()
+		}}},
 		ErrorPages:            errorPages,
 		Outbox:                outbox,
 		SMSOutbox:             smsOutbox,
