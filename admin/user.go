@@ -23,8 +23,9 @@ type UserSpec struct {
 	FamilyName string
 }
 
-// CreateUser validates and stores a user with an argon2id password hash.
-func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.Hasher, spec UserSpec, now time.Time) (storage.User, error) {
+// Check refuses a spec with a bad email or password, each as a
+// storage.FieldError, and returns the email as stored (lower-cased).
+func (spec UserSpec) Check() (string, error) {
 	email := strings.ToLower(strings.TrimSpace(spec.Email))
 	var errs []error
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
@@ -37,7 +38,13 @@ func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.H
 	case err != nil:
 		errs = append(errs, storage.Invalid("password", "%v", err))
 	}
-	if err := errors.Join(errs...); err != nil {
+	return email, errors.Join(errs...)
+}
+
+// CreateUser validates and stores a user with an argon2id password hash.
+func CreateUser(ctx context.Context, store storage.UserStore, hasher *password.Hasher, spec UserSpec, now time.Time) (storage.User, error) {
+	email, err := spec.Check()
+	if err != nil {
 		return storage.User{}, err
 	}
 	hash, err := hasher.Hash(ctx, spec.Password)
@@ -131,8 +138,9 @@ type MemberStore interface {
 // rules and messages. Joining is audited as orgs.SetUserOrg audits a move, by
 // actor; the user returned has the deadline the store set.
 func CreateMember(ctx context.Context, store MemberStore, hasher *password.Hasher, spec UserSpec, orgID string, groups []string, actor string, now time.Time) (storage.User, error) {
+	_, specErr := spec.Check()
 	groups, err := orgs.CheckMembership(ctx, store, orgID, groups)
-	if err != nil {
+	if err := errors.Join(specErr, err); err != nil {
 		return storage.User{}, err
 	}
 	u, err := CreateUser(ctx, intoOrg{UserStore: store, orgID: orgID, groups: groups}, hasher, spec, now)

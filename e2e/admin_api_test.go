@@ -181,7 +181,7 @@ func newAdminWorld(t *testing.T, store storage.Storage, tweak ...func(*configs.C
 // a plain user and a password-only session get a JSON error and no data.
 func TestAdminAPIAuthorisation(t *testing.T) {
 	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
-		w := newAdminWorld(t, newStore(t), func(c *configs.Config) { c.Tokens.AccessTokenLifespan = time.Second })
+		w := newAdminWorld(t, newStore(t), func(c *configs.Config) { c.Tokens.AccessTokenLifespan = 2 * time.Second })
 		s := w.s
 		noScopeID, noScopeSecret := adminClient(t, s, "profile")
 		revoked := clientToken(t, s, w.adminClientID, w.adminSec, adminapi.Scope)
@@ -220,7 +220,7 @@ func TestAdminAPIAuthorisation(t *testing.T) {
 			t.Fatal("a refused caller disabled a user")
 		}
 		// An expired token: fosite checks expiry against the real clock, so this
-		// server's tokens live a second and the test waits for it.
+		// server's tokens live two seconds and the test waits for it.
 		expired := apiCaller{t: t, s: s, token: clientToken(t, s, w.adminClientID, w.adminSec, adminapi.Scope)}
 		if a := expired.call(http.MethodGet, "/users", nil); a.status != http.StatusOK {
 			t.Fatalf("fresh short-lived token: %d %s", a.status, a.raw)
@@ -337,5 +337,330 @@ func TestAdminAPIRoles(t *testing.T) {
 		// A platform administrator's session reaches everything, too.
 		w.root.want(http.StatusOK, http.MethodGet, "/users/"+theirs, nil)
 		w.root.want(http.StatusOK, http.MethodGet, "/clients", nil)
+	})
+}
+
+// TestAdminAPIClients: create with the secret shown once (and working), list,
+// get, update (a refused update changes nothing), rotate, delete; every change
+// audited with the acting client.
+func TestAdminAPIClients(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		w := newAdminWorld(t, newStore(t))
+		s, api := w.s, w.platform
+		s.Clock.Advance(-time.Hour) // room to move the clock on while staying in the real clock's past
+		c := api.want(http.StatusCreated, http.MethodPost, "/clients", map[string]any{
+			"client_id": "billing", "name": "Billing", "grant_types": []string{"client_credentials"}, "scopes": []string{"reports"}}).body
+		secret, _ := c["client_secret"].(string)
+		if len(secret) < 32 || c["client_id"] != "billing" {
+			t.Fatalf("created %v", c)
+		}
+		clientToken(t, s, "billing", secret, "reports")
+		if got := api.want(http.StatusOK, http.MethodGet, "/clients/billing", nil).body; got["client_secret"] != nil || got["name"] != "Billing" {
+			t.Errorf("get shows %v", got)
+		}
+		stored, err := s.Store.GetClient(context.Background(), "billing")
+		if err != nil || strings.Contains(string(stored.SecretHash), secret) {
+			t.Fatalf("stored client %v, %v", stored, err)
+		}
+		var ids []string
+		for _, it := range api.want(http.StatusOK, http.MethodGet, "/clients", nil).items() {
+			ids = append(ids, it["client_id"].(string))
+			if it["client_secret"] != nil {
+				t.Errorf("list shows a secret: %v", it)
+			}
+		}
+		if !slices.Contains(ids, "billing") {
+			t.Errorf("list %v", ids)
+		}
+		api.want(http.StatusConflict, http.MethodPost, "/clients", map[string]any{"client_id": "billing", "name": "Again", "grant_types": []string{"client_credentials"}})
+
+		// Bad input: a 400 per field, and nothing half applied.
+		bad := api.want(http.StatusBadRequest, http.MethodPatch, "/clients/billing", map[string]any{
+			"name": "Renamed", "grant_types": []string{"authorization_code"}, "redirect_uris": []string{"http://evil.example/cb"}, "min_acr": "gold"})
+		fields, _ := bad.body["fields"].(map[string]any)
+		for _, f := range []string{"redirect_uris", "min_acr"} {
+			if fields[f] == nil {
+				t.Errorf("no message for %s: %s", f, bad.raw)
+			}
+		}
+		if got := api.want(http.StatusOK, http.MethodGet, "/clients/billing", nil).body; got["name"] != "Billing" {
+			t.Errorf("a refused update changed the client: %v", got)
+		}
+		for _, tt := range []struct{ name, body, field string }{
+			{"not JSON", `{"name":`, ""},
+			{"unknown field", `{"nmae":"X"}`, "nmae"},
+			{"wrong type", `{"name":42}`, "name"},
+			{"client_id cannot change", `{"client_id":"other"}`, "client_id"},
+			{"two values", `{"name":"A"} {"name":"B"}`, ""},
+		} {
+			a := api.call(http.MethodPatch, "/clients/billing", tt.body)
+			f, _ := a.body["fields"].(map[string]any)
+			if a.status != http.StatusBadRequest || a.body["error"] != "invalid_request" || (tt.field != "" && f[tt.field] == nil) {
+				t.Errorf("%s: %d %s", tt.name, a.status, a.raw)
+			}
+		}
+		if got := api.want(http.StatusOK, http.MethodPatch, "/clients/billing", map[string]any{"name": "Billing v2", "max_auth_age_seconds": 600}).body; got["name"] != "Billing v2" || got["max_auth_age_seconds"] != float64(600) {
+			t.Errorf("updated %v", got)
+		}
+		rotated := api.want(http.StatusOK, http.MethodPost, "/clients/billing/secret", nil).body["client_secret"].(string)
+		s.Clock.Advance(idp.ClientCacheTTL) // every node reads the client again
+		if st, _ := postForm(t, s.URL+idp.PathToken, url.Values{"grant_type": {"client_credentials"}}, "billing", secret); st != http.StatusUnauthorized {
+			t.Errorf("the old secret after rotation: %d", st)
+		}
+		clientToken(t, s, "billing", rotated, "reports")
+		api.want(http.StatusBadRequest, http.MethodPost, "/clients/"+s.PublicID+"/secret", nil)
+		api.want(http.StatusNoContent, http.MethodDelete, "/clients/billing", nil)
+		for _, m := range []string{http.MethodGet, http.MethodDelete, http.MethodPatch} {
+			api.want(http.StatusNotFound, m, "/clients/billing", map[string]any{"name": "X"})
+		}
+		var types []string
+		for _, e := range api.want(http.StatusOK, http.MethodGet, "/audit?client_id=billing", nil).items() {
+			detail, _ := e["detail"].(map[string]any)
+			if detail["actor"] != "client:"+w.adminClientID {
+				t.Errorf("event %v not by the acting client", e)
+			}
+			types = append(types, e["type"].(string))
+		}
+		want := []string{admin.EventClientDeleted, admin.EventClientRotated, admin.EventClientUpdated, admin.EventClientCreated}
+		if !slices.Equal(types, want) {
+			t.Errorf("audit %v, want %v", types, want)
+		}
+	})
+}
+
+// TestAdminAPIUsers: create, search with cursor pagination over 250 users,
+// get, disable (the user's tokens die), enable, unlock, factors without
+// secrets, sessions, reset, organisation, and the audit of each change.
+func TestAdminAPIUsers(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		w := newAdminWorld(t, newStore(t))
+		s, api, ctx := w.s, w.root, context.Background()
+		created := api.want(http.StatusCreated, http.MethodPost, "/users", map[string]any{
+			"email": "New.Person@Example.com", "password": "a long enough password", "given_name": "New", "org_id": "acme", "groups": []string{"owners"}}).body
+		if created["email"] != "new.person@example.com" || created["org_id"] != "acme" || created["password"] != nil {
+			t.Errorf("created %v", created)
+		}
+		bad := api.want(http.StatusBadRequest, http.MethodPost, "/users", map[string]any{"email": "not an email", "password": "short", "org_id": "acme", "groups": []string{"nope"}})
+		fields, _ := bad.body["fields"].(map[string]any)
+		for _, f := range []string{"email", "password", "groups"} {
+			if fields[f] == nil {
+				t.Errorf("no message for %s: %s", f, bad.raw)
+			}
+		}
+		api.want(http.StatusConflict, http.MethodPost, "/users", map[string]any{"email": w.boss.Email, "password": "a long enough password"})
+		api.want(http.StatusNotFound, http.MethodGet, "/users/nobody-has-this-id", nil)
+
+		// 250 more users in globex, then every user page by page.
+		for i := range 250 {
+			u := storage.User{ID: fmt.Sprintf("bulk-%03d", i), Email: fmt.Sprintf("bulk%03d@globex.example", i), PasswordHash: "x",
+				OrgID: "globex", Groups: []string{"suppliers"}, CreatedAt: s.Clock.Now(), UpdatedAt: s.Clock.Now()}
+			if err := s.Store.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, err := s.Store.ListUsers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		cursor, pages := "", 0
+		for {
+			a := api.want(http.StatusOK, http.MethodGet, "/users?limit=100&cursor="+url.QueryEscape(cursor), nil)
+			for _, u := range a.items() {
+				seen = append(seen, u["id"].(string))
+			}
+			pages++
+			next, _ := a.body["next_cursor"].(string)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if pages != 3 || len(seen) != len(all) || !slices.IsSorted(seen) || len(slices.Compact(slices.Clone(seen))) != len(seen) {
+			t.Errorf("%d pages, %d users (of %d), sorted %v", pages, len(seen), len(all), slices.IsSorted(seen))
+		}
+		for _, tt := range []struct {
+			query string
+			want  int
+		}{
+			{"email=bulk1", 100}, {"email=BULK24", 10}, {"org_id=globex&group=suppliers", 250}, {"org_id=acme", 3}, {"group=administrators", 1},
+		} {
+			a := api.want(http.StatusOK, http.MethodGet, "/users?limit=200&"+tt.query, nil)
+			n := len(a.items())
+			if next, _ := a.body["next_cursor"].(string); next != "" {
+				n += len(api.want(http.StatusOK, http.MethodGet, "/users?limit=200&cursor="+next+"&"+tt.query, nil).items())
+			}
+			if n != tt.want {
+				t.Errorf("search %s: %d users, want %d", tt.query, n, tt.want)
+			}
+		}
+		for _, q := range []string{"limit=0", "limit=201", "limit=x"} {
+			if a := api.call(http.MethodGet, "/users?"+q, nil); a.status != http.StatusBadRequest || a.body["fields"] == nil {
+				t.Errorf("%s: %d %s", q, a.status, a.raw)
+			}
+		}
+
+		// The server's user signs in with an app; the admin sees the factors, the
+		// sessions, and can end them.
+		alice := account{ID: s.UserID, Email: s.Email, Password: s.Password}
+		tok := signInIn(t, s, w.rp, newBrowser(t), alice)
+		enrolApp(t, s, w.rp, newBrowser(t), alice)
+		factors := api.want(http.StatusOK, http.MethodGet, "/users/"+alice.ID+"/factors", nil)
+		var kinds []string
+		for _, f := range factors.items() {
+			kinds = append(kinds, f["kind"].(string))
+		}
+		if !slices.Equal(kinds, []string{"totp", "recovery_codes"}) || strings.Contains(strings.ToLower(factors.raw), "secret") {
+			t.Errorf("factors %s", factors.raw)
+		}
+		sessions := api.want(http.StatusOK, http.MethodGet, "/users/"+alice.ID+"/sessions", nil).items()
+		if len(sessions) != 2 || sessions[0]["acr"] != "urn:lockstep:acr:mfa" || sessions[1]["acr"] != "urn:lockstep:acr:pwd" {
+			t.Fatalf("sessions %v", sessions)
+		}
+		newest := sessions[0]["id"].(string)
+		api.want(http.StatusNotFound, http.MethodDelete, "/users/"+w.boss.ID+"/sessions/"+newest, nil) // not boss's session
+		api.want(http.StatusNoContent, http.MethodDelete, "/users/"+alice.ID+"/sessions/"+newest, nil)
+		if left := api.want(http.StatusOK, http.MethodGet, "/users/"+alice.ID+"/sessions", nil).items(); len(left) != 1 || left[0]["id"] == newest {
+			t.Errorf("sessions after revoking one: %v", left)
+		}
+
+		// Disable ends the sessions and tokens; enable lets the user sign in again.
+		if !introspect(t, s, tok.tok.AccessToken) {
+			t.Fatal("the fresh token is not active")
+		}
+		if u := api.want(http.StatusOK, http.MethodPost, "/users/"+alice.ID+"/disable", nil).body; u["disabled"] != true {
+			t.Errorf("disabled %v", u)
+		}
+		if introspect(t, s, tok.tok.AccessToken) {
+			t.Error("a disabled user's token is still active")
+		}
+		if left := api.want(http.StatusOK, http.MethodGet, "/users/"+alice.ID+"/sessions", nil).items(); len(left) != 0 {
+			t.Errorf("a disabled user's sessions: %v", left)
+		}
+		api.want(http.StatusOK, http.MethodPost, "/users/"+alice.ID+"/enable", nil)
+		nb := newBrowser(t)
+		if p := nb.password(s, nb.get(s, w.rp.start().url), alice.Email, alice.Password); !p.isChallenge() {
+			t.Errorf("after enabling, the password led to %s", p.url)
+		}
+
+		// Unlock clears the password's and the second factor's counters.
+		keys := admin.UserThrottleKeys(storage.User{ID: alice.ID, Email: alice.Email})
+		for _, k := range keys {
+			if _, err := s.Store.HitThrottle(ctx, k, time.Hour, s.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		api.want(http.StatusNoContent, http.MethodPost, "/users/"+alice.ID+"/unlock", nil)
+		for _, k := range keys {
+			if n, _ := s.Store.ThrottleCount(ctx, k, s.Clock.Now()); n != 0 {
+				t.Errorf("%s still counts %d", k, n)
+			}
+		}
+
+		// Reset: no factor left, no session, and the user is told.
+		api.want(http.StatusNoContent, http.MethodPost, "/users/"+alice.ID+"/reset-2fa", nil)
+		if f := api.want(http.StatusOK, http.MethodGet, "/users/"+alice.ID+"/factors", nil).items(); len(f) != 0 {
+			t.Errorf("factors after the reset: %v", f)
+		}
+		waitForMail(t, s, "Two-step verification was reset")
+
+		// Organisation and groups.
+		u := api.want(http.StatusOK, http.MethodPut, "/users/"+alice.ID+"/organisation", map[string]any{"org_id": "acme", "groups": []string{"owners", "company-users"}}).body
+		if u["org_id"] != "acme" || fmt.Sprint(u["groups"]) != "[company-users owners]" {
+			t.Errorf("moved %v", u)
+		}
+		api.want(http.StatusBadRequest, http.MethodPut, "/users/"+alice.ID+"/organisation", map[string]any{"org_id": "acme"})
+		api.want(http.StatusNotFound, http.MethodPut, "/users/"+alice.ID+"/organisation", map[string]any{"org_id": "nope", "groups": []string{"owners"}})
+
+		var types []string
+		for _, e := range api.want(http.StatusOK, http.MethodGet, "/audit?user_id="+alice.ID+"&limit=200", nil).items() {
+			if d, _ := e["detail"].(map[string]any); d["actor"] == "user:"+w.rootUser.ID {
+				types = append(types, e["type"].(string))
+			}
+		}
+		want := []string{orgs.EventUserOrgChanged, admin.EventMFAReset, admin.EventUserUnlocked, admin.EventUserEnabled,
+			admin.EventUserDisabled, admin.EventSessionRevoked}
+		if !slices.Equal(types, want) {
+			t.Errorf("the administrator's events %v, want %v", types, want)
+		}
+	})
+}
+
+// TestAdminAPIOrganisationsAndAudit: organisations and their policy, and the
+// audit log's filters and pages.
+func TestAdminAPIOrganisationsAndAudit(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		w := newAdminWorld(t, newStore(t))
+		api := w.platform
+		o := api.want(http.StatusCreated, http.MethodPost, "/organisations", map[string]any{"id": "initech", "name": "Initech"}).body
+		if fmt.Sprint(o["groups"]) != "[administrators company-users owners suppliers]" {
+			t.Errorf("created %v", o)
+		}
+		api.want(http.StatusConflict, http.MethodPost, "/organisations", map[string]any{"id": "initech", "name": "Again"})
+		if a := api.want(http.StatusBadRequest, http.MethodPost, "/organisations", map[string]any{"id": "Bad Id", "name": ""}); a.body["fields"] == nil {
+			t.Errorf("no fields: %s", a.raw)
+		}
+		api.want(http.StatusOK, http.MethodPatch, "/organisations/initech", map[string]any{"name": "Initech Ltd"})
+		api.want(http.StatusCreated, http.MethodPost, "/organisations/initech/groups", map[string]any{"name": "contractors"})
+		api.want(http.StatusConflict, http.MethodPost, "/organisations/initech/groups", map[string]any{"name": "contractors"})
+		api.want(http.StatusOK, http.MethodPatch, "/organisations/initech/groups/contractors", map[string]any{"name": "temps"})
+		for _, tt := range []struct {
+			name  string
+			body  map[string]any
+			field string
+		}{
+			{"grace too long", map[string]any{"level": "high", "covered_groups": []string{"temps"}, "grace_days": 91}, "grace_days"},
+			{"unknown level", map[string]any{"level": "medium", "covered_groups": []string{"temps"}, "grace_days": 5}, "level"},
+			{"unknown group", map[string]any{"level": "high", "covered_groups": []string{"nope"}, "grace_days": 5}, "groups"},
+			{"missing grace", map[string]any{"level": "high", "covered_groups": []string{"temps"}}, "grace_days"},
+		} {
+			a := api.call(http.MethodPut, "/organisations/initech/policy", tt.body)
+			f, _ := a.body["fields"].(map[string]any)
+			if a.status != http.StatusBadRequest || f[tt.field] == nil {
+				t.Errorf("%s: %d %s", tt.name, a.status, a.raw)
+			}
+		}
+		got := api.want(http.StatusOK, http.MethodPut, "/organisations/initech/policy", map[string]any{"level": "high", "covered_groups": []string{"temps"}, "grace_days": 3}).body
+		if p, _ := got["policy"].(map[string]any); p["level"] != "high" || p["grace_days"] != float64(3) || got["name"] != "Initech Ltd" {
+			t.Errorf("policy %v", got)
+		}
+		// The audit log: by type, by organisation, by time, and page by page.
+		events := api.want(http.StatusOK, http.MethodGet, "/audit?org_id=initech&limit=200", nil).items()
+		var types []string
+		for _, e := range events {
+			types = append(types, e["type"].(string))
+		}
+		want := []string{orgs.EventPolicyChanged, orgs.EventGroupRenamed, orgs.EventGroupAdded, orgs.EventRenamed, orgs.EventCreated}
+		if !slices.Equal(types, want) {
+			t.Errorf("initech's events %v, want %v", types, want)
+		}
+		if e := api.want(http.StatusOK, http.MethodGet, "/audit?type="+orgs.EventPolicyChanged+"&org_id=initech", nil).items(); len(e) != 1 || e[0]["detail"].(map[string]any)["new"] != "level=high covered=temps grace_days=3" {
+			t.Errorf("policy events %v", e)
+		}
+		newest, _ := time.Parse(time.RFC3339, events[0]["at"].(string))
+		if e := api.want(http.StatusOK, http.MethodGet, "/audit?org_id=initech&until="+url.QueryEscape(newest.Add(-time.Hour).Format(time.RFC3339)), nil).items(); len(e) != 0 {
+			t.Errorf("events before the organisation: %v", e)
+		}
+		if e := api.want(http.StatusOK, http.MethodGet, "/audit?org_id=initech&since="+url.QueryEscape(newest.Add(-time.Hour).Format(time.RFC3339)), nil).items(); len(e) != 5 {
+			t.Errorf("events since: %d", len(e))
+		}
+		var paged []string
+		cursor := ""
+		for range 10 {
+			a := api.want(http.StatusOK, http.MethodGet, "/audit?org_id=initech&limit=2&cursor="+cursor, nil)
+			for _, e := range a.items() {
+				paged = append(paged, e["type"].(string))
+			}
+			if cursor, _ = a.body["next_cursor"].(string); cursor == "" {
+				break
+			}
+		}
+		if !slices.Equal(paged, want) {
+			t.Errorf("paged %v, want %v", paged, want)
+		}
+		api.want(http.StatusBadRequest, http.MethodGet, "/audit?since=yesterday", nil)
+		api.want(http.StatusNotFound, http.MethodGet, "/organisations/nope", nil)
+		api.want(http.StatusNotFound, http.MethodPut, "/organisations/nope/policy", map[string]any{"level": "low", "covered_groups": []string{}, "grace_days": 1})
+		api.want(http.StatusNotFound, http.MethodGet, "/nothing-here", nil)
 	})
 }
