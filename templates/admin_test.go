@@ -57,7 +57,7 @@ func adminCases() []pageCase {
 		}, want: []string{`href="/admin/orgs/acme"`, "two-step required", "5 days", `action="/admin/orgs"`}},
 		{name: "admin org", render: func(r *Renderer, w io.Writer) error {
 			return adminRenderer.Org(w, AdminOrgPage{AdminPage: adminBase("orgs", false), ID: "acme", Name: "Acme", Level: "high", GraceDays: 5,
-				Groups: []AdminOption{{Value: "administrators", Label: "administrators"}, {Value: "company-users", Label: "company-users", Selected: true}},
+				Groups:    []AdminOption{{Value: "administrators", Label: "administrators"}, {Value: "company-users", Label: "company-users", Selected: true}},
 				PolicyURL: "/admin/orgs/acme/policy", GroupsURL: "/admin/orgs/acme/groups", RenameGroupURL: "/admin/orgs/acme/groups/rename",
 				RenameURL: "/admin/orgs/acme/name", MembersURL: "/admin/users?org=acme", EventsURL: "/admin/audit?org=acme", MaxGraceDays: 90, Fresh: true})
 		}, want: []string{`<input type="radio" name="level" value="high" checked>`, `name="covered" value="company-users" checked>`,
