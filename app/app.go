@@ -17,6 +17,7 @@ import (
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/adminapi"
 	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/console"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/account"
 	"github.com/lockstep-id/lockstep/flows/consent"
@@ -214,16 +215,21 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	recovery := &factor.Recovery{Store: store, Key: idp.DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now}
 	setup := &enrol.Handlers{Core: core, Store: store, TOTP: totp, Recovery: recovery}
 	agree := &consent.Handlers{Core: core, Store: store}
+	adminPages, err := templates.NewAdmin()
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	adminSvc := &admin.Service{Store: store, Secrets: idp.ClientSecretHasher(cfg.Secret), Passwords: hasher, Now: now}
 	var routes []flows.Route
 	for _, j := range []interface{ Routes() []flows.Route }{
 		&signin.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn},
 		setup,
 		agree,
 		&account.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn, Enrol: setup},
+		&console.Handlers{Core: core, Service: adminSvc, Roles: store, Console: adminPages, MinACR: cfg.Admin.MinACR},
 	} {
 		routes = append(routes, core.Mount(j.Routes())...)
 	}
-	adminSvc := &admin.Service{Store: store, Secrets: idp.ClientSecretHasher(cfg.Secret), Passwords: hasher, Now: now}
 	api := &adminapi.API{Service: adminSvc, Sessions: core, Roles: store, MinACR: cfg.Admin.MinACR,
 		Notify: core.Notify, Log: log, Base: prefix + adminapi.Path}
 	opt := idp.Options{
