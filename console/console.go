@@ -67,20 +67,20 @@ func (h *Handlers) Routes() []flows.Route {
 // notices are the only messages a page shows after an action; the query names
 // one, so no text comes from the address.
 var notices = map[string]string{
-	"disabled":        "The user is disabled: their sessions ended and their tokens stopped working.",
-	"enabled":         "The user can sign in again.",
-	"unlocked":        "Failed attempts cleared: the user can try again at once.",
-	"reset-2fa":       "Two-step verification was reset. The user was told by email and will set it up again at their next sign-in.",
-	"revoke":          "The session was ended.",
-	"revoke-all":      "Every session of the user ended and their tokens were revoked.",
-	"membership":      "Organisation and groups saved.",
-	"policy":          "Security level saved. Members it now covers have their deadline from today.",
-	"group-added":     "Group added.",
-	"group-renamed":   "Group renamed; its members and the security level follow.",
-	"renamed":         "Organisation renamed.",
-	"created":         "Organisation created.",
-	"client-saved":    "Client saved.",
-	"client-deleted":  "Client deleted.",
+	"disabled":       "The user is disabled: their sessions ended and their tokens stopped working.",
+	"enabled":        "The user can sign in again.",
+	"unlocked":       "Failed attempts cleared: the user can try again at once.",
+	"reset-2fa":      "Two-step verification was reset. The user was told by email and will set it up again at their next sign-in.",
+	"revoke":         "The session was ended.",
+	"revoke-all":     "Every session of the user ended and their tokens were revoked.",
+	"membership":     "Organisation and groups saved.",
+	"policy":         "Security level saved. Members it now covers have their deadline from today.",
+	"group-added":    "Group added.",
+	"group-renamed":  "Group renamed; its members and the security level follow.",
+	"renamed":        "Organisation renamed.",
+	"created":        "Organisation created.",
+	"client-saved":   "Client saved.",
+	"client-deleted": "Client deleted.",
 }
 
 // page is the part every console page shares.
