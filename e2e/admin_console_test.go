@@ -1,0 +1,259 @@
+package e2e
+
+// The admin console in a real browser: an administrator signs in through
+// Lockstep with a password and an app code, creates a client, disables a user,
+// raises an organisation to level high (asked for a fresh second factor first)
+// and finds the change in the audit log; a plain user gets "Not an
+// administrator". Every console page is screenshot on a laptop and a phone.
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/lockstep-id/lockstep/admin"
+	"github.com/lockstep-id/lockstep/idp"
+	"github.com/lockstep-id/lockstep/orgs"
+	"github.com/lockstep-id/lockstep/storage"
+)
+
+func TestAdminConsoleBrowser(t *testing.T) {
+	exe := chromiumExecutable(t)
+	backends(t, func(t *testing.T, newStore func(t *testing.T) storage.Storage) {
+		ctx := context.Background()
+		s := startServer(t, newStore(t))
+		s.Clock.Advance(-time.Hour) // room for new TOTP steps in the real clock's past
+		step := func() { s.Clock.Advance(30 * time.Second) }
+		for _, id := range []string{"acme", "globex"} {
+			if _, err := orgs.Create(ctx, s.Store, orgs.CreateSpec{ID: id, Name: strings.ToUpper(id[:1]) + id[1:]}, "test", s.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wile := addAccount(t, s, "wile")
+		if err := orgs.SetUserOrg(ctx, s.Store, wile.ID, "acme", []string{"company-users"}, "test", s.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		root := addAccount(t, s, "root")
+		if _, err := admin.SetPlatformAdmin(ctx, s.Store, root.Email, true, "test", s.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		app := enrolApp(t, s, newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI), newBrowser(t), root)
+		shot := screenshotter(t)
+		bctx := newChrome(t, exe)
+
+		// Signing in: the console sends the browser through Lockstep's sign-in.
+		step()
+		do(t, bctx, "open the console",
+			chromedp.Navigate(s.URL+"/admin"),
+			chromedp.WaitVisible(selEmail),
+			chromedp.SendKeys(selEmail, root.Email),
+			chromedp.SendKeys(selPassword, root.Password),
+			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(selOTPNumeric),
+			chromedp.SendKeys(selOTPNumeric, totpCode(t, app.secret, s.Clock.Now())),
+			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(`.stats`),
+		)
+		wantPage(t, bctx, s.URL+"/admin", "Overview")
+		wantText(t, bctx, "the overview", "root@example.com", "Platform administrator", "Without two-step verification", "wile@example.com")
+		do(t, bctx, "screenshot the overview", bothSizes(shot, "01-overview")...)
+
+		// A client, with its secret shown once, that works at once.
+		do(t, bctx, "new client",
+			chromedp.Click(`a[href="/admin/clients"]`),
+			chromedp.WaitVisible(`a[href="/admin/clients/new"]`),
+		)
+		do(t, bctx, "screenshot the clients", bothSizes(shot, "02-clients")...)
+		do(t, bctx, "fill the client's form",
+			chromedp.Click(`a[href="/admin/clients/new"]`),
+			chromedp.WaitVisible(`#name`),
+			chromedp.SendKeys(`#name`, "Reports"),
+			chromedp.SendKeys(`#client-id`, "reports"),
+			chromedp.Click(`input[name=grant_types][value=authorization_code]`),
+			chromedp.Click(`input[name=grant_types][value=refresh_token]`),
+			chromedp.Click(`input[name=grant_types][value=client_credentials]`),
+			chromedp.SendKeys(`#scopes`, "reports"),
+		)
+		do(t, bctx, "screenshot the new client's form", bothSizes(shot, "03-client-new")...)
+		do(t, bctx, "create the client", chromedp.Click(`main form button[type=submit]`), chromedp.WaitVisible(`code.secret`))
+		wantPage(t, bctx, s.URL+"/admin/clients", "Client secret")
+		secret := get(t, bctx, "read the secret", chromedp.Text(`code.secret`))
+		do(t, bctx, "screenshot the secret", bothSizes(shot, "04-client-secret")...)
+		clientToken(t, s, "reports", secret, "reports")
+		do(t, bctx, "the client's page", chromedp.Click(`.admin-after a`), chromedp.WaitVisible(`#redirect-uris`))
+		wantPage(t, bctx, s.URL+"/admin/clients/reports", "Reports")
+		if text := get(t, bctx, "read the client's page", chromedp.Text(selBody)); strings.Contains(text, secret) {
+			t.Error("the client's page shows the secret again")
+		}
+		do(t, bctx, "screenshot the client", bothSizes(shot, "05-client")...)
+
+		// Disable a user found by the search.
+		do(t, bctx, "search users",
+			chromedp.Click(`a[href="/admin/users"]`),
+			chromedp.WaitVisible(`#email`),
+			chromedp.SendKeys(`#email`, "wile"),
+			chromedp.Click(`form[role=search] button[type=submit]`),
+			chromedp.WaitVisible(`a[href="/admin/users/`+wile.ID+`"]`),
+		)
+		do(t, bctx, "screenshot the search", bothSizes(shot, "06-users")...)
+		do(t, bctx, "open the user and disable",
+			chromedp.Click(`a[href="/admin/users/`+wile.ID+`"]`),
+			chromedp.WaitVisible(`form[action$="/disable"] button`),
+			chromedp.Click(`form[action$="/disable"] button`),
+			chromedp.WaitVisible(`form[action$="/enable"] button`),
+		)
+		wantText(t, bctx, "the disabled user", "Disabled", "The user is disabled")
+		do(t, bctx, "screenshot the user", bothSizes(shot, "07-user")...)
+		if u, err := s.Store.GetUser(ctx, wile.ID); err != nil || !u.Disabled {
+			t.Fatalf("after Disable: %+v %v", u, err)
+		}
+
+		// Level high for acme, after a fresh second factor.
+		s.Clock.Advance(6 * time.Minute)
+		step()
+		do(t, bctx, "open acme",
+			chromedp.Click(`a[href="/admin/orgs"]`),
+			chromedp.WaitVisible(`a[href="/admin/orgs/acme"]`),
+		)
+		do(t, bctx, "screenshot the organisations", bothSizes(shot, "08-orgs")...)
+		do(t, bctx, "raise the level",
+			chromedp.Click(`a[href="/admin/orgs/acme"]`),
+			chromedp.WaitVisible(`input[name=level][value=high]`),
+			chromedp.Click(`input[name=level][value=high]`),
+			chromedp.Click(`input[name=covered][value=administrators]`),
+			chromedp.Click(`input[name=covered][value=owners]`),
+			chromedp.Click(`input[name=covered][value=suppliers]`),
+			chromedp.SetValue(`#grace`, "3"),
+		)
+		do(t, bctx, "screenshot the security level editor", bothSizes(shot, "09-org")...)
+		do(t, bctx, "save: a second factor first",
+			chromedp.Click(`form[action$="/policy"] button[type=submit]`),
+			chromedp.WaitVisible(selOTPNumeric),
+		)
+		wantPage(t, bctx, s.URL+"/challenge", "Two-step verification")
+		if o, _ := s.Store.GetOrganisation(ctx, "acme"); o.Policy.Level != storage.LevelLow {
+			t.Fatal("the policy changed without a fresh second factor")
+		}
+		do(t, bctx, "the code, back at acme, save again",
+			chromedp.SendKeys(selOTPNumeric, totpCode(t, app.secret, s.Clock.Now())),
+			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(`input[name=level][value=high]`),
+			chromedp.Click(`input[name=level][value=high]`),
+			chromedp.Click(`input[name=covered][value=administrators]`),
+			chromedp.Click(`input[name=covered][value=owners]`),
+			chromedp.Click(`input[name=covered][value=suppliers]`),
+			chromedp.SetValue(`#grace`, "3"),
+			chromedp.Click(`form[action$="/policy"] button[type=submit]`),
+			chromedp.WaitVisible(`.alert-success`),
+		)
+		wantPage(t, bctx, s.URL+"/admin/orgs/acme", "Acme")
+		o, err := s.Store.GetOrganisation(ctx, "acme")
+		if err != nil || o.Policy.Level != storage.LevelHigh || o.Policy.GraceDays != 3 || strings.Join(o.Policy.CoveredGroups, ",") != "company-users" {
+			t.Fatalf("acme's policy %+v %v", o.Policy, err)
+		}
+
+		// The change in the audit log.
+		do(t, bctx, "filter the audit log",
+			chromedp.Click(`a[href="/admin/audit"]`),
+			chromedp.WaitVisible(`#type`),
+			chromedp.SendKeys(`#type`, orgs.EventPolicyChanged),
+			chromedp.Click(`form[role=search] button[type=submit]`),
+			chromedp.WaitVisible(`.admin-table code`),
+		)
+		wantText(t, bctx, "the audit log", orgs.EventPolicyChanged, "user:"+root.ID, "level=high covered=company-users grace_days=3")
+		do(t, bctx, "screenshot the audit log", bothSizes(shot, "10-audit")...)
+		noProblems(t, bctx, "the administrator's console")
+
+		// A plain user: "Not an administrator".
+		pctx := newChrome(t, exe)
+		do(t, pctx, "a plain user opens the console",
+			chromedp.Navigate(s.URL+"/admin"),
+			chromedp.WaitVisible(selEmail),
+			chromedp.SendKeys(selEmail, s.Email),
+			chromedp.SendKeys(selPassword, s.Password),
+			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(selHeading),
+		)
+		wantPage(t, pctx, s.URL+"/admin", "Not an administrator")
+		wantText(t, pctx, "the refusal", s.Email+", who is not an administrator")
+		do(t, pctx, "screenshot the refusal", bothSizes(shot, "11-not-an-administrator")...)
+	})
+}
+
+// TestAdminConsoleRoles: an organisation administrator's console shows their
+// organisation only; another organisation's user, organisation or the clients
+// are not found or not allowed, and nothing changes.
+func TestAdminConsoleRoles(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		w := newAdminWorld(t, newStore(t))
+		s := w.s
+		// The organisation administrator's session, from the API world, is a browser's.
+		b := &browser{t: t, client: w.orgAdmin.client}
+		theirs, mine := w.globexUser.ID, w.acmeUser.ID
+		tests := []struct {
+			method, path string
+			status       int
+		}{
+			{"GET", "/admin", http.StatusOK},
+			{"GET", "/admin/users", http.StatusOK},
+			{"GET", "/admin/users/" + mine, http.StatusOK},
+			{"GET", "/admin/users/" + theirs, http.StatusNotFound},
+			{"POST", "/admin/users/" + theirs + "/disable", http.StatusNotFound},
+			{"POST", "/admin/users/" + theirs + "/unlock", http.StatusNotFound},
+			{"POST", "/admin/users/" + theirs + "/reset-2fa", http.StatusNotFound},
+			{"POST", "/admin/users/" + theirs + "/sessions/revoke-all", http.StatusNotFound},
+			{"POST", "/admin/users/" + theirs + "/organisation", http.StatusNotFound},
+			{"GET", "/admin/users?org=globex", http.StatusNotFound},
+			{"GET", "/admin/orgs", http.StatusOK},
+			{"GET", "/admin/orgs/acme", http.StatusOK},
+			{"GET", "/admin/orgs/globex", http.StatusNotFound},
+			{"POST", "/admin/orgs/globex/policy", http.StatusNotFound},
+			{"POST", "/admin/orgs/globex/groups", http.StatusNotFound},
+			{"POST", "/admin/orgs", http.StatusForbidden},
+			{"GET", "/admin/clients", http.StatusForbidden},
+			{"GET", "/admin/clients/new", http.StatusForbidden},
+			{"GET", "/admin/clients/" + s.ClientID, http.StatusForbidden},
+			{"POST", "/admin/clients/" + s.ClientID + "/secret", http.StatusForbidden},
+			{"POST", "/admin/clients/" + s.ClientID + "/delete", http.StatusForbidden},
+			{"GET", "/admin/audit", http.StatusOK},
+			{"GET", "/admin/audit?org=globex", http.StatusNotFound},
+		}
+		form := url.Values{"confirm": {"yes"}, "level": {"high"}, "grace_days": {"1"}, "name": {"x"}, "org": {"acme"}, "groups": {"owners"}}
+		for _, tt := range tests {
+			var p page
+			if tt.method == http.MethodGet {
+				p = b.get(s, s.URL+tt.path)
+			} else {
+				p = b.post(s, s.URL+tt.path, form)
+			}
+			if p.resp.StatusCode != tt.status {
+				t.Errorf("%s %s: %d, want %d", tt.method, tt.path, p.resp.StatusCode, tt.status)
+			}
+			if strings.Contains(p.body, w.globexUser.Email) {
+				t.Errorf("%s %s shows globex's user", tt.method, tt.path)
+			}
+		}
+		if u, _ := s.Store.GetUser(context.Background(), theirs); u.Disabled || u.OrgID != "globex" {
+			t.Errorf("globex's user changed: %+v", u)
+		}
+		if c, err := s.Store.GetClient(context.Background(), s.ClientID); err != nil {
+			t.Errorf("the client: %v", err)
+		} else if st, _ := postForm(t, s.URL+idp.PathToken, url.Values{"grant_type": {"client_credentials"}}, c.ID, s.ClientSecret); st != http.StatusOK {
+			t.Errorf("the client's secret changed: %d", st)
+		}
+		// A cross-site form post is refused before any handler runs.
+		req := mustRequest(t, http.MethodPost, s.URL+"/admin/users/"+mine+"/disable", strings.NewReader(""))
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if p := b.do(s, req); p.resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a cross-site post: %d", p.resp.StatusCode)
+		}
+		if u, _ := s.Store.GetUser(context.Background(), mine); u.Disabled {
+			t.Error("a cross-site post disabled a user")
+		}
+	})
+}
