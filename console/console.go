@@ -67,9 +67,9 @@ func (h *Handlers) Routes() []flows.Route {
 // notices are the only messages a page shows after an action; the query names
 // one, so no text comes from the address.
 var notices = map[string]string{
-	"disabled":       "The user is disabled: their sessions ended and their tokens stopped working.",
-	"enabled":        "The user can sign in again.",
-	"unlocked":       "Failed attempts cleared: the user can try again at once.",
+	"disable":        "The user is disabled: their sessions ended and their tokens stopped working.",
+	"enable":         "The user can sign in again.",
+	"unlock":         "Failed attempts cleared: the user can try again at once.",
 	"reset-2fa":      "Two-step verification was reset. The user was told by email and will set it up again at their next sign-in.",
 	"revoke":         "The session was ended.",
 	"revoke-all":     "Every session of the user ended and their tokens were revoked.",

@@ -98,6 +98,7 @@ func TestAdminConsoleBrowser(t *testing.T) {
 			chromedp.WaitVisible(`#email`),
 			chromedp.SendKeys(`#email`, "wile"),
 			chromedp.Click(`form[role=search] button[type=submit]`),
+			chromedp.WaitVisible(`input#email[value=wile]`), // the attribute: the results' page
 			chromedp.WaitVisible(`a[href="/admin/users/`+wile.ID+`"]`),
 		)
 		do(t, bctx, "screenshot the search", bothSizes(shot, "06-users")...)
@@ -135,7 +136,7 @@ func TestAdminConsoleBrowser(t *testing.T) {
 			chromedp.Click(`form[action$="/policy"] button[type=submit]`),
 			chromedp.WaitVisible(selOTPNumeric),
 		)
-		wantPage(t, bctx, s.URL+"/challenge", "Two-step verification")
+		wantPage(t, bctx, s.URL+"/challenge", "Confirm it's you")
 		if o, _ := s.Store.GetOrganisation(ctx, "acme"); o.Policy.Level != storage.LevelLow {
 			t.Fatal("the policy changed without a fresh second factor")
 		}
@@ -163,7 +164,7 @@ func TestAdminConsoleBrowser(t *testing.T) {
 			chromedp.WaitVisible(`#type`),
 			chromedp.SendKeys(`#type`, orgs.EventPolicyChanged),
 			chromedp.Click(`form[role=search] button[type=submit]`),
-			chromedp.WaitVisible(`.admin-table code`),
+			chromedp.WaitVisible(`input#type[value="`+orgs.EventPolicyChanged+`"]`),
 		)
 		wantText(t, bctx, "the audit log", orgs.EventPolicyChanged, "user:"+root.ID, "level=high covered=company-users grace_days=3")
 		do(t, bctx, "screenshot the audit log", bothSizes(shot, "10-audit")...)
@@ -177,7 +178,7 @@ func TestAdminConsoleBrowser(t *testing.T) {
 			chromedp.SendKeys(selEmail, s.Email),
 			chromedp.SendKeys(selPassword, s.Password),
 			chromedp.Click(selSubmit),
-			chromedp.WaitVisible(selHeading),
+			chromedp.WaitVisible(chromedp.Search(`//h1[normalize-space(.)='Not an administrator']`)),
 		)
 		wantPage(t, pctx, s.URL+"/admin", "Not an administrator")
 		wantText(t, pctx, "the refusal", s.Email+", who is not an administrator")
