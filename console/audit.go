@@ -102,20 +102,28 @@ func (h *Handlers) userFilter(ctx context.Context, p admin.Principal, v string) 
 // principal does not see, or that are gone).
 func (h *Handlers) eventRows(ctx context.Context, p admin.Principal, events []storage.AuditEvent) []templates.AdminEventRow {
 	emails := map[string]string{}
+	emailOf := func(id string) string {
+		email, seen := emails[id]
+		if !seen {
+			if u, err := h.Service.User(ctx, p, id); err == nil {
+				email = u.Email
+			}
+			emails[id] = email
+		}
+		return email
+	}
 	rows := make([]templates.AdminEventRow, 0, len(events))
 	for _, e := range events {
 		row := templates.AdminEventRow{At: minute(e.At), Type: e.Type, Client: e.ClientID, IP: e.IP, Actor: e.Detail["actor"],
 			UserEmail: e.UserID}
 		if e.UserID != "" {
-			email, seen := emails[e.UserID]
-			if !seen {
-				if u, err := h.Service.User(ctx, p, e.UserID); err == nil {
-					email = u.Email
-				}
-				emails[e.UserID] = email
-			}
-			if email != "" {
+			if email := emailOf(e.UserID); email != "" {
 				row.UserEmail, row.UserURL = email, h.Path(pathUsers+"/"+e.UserID)
+			}
+		}
+		if id, ok := strings.CutPrefix(row.Actor, "user:"); ok {
+			if email := emailOf(id); email != "" {
+				row.Actor = email
 			}
 		}
 		var detail []string

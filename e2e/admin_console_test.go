@@ -166,7 +166,7 @@ func TestAdminConsoleBrowser(t *testing.T) {
 			chromedp.Click(`form[role=search] button[type=submit]`),
 			chromedp.WaitVisible(`input#type[value="`+orgs.EventPolicyChanged+`"]`),
 		)
-		wantText(t, bctx, "the audit log", orgs.EventPolicyChanged, "user:"+root.ID, "level=high covered=company-users grace_days=3")
+		wantText(t, bctx, "the audit log", orgs.EventPolicyChanged, root.Email, "level=high covered=company-users grace_days=3")
 		do(t, bctx, "screenshot the audit log", bothSizes(shot, "10-audit")...)
 		noProblems(t, bctx, "the administrator's console")
 
