@@ -71,6 +71,12 @@ func ClientPrincipal(clientID string) Principal {
 	return Principal{Actor: "client:" + clientID}
 }
 
+// Operator is whoever runs the command line on the database host: a platform
+// administrator named actor (e.g. "cli") in the audit log.
+func Operator(actor string) Principal {
+	return Principal{Actor: actor}
+}
+
 // platformOnly refuses an organisation administrator.
 func (p Principal) platformOnly(what string) error {
 	if !p.Platform() {

@@ -74,3 +74,28 @@ func TestAdminsCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestClientsCLIAudited: the CLI changes clients through the admin API's
+// service, so its changes are audited alike, by the actor cli.
+func TestClientsCLIAudited(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	mustCLI(t, dsn, "", "clients", "create", "--name", "Jobs", "--id", "jobs", "--grant-type", "client_credentials")
+	mustCLI(t, dsn, "", "clients", "update", "jobs", "--name", "Batch jobs")
+	mustCLI(t, dsn, "", "clients", "rotate-secret", "jobs")
+	mustCLI(t, dsn, "", "clients", "delete", "jobs")
+	events, err := openTestStore(t, dsn).QueryAudit(context.Background(), storage.AuditQuery{ClientID: "jobs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range events {
+		if e.Detail["actor"] != cliActor {
+			t.Errorf("%s by %q", e.Type, e.Detail["actor"])
+		}
+		types = append(types, e.Type)
+	}
+	want := []string{admin.EventClientDeleted, admin.EventClientRotated, admin.EventClientUpdated, admin.EventClientCreated}
+	if strings.Join(types, ",") != strings.Join(want, ",") {
+		t.Errorf("audit %v, want %v", types, want)
+	}
+}
