@@ -258,3 +258,36 @@ func TestAdminConsoleRoles(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminConsoleFreshReset: resetting a user's two-step verification needs a
+// second factor proven in the last five minutes; later, the console asks for
+// one first and resets nothing.
+func TestAdminConsoleFreshReset(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		w := newAdminWorld(t, newStore(t))
+		s := w.s
+		b := &browser{t: t, client: w.orgAdmin.client}
+		reset := s.URL + "/admin/users/" + w.acmeUser.ID + "/reset-2fa"
+		if p := b.post(s, reset, url.Values{"confirm": {"yes"}}); p.resp.StatusCode != http.StatusOK || !strings.Contains(p.body, "Two-step verification was reset") {
+			t.Fatalf("a fresh reset: %s %d", p.url, p.resp.StatusCode)
+		}
+		s.Clock.Advance(6 * time.Minute)
+		p := b.post(s, reset, url.Values{"confirm": {"yes"}})
+		if !p.isChallenge() {
+			t.Fatalf("a stale reset went to %s (%d)", p.url, p.resp.StatusCode)
+		}
+		var resets int
+		events, err := s.Store.QueryAudit(context.Background(), storage.AuditQuery{UserID: w.acmeUser.ID, Type: admin.EventMFAReset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			if e.Detail["actor"] == "user:"+w.boss.ID && e.Detail["via"] == "admin" {
+				resets++
+			}
+		}
+		if resets != 1 {
+			t.Errorf("%d resets audited, want 1: %v", resets, events)
+		}
+	})
+}
