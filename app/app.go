@@ -213,7 +213,11 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	hasher := PasswordHasher(cfg.Password)
 	totp := &factor.TOTP{Store: store, Sealer: sealer, Issuer: "Lockstep", Now: now}
 	recovery := &factor.Recovery{Store: store, Key: idp.DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now}
-	setup := &enrol.Handlers{Core: core, Store: store, TOTP: totp, Recovery: recovery}
+	codesSealer, err := factor.NewAEADSealer(idp.DeriveKey(cfg.Secret, "setup-recovery-codes", 32))
+	if err != nil {
+		return nil, err
+	}
+	setup := &enrol.Handlers{Core: core, Store: store, TOTP: totp, Recovery: recovery, Sealer: codesSealer}
 	agree := &consent.Handlers{Core: core, Store: store}
 	adminPages, err := templates.NewAdmin()
 	if err != nil {

@@ -18,8 +18,8 @@ func TestAccountSessions(t *testing.T) {
 		phone, laptop := newBrowser(t), newBrowser(t)
 		a := r.start()
 		phone.signIn(s, a.url, s.Email, s.Password)
-		p := laptop.password(s, laptop.get(s, s.URL+"/account"), s.Email, s.Password)
-		if p.url.Path != "/account" {
+		p := laptop.password(s, laptop.get(s, s.URL+"/account/sessions"), s.Email, s.Password)
+		if p.url.Path != "/account/sessions" {
 			t.Fatalf("signing in for the account page ended at %s", p.url)
 		}
 		if n := strings.Count(p.body, "Signed in "); n != 2 || !strings.Contains(p.body, "This device") ||
@@ -39,7 +39,7 @@ func TestAccountSessions(t *testing.T) {
 		}
 
 		p = laptop.post(s, s.URL+"/account/sessions/end-others", url.Values{})
-		if p.url.Path != "/account" || !strings.Contains(p.body, "Signed out everywhere else.") {
+		if p.url.Path != "/account/sessions" || !strings.Contains(p.body, "Signed out everywhere else.") {
 			t.Fatalf("after signing out the others: %s %.300s", p.url, p.body)
 		}
 		if sessions, _ := s.Store.ListSessionsByUser(t.Context(), s.UserID); len(sessions) != 1 {

@@ -24,7 +24,7 @@ func (b *browser) addDevice(s *server, path string) (secret string) {
 	}
 	secret = reTags.ReplaceAllString(m[1], "")
 	q := b.post(s, s.URL+path, url.Values{"device": {d[1]}, "device_name": {"Tablet"}, "code": {totpCode(b.t, secret, s.Clock.Now())}})
-	if q.url.Path != "/account" || q.resp.StatusCode != http.StatusOK {
+	if q.url.Path != "/account/apps" || q.resp.StatusCode != http.StatusOK {
 		b.t.Fatalf("adding a device ended at %s (%d): %.300s", q.url, q.resp.StatusCode, q.body)
 	}
 	return secret
@@ -41,7 +41,7 @@ func TestAccountSecurity(t *testing.T) {
 
 		// Freshly verified: the page lists the device and the codes.
 		p := b.get(s, s.URL+"/account")
-		for _, want := range []string{s.Email, "Test phone", "Password and authenticator app", "of 10 recovery codes left"} {
+		for _, want := range []string{s.Email, "Test phone", "Password and authenticator app", "10 of 10 left"} {
 			if !strings.Contains(p.body, want) {
 				t.Errorf("account page lacks %q", want)
 			}
@@ -69,13 +69,13 @@ func TestAccountSecurity(t *testing.T) {
 		// Add a second device, then replace all devices with a third.
 		s.Clock.Advance(30 * time.Second)
 		b.addDevice(s, "/account/totp/add")
-		if n := len(reDeviceRow.FindAllString(b.get(s, s.URL+"/account").body, -1)); n != 2 {
+		if n := len(reDeviceRow.FindAllString(b.get(s, s.URL+"/account/apps").body, -1)); n != 2 {
 			t.Fatalf("%d devices after adding one", n)
 		}
 		waitForMail(t, s, "A new authenticator app was linked")
 		s.Clock.Advance(30 * time.Second)
 		third := b.addDevice(s, "/account/totp/add?replace=1")
-		p = b.get(s, s.URL+"/account")
+		p = b.get(s, s.URL+"/account/apps")
 		rows := reDeviceRow.FindAllStringSubmatch(p.body, -1)
 		if len(rows) != 1 {
 			t.Fatalf("%d devices after replacing all", len(rows))
@@ -102,7 +102,7 @@ func TestAccountSecurity(t *testing.T) {
 			t.Fatalf("%d new codes", len(fresh))
 		}
 		p = b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
-		if p.url.Path != "/account" || !strings.Contains(p.body, "New recovery codes saved") {
+		if p.url.Path != "/account/recovery-codes" || !strings.Contains(p.body, "New recovery codes saved") {
 			t.Fatalf("after storing the codes: %s", p.url)
 		}
 		if err := s.Srv.Recovery.Use(t.Context(), s.UserID, e.recoveryCodes[0]); err == nil {
@@ -112,9 +112,9 @@ func TestAccountSecurity(t *testing.T) {
 		// Remove the last device: two-step verification is off.
 		p = b.post(s, s.URL+"/account/totp/remove", url.Values{"device": {rows[0][1]}})
 		// The app's proof left this session too: the password confirms it's still the
-		// user, and the browser comes back to the overview.
+		// user, and the browser comes back to the apps' area.
 		p = b.password(s, p, s.Email, s.Password)
-		if !strings.Contains(p.body, "Authenticator app removed") || !strings.Contains(p.body, "Password only") {
+		if p.url.Path != "/account/apps" || !strings.Contains(p.body, "Authenticator app removed") || !strings.Contains(p.body, "Two-step verification is off") {
 			t.Fatalf("after removing: %s %.300s", p.url, p.body)
 		}
 		if n, _ := s.Srv.Core.SecondFactors(t.Context(), s.UserID); len(n) != 0 {

@@ -27,6 +27,8 @@ const (
 	selOTPNumeric   = chromedp.CSS(`input[autocomplete=one-time-code][inputmode=numeric]`)
 	selDeviceName   = chromedp.CSS(`input[name=device_name]`)
 	selSecret       = chromedp.CSS(`.secret`)
+	selWizardNext   = chromedp.CSS(`.actions a.btn-primary`)
+	selWizardDone   = chromedp.CSS(`form[action$="/account/setup/done"] button`)
 	selRecoveryCode = chromedp.CSS(`code.code`)
 	selStored       = chromedp.CSS(`input[name=stored]`)
 	selRecoveryIn   = chromedp.CSS(`input[name=code].input-recovery`)
@@ -64,9 +66,15 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 			chromedp.SendKeys(selEmail, s.Email),
 			chromedp.SendKeys(selPassword, s.Password),
 			chromedp.Click(selSubmit),
-			chromedp.WaitVisible(selOTP),
+			chromedp.WaitVisible(selWizardNext),
 		)
-		wantPage(t, ctx, s.URL+"/enrol/totp", "Set up an authenticator app")
+		wantPage(t, ctx, s.URL+"/account/setup", "Set up two-step verification")
+		do(t, ctx, "screenshot the wizard's first page, then go on to the app's",
+			shot("02-wizard-about"),
+			chromedp.Click(selWizardNext),
+			chromedp.WaitVisible(selSecret),
+		)
+		wantPage(t, ctx, s.URL+"/account/setup/app", "Scan the QR code")
 
 		// The QR code is an image that loaded, not a broken one.
 		qr := get(t, ctx, "wait for the QR code to load", chromedp.Poll[qrImage](`(() => {
@@ -77,7 +85,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 			t.Errorf("the QR code image %s did not load (natural size %dx%d)", qr.Src, qr.Width, qr.Height)
 		}
 		t.Logf("QR code %s: %dx%d", qr.Src, qr.Width, qr.Height)
-		do(t, ctx, "screenshot the enrolment page", shot("02-enrol-totp"))
+		do(t, ctx, "screenshot the app's page", shot("03-wizard-scan"))
 
 		// The key for typing by hand, as a person would copy it into an app.
 		shown := get(t, ctx, "read the key", chromedp.Text(selSecret))
@@ -85,6 +93,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 		if !reBase32Key.MatchString(secret) {
 			t.Fatalf("the key shown for manual entry is %q (%q), want base32", shown, secret)
 		}
+		do(t, ctx, "go on to the code", chromedp.Click(selWizardNext), chromedp.WaitVisible(selOTP))
 		if name := get(t, ctx, "read the device name", chromedp.Value(selDeviceName)); strings.TrimSpace(name) == "" {
 			t.Error("the device name field has no suggested name")
 		}
@@ -97,7 +106,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 			chromedp.WaitVisible(selRecoveryCode),
 		)
 		wantPage(t, ctx, "", "Save your recovery codes")
-		do(t, ctx, "screenshot the recovery codes", shot("03-recovery-codes"))
+		do(t, ctx, "screenshot the recovery codes", shot("04-recovery-codes"))
 
 		readCodes := func() []string {
 			t.Helper()
@@ -135,9 +144,15 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 		do(t, ctx, "tick the box and continue",
 			chromedp.Click(selStored),
 			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(selWizardDone),
+		)
+		wantPage(t, ctx, s.URL+"/account/setup/done", "Two-step verification is on")
+		do(t, ctx, "continue to the app",
+			shot("05-wizard-done"),
+			chromedp.Click(selSubmit),
 			chromedp.WaitVisible(selAllowOrApp),
 		)
-		finishAtApp(t, ctx, s, app, shot, "04-consent", "05-app-signed-in-after-enrolment")
+		finishAtApp(t, ctx, s, app, shot, "06-consent", "07-app-signed-in-after-enrolment")
 		c := app.result().claims
 		if c.Subject != s.UserID {
 			t.Errorf("sub = %q, want %q", c.Subject, s.UserID)
@@ -147,7 +162,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 
 		// 2. A new browser, no session: the password, then a code from the app.
 		ctx2 := newChrome(t, exe)
-		signInPassword(t, ctx2, s, app, "06-challenge-totp", shot)
+		signInPassword(t, ctx2, s, app, "08-challenge-totp", shot)
 		if inputmode := get(t, ctx2, "read the code field's inputmode", chromedp.Evaluate[string](
 			`document.querySelector('input[autocomplete=one-time-code]').inputMode`)); inputmode != "numeric" {
 			t.Errorf("the code field has inputmode %q, want numeric", inputmode)
@@ -158,7 +173,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 			chromedp.Click(selSubmit),
 			chromedp.WaitVisible(selAllowOrApp),
 		)
-		finishAtApp(t, ctx2, s, app, shot, "07-consent-again", "08-app-signed-in-with-code")
+		finishAtApp(t, ctx2, s, app, shot, "09-consent-again", "10-app-signed-in-with-code")
 		wantMFA(t, app.result().claims, "with a code from the app")
 		noProblems(t, ctx2, "sign-in with a code")
 
@@ -169,7 +184,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 		do(t, ctx3, "choose a recovery code",
 			chromedp.Click(selUseRecovery),
 			chromedp.WaitVisible(selRecoveryIn),
-			shot("09-challenge-recovery"),
+			shot("11-challenge-recovery"),
 		)
 		if loc := get(t, ctx3, "location", chromedp.Location()); !strings.Contains(loc, "method=recovery") {
 			t.Errorf("the recovery code form is at %s, want method=recovery", loc)
@@ -179,7 +194,7 @@ func TestBrowserEnrolsAuthenticatorAppAndSignsIn(t *testing.T) {
 			chromedp.Click(selSubmit),
 			chromedp.WaitVisible(selAllowOrApp),
 		)
-		finishAtApp(t, ctx3, s, app, shot, "10-consent-again", "11-app-signed-in-with-recovery-code")
+		finishAtApp(t, ctx3, s, app, shot, "12-consent-again", "13-app-signed-in-with-recovery-code")
 		wantMFA(t, app.result().claims, "with a recovery code")
 		noProblems(t, ctx3, "sign-in with a recovery code")
 

@@ -46,10 +46,10 @@ func TestBrowserPasskey(t *testing.T) {
 		// 2. The account page: add a passkey. The first second factor shows the
 		// recovery codes, then the new passkey confirms the change.
 		do(t, ctx, "open the account page",
-			chromedp.Navigate(s.URL+"/account"),
+			chromedp.Navigate(s.URL+"/account/keys"),
 			chromedp.WaitVisible(selKeyCreate),
 		)
-		wantPage(t, ctx, s.URL+"/account", "Security")
+		wantPage(t, ctx, s.URL+"/account/keys", "Security keys and passkeys")
 		do(t, ctx, "name the passkey and make it one",
 			chromedp.SendKeys(selKeyName, "Laptop passkey"),
 			chromedp.Click(selPasskeyCheck),
@@ -89,7 +89,7 @@ func TestBrowserPasskey(t *testing.T) {
 			do(t, ctx, "screenshot the error", shot("06-confirm-failed"))
 			t.Fatalf("confirming with the new passkey failed: %q\nbrowser console:\n%s", msg, strings.Join(chromeProblems(ctx), "\n"))
 		}
-		wantPage(t, ctx, s.URL+"/account", "Security")
+		wantPage(t, ctx, s.URL+"/account/keys", "Security keys and passkeys")
 		do(t, ctx, "screenshot the account page", shot("06-account-with-passkey"))
 		names := get(t, ctx, "read the keys", chromedp.Evaluate[[]string](
 			`[...document.querySelectorAll('.device-name')].map(n => n.textContent.trim())`))

@@ -106,5 +106,6 @@ func TestBrowserProtectYourAccount(t *testing.T) {
 	}
 	do(t, phone, "the same on a laptop", chromedp.EmulateViewport(900, 760), chromedp.Reload(),
 		chromedp.WaitVisible(selSetUp), shot("05-interrupt-required-laptop"))
-	do(t, phone, "set it up now", chromedp.Click(selSetUp), chromedp.WaitVisible(selSecret))
+	do(t, phone, "set it up now", chromedp.Click(selSetUp), chromedp.WaitVisible(selWizardNext))
+	wantPage(t, phone, s.URL+"/account/setup", "Set up two-step verification")
 }

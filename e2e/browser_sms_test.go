@@ -37,14 +37,14 @@ func TestBrowserSMSEnrolPhoneAndSignIn(t *testing.T) {
 		// 1. The account page: the password, then "Add a phone number".
 		ctx := newChrome(t, exe)
 		do(t, ctx, "sign in for the account page",
-			chromedp.Navigate(s.URL+"/account"),
+			chromedp.Navigate(s.URL+"/account/sms"),
 			chromedp.WaitVisible(selEmail),
 			chromedp.SendKeys(selEmail, s.Email),
 			chromedp.SendKeys(selPassword, s.Password),
 			chromedp.Click(selSubmit),
 			chromedp.WaitVisible(selAddPhone),
 		)
-		wantPage(t, ctx, s.URL+"/account", "Security")
+		wantPage(t, ctx, s.URL+"/account/sms", "Text messages")
 		do(t, ctx, "open the phone form",
 			chromedp.Click(selAddPhone),
 			chromedp.WaitVisible(selNational),

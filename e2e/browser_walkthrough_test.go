@@ -108,10 +108,15 @@ func TestBrowserWalkthroughPages(t *testing.T) {
 		chromedp.WaitVisible(selStored),
 		chromedp.Click(selStored),
 		chromedp.Click(selSubmit),
-		chromedp.WaitVisible(`#tsv-heading`),
+		chromedp.WaitVisible(`a[href="/account/totp/add?replace=1"]`),
 	)
-	wantText(t, ctx, "the account page", "Work phone", "Replace all devices")
-	do(t, ctx, "screenshot the account page", bothSizes(shot, "03-account")...)
+	wantPage(t, ctx, s.URL+"/account/apps", "Authenticator apps")
+	wantText(t, ctx, "the apps' page", "Authenticator app added.", "Work phone", "Replace all devices")
+	do(t, ctx, "screenshot the apps' page", bothSizes(shot, "03-account-apps")...)
+	do(t, ctx, "the overview", chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(`#tsv-heading`))
+	wantText(t, ctx, "the overview", "Password and authenticator app", "Work phone", "10 of 10 left", "Turn off two-step verification")
+	do(t, ctx, "screenshot the overview", bothSizes(shot, "03-account-overview")...)
+	do(t, ctx, "back to the apps", chromedp.Navigate(s.URL+"/account/apps"), chromedp.WaitVisible(`a[href="/account/totp/add?replace=1"]`))
 
 	// Replace all devices: the warning comes first.
 	do(t, ctx, "open Replace all devices", chromedp.Click(`a[href="/account/totp/add?replace=1"]`), chromedp.WaitVisible(`#replace-warning`))
@@ -120,7 +125,7 @@ func TestBrowserWalkthroughPages(t *testing.T) {
 	do(t, ctx, "screenshot the replace warning", bothSizes(shot, "04-replace-warning")...)
 
 	// New recovery codes from a page that went stale: back at the confirmation.
-	do(t, ctx, "the account page", chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(selNewCodes))
+	do(t, ctx, "the recovery codes' page", chromedp.Navigate(s.URL+"/account/recovery-codes"), chromedp.WaitVisible(selNewCodes))
 	s.Clock.Advance(6 * time.Minute)
 	do(t, ctx, "generate new codes, stale", chromedp.Click(selNewCodes), chromedp.WaitVisible(selOTPNumeric))
 	step()
@@ -135,7 +140,7 @@ func TestBrowserWalkthroughPages(t *testing.T) {
 
 	// "Add a security key" on a page that went stale: the script follows the
 	// re-verification and the browser comes back to the keys.
-	do(t, ctx, "the account page again", chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(selKeyCreate))
+	do(t, ctx, "the keys' page", chromedp.Navigate(s.URL+"/account/keys"), chromedp.WaitVisible(selKeyCreate))
 	s.Clock.Advance(6 * time.Minute)
 	do(t, ctx, "add a key, stale", chromedp.Click(selKeyCreate), chromedp.WaitVisible(selOTPNumeric))
 	step()
@@ -144,7 +149,7 @@ func TestBrowserWalkthroughPages(t *testing.T) {
 		chromedp.Click(selSubmit),
 		chromedp.WaitVisible(selKeyCreate),
 	)
-	if loc := get(t, ctx, "location", chromedp.Location()); loc != s.URL+"/account#keys-heading" {
+	if loc := get(t, ctx, "location", chromedp.Location()); loc != s.URL+"/account/keys" {
 		t.Errorf("after confirming for a key the browser is at %s", loc)
 	}
 	problemsBut(t, ctx, "the account pages", "/account/totp/add", "status of 401") // the wrong code, on purpose
@@ -185,7 +190,7 @@ func TestBrowserWalkthroughPages(t *testing.T) {
 	wantPage(t, other, s.URL+"/enrol/protect", "Set up two-step verification again")
 	wantText(t, other, "the offer", "You reset two-step verification", "Later")
 	do(t, other, "screenshot the offer", bothSizes(shot, "09-offer-after-reset")...)
-	do(t, other, "set it up now", chromedp.Click(selSetUp), chromedp.WaitVisible(selSecret))
+	do(t, other, "set it up now", chromedp.Click(selSetUp), chromedp.WaitVisible(selWizardNext))
 	if text := get(t, other, "the set-up", chromedp.Text(selBody)); strings.Contains(text, "requires") {
 		t.Errorf("the set-up chosen on the offer says it is required:\n%s", text)
 	}

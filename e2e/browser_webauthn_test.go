@@ -77,10 +77,10 @@ func TestBrowserSecurityKey(t *testing.T) {
 		// the browser for a new credential, posts it, and the new key then confirms
 		// the change.
 		do(t, ctx, "open the account page",
-			chromedp.Navigate(s.URL+"/account"),
+			chromedp.Navigate(s.URL+"/account/keys"),
 			chromedp.WaitVisible(selKeyCreate),
 		)
-		wantPage(t, ctx, s.URL+"/account", "Security")
+		wantPage(t, ctx, s.URL+"/account/keys", "Security keys and passkeys")
 		do(t, ctx, "name the key",
 			chromedp.SendKeys(selKeyName, "Test key"),
 			shot("04-account-add-key"),
@@ -116,7 +116,7 @@ func TestBrowserSecurityKey(t *testing.T) {
 			do(t, ctx, "screenshot the error", shot("06-confirm-failed"))
 			t.Fatalf("confirming with the new key failed: %q\nbrowser console:\n%s", msg, strings.Join(chromeProblems(ctx), "\n"))
 		}
-		wantPage(t, ctx, s.URL+"/account", "Security")
+		wantPage(t, ctx, s.URL+"/account/keys", "Security keys and passkeys")
 		do(t, ctx, "screenshot the account page", shot("06-account-with-key"))
 		names := get(t, ctx, "read the keys", chromedp.Evaluate[[]string](
 			`[...document.querySelectorAll('.device-name')].map(n => n.textContent.trim())`))

@@ -180,7 +180,7 @@ func TestConfirmNewDevice(t *testing.T) {
 		s.Clock.Advance(30 * time.Second)
 		aa := r.start(param("claims", essentialMFA))
 		p = mfa.password(s, mfa.get(s, aa.url), s.Email, s.Password)
-		if p.url.Path != "/enrol/totp" {
+		if p.url.Path != "/account/setup" {
 			t.Fatalf("essential mfa from a new browser: %s", p.url)
 		}
 		e, p := mfa.enrolTOTP(s, p)

@@ -35,27 +35,34 @@ type enrolment struct {
 	recoveryCodes []string
 }
 
-// enrolTOTP completes the enrolment pages from the enrolment page p, as a person
-// scanning the key would, and returns the page after the recovery codes.
+// enrolTOTP goes through the set-up wizard from its first page p (a sign-in's
+// enrolment), as a person scanning the key would: the app's page, the code, the
+// backup phone skipped, the recovery codes, the last page. It returns the page
+// after the wizard.
 func (b *browser) enrolTOTP(s *server, p page) (enrolment, page) {
 	b.t.Helper()
-	if p.url.Path != "/enrol/totp" || p.resp.StatusCode != http.StatusOK {
-		b.t.Fatalf("expected the enrolment page, got %s (%d): %.300s", p.url, p.resp.StatusCode, p.body)
+	if p.url.Path != "/account/setup" || p.resp.StatusCode != http.StatusOK || !strings.Contains(p.body, "What you need") {
+		b.t.Fatalf("expected the set-up wizard, got %s (%d): %.300s", p.url, p.resp.StatusCode, p.body)
 	}
-	m := reSecret.FindStringSubmatch(p.body)
-	d := reDevice.FindStringSubmatch(p.body)
-	if m == nil || d == nil {
-		b.t.Fatalf("no key or device on the enrolment page: %.500s", p.body)
+	flow := p.flowID()
+	scan := b.get(s, s.URL+"/account/setup/app?"+url.Values{"flow": {flow}}.Encode())
+	m := reSecret.FindStringSubmatch(scan.body)
+	device := scan.url.Query().Get("device")
+	if m == nil || device == "" {
+		b.t.Fatalf("no key or device on the app's page: %.500s", scan.body)
 	}
 	var e enrolment
 	e.secret = reTags.ReplaceAllString(m[1], "")
-	if !strings.Contains(p.body, `src="/enrol/totp/qr?`) {
-		b.t.Error("the enrolment page shows no QR code")
+	if !strings.Contains(scan.body, `src="/account/setup/app/qr?`) {
+		b.t.Error("the app's page shows no QR code")
 	}
-	codes := b.post(s, s.URL+"/enrol/totp", url.Values{"flow": {p.flowID()}, "device": {d[1]},
+	codes := b.post(s, s.URL+"/account/setup/app/verify", url.Values{"flow": {flow}, "device": {device},
 		"device_name": {"Test phone"}, "code": {totpCode(b.t, e.secret, s.Clock.Now())}})
+	if codes.url.Path == "/account/setup/phone" { // the optional backup phone
+		codes = b.get(s, s.URL+"/account/setup/recovery-codes?"+url.Values{"flow": {flow}}.Encode())
+	}
 	if codes.resp.StatusCode != http.StatusOK || !strings.Contains(codes.body, "I have safely copied and stored these codes") {
-		b.t.Fatalf("after the code: %d %.500s", codes.resp.StatusCode, codes.body)
+		b.t.Fatalf("after the code: %s %d %.500s", codes.url, codes.resp.StatusCode, codes.body)
 	}
 	for _, c := range reRecovery.FindAllStringSubmatch(codes.body, -1) {
 		e.recoveryCodes = append(e.recoveryCodes, c[1])
@@ -63,20 +70,21 @@ func (b *browser) enrolTOTP(s *server, p page) (enrolment, page) {
 	if len(e.recoveryCodes) != 10 {
 		b.t.Fatalf("%d recovery codes shown", len(e.recoveryCodes))
 	}
-	flow := reFlowField.FindStringSubmatch(codes.body)
-	if flow == nil {
-		b.t.Fatal("no flow on the recovery codes page")
-	}
-	// Not ticking the box is refused, with a new set of codes.
-	again := b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {flow[1]}})
+	// Not ticking the box is refused, and shows the same codes again.
+	again := b.post(s, s.URL+"/account/setup/recovery-codes", url.Values{"flow": {flow}})
 	if again.resp.StatusCode != http.StatusBadRequest {
 		b.t.Fatalf("continuing without ticking the box: %d", again.resp.StatusCode)
 	}
-	e.recoveryCodes = nil
-	for _, c := range reRecovery.FindAllStringSubmatch(again.body, -1) {
-		e.recoveryCodes = append(e.recoveryCodes, c[1])
+	for i, c := range reRecovery.FindAllStringSubmatch(again.body, -1) {
+		if c[1] != e.recoveryCodes[i] {
+			b.t.Fatalf("the codes page shown again has other codes")
+		}
 	}
-	return e, b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {flow[1]}, "stored": {"yes"}})
+	done := b.post(s, s.URL+"/account/setup/recovery-codes", url.Values{"flow": {flow}, "stored": {"yes"}})
+	if done.url.Path != "/account/setup/done" || !strings.Contains(done.body, "Two-step verification is on") {
+		b.t.Fatalf("after the codes: %s %d %.500s", done.url, done.resp.StatusCode, done.body)
+	}
+	return e, b.post(s, s.URL+"/account/setup/done", url.Values{"flow": {flow}})
 }
 
 var reFlowField = regexp.MustCompile(`name="flow" value="([^"]+)"`)

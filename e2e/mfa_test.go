@@ -354,7 +354,7 @@ func TestCannotSkipSecondFactor(t *testing.T) {
 			"consent post": func() page { return b.post(s, s.URL+"/consent", url.Values{"flow": {flow}, "decision": {"allow"}}) },
 			"resume":       func() page { return b.get(s, s.URL+"/authorize/resume?flow="+flow) },
 			"recovery codes": func() page {
-				return b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {flow}, "stored": {"yes"}})
+				return b.post(s, s.URL+"/account/setup/recovery-codes", url.Values{"flow": {flow}, "stored": {"yes"}})
 			},
 			"prompt=none": func() page { return b.get(s, r.start(param("prompt", "none")).url) },
 			"another login post": func() page {

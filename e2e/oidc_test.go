@@ -476,7 +476,7 @@ func TestPromptAndMaxAge(t *testing.T) {
 		// is asked to set up a second factor (TestEnrolmentOffRefuses covers the refusal).
 		claims := `{"id_token":{"acr":{"essential":true,"values":["` + flows.ACRMultiFactor + `"]}}}`
 		p = b.get(s, r.start(param("claims", claims)).url)
-		if p.callback != nil || p.url.Path != "/enrol/totp" {
+		if p.callback != nil || p.url.Path != "/account/setup" {
 			t.Errorf("essential mfa acr without a second factor: %v %s", p.callback, p.url)
 		}
 		// Unknown acr_values still succeed and acr says what happened.

@@ -93,8 +93,8 @@ func addPasskey(t *testing.T, s *server, r *rp, u account) *securityKey {
 	att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
 	b.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"Laptop"}, "response": {att}})
 	key.auth.AddCredential(key.cred)
-	p := b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
-	if p = key.sign(t, b, s, p); p.url.Path != "/account" || !strings.Contains(p.body, "Laptop") {
+	p := b.post(s, s.URL+"/account/recovery-codes?done=key-added", url.Values{"stored": {"yes"}})
+	if p = key.sign(t, b, s, p); p.url.Path != "/account/keys" || !strings.Contains(p.body, "Laptop") {
 		t.Fatalf("adding a passkey for %s: %s %d %.300s", u.Email, p.url, p.resp.StatusCode, p.body)
 	}
 	return key

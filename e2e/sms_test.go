@@ -215,9 +215,9 @@ func (b *browser) addPhone(s *server, rc *smsReceiver, country, national, e164, 
 	}
 	p = b.phoneCodeStep(s, p, rc.lastCode(b.t, e164))
 	if strings.Contains(p.body, "I have safely copied and stored these codes") {
-		p = b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
+		p = b.post(s, s.URL+"/account/recovery-codes?done=phone-added", url.Values{"stored": {"yes"}})
 	}
-	if p.url.Path != "/account" || p.resp.StatusCode != http.StatusOK {
+	if p.url.Path != "/account/sms" || p.resp.StatusCode != http.StatusOK {
 		b.t.Fatalf("setting up the phone ended at %s (%d): %s", p.url, p.resp.StatusCode, brief(p.body))
 	}
 	return p
@@ -314,7 +314,7 @@ func TestSMSEnrolPhoneWebhook(t *testing.T) {
 		s, rc := smsServer(t, newStore(t))
 		b := accountBrowser(t, s, s.Email, s.Password)
 
-		acct := b.get(s, s.URL+"/account")
+		acct := b.get(s, s.URL+"/account/sms")
 		if !strings.Contains(acct.body, `href="/account/phone?change=1"`) || !strings.Contains(acct.body, "Add a phone number") {
 			t.Fatalf("the account page offers no phone number: %s", brief(acct.body))
 		}
@@ -404,9 +404,9 @@ func TestSMSEnrolPhoneWebhook(t *testing.T) {
 		if !ok || ph.E164 != phoneAE164 || !ph.Primary || ph.VerifiedAt.IsZero() || ph.VerifiedAt.After(before) {
 			t.Fatalf("stored phone %+v (found %v), want %s, primary, verified", ph, ok, phoneAE164)
 		}
-		q = b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
-		if q.url.Path != "/account" || !strings.Contains(q.body, htmlMask(phoneAE164)) || !strings.Contains(q.body, "Main method") ||
-			!strings.Contains(q.body, "Password and text message") {
+		q = b.post(s, s.URL+"/account/recovery-codes?done=phone-added", url.Values{"stored": {"yes"}})
+		if q.url.Path != "/account/sms" || !strings.Contains(q.body, htmlMask(phoneAE164)) || !strings.Contains(q.body, "Main method") ||
+			!strings.Contains(b.get(s, s.URL+"/account").body, "Password and text message") {
 			t.Fatalf("the account page after the phone: %s %s", q.url, brief(q.body))
 		}
 		if f, _ := s.Srv.Core.SecondFactors(t.Context(), s.UserID); !slices.Equal(f, []string{"sms"}) {
@@ -812,7 +812,7 @@ func TestSMSChangeAndRemovePhone(t *testing.T) {
 			t.Fatalf("a wrong code changed the number to %s", ph.E164)
 		}
 		q = b.phoneCodeStep(s, p, rc.lastCode(t, phoneBE164))
-		if q.url.Path != "/account" || !strings.Contains(q.body, "Phone number saved") || !strings.Contains(q.body, htmlMask(phoneBE164)) {
+		if q.url.Path != "/account/sms" || !strings.Contains(q.body, "Phone number saved") || !strings.Contains(q.body, htmlMask(phoneBE164)) {
 			t.Fatalf("after B's code: %s %d %s", q.url, q.resp.StatusCode, brief(q.body))
 		}
 		if ph, _ := storedPhone(t, s, s.UserID); ph.E164 != phoneBE164 {
@@ -830,9 +830,9 @@ func TestSMSChangeAndRemovePhone(t *testing.T) {
 		// Remove: the number is gone and sign-ins need the password only.
 		q = b.post(s, s.URL+"/account/phone/remove", url.Values{})
 		// The texted code's proof left this session too: the password confirms it's
-		// still the user, and the browser comes back to the overview.
+		// still the user, and the browser comes back to the phone's area.
 		q = b.password(s, q, s.Email, s.Password)
-		if q.url.Path != "/account" || !strings.Contains(q.body, "Phone number removed.") || strings.Contains(q.body, htmlMask(phoneBE164)) {
+		if q.url.Path != "/account/sms" || !strings.Contains(q.body, "Phone number removed.") || strings.Contains(q.body, htmlMask(phoneBE164)) {
 			t.Fatalf("after removing: %s %s", q.url, brief(q.body))
 		}
 		if ph, ok := storedPhone(t, s, s.UserID); ok {
@@ -876,7 +876,7 @@ func TestSMSMainOrBackupPhone(t *testing.T) {
 			t.Fatalf("resend: %d %s", p.resp.StatusCode, brief(p.body))
 		}
 		p = b.phoneCodeStep(s, p, rc.lastCode(t, phoneAE164))
-		if p.url.Path != "/account" || !strings.Contains(p.body, "Backup") {
+		if p.url.Path != "/account/sms" || !strings.Contains(p.body, "Backup") {
 			t.Errorf("the account page does not show the phone as backup: %s", brief(p.body))
 		}
 		if ph, _ := storedPhone(t, s, s.UserID); ph.Primary {

@@ -34,12 +34,18 @@ func addrBrowser(t testing.TB, local, xff string) *browser {
 type headerTransport struct {
 	base http.RoundTripper
 	xff  string
+	ua   string
 }
 
 func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if h.xff != "" {
+	if h.xff != "" || h.ua != "" {
 		r = r.Clone(r.Context())
+	}
+	if h.xff != "" {
 		r.Header.Set("X-Forwarded-For", h.xff)
+	}
+	if h.ua != "" {
+		r.Header.Set("User-Agent", h.ua)
 	}
 	return h.base.RoundTrip(r)
 }
@@ -120,14 +126,15 @@ func wantPasswordOnly(t *testing.T, what string, c map[string]any, before, after
 
 var reTrustID = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
-// accountPage opens the account page, re-verifying with the code when asked.
-func (b *browser) accountPage(s *server, code func() string) page {
+// devicesPage opens the account's remembered devices and trusted addresses,
+// re-verifying with the code when asked.
+func (b *browser) devicesPage(s *server, code func() string) page {
 	b.t.Helper()
-	p := b.get(s, s.URL+"/account")
+	p := b.get(s, s.URL+"/account/devices")
 	if p.isChallenge() {
 		p = b.code(s, p, "totp", code())
 	}
-	if p.url.Path != "/account" || p.resp.StatusCode != http.StatusOK {
+	if p.url.Path != "/account/devices" || p.resp.StatusCode != http.StatusOK {
 		b.t.Fatalf("account page: %s (%d) %.300s", p.url, p.resp.StatusCode, p.body)
 	}
 	return p
@@ -269,7 +276,7 @@ func TestRememberThisDevice(t *testing.T) {
 		// Removing the device on the account page: asked again, even in the session
 		// that skipped the code.
 		skips("before removal", b)
-		ap := b.accountPage(s, code)
+		ap := b.devicesPage(s, code)
 		if !strings.Contains(ap.body, "Remembered devices") || !strings.Contains(ap.body, "This device") {
 			t.Errorf("the account page does not list this remembered device: %.2000s", ap.body)
 		}
@@ -280,7 +287,7 @@ func TestRememberThisDevice(t *testing.T) {
 		if q := b.post(s, s.URL+"/account/devices/remove", url.Values{"id": {"not-a-trust"}}); q.resp.StatusCode != http.StatusNotFound {
 			t.Errorf("removing an unknown id: %d", q.resp.StatusCode)
 		}
-		if q := b.post(s, s.URL+"/account/devices/remove", url.Values{"id": {ids[0][1]}}); q.url.Path != "/account" || q.resp.StatusCode != http.StatusOK {
+		if q := b.post(s, s.URL+"/account/devices/remove", url.Values{"id": {ids[0][1]}}); q.url.Path != "/account/devices" || q.resp.StatusCode != http.StatusOK {
 			t.Fatalf("remove: %s %d", q.url, q.resp.StatusCode)
 		}
 		if n := len(trustsOf(t, s, storage.TrustRememberedDevice)); n != 0 {
@@ -296,7 +303,7 @@ func TestRememberThisDevice(t *testing.T) {
 			t.Fatalf("second remembered device asked: %s", p.url)
 		}
 		for _, tr := range trustsOf(t, s, storage.TrustRememberedDevice) {
-			if q := b.post(s, s.URL+"/account/devices/remove", url.Values{"id": {tr.ID}}); q.url.Path != "/account" {
+			if q := b.post(s, s.URL+"/account/devices/remove", url.Values{"id": {tr.ID}}); q.url.Path != "/account/devices" {
 				t.Fatalf("remove: %s %d", q.url, q.resp.StatusCode)
 			}
 		}
@@ -309,8 +316,8 @@ func TestRememberThisDevice(t *testing.T) {
 		skips("remembered again", b)
 		other := newBrowser(t)
 		remember(other)
-		b.accountPage(s, code)
-		if q := b.post(s, s.URL+"/account/devices/forget", url.Values{}); q.url.Path != "/account" || q.resp.StatusCode != http.StatusOK {
+		b.devicesPage(s, code)
+		if q := b.post(s, s.URL+"/account/devices/forget", url.Values{}); q.url.Path != "/account/devices" || q.resp.StatusCode != http.StatusOK {
 			t.Fatalf("forget all: %s %d", q.url, q.resp.StatusCode)
 		}
 		if n := len(trustsOf(t, s, storage.TrustRememberedDevice)); n != 0 {
@@ -422,7 +429,7 @@ func TestTrustedIPsBehindProxy(t *testing.T) {
 
 		// The account page lists the address, marks it as where one is now, and
 		// removing it ends the trust.
-		ap := bA.accountPage(s, code)
+		ap := bA.devicesPage(s, code)
 		if !strings.Contains(ap.body, "Trusted IP addresses") || !strings.Contains(ap.body, addrA) {
 			t.Errorf("the account page does not list the trusted address: %.2000s", ap.body)
 		}
@@ -436,7 +443,7 @@ func TestTrustedIPsBehindProxy(t *testing.T) {
 				idA = tr.ID
 			}
 		}
-		if q := bA.post(s, s.URL+"/account/devices/remove", url.Values{"id": {idA}}); q.url.Path != "/account" {
+		if q := bA.post(s, s.URL+"/account/devices/remove", url.Values{"id": {idA}}); q.url.Path != "/account/devices" {
 			t.Fatalf("remove address: %s %d", q.url, q.resp.StatusCode)
 		}
 		asked("from A after removal", addrBrowser(t, "", addrA))

@@ -144,19 +144,22 @@ func TestWalkthroughEnrolKeepsDeviceName(t *testing.T) {
 		b := newBrowser(t)
 		a := r.start(param("claims", essentialMFA))
 		p := b.password(s, b.get(s, a.url), s.Email, s.Password)
-		if p.url.Path != "/enrol/totp" {
-			t.Fatalf("expected the enrolment page: %s", p.url)
+		if p.url.Path != "/account/setup" {
+			t.Fatalf("expected the set-up wizard: %s", p.url)
 		}
+		flow := p.flowID()
+		p = b.get(s, s.URL+"/account/setup/app?flow="+url.QueryEscape(flow))
 		secret := reTags.ReplaceAllString(reSecret.FindStringSubmatch(p.body)[1], "")
-		form := url.Values{"flow": {p.flowID()}, "device": {reDevice.FindStringSubmatch(p.body)[1]}}
-		refused("sign-in, wrong code", b, "/enrol/totp", form, typed, "000000", http.StatusUnauthorized, "not right")
-		refused("sign-in, name too long", b, "/enrol/totp", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
+		form := url.Values{"flow": {flow}, "device": {p.url.Query().Get("device")}}
+		refused("sign-in, wrong code", b, "/account/setup/app/verify", form, typed, "000000", http.StatusUnauthorized, "not right")
+		refused("sign-in, name too long", b, "/account/setup/app/verify", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
 		form.Set("device_name", typed)
 		form.Set("code", totpCode(t, secret, s.Clock.Now()))
-		if p = b.post(s, s.URL+"/enrol/totp", form); !strings.Contains(p.body, "I have safely copied and stored these codes") {
+		if p = b.post(s, s.URL+"/account/setup/app/verify", form); !strings.Contains(p.body, "I have safely copied and stored these codes") {
 			t.Fatalf("the right code: %s", brief(p.body))
 		}
-		p = b.post(s, s.URL+"/enrol/recovery-codes", url.Values{"flow": {p.flowID()}, "stored": {"yes"}})
+		p = b.post(s, s.URL+"/account/setup/recovery-codes", url.Values{"flow": {flow}, "stored": {"yes"}})
+		p = b.post(s, s.URL+"/account/setup/done", url.Values{"flow": {flow}})
 		r.redeem(a, through(t, b, s, p))
 
 		// On the account page (freshly verified by that sign-in).
@@ -168,7 +171,7 @@ func TestWalkthroughEnrolKeepsDeviceName(t *testing.T) {
 		refused("account, name too long", b, "/account/totp/add", form, long, totpCode(t, secret, s.Clock.Now()), http.StatusBadRequest, "at most 64 characters")
 		form.Set("device_name", "Tablet")
 		form.Set("code", totpCode(t, secret, s.Clock.Now()))
-		if p = b.post(s, s.URL+"/account/totp/add", form); p.url.Path != "/account" || !strings.Contains(p.body, ">Tablet<") || !strings.Contains(p.body, ">"+typed+"<") {
+		if p = b.post(s, s.URL+"/account/totp/add", form); p.url.Path != "/account/apps" || !strings.Contains(p.body, ">Tablet<") || !strings.Contains(p.body, ">"+typed+"<") {
 			t.Fatalf("after the right code: %s %s", p.url, brief(p.body))
 		}
 	})
@@ -233,7 +236,7 @@ func TestWalkthroughReverifyComesBack(t *testing.T) {
 		stale()
 		// The page's script posts for the key's options and follows the redirect.
 		p = reverify("add a security key", b.post(s, s.URL+"/account/webauthn/options", url.Values{}))
-		if p.url.Path != "/account" || p.url.Fragment != "keys-heading" || !strings.Contains(p.body, `id="keys-heading"`) {
+		if p.url.Path != "/account/keys" || !strings.Contains(p.body, `id="keys-heading"`) {
 			t.Errorf("add a security key came back to %s", p.url)
 		}
 
@@ -341,12 +344,12 @@ func TestWalkthroughRemovedFactorsStopCounting(t *testing.T) {
 			r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 			e, first := mfaUser(t, s, r)
 			second := signInMFA(t, s, r, e.secret)
-			id := reDeviceRow.FindStringSubmatch(first.get(s, s.URL+"/account").body)[1]
+			id := reDeviceRow.FindStringSubmatch(first.get(s, s.URL+"/account/apps").body)[1]
 			p := first.post(s, s.URL+"/account/totp/remove", url.Values{"device": {id}})
 			if p.isLogin() { // this browser's own app proof went too: the password again
 				p = first.password(s, p, s.Email, s.Password)
 			}
-			if p.url.Path != "/account" || !strings.Contains(p.body, "Authenticator app removed") {
+			if p.url.Path != "/account/apps" || !strings.Contains(p.body, "Authenticator app removed") {
 				t.Fatalf("after removing the app: %s %s", p.url, brief(p.body))
 			}
 			noStaleProof(t, "app removed", s, r, second)
@@ -363,7 +366,7 @@ func TestWalkthroughRemovedFactorsStopCounting(t *testing.T) {
 			att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
 			first.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"YubiKey"}, "response": {att}})
 			key.auth.AddCredential(key.cred)
-			if p := key.sign(t, first, s, first.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})); p.url.Path != "/account" {
+			if p := key.sign(t, first, s, first.post(s, s.URL+"/account/recovery-codes?done=key-added", url.Values{"stored": {"yes"}})); p.url.Path != "/account/keys" {
 				t.Fatalf("after adding the key: %s", p.url)
 			}
 			second := newBrowser(t)
@@ -371,12 +374,12 @@ func TestWalkthroughRemovedFactorsStopCounting(t *testing.T) {
 			p := key.sign(t, second, s, second.password(s, second.get(s, a.url), s.Email, s.Password))
 			r.redeem(a, through(t, second, s, p))
 
-			id := reKeyRow.FindStringSubmatch(first.get(s, s.URL+"/account").body)[1]
+			id := reKeyRow.FindStringSubmatch(first.get(s, s.URL+"/account/keys").body)[1]
 			p = first.post(s, s.URL+"/account/webauthn/remove", url.Values{"key": {id}})
 			if p.isLogin() {
 				p = first.password(s, p, s.Email, s.Password)
 			}
-			if p.url.Path != "/account" || !strings.Contains(p.body, "Security key removed") {
+			if p.url.Path != "/account/keys" || !strings.Contains(p.body, "Security key removed") {
 				t.Fatalf("after removing the key: %s %s", p.url, brief(p.body))
 			}
 			noStaleProof(t, "key removed", s, r, second)
@@ -393,7 +396,7 @@ func TestWalkthroughRemovedFactorsStopCounting(t *testing.T) {
 			if p.isLogin() {
 				p = first.password(s, p, s.Email, s.Password)
 			}
-			if p.url.Path != "/account" || !strings.Contains(p.body, "Phone number removed") {
+			if p.url.Path != "/account/sms" || !strings.Contains(p.body, "Phone number removed") {
 				t.Fatalf("after removing the phone: %s %s", p.url, brief(p.body))
 			}
 			noStaleProof(t, "phone removed", s, r, second)

@@ -53,8 +53,8 @@ func addKey(t *testing.T, s *server, passkey bool) *securityKey {
 	att := virtualwebauthn.CreateAttestationResponse(key.rp, key.auth, key.cred, *opts)
 	b.post(s, s.URL+"/account/webauthn/add", url.Values{"name": {"Key"}, "response": {att}})
 	key.auth.AddCredential(key.cred)
-	p := b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
-	if p = key.sign(t, b, s, p); p.url.Path != "/account" || !strings.Contains(p.body, "Key") {
+	p := b.post(s, s.URL+"/account/recovery-codes?done=key-added", url.Values{"stored": {"yes"}})
+	if p = key.sign(t, b, s, p); p.url.Path != "/account/keys" || !strings.Contains(p.body, "Key") {
 		t.Fatalf("adding the key: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
 	}
 	return key

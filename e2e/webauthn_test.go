@@ -106,13 +106,13 @@ func TestSecurityKeyMeetsPhishingResistantLevel(t *testing.T) {
 		if !strings.Contains(p.body, "I have safely copied and stored these codes") || len(reRecovery.FindAllString(p.body, -1)) != 10 {
 			t.Fatalf("no recovery codes after the first key: %s %.300s", p.url, p.body)
 		}
-		p = b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
+		p = b.post(s, s.URL+"/account/recovery-codes?done=key-added", url.Values{"stored": {"yes"}})
 		// With a second factor set up, the account page wants it: the new key proves itself.
 		if !p.isChallenge() || !strings.Contains(p.body, `data-webauthn="get"`) {
 			t.Fatalf("after adding the key: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
 		}
 		p = key.sign(t, b, s, p)
-		if p.url.Path != "/account" || !strings.Contains(p.body, "YubiKey") {
+		if p.url.Path != "/account/keys" || !strings.Contains(p.body, "YubiKey") {
 			t.Fatalf("after verifying with the new key: %s %d %.300s", p.url, p.resp.StatusCode, p.body)
 		}
 		waitForMail(t, s, "A security key was added")
@@ -174,8 +174,8 @@ func TestPasskeySignInWithoutPassword(t *testing.T) {
 			t.Fatalf("adding the key did not show recovery codes: %s %d", p.url, p.resp.StatusCode)
 		}
 		key.auth.AddCredential(key.cred)
-		p := b.post(s, s.URL+"/account/recovery-codes", url.Values{"stored": {"yes"}})
-		if p = key.sign(t, b, s, p); p.url.Path != "/account" || !strings.Contains(p.body, "Laptop") {
+		p := b.post(s, s.URL+"/account/recovery-codes?done=key-added", url.Values{"stored": {"yes"}})
+		if p = key.sign(t, b, s, p); p.url.Path != "/account/keys" || !strings.Contains(p.body, "Laptop") {
 			t.Fatalf("after adding the passkey: %s %.300s", p.url, p.body)
 		}
 

@@ -15,6 +15,8 @@ var notices = map[string]struct{ subject, text string }{
 		"Two-step verification was turned on for your account: signing in now also needs a code from your authenticator app.\n\nIf this was not you, reset your password and contact your administrator."},
 	"2fa.off": {"Two-step verification is off",
 		"The last second step of your account (an authenticator app, security key or phone number) was removed, so signing in needs only your password.\n\nIf this was not you, reset your password and contact your administrator."},
+	"2fa.turned_off": {"Two-step verification is off",
+		"You turned off two-step verification: every authenticator app, security key, passkey, phone number and recovery code was removed from your account, remembered devices and trusted addresses were forgotten, and your other browsers were signed out. Signing in now needs only your password.\n\nIf this was not you, reset your password and contact your administrator at once."},
 	"devices.replaced": {"Your authenticator apps were replaced",
 		"Your authenticator apps were replaced: a new app was linked to your account and every app linked before it was removed. Codes from the old apps no longer work, and browsers that signed in with one of them must enter a code from the new app the next time they need the second step.\n\nIf this was not you, reset your password and contact your administrator at once."},
 	"device.removed": {"An authenticator app was removed",

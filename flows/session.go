@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -36,8 +38,23 @@ func (s *Core) CurrentSession(ctx context.Context, r *http.Request) (storage.Ses
 	if user.Disabled {
 		return storage.Session{}, storage.User{}, false, nil
 	}
+	if now := s.Now().UTC(); now.Sub(sess.LastSeenAt) >= touchEvery {
+		// The account page's "last used"; coarse, so a busy session writes
+		// rarely. A failure only leaves the time older.
+		if err := s.Store.TouchSession(ctx, sess.ID, now); err != nil {
+			s.Log.Warn("session's last use not recorded", "error", err)
+		} else {
+			sess.LastSeenAt = now
+		}
+	}
 	return sess, user, true, nil
 }
+
+// touchEvery is how stale a session's last use may get before a use records it.
+const touchEvery = 5 * time.Minute
+
+// maxUserAgent bounds the user agent a session keeps.
+const maxUserAgent = 512
 
 // PendingSession is an SSO session made for the browser (its cookie is set) but not
 // stored yet: the provider stores it with the authorization code in one
@@ -74,12 +91,15 @@ func (s *Core) newSession(w http.ResponseWriter, r *http.Request, userID string,
 	token := newToken()
 	factors := MergeProofs(kept, proofs)
 	p.Session = storage.Session{
-		ID:        HashToken(token),
-		UserID:    userID,
-		Factors:   factors,
-		AuthTime:  AuthTime(factors),
-		CreatedAt: now,
-		ExpiresAt: now.Add(s.SessionLifetime),
+		ID:         HashToken(token),
+		UserID:     userID,
+		Factors:    factors,
+		AuthTime:   AuthTime(factors),
+		CreatedAt:  now,
+		ExpiresAt:  now.Add(s.SessionLifetime),
+		UserAgent:  strings.ToValidUTF8(truncate(r.UserAgent(), maxUserAgent), ""),
+		IP:         s.ClientIP(r),
+		LastSeenAt: now,
 	}
 	if err := s.Cookies.set(w, r, keySessionToken, token); err != nil {
 		return p, fmt.Errorf("write session cookie: %w", err)
@@ -128,4 +148,12 @@ func (s *Core) EndSession(ctx context.Context, w http.ResponseWriter, r *http.Re
 // itself is ended by the caller).
 func (s *Core) ForgetSession(w http.ResponseWriter, r *http.Request) error {
 	return s.Cookies.set(w, r, keySessionToken, "")
+}
+
+// truncate cuts s to at most n bytes.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

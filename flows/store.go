@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"time"
 
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -18,6 +19,7 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (storage.Session, error)
 	CreateSession(ctx context.Context, s storage.Session) error
 	DeleteSession(ctx context.Context, id string) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
 	// The user, their factors and consent, in one round trip at a step.
 	GetUser(ctx context.Context, id string) (storage.User, error)
 	LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error)
@@ -25,6 +27,13 @@ type Store interface {
 	// Remembered devices, trusted and known addresses.
 	GetTrust(ctx context.Context, id string) (storage.Trust, error)
 	PutTrust(ctx context.Context, t storage.Trust) error
+	// What removing every second factor takes away, and the sessions it ends.
+	DeleteTOTPDevicesByUser(ctx context.Context, userID string) (int, error)
+	DeleteWebAuthnCredentialsByUser(ctx context.Context, userID string) (int, error)
+	DeletePhoneNumber(ctx context.Context, userID string) error
+	DeleteRecoveryCodes(ctx context.Context, userID string) error
+	DeleteTrustsByUser(ctx context.Context, userID string, kinds ...storage.TrustKind) (int, error)
+	ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error)
 	// A text-message code that could not be sent.
 	DeleteOneTimeCode(ctx context.Context, key string) error
 	// The audit log.

@@ -101,9 +101,18 @@ func (p *Provider) bufferAudit(next http.Handler) http.Handler {
 }
 
 func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {
+	page := templates.HomePage{Page: p.page("Lockstep"), Issuer: p.opt.Issuer,
+		DevUser: p.opt.DevUser, DevPassword: p.opt.DevPassword, DevClientID: p.opt.DevClientID, DevHints: p.opt.DevHints}
+	_, user, signedIn, err := p.opt.Flows.CurrentSession(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	if signedIn { // a signed-in visitor is one click from their account
+		page.SignedInAs, page.AccountURL = user.Email, p.Path(flows.PathAccount)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return p.opt.Pages.Home(w, templates.HomePage{Page: p.page("Lockstep"), Issuer: p.opt.Issuer,
-		DevUser: p.opt.DevUser, DevPassword: p.opt.DevPassword, DevClientID: p.opt.DevClientID, DevHints: p.opt.DevHints})
+	w.Header().Set("Cache-Control", "no-store")
+	return p.opt.Pages.Home(w, page)
 }
 
 // devOutbox shows the notifications dev mode kept instead of sending them.

@@ -69,6 +69,10 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 		// request spent: for the client that is simply an invalid grant.
 		err = fosite.ErrInvalidGrant.WithHint("The authorization grant was already used.").WithWrap(err)
 	}
+	if errors.Is(err, storage.ErrDisabled) {
+		// Disabled while this request was on its way (userStillAllowed passed).
+		err = fosite.ErrInvalidGrant.WithHint("The user's account is disabled.").WithWrap(err)
+	}
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if rfc.CodeField >= 500 {
 		p.opt.Log.ErrorContext(r.Context(), "token endpoint error", "error", rfc.ErrorField,

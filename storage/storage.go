@@ -35,6 +35,9 @@ var (
 	// organisation does not have, an unknown security level, a user's groups that
 	// do not fit their organisation.
 	ErrInvalid = errors.New("storage: invalid")
+	// ErrDisabled: the token's user is disabled, so it is not spent and nothing
+	// is stored for it.
+	ErrDisabled = errors.New("storage: the user is disabled")
 )
 
 // Client is a registered OAuth 2.0 / OIDC client (relying party).
@@ -300,7 +303,10 @@ type TokenStore interface {
 	// code's PKCE and OpenID Connect records) and stores ts, all in one atomic step:
 	// only the caller that consumed the token changes anything, and a caller that did
 	// not gets ErrConflict (or ErrNotFound). A token of ts that exists already gives
-	// ErrAlreadyExists and changes nothing.
+	// ErrAlreadyExists and changes nothing. A token whose subject is a disabled user
+	// gives ErrDisabled and changes nothing; the check holds against a concurrent
+	// disable (the user's row is locked for it), so a user disabled and then rid of
+	// their tokens never keeps one made by a code or refresh spent meanwhile.
 	ConsumeTokenCreating(ctx context.Context, kind TokenKind, signature string, also []TokenKind, ts []Token) error
 	// DeactivateTokensByRequestID marks every token of that kind and family inactive.
 	DeactivateTokensByRequestID(ctx context.Context, kind TokenKind, requestID string) error
@@ -373,6 +379,12 @@ type Session struct {
 	AuthTime  time.Time
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// UserAgent and IP are the browser's when the session was made; LastSeenAt is
+	// when it was last used (kept coarse: see TouchSession). The account page
+	// lists them so the user can tell their sessions apart.
+	UserAgent  string
+	IP         string
+	LastSeenAt time.Time
 }
 
 // SessionStore keeps SSO sessions.
@@ -384,6 +396,9 @@ type SessionStore interface {
 	// when a factor that made some of them was removed); ErrNotFound when the
 	// session is gone.
 	SetSessionFactors(ctx context.Context, id string, factors []FactorProof, authTime time.Time) error
+	// TouchSession records that the session was used at (a missing one gives
+	// ErrNotFound).
+	TouchSession(ctx context.Context, id string, at time.Time) error
 	// ListSessionsByUser returns the user's sessions, newest (CreatedAt) first.
 	ListSessionsByUser(ctx context.Context, userID string) ([]Session, error)
 	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)

@@ -31,6 +31,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -72,6 +73,8 @@ type LoginPage struct {
 	// ("Confirm it's you"), for a user without a second factor.
 	Account  bool
 	Reverify bool
+	// Steps: the re-verification is the set-up wizard's first step.
+	Steps []Step
 
 	// Passkey sign-in: shown (with webauthn.js) only when both are set.
 	// The button POSTs the passkey form (flow) to PasskeyOptionsURL for
@@ -257,6 +260,18 @@ type RecoveryCodesPage struct {
 	Steps  []Step
 }
 
+// DownloadHref is the codes as a text file to save ("Download"): a data: URL of
+// plain text, which html/template only renders when typed as a URL. It is safe
+// because the scheme and type are fixed here and the codes are percent-encoded.
+func (p RecoveryCodesPage) DownloadHref() template.URL {
+	var b strings.Builder
+	b.WriteString(p.Product() + " recovery codes\n\nEach code works once. Keep them somewhere safe.\n\n")
+	for _, c := range p.Codes {
+		b.WriteString(c + "\n")
+	}
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(b.String()))
+}
+
 // EnrolChoicePage interrupts sign-in to ask for two-step enrolment (FLOW-5).
 // The form posts flow and decision=totp or decision=later.
 type EnrolChoicePage struct {
@@ -304,11 +319,13 @@ type LoggedOutPage struct {
 // HomePage is the landing page at "/".
 type HomePage struct {
 	Page
-	Issuer      string
-	DevUser     string
-	DevPassword string
-	DevClientID string
-	DevHints    []string
+	// SignedInAs and AccountURL: the visitor's session, and their account page.
+	SignedInAs, AccountURL string
+	Issuer                 string
+	DevUser                string
+	DevPassword            string
+	DevClientID            string
+	DevHints               []string
 }
 
 // AccountDevice is one authenticator app on the account security page.
@@ -354,9 +371,30 @@ type AccountTrust struct {
 
 // AccountSession is one signed-in session on the account security page.
 type AccountSession struct {
-	Started string // already formatted, e.g. "23 Nov 2026, 14:02"
-	Methods string // how it signed in, e.g. "Password and authenticator app"
-	Current bool   // the session showing this page
+	Handle   string // sent back in the hidden "session" input of its "Sign out" form
+	Browser  string // e.g. "Firefox on Windows"; "" when unknown
+	IP       string
+	Started  string // already formatted, e.g. "23 Nov 2026, 14:02"
+	LastUsed string // already formatted; "" when unknown
+	Methods  string // how it signed in, e.g. "Password and authenticator app"
+	Current  bool   // the session showing this page
+}
+
+// Areas of the account: the overview (AccountPage.Area "") links each.
+const (
+	AreaApps     = "apps"
+	AreaKeys     = "keys"
+	AreaSMS      = "sms"
+	AreaRecovery = "recovery"
+	AreaDevices  = "devices"
+	AreaSessions = "sessions"
+)
+
+// AccountArea is one row of the account overview.
+type AccountArea struct {
+	Key, Title, URL string
+	Status          string // what the area holds now, e.g. "Pixel, Tablet"
+	Warn            bool   // the status needs the user's attention
 }
 
 // AccountPage is the self-service account security page (ACC-1, MFA-1,
@@ -367,9 +405,17 @@ type AccountSession struct {
 // server's business). A URL or action left empty hides its link or form.
 type AccountPage struct {
 	Page
-	Email  string // the signed-in user
-	Notice string // success message, e.g. "Authenticator app added."
-	Error  string
+	// Area is the part of the account shown: "" for the overview (Areas, the
+	// mode, set up or turn off), else one of the Area constants.
+	Area        string
+	Areas       []AccountArea
+	OverviewURL string
+	// SetupURL starts the set-up wizard (no second factor yet); TurnOffURL
+	// turns two-step verification off (there is one).
+	SetupURL, TurnOffURL string
+	Email                string // the signed-in user
+	Notice               string // success message, e.g. "Authenticator app added."
+	Error                string
 	// Protect shows the "Protect your account" banner to a user without a second
 	// factor; ProtectDeadline ("8 December 2026") when the organisation requires
 	// one by then, ProtectRequired once that date has passed.
@@ -439,6 +485,9 @@ type AccountPage struct {
 	// "Sign out everywhere else".
 	Sessions            []AccountSession
 	SignOutOthersAction string
+	// EndSessionAction is the POST target of each other session's "Sign out"
+	// (session=Handle).
+	EndSessionAction string
 }
 
 // SecondFactorOn reports whether the account has any second factor, which
@@ -487,6 +536,8 @@ type PhoneEnrolPage struct {
 	Notice    string // e.g. "We sent a new code."
 	Steps     []Step
 	CancelURL string
+	// BackURL and SkipURL: the wizard's "Back" and "Skip this step".
+	BackURL, SkipURL string
 }
 
 // ConfirmDevicePage asks a user without two-step verification, signing in
@@ -582,6 +633,8 @@ const (
 	pageHome          = "home"
 	pageChallenge     = "challenge"
 	pageTOTPEnrol     = "totpenrol"
+	pageWizard        = "wizard"
+	pageTurnOff       = "turnoff"
 	pageRecovery      = "recoverycodes"
 	pageEnrol         = "enrolchoice"
 	pageAccount       = "account"
@@ -596,12 +649,14 @@ const (
 
 var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLoggedOut, pageHome,
 	pageChallenge, pageTOTPEnrol, pageRecovery, pageEnrol, pageAccount, pageOutbox,
-	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword}
+	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard, pageTurnOff}
 
 // funcs are the helpers available to every template.
 var funcs = template.FuncMap{
 	// inc turns a 0-based range index into a 1-based number.
 	"inc": func(i int) int { return i + 1 },
+	// stepof says where a progress indicator stands: "Step 3 of 7".
+	"stepof": stepOf,
 	// days formats a count of days: "1 day", "30 days".
 	"days": func(n int) string {
 		if n == 1 {

@@ -17,6 +17,7 @@ const evil = `<script>alert("x")</script>`
 // webauthnScript is the only script tag a page may carry.
 const (
 	webauthnScript  = `<script src="/static/webauthn.js" defer></script>`
+	codesScript     = `<script src="/static/codes.js" defer></script>`
 	countdownScript = `<script src="/static/countdown.js" defer></script>`
 )
 
@@ -360,7 +361,7 @@ func pageCases() []pageCase {
 			want: []string{
 				"<title>Set up an authenticator app · Lockstep</title>",
 				"<strong>Demo App</strong> requires two-step verification. Set it up now to continue.",
-				`<ol class="steps" aria-label="Progress">`,
+				`<ol class="steps" aria-label="Progress: Step 1 of 4">`,
 				`<li class="step step-current" aria-current="step"><span class="step-dot" aria-hidden="true">1</span><span class="step-label">Scan</span></li>`,
 				`<li class="step"><span class="step-dot" aria-hidden="true">4</span><span class="step-label">Done</span></li>`,
 				`<div class="qr"><img src="/enrol/totp/qr?flow=f2" width="192" height="192" alt="QR code that adds your Lockstep account to an authenticator app">`,
@@ -430,7 +431,7 @@ func pageCases() []pageCase {
 			},
 			want: []string{
 				"<title>Save your recovery codes · Lockstep</title>",
-				`<ol class="codes" aria-label="Recovery codes">`,
+				`<ol class="codes" id="recovery-codes" aria-label="Recovery codes">`,
 				`<li><span class="code-n">1</span><code class="code">aaaaa-bbbbb</code></li>`,
 				`<li><span class="code-n">10</span><code class="code">vvvvv-wwwww</code></li>`,
 				"Each code works once.",
@@ -440,8 +441,14 @@ func pageCases() []pageCase {
 				`<label class="check"><input type="checkbox" name="stored" value="yes" required><span>I have safely copied and stored these codes</span></label>`,
 				">Continue</button>",
 				`aria-current="step"><span class="step-dot" aria-hidden="true">3</span>`,
+				// Saved as a text file, or copied (the button shows with the script).
+				`<a class="btn btn-small btn-secondary" href="data:text/plain;charset=utf-8,Lockstep%20recovery%20codes%0A%0AEach%20code%20works%20once.`,
+				`aaaaa-bbbbb%0Accccc-ddddd%0A`,
+				`download="recovery-codes.txt">Download</a>`,
+				`data-copy="recovery-codes" data-status="copy-status" hidden>Copy</button>`,
+				codesScript,
 			},
-			notWant: []string{`role="alert"`, `href="#"`, "download"},
+			notWant: []string{`role="alert"`, `href="#"`, "ZgotmplZ"},
 		},
 		{
 			name: "recovery codes error",
@@ -546,7 +553,7 @@ func pageCases() []pageCase {
 		{
 			name: "account with devices and notice",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Page: page(""), Email: "alice@example.com", Notice: "Authenticator app added.",
+				return r.Account(w, AccountPage{Area: AreaApps, Page: page(""), Email: "alice@example.com", Notice: "Authenticator app added.",
 					Mode: "Password and authenticator app",
 					Devices: []AccountDevice{
 						{ID: "d1", Name: "Work phone", Added: "23 Nov 2026", LastUsed: "2 Dec 2026"},
@@ -558,13 +565,8 @@ func pageCases() []pageCase {
 			want: []string{
 				"<title>Security · Lockstep</title>",
 				`<main class="card card-wide">`,
-				"<h1>Security</h1>",
-				`<p class="lead account-email">alice@example.com</p>`,
 				`class="alert alert-success" role="status">`,
 				`<span class="alert-body">Authenticator app added.</span>`,
-				`<h2 id="tsv-heading">Two-step verification</h2>`,
-				`<p class="pill pill-on"><span class="visually-hidden">Current mode: </span>`,
-				"</svg>Password and authenticator app</p>",
 				// One small form per device.
 				`<span class="device-name">Work phone</span><span class="device-meta"><span>Added 23 Nov 2026</span><span>Last used 2 Dec 2026</span></span>`,
 				`<span class="device-name">Old iPad</span><span class="device-meta"><span>Added 1 Dec 2026</span><span>Never used</span></span>`,
@@ -575,11 +577,6 @@ func pageCases() []pageCase {
 				"Add an authenticator app</a>",
 				`<a href="/account/totp?replace=1" aria-describedby="replace-hint">Replace all devices</a>`,
 				"Link a new app and remove all the others in one step.",
-				`<h2 id="codes-heading">Recovery codes</h2>`,
-				"<strong>7</strong> of 10 recovery codes left",
-				`<form method="post" action="/account/recovery" class="codes-form">`,
-				`class="btn btn-secondary" aria-describedby="codes-hint">Generate new recovery codes</button>`,
-				"Your old codes stop working",
 				`<a class="footer-link" href="/logout">Sign out</a></footer>`,
 			},
 			notWant: []string{`role="alert"`, "Two-step verification is off", "btn-primary", "pill-warn", "no recovery codes", "Secured by Lockstep</footer>"},
@@ -587,15 +584,13 @@ func pageCases() []pageCase {
 		{
 			name: "account empty state",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Email: "bob@example.com", RemoveAction: "/account/totp/remove", AddURL: "/account/totp",
+				return r.Account(w, AccountPage{Area: AreaApps, Email: "bob@example.com", RemoveAction: "/account/totp/remove", AddURL: "/account/totp",
 					ReplaceURL: "/account/totp?replace=1", RegenerateAction: "/account/recovery", SignOutURL: "/logout"})
 			},
 			want: []string{
-				"<title>Security · Lockstep</title>",                                                   // default title
-				`<p class="pill"><span class="visually-hidden">Current mode: </span>Password only</p>`, // default mode
+				"<title>Security · Lockstep</title>", // default title
 				"<strong>Two-step verification is off.</strong> Add an authenticator app to protect your account.",
 				`<a class="btn btn-primary" href="/account/totp">Add an authenticator app</a>`,
-				"You get recovery codes when you turn on two-step verification.",
 			},
 			notWant: []string{
 				`class="devices"`, "Remove", "Replace all devices", `name="device"`, "pill-on",
@@ -605,13 +600,12 @@ func pageCases() []pageCase {
 		{
 			name: "account without recovery codes, with error",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Email: "carol@example.com", Error: "That authenticator app is not linked to your account.",
+				return r.Account(w, AccountPage{Area: AreaRecovery, Email: "carol@example.com", Error: "That authenticator app is not linked to your account.",
 					Devices:      []AccountDevice{{ID: "d1", Name: "Phone", Added: "23 Nov 2026"}},
 					RemoveAction: "/account/totp/remove", AddURL: "/account/totp", RegenerateAction: "/account/recovery"})
 			},
 			want: []string{
 				`<div class="alert alert-error" role="alert">That authenticator app is not linked to your account.</div>`,
-				"</svg>Password and authenticator app</p>", // mode derived from the devices
 				`<p class="pill pill-warn">No recovery codes</p>`,
 				`<div class="callout" role="note">`,
 				`<strong class="alert-title">You have no recovery codes</strong>`,
@@ -625,7 +619,7 @@ func pageCases() []pageCase {
 		{
 			name: "account with every recovery code used",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Devices: []AccountDevice{{ID: "d1", Name: "Phone", Added: "23 Nov 2026"}},
+				return r.Account(w, AccountPage{Area: AreaRecovery, Devices: []AccountDevice{{ID: "d1", Name: "Phone", Added: "23 Nov 2026"}},
 					RecoveryTotal: 10, RecoveryUnused: 0, RegenerateAction: "/account/recovery"})
 			},
 			want: []string{
@@ -640,7 +634,7 @@ func pageCases() []pageCase {
 		{
 			name: "account with security keys",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Email: "alice@example.com",
+				return r.Account(w, AccountPage{Area: AreaKeys, Email: "alice@example.com",
 					Devices:      []AccountDevice{{ID: "d1", Name: "Phone", Added: "1 Nov 2026"}},
 					RemoveAction: "/account/totp/remove", RecoveryTotal: 10, RecoveryUnused: 10,
 					Keys: []AccountKey{
@@ -674,7 +668,7 @@ func pageCases() []pageCase {
 		{
 			name: "account with add key action, no keys, no remove action",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Keys: []AccountKey{{ID: "a1", Name: "Key"}}, AddKeyAction: "/account/keys", AddKeyOptionsURL: "/account/keys/options"})
+				return r.Account(w, AccountPage{Area: AreaKeys, Keys: []AccountKey{{ID: "a1", Name: "Key"}}, AddKeyAction: "/account/keys", AddKeyOptionsURL: "/account/keys/options"})
 			},
 			want:    []string{"Security keys and passkeys</h2>", `data-webauthn="create"`, webauthnScript, `<span class="device-name">Key</span>`},
 			notWant: []string{`name="key"`, "Remove"},
@@ -682,7 +676,7 @@ func pageCases() []pageCase {
 		{
 			name: "account without add key action",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Keys: []AccountKey{{ID: "a1", Name: "Key"}}, RemoveKeyAction: "/account/keys/remove", AddKeyOptionsURL: "/account/keys/options"})
+				return r.Account(w, AccountPage{Area: AreaKeys, Keys: []AccountKey{{ID: "a1", Name: "Key"}}, RemoveKeyAction: "/account/keys/remove", AddKeyOptionsURL: "/account/keys/options"})
 			},
 			notWant: []string{"Security keys", "<script", "data-webauthn", `name="key"`, "webauthn-add"},
 		},
@@ -780,7 +774,7 @@ func pageCases() []pageCase {
 			want: []string{
 				"<title>Set up text message codes · Lockstep</title>",
 				`<main class="card card-wizard">`,
-				`<ol class="steps" aria-label="Progress">`,
+				`<ol class="steps" aria-label="Progress: Step 1 of 2">`,
 				"<h1>Set up text message codes</h1>",
 				"Then you continue to <strong>Demo App</strong>.",
 				`<form method="post" action="/enrol/phone?flow=f5" class="form">` + "\n" +
@@ -1091,9 +1085,9 @@ func pageCases() []pageCase {
 			notWant: []string{"status-icon", "<a class"},
 		},
 		{
-			name: "account with phone, remembered devices, addresses and sessions",
+			name: "account area: text messages",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Email: "alice@example.com", Mode: ModeMulti,
+				return r.Account(w, AccountPage{Area: AreaSMS, Email: "alice@example.com", Mode: ModeMulti,
 					Devices: []AccountDevice{{ID: "d1", Name: "Phone", Added: "1 Nov 2026"}}, RecoveryTotal: 10, RecoveryUnused: 10,
 					Phone: "+49 ••• ••• •89", ChangePhoneURL: "/account/phone?change=1", RemovePhoneAction: "/account/phone/remove", AddPhoneURL: "/account/phone",
 					RememberedDevices: []AccountTrust{
@@ -1109,12 +1103,34 @@ func pageCases() []pageCase {
 					SignOutOthersAction: "/account/sessions/others"})
 			},
 			want: []string{
-				"</svg>Two-step verification on</p>",
 				`<h2 id="phone-heading">Text messages (SMS)</h2>` + "\n" + `<p class="pill">Backup</p>`,
 				`<span class="device-name nowrap">&#43;49 ••• ••• •89</span>`,
 				`<a class="btn btn-small btn-secondary" href="/account/phone?change=1">Change number</a>`,
 				`<form method="post" action="/account/phone/remove" class="device-remove">` + "\n" +
 					`<button type="submit" class="btn btn-small btn-danger">Remove<span class="visually-hidden"> phone number</span></button>`,
+			},
+			// With a phone, "Add a phone number" is not offered.
+			notWant: []string{"Add a phone number", "No devices skip", "Main method"},
+		},
+		{
+			name: "account area: remembered devices and addresses",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Area: AreaDevices, Email: "alice@example.com", Mode: ModeMulti,
+					Devices: []AccountDevice{{ID: "d1", Name: "Phone", Added: "1 Nov 2026"}}, RecoveryTotal: 10, RecoveryUnused: 10,
+					Phone: "+49 ••• ••• •89", ChangePhoneURL: "/account/phone?change=1", RemovePhoneAction: "/account/phone/remove", AddPhoneURL: "/account/phone",
+					RememberedDevices: []AccountTrust{
+						{ID: "t1", Label: "Firefox on macOS", IP: "203.0.113.7", Added: "20 Nov 2026", LastUsed: "23 Nov 2026", Expires: "20 Dec 2026", Current: true},
+						{ID: "t2", Label: "Safari on iPhone", Added: "1 Nov 2026"},
+					},
+					RemoveTrustAction: "/account/trust/remove", ForgetDevicesAction: "/account/trust/forget",
+					ShowTrustedAddresses: true, TrustedAddresses: []AccountTrust{{ID: "a1", IP: "192.0.2.0/24", Label: "Office", Added: "1 Oct 2026"}},
+					Sessions: []AccountSession{
+						{Started: "23 Nov 2026, 14:02", Methods: "Password and authenticator app", Current: true},
+						{Started: "20 Nov 2026, 09:13", Methods: "Password and text message"},
+					},
+					SignOutOthersAction: "/account/sessions/others"})
+			},
+			want: []string{
 				`<h2 id="remembered-heading">Remembered devices</h2>`,
 				`<span class="device-name">Firefox on macOS <span class="badge">This device</span></span><span class="device-meta"><span>203.0.113.7</span><span>Added 20 Nov 2026</span><span>Last used 23 Nov 2026</span><span>Expires 20 Dec 2026</span></span>`,
 				`<span class="device-name">Safari on iPhone</span><span class="device-meta"><span>Added 1 Nov 2026</span><span>Never used</span></span>`,
@@ -1127,32 +1143,164 @@ func pageCases() []pageCase {
 				`<p class="hint panel-intro">Sign-ins from these addresses skip the second step.</p>`,
 				`<span class="device-name"><span class="mono">192.0.2.0/24</span></span><span class="device-meta"><span>Office</span><span>Added 1 Oct 2026</span>`,
 				`<input type="hidden" name="id" value="a1">`,
-				`<h2 id="sessions-heading">Where you're signed in</h2>`,
-				`<span class="device-name">Signed in 23 Nov 2026, 14:02 <span class="badge">This device</span></span><span class="device-meta"><span>Password and authenticator app</span></span>`,
-				`<span class="device-name">Signed in 20 Nov 2026, 09:13</span>`,
-				`<form method="post" action="/account/sessions/others" class="codes-form">`,
-				">Sign out everywhere else</button>",
 			},
 			// With a phone, "Add a phone number" is not offered.
-			notWant: []string{"Add a phone number", "No devices skip", "Main method"},
+			notWant: []string{"Add a phone number", "No devices skip", "Main method", "Where you"},
+		},
+		{
+			name: "wizard: get ready",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Wizard(w, WizardPage{Page: page("Set up two-step verification"), Stage: WizardAbout, Required: true, ClientName: "Payroll",
+					NextURL: "/account/setup/app?flow=f1", PhoneURL: "/account/setup/phone?change=1&flow=f1",
+					Steps: []Step{{Label: "Password", Done: true}, {Label: "Get ready", Current: true}, {Label: "Scan"}}})
+			},
+			want: []string{
+				`<p class="steps-count" aria-hidden="true">Step 2 of 3<span class="steps-now"> · Get ready</span></p>`,
+				"<strong>Payroll</strong> requires two-step verification.",
+				`<a class="btn btn-primary" href="/account/setup/app?flow=f1">I have my app ready</a>`,
+				`<a href="/account/setup/phone?change=1&amp;flow=f1">Get codes by text message instead</a>`,
+			},
+			notWant: []string{"<form", "Cancel"},
+		},
+		{
+			name: "wizard: scan",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Wizard(w, WizardPage{Page: page("Scan the QR code"), Stage: WizardScan, FlowID: "f1", DeviceID: "dev1",
+					NextURL: "/account/setup/app/verify?device=dev1&flow=f1", QRCodeURL: "/account/setup/app/qr?device=dev1&flow=f1", Secret: "ABCDEFGHIJKLMNOP",
+					OTPAuthURI: "otpauth://totp/Lockstep:a?secret=ABCDEFGHIJKLMNOP", BackURL: "/account/setup?flow=f1"})
+			},
+			want: []string{
+				`<div class="qr"><img src="/account/setup/app/qr?device=dev1&amp;flow=f1" width="192" height="192"`,
+				`<div class="secret" role="group" aria-labelledby="secret-label"><span>ABCD</span><span>EFGH</span>`,
+				`href="otpauth://totp/Lockstep:a?secret=ABCDEFGHIJKLMNOP"`,
+				`<a class="btn btn-primary" href="/account/setup/app/verify?device=dev1&amp;flow=f1">Next: enter the code</a>`,
+				`<a href="/account/setup?flow=f1">Back</a>`,
+			},
+		},
+		{
+			name: "wizard: verify with an error",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Wizard(w, WizardPage{Page: page("Enter the code"), Stage: WizardVerify, DeviceID: "dev1", DeviceName: "Work phone",
+					Action: "/account/setup/app/verify", Error: "That code is not right.", CancelURL: "/account"})
+			},
+			want: []string{
+				`<div aria-live="assertive">`,
+				`<div class="alert alert-error" role="alert" id="code-error">That code is not right.</div>`,
+				`required autofocus aria-invalid="true" aria-describedby="code-error">`,
+				`<input type="text" id="device_name" name="device_name" value="Work phone"`,
+				`<a href="/account">Cancel</a>`,
+			},
+			notWant: []string{`name="flow"`},
+		},
+		{
+			name: "wizard: done in a sign-in",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Wizard(w, WizardPage{Page: page("Two-step verification is on"), Stage: WizardDone, FlowID: "f1", ClientName: "Payroll",
+					Action: "/account/setup/done", Apps: []string{"Pixel"}, Phone: "+49 ••• ••89", RecoveryCodes: 10, ACR: "urn:lockstep:acr:mfa"})
+			},
+			want: []string{
+				"<strong>Pixel</strong> (authenticator app)",
+				"Text messages to <strong",
+				"10 unused recovery codes",
+				"<code>urn:lockstep:acr:mfa</code>",
+				`<button type="submit" class="btn btn-primary">Continue to Payroll</button>`,
+			},
+			notWant: []string{"steps-count", "Back to your account"},
+		},
+		{
+			name: "turn off two-step verification",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TurnOff(w, TurnOffPage{Page: page(""), Action: "/account/two-step/off", CancelURL: "/account",
+					Apps: []string{"Pixel"}, Keys: []string{"YubiKey"}, Phone: "+49 ••• ••89", RecoveryUnused: 7,
+					RememberedDevices: 1, TrustedAddresses: 2, OtherSessions: 3, Error: "Tick the box."})
+			},
+			want: []string{
+				"<title>Turn off two-step verification · Lockstep</title>",
+				"Authenticator app <strong>Pixel</strong>",
+				"Security key or passkey <strong>YubiKey</strong>",
+				"7 unused recovery codes", "1 remembered device<", "2 trusted addresses",
+				"Your 3 other signed-in browsers are signed out.",
+				`<input type="checkbox" name="confirm" value="yes" required autofocus aria-invalid="true" aria-describedby="confirm-error">`,
+				`<button type="submit" class="btn btn-danger" aria-describedby="removed-list">Turn off two-step verification</button>`,
+			},
+		},
+		{
+			name: "turn off refused by the organisation",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.TurnOff(w, TurnOffPage{Page: page(""), CancelURL: "/account", Refused: true, Deadline: "8 December 2026"})
+			},
+			want:    []string{"Your organisation requires two-step verification for your account (from 8 December 2026)"},
+			notWant: []string{"<form", "checkbox"},
+		},
+		{
+			name: "account area: sessions",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Area: AreaSessions, OverviewURL: "/account",
+					Sessions: []AccountSession{
+						{Handle: "h1", Browser: "Firefox on macOS", IP: "203.0.113.7", Started: "23 Nov 2026, 14:02", LastUsed: "23 Nov 2026, 15:00", Methods: "password and code", Current: true},
+						{Handle: "h2", Browser: "Safari on iPhone", Started: "20 Nov 2026, 09:13", Methods: "password"},
+						{Handle: "h3", Started: "19 Nov 2026, 09:13"},
+					},
+					SignOutOthersAction: "/account/sessions/end-others", EndSessionAction: "/account/sessions/end"})
+			},
+			want: []string{
+				`<a href="/account">`,
+				`<span class="device-name">Firefox on macOS <span class="badge">This device</span></span><span class="device-meta"><span>203.0.113.7</span><span>Signed in 23 Nov 2026, 14:02</span><span>Last used 23 Nov 2026, 15:00</span><span>password and code</span></span>`,
+				`<span class="device-name">Unknown browser</span>`,
+				`<form method="post" action="/account/sessions/end" class="device-remove">` + "\n" + `<input type="hidden" name="session" value="h2">`,
+				`<input type="hidden" name="session" value="h3">`,
+				`Sign out<span class="visually-hidden"> Safari on iPhone</span></button>`,
+				`<form method="post" action="/account/sessions/end-others" class="codes-form">`,
+			},
+			// This browser signs out with the footer's link, not from the list.
+			notWant: []string{`value="h1"`},
+		},
+		{
+			name: "account overview, two-step verification on",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "alice@example.com", Mode: ModeMulti, PasswordURL: "/account/password", TurnOffURL: "/account/two-step/off",
+					Devices: []AccountDevice{{ID: "d1", Name: "Phone", Added: "1 Nov 2026"}},
+					Areas: []AccountArea{
+						{Key: AreaApps, Title: "Authenticator apps", URL: "/account/apps", Status: "Pixel, Tablet"},
+						{Key: AreaRecovery, Title: "Recovery codes", URL: "/account/recovery-codes", Status: "None", Warn: true},
+					}})
+			},
+			want: []string{
+				"<h1>Security</h1>",
+				`<p class="lead account-email">alice@example.com</p>`,
+				"</svg>Two-step verification on</p>",
+				`<nav aria-label="Security settings">`,
+				`<li><a href="/account/apps"><span class="device-icon" aria-hidden="true">`,
+				`<span class="area-title">Authenticator apps</span><span class="area-status">Pixel, Tablet</span>`,
+				`<span class="area-status area-warn">None</span>`,
+				`<span class="area-title">Password</span>`,
+				`<a href="/account/two-step/off">Turn off two-step verification</a>`,
+			},
+			notWant: []string{"Set up two-step verification", "device-remove", webauthnScript},
+		},
+		{
+			name: "account overview, two-step verification off",
+			render: func(r *Renderer, w io.Writer) error {
+				return r.Account(w, AccountPage{Email: "bob@example.com", SetupURL: "/account/setup"})
+			},
+			want: []string{
+				`<p class="pill"><span class="visually-hidden">Current mode: </span>Password only</p>`,
+				"<strong>Two-step verification is off.</strong> Only your password protects your account.",
+				`<a class="btn btn-primary" href="/account/setup">Set up two-step verification</a>`,
+			},
+			notWant: []string{"Turn off", "pill-on"},
 		},
 		{
 			name: "account with only a main phone",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Mode: ModeSMS, AddURL: "/account/totp", Phone: "+1 ••• ••42", PhonePrimary: true,
+				return r.Account(w, AccountPage{Area: AreaSMS, Mode: ModeSMS, AddURL: "/account/totp", Phone: "+1 ••• ••42", PhonePrimary: true,
 					RegenerateAction: "/account/recovery", ForgetDevicesAction: "/account/trust/forget", RemoveTrustAction: "/account/trust/remove",
 					TrustedAddresses: []AccountTrust{{ID: "a1", IP: "192.0.2.1"}},
 					Sessions:         []AccountSession{{Started: "23 Nov 2026", Current: true}}, SignOutOthersAction: "/account/sessions/others"})
 			},
 			want: []string{
-				`<p class="pill pill-on"><span class="visually-hidden">Current mode: </span>`,
-				"</svg>Password and text message</p>",
-				"No authenticator app yet. An app works without mobile signal",
 				`<p class="pill pill-on">Main method</p>`,
 				// A second factor and no recovery codes: the page warns.
-				`<p class="pill pill-warn">No recovery codes</p>`,
-				`<p class="codes-none">No devices skip two-step verification.</p>`,
-				`<span class="device-name">Signed in 23 Nov 2026 <span class="badge">This device</span></span>`,
 			},
 			// No phone actions; addresses hidden without ShowTrustedAddresses;
 			// one session: nothing to sign out of.
@@ -1162,23 +1310,19 @@ func pageCases() []pageCase {
 		{
 			name: "account offering a phone",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{AddURL: "/account/totp", AddPhoneURL: "/account/phone", ShowTrustedAddresses: true})
+				return r.Account(w, AccountPage{Area: AreaSMS, AddURL: "/account/totp", AddPhoneURL: "/account/phone", ShowTrustedAddresses: true})
 			},
 			want: []string{
 				`<h2 id="phone-heading">Text messages (SMS)</h2>` + "\n</div>",
 				`<a class="btn btn-secondary btn-add" href="/account/phone">`,
 				"Add a phone number</a>",
-				"Two-step verification is off",
-				`<p class="pill"><span class="visually-hidden">Current mode: </span>Password only</p>`,
-				`<h2 id="addresses-heading">Trusted IP addresses</h2>`,
-				`<p class="codes-none">No trusted addresses.</p>`,
 			},
 			notWant: []string{"Remembered devices", "Where you", "Main method", "Backup</p>", "Change number"},
 		},
 		{
 			name: "account escapes device names",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.Account(w, AccountPage{Email: `"><b>mallory</b>`, RemoveAction: "/account/totp/remove",
+				return r.Account(w, AccountPage{Area: AreaApps, Email: `"><b>mallory</b>`, RemoveAction: "/account/totp/remove",
 					Devices:       []AccountDevice{{ID: `d1"><script>x</script>`, Name: `<script>alert("x")</script> & <b>Phone</b>`, Added: "<i>today</i>", LastUsed: "<i>now</i>"}},
 					RecoveryTotal: 10, RecoveryUnused: 10, RegenerateAction: "/account/recovery"})
 			},
@@ -1187,7 +1331,6 @@ func pageCases() []pageCase {
 				`<span class="visually-hidden"> &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Phone&lt;/b&gt;</span>`,
 				`<input type="hidden" name="device" value="d1&#34;&gt;&lt;script&gt;x&lt;/script&gt;">`,
 				"<span>Added &lt;i&gt;today&lt;/i&gt;</span><span>Last used &lt;i&gt;now&lt;/i&gt;</span>",
-				`<p class="lead account-email">&#34;&gt;&lt;b&gt;mallory&lt;/b&gt;</p>`,
 			},
 			notWant: []string{"<script", "<b>", "<i>"},
 		},
@@ -1372,15 +1515,25 @@ func TestEscaping(t *testing.T) {
 		{"message", func(w io.Writer) error {
 			return r.Message(w, MessagePage{Page: p, Heading: evil, Message: evil, LinkURL: `/x?a="><script>x</script>`, LinkLabel: evil, Kind: MessageSuccess})
 		}},
-		{"account phone and trust", func(w io.Writer) error {
-			return r.Account(w, AccountPage{Page: p, Mode: evil, Phone: evil, ChangePhoneURL: `/x?a="><script>x</script>`, RemovePhoneAction: `/x?a="><script>x</script>`,
+		{"account overview", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Mode: evil, Email: evil, Areas: []AccountArea{{Key: evil, Title: evil, URL: `/x?a="><script>x</script>`, Status: evil}}})
+		}},
+		{"account text messages", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Area: AreaSMS, Phone: evil, ChangePhoneURL: `/x?a="><script>x</script>`, RemovePhoneAction: `/x?a="><script>x</script>`})
+		}},
+		{"account sessions", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Area: AreaSessions, EndSessionAction: `/x?a="><script>x</script>`,
+				Sessions: []AccountSession{{Handle: evil, Browser: evil, IP: evil, Started: evil, LastUsed: evil, Methods: evil}, {Started: evil, Current: true}}, SignOutOthersAction: `/x?a="><script>x</script>`})
+		}},
+		{"account devices", func(w io.Writer) error {
+			return r.Account(w, AccountPage{Page: p, Area: AreaDevices, Mode: evil, Phone: evil, ChangePhoneURL: `/x?a="><script>x</script>`, RemovePhoneAction: `/x?a="><script>x</script>`,
 				RememberedDevices:    []AccountTrust{{ID: evil, Label: evil, IP: evil, Added: evil, LastUsed: evil, Expires: evil, Current: true}},
 				TrustedAddresses:     []AccountTrust{{ID: evil, Label: evil, IP: evil, Added: evil, LastUsed: evil, Expires: evil}},
 				ShowTrustedAddresses: true, RemoveTrustAction: `/x?a="><script>x</script>`, ForgetDevicesAction: `/x?a="><script>x</script>`,
 				Sessions: []AccountSession{{Started: evil, Methods: evil}, {Started: evil}}, SignOutOthersAction: `/x?a="><script>x</script>`})
 		}},
 		{"account add phone", func(w io.Writer) error {
-			return r.Account(w, AccountPage{Page: p, AddPhoneURL: `/x?a="><script>x</script>`})
+			return r.Account(w, AccountPage{Page: p, Area: AreaSMS, AddPhoneURL: `/x?a="><script>x</script>`})
 		}},
 	}
 	for _, tc := range cases {
@@ -1392,6 +1545,7 @@ func TestEscaping(t *testing.T) {
 			// The allowed script tags are fixed markup, not data.
 			html := strings.Replace(buf.String(), webauthnScript, "", 1)
 			html = strings.Replace(html, countdownScript, "", 1)
+			html = strings.Replace(html, codesScript, "", 1)
 			if strings.Contains(strings.ToLower(html), "<script") {
 				t.Errorf("unescaped <script> in output:\n%s", html)
 			}

@@ -458,7 +458,7 @@ type bencher struct {
 	origin    string
 	basicAuth string
 	redirect  *url.URL
-	paths     struct{ token, introspect, login, consent, challenge, enrol, recoveryCodes string }
+	paths     struct{ token, introspect, login, consent, challenge, enrol, setupApp, setupVerify, setupCodes, setupDone string }
 	consent   atomic.Int64
 	// progress receives what setup is doing when it takes long (io.Discard when quiet).
 	progress   io.Writer
@@ -497,8 +497,11 @@ func newBencher(o benchOptions) *bencher {
 	b.paths.login = prefix + signin.PathLogin
 	b.paths.consent = prefix + consent.PathConsent
 	b.paths.challenge = prefix + signin.PathChallenge
-	b.paths.enrol = prefix + enrol.PathEnrol
-	b.paths.recoveryCodes = prefix + enrol.PathRecoveryCodes
+	b.paths.enrol = prefix + enrol.PathSetup
+	b.paths.setupApp = prefix + enrol.PathSetupApp
+	b.paths.setupVerify = prefix + enrol.PathSetupVerify
+	b.paths.setupCodes = prefix + enrol.PathSetupCodes
+	b.paths.setupDone = prefix + enrol.PathSetupDone
 	return b
 }
 
@@ -1357,23 +1360,21 @@ func totpCode(secret string, step int64) (string, error) {
 
 var (
 	enrolSecret = regexp.MustCompile(`(?s)<div class="secret"[^>]*>(.*?)</div>`)
-	enrolDevice = regexp.MustCompile(`<input[^>]*name="device" value="([^"]+)"`)
 	pageFlow    = regexp.MustCompile(`<input[^>]*name="flow" value="([^"]+)"`)
 	tagOrSpace  = regexp.MustCompile(`<[^>]*>|\s+`)
 )
 
-// parseEnrolPage reads the key (shown in groups) and the pending device's id from
-// the enrolment page.
-func parseEnrolPage(body []byte) (secret, device string, err error) {
-	m, d := enrolSecret.FindSubmatch(body), enrolDevice.FindSubmatch(body)
-	if m == nil || d == nil {
-		return "", "", errors.New("the enrolment page shows no key or no device")
+// parseEnrolKey reads the key, shown in groups, from the wizard's app page.
+func parseEnrolKey(body []byte) (string, error) {
+	m := enrolSecret.FindSubmatch(body)
+	if m == nil {
+		return "", errors.New("the enrolment page shows no key")
 	}
-	secret, err = normalizeTOTPSecret(html.UnescapeString(tagOrSpace.ReplaceAllString(string(m[1]), "")))
+	secret, err := normalizeTOTPSecret(html.UnescapeString(tagOrSpace.ReplaceAllString(string(m[1]), "")))
 	if err != nil {
-		return "", "", errors.New("the enrolment page's key is not base32")
+		return "", errors.New("the enrolment page's key is not base32")
 	}
-	return secret, html.UnescapeString(string(d[1])), nil
+	return secret, nil
 }
 
 // idTokenACR is the acr claim of an ID token; its signature is not checked.
@@ -1614,36 +1615,40 @@ func (b *bencher) enrol(ctx context.Context, email, password string) (secret str
 				"offering to set one up): give its key with --totp-secret, or use users without one")
 		},
 		enrol: func(ctx context.Context, br *browser, u *url.URL) (*url.URL, error) {
-			page, err := br.do(ctx, u, nil, http.StatusOK)
+			// The wizard: the app's page (which makes the pending device), the
+			// code, the recovery codes confirmed as stored, the last page.
+			flow := url.Values{"flow": {u.Query().Get("flow")}}
+			at := func(path string, q url.Values) *url.URL {
+				v := withoutQuery(u)
+				v.Path, v.RawQuery = path, q.Encode()
+				return v
+			}
+			scan, err := br.get(ctx, at(b.paths.setupApp, flow), http.StatusSeeOther)
 			if err != nil {
 				return nil, err
 			}
-			key, device, err := parseEnrolPage(page.body)
+			page, err := br.do(ctx, scan, nil, http.StatusOK)
 			if err != nil {
 				return nil, err
 			}
+			key, err := parseEnrolKey(page.body)
+			if err != nil {
+				return nil, err
+			}
+			device := scan.Query().Get("device")
 			step = totpStep(time.Now())
 			code, err := totpCode(key, step)
 			if err != nil {
 				return nil, err
 			}
-			// The user's first factor comes with recovery codes, on the page the
-			// code is answered with; otherwise it redirects.
-			r, err := br.do(ctx, withoutQuery(u), flowForm(u, "device", device, "code", code), http.StatusOK, http.StatusSeeOther)
-			if err != nil {
+			if _, err := br.post(ctx, at(b.paths.setupVerify, nil), url.Values{"flow": flow["flow"], "device": {device}, "code": {code}}); err != nil {
 				return nil, err
 			}
 			secret = key
-			if r.status == http.StatusSeeOther {
-				return next(u, r)
+			if _, err := br.post(ctx, at(b.paths.setupCodes, nil), url.Values{"flow": flow["flow"], "stored": {"yes"}}); err != nil {
+				return nil, err
 			}
-			flow := u.Query().Get("flow")
-			if m := pageFlow.FindSubmatch(r.body); m != nil {
-				flow = html.UnescapeString(string(m[1]))
-			}
-			rc := withoutQuery(u)
-			rc.Path = b.paths.recoveryCodes
-			return br.post(ctx, rc, url.Values{"flow": {flow}, "stored": {"yes"}})
+			return br.post(ctx, at(b.paths.setupDone, nil), flow)
 		},
 	})
 	if err != nil {

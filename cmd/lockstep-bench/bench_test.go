@@ -249,36 +249,35 @@ func TestParseEnrolPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	render := func(p templates.TOTPEnrolPage) string {
+	render := func(p templates.WizardPage) string {
 		var b strings.Builder
-		if err := r.TOTPEnrol(&b, p); err != nil {
+		if err := r.Wizard(&b, p); err != nil {
 			t.Fatal(err)
 		}
 		return b.String()
 	}
 	const key = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"
-	real := render(templates.TOTPEnrolPage{Action: "/enrol/totp", FlowID: "f1", Required: true, DeviceID: "dev_1-A",
-		Secret: key, OTPAuthURI: "otpauth://totp/x?secret=" + key, QRCodeURL: "/enrol/totp/qr?flow=f1&device=dev_1-A"})
+	real := render(templates.WizardPage{Stage: templates.WizardScan, FlowID: "f1", DeviceID: "dev_1-A",
+		Secret: key, OTPAuthURI: "otpauth://totp/x?secret=" + key, QRCodeURL: "/account/setup/app/qr?flow=f1&device=dev_1-A"})
 	tests := []struct {
-		name, body     string
-		secret, device string
-		wantErr        bool
+		name, body string
+		secret     string
+		wantErr    bool
 	}{
-		{name: "the template", body: real, secret: key, device: "dev_1-A"},
+		{name: "the template", body: real, secret: key},
 		{name: "lower case, spaces, line breaks", body: `<div class="secret" role="group">
 			<span>jbsw</span> <span>y3dp</span>
-			<span>ehpk</span><span>3pxp</span></div><input type="hidden" name="device" value="d&amp;2">`,
-			secret: "JBSWY3DPEHPK3PXP", device: "d&2"},
+			<span>ehpk</span><span>3pxp</span></div>`,
+			secret: "JBSWY3DPEHPK3PXP"},
 		{name: "no key", body: `<input type="hidden" name="device" value="d1">`, wantErr: true},
-		{name: "no device", body: `<div class="secret"><span>JBSW</span><span>Y3DP</span><span>EHPK</span><span>3PXP</span></div>`, wantErr: true},
-		{name: "key not base32", body: `<div class="secret"><span>0000</span></div><input name="device" value="d1">`, wantErr: true},
+		{name: "key not base32", body: `<div class="secret"><span>0000</span></div>`, wantErr: true},
 		{name: "the challenge page", body: `<input type="hidden" name="flow" value="f"><input name="code">`, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			secret, device, err := parseEnrolPage([]byte(tt.body))
-			if (err != nil) != tt.wantErr || secret != tt.secret || device != tt.device {
-				t.Errorf("parseEnrolPage = %q, %q, %v; want %q, %q (error %v)", secret, device, err, tt.secret, tt.device, tt.wantErr)
+			secret, err := parseEnrolKey([]byte(tt.body))
+			if (err != nil) != tt.wantErr || secret != tt.secret {
+				t.Errorf("parseEnrolKey = %q, %v; want %q (error %v)", secret, err, tt.secret, tt.wantErr)
 			}
 		})
 	}

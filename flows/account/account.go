@@ -29,47 +29,14 @@ var accountNotices = map[string]string{
 	"forgotten":     "Every remembered device will be asked for two-step verification again.",
 	"trust-removed": "Removed.",
 	"signed-out":    "Signed out everywhere else.",
-}
-
-// accountSession returns the browser's session and user when they were verified
-// within SudoWindow with the factor currently configured.
-func (s *Handlers) accountSession(ctx context.Context, r *http.Request) (storage.Session, storage.User, bool, error) {
-	sess, user, ok, err := s.CurrentSession(ctx, r)
-	if err != nil || !ok {
-		return sess, user, false, err
-	}
-	factors, err := s.SecondFactors(ctx, user.ID)
-	if err != nil {
-		return sess, user, false, err
-	}
-	return sess, user, flows.Reverified(sess.Factors, len(factors) > 0, s.Now().Add(-flows.SudoWindow)), nil
+	"session-ended": "Signed out there.",
+	"turned-off":    "Two-step verification is off. Signing in now needs only your password.",
 }
 
 // requireAccount sends a browser that is not freshly verified through a
-// re-verification flow (KindAccount) that comes back to the account page the
-// request was for (returnTo).
+// re-verification that comes back to the account page the request was for.
 func (s *Handlers) requireAccount(w http.ResponseWriter, r *http.Request) (storage.Session, storage.User, bool, error) {
-	ctx := r.Context()
-	sess, user, ok, err := s.accountSession(ctx, r)
-	if err != nil || ok {
-		return sess, user, ok, err
-	}
-	a := flows.Attempt{Kind: flows.KindAccount}
-	if current, _, signedIn, err := s.CurrentSession(ctx, r); err != nil {
-		return sess, user, false, err
-	} else if signedIn {
-		a.UserID, a.Session = current.UserID, &current
-	}
-	ev, err := s.Next(ctx, r, a)
-	if err != nil {
-		return sess, user, false, err
-	}
-	f, err := s.StartFlow(ctx, w, r, flows.NewFlow{Kind: flows.KindAccount, UserID: a.UserID, State: ev.Next, ReturnTo: returnTo(r)})
-	if err != nil {
-		return sess, user, false, err
-	}
-	http.Redirect(w, r, s.StepURL(f), http.StatusSeeOther)
-	return sess, user, false, nil
+	return s.RequireReverified(w, r, returnTo(r))
 }
 
 // postedAccount is requireAccount for a form post to the account page: it also
@@ -84,8 +51,8 @@ func (s *Handlers) postedAccount(w http.ResponseWriter, r *http.Request) (storag
 	return sess, user, ok, err
 }
 
-// AccountPage shows the user's two-step verification settings.
-func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
+// showAccount shows the account's overview (area "") or one of its areas.
+func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area string) error {
 	ctx := r.Context()
 	sess, user, ok, err := s.requireAccount(w, r)
 	if !ok {
@@ -101,6 +68,8 @@ func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := templates.AccountPage{
 		Page:             s.Page("Security"),
+		Area:             area,
+		OverviewURL:      s.Path(flows.PathAccount),
 		Email:            user.Email,
 		Notice:           accountNotices[r.URL.Query().Get("done")],
 		RemoveAction:     s.Path(PathAccountRemove),
@@ -139,9 +108,20 @@ func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Mode = accountMode(len(devices) > 0, len(p.Keys) > 0, p.Phone != "")
 	if p.Mode == templates.ModePasswordOnly {
+		p.SetupURL = s.Path(enrol.PathSetup)
 		if err := s.protectBanner(ctx, user, &p); err != nil {
 			return err
 		}
+	} else {
+		p.TurnOffURL = s.Path(PathAccountTurnOff)
+	}
+	for _, a := range areas {
+		if a.key == area {
+			p.Page.Title = a.title
+		}
+	}
+	if area == "" {
+		s.overviewAreas(&p)
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
 }
@@ -149,7 +129,7 @@ func (s *Handlers) AccountPage(w http.ResponseWriter, r *http.Request) error {
 // protectBanner asks a user without a second factor to set one up, with the
 // organisation's deadline when there is one.
 func (s *Handlers) protectBanner(ctx context.Context, user storage.User, p *templates.AccountPage) error {
-	p.Protect, p.ProtectURL = true, s.Path(PathAccountAdd)
+	p.Protect, p.ProtectURL = true, s.Path(enrol.PathSetup)
 	if s.CompanyRules == nil {
 		return nil
 	}
@@ -204,7 +184,7 @@ func (s *Handlers) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	s.notifyRemoved(ctx, r, user.ID, "device.removed")
-	http.Redirect(w, r, flows.PathAccount+"?done=removed", http.StatusSeeOther)
+	s.redirectDone(w, r, "removed")
 	return nil
 }
 
@@ -289,11 +269,12 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 	if name != "" {
 		page.DeviceName = name // a refused form comes back with what was typed
 	}
-	status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, name, r.PostForm.Get("code"), replace, &page)
+	refusal, status, err := s.Enrol.ConfirmTOTP(ctx, user.ID, deviceID, name, r.PostForm.Get("code"), replace)
 	if err != nil {
 		return err
 	}
-	if status != http.StatusOK {
+	if refusal != "" {
+		page.Error = refusal
 		return s.Render(w, status, func() error { return s.Pages.TOTPEnrol(w, page) })
 	}
 	done := "added"
@@ -326,7 +307,7 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 	if total == 0 {
 		return s.showAccountCodes(w, r, user, "", done)
 	}
-	http.Redirect(w, r, flows.PathAccount+"?done="+done, http.StatusSeeOther)
+	s.redirectDone(w, r, done)
 	return nil
 }
 
@@ -386,6 +367,6 @@ func (s *Handlers) AccountCodesDone(w http.ResponseWriter, r *http.Request) erro
 	if r.PostForm.Get("stored") != "yes" {
 		return s.showAccountCodes(w, r, user, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.", done)
 	}
-	http.Redirect(w, r, flows.PathAccount+"?done="+done, http.StatusSeeOther)
+	s.redirectDone(w, r, done)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/enrol"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/password"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 // Paths of the account pages, relative to the issuer (the overview is
@@ -26,6 +27,7 @@ const (
 	PathAccountTrustRemove   = "/account/devices/remove"
 	PathAccountForgetDevices = "/account/devices/forget"
 	PathAccountSignOutOthers = "/account/sessions/end-others"
+	PathAccountEndSession    = "/account/sessions/end"
 	PathAccountPassword      = "/account/password"
 )
 
@@ -48,7 +50,14 @@ type Handlers struct {
 func (s *Handlers) Routes() []flows.Route {
 	get, post := http.MethodGet, http.MethodPost
 	return []flows.Route{
-		{Method: get, Path: flows.PathAccount, Page: s.AccountPage},
+		{Method: get, Path: flows.PathAccount, Page: s.areaPage("")},
+		{Method: get, Path: PathAccountApps, Page: s.areaPage(templates.AreaApps)},
+		{Method: get, Path: PathAccountKeys, Page: s.areaPage(templates.AreaKeys)},
+		{Method: get, Path: PathAccountSMS, Page: s.areaPage(templates.AreaSMS)},
+		{Method: get, Path: PathAccountRecovery, Page: s.areaPage(templates.AreaRecovery)},
+		{Method: get, Path: PathAccountDevices, Page: s.areaPage(templates.AreaDevices)},
+		{Method: get, Path: PathAccountSessions, Page: s.areaPage(templates.AreaSessions)},
+		{Method: post, Path: PathAccountEndSession, Page: s.AccountEndSession},
 		{Method: post, Path: PathAccountRemove, Page: s.AccountRemoveDevice},
 		{Method: get, Path: PathAccountAdd, Page: s.AccountAddDevicePage},
 		{Method: post, Path: PathAccountAdd, Page: s.AccountAddDevice},
@@ -66,6 +75,8 @@ func (s *Handlers) Routes() []flows.Route {
 		{Method: post, Path: PathAccountTrustRemove, Page: s.AccountTrustRemove},
 		{Method: post, Path: PathAccountForgetDevices, Page: s.AccountForgetDevices},
 		{Method: post, Path: PathAccountSignOutOthers, Page: s.AccountSignOutOthers},
+		{Method: get, Path: PathAccountTurnOff, Page: s.AccountTurnOffPage},
+		{Method: post, Path: PathAccountTurnOff, Page: s.AccountTurnOff},
 		{Method: get, Path: PathAccountPassword, Page: s.AccountPasswordPage},
 		{Method: post, Path: PathAccountPassword, Page: s.AccountPasswordSubmit},
 	}

@@ -65,7 +65,7 @@ func (s *Handlers) AccountAddKey(w http.ResponseWriter, r *http.Request) error {
 	} else if total == 0 {
 		return s.showAccountCodes(w, r, user, "", "key-added")
 	}
-	http.Redirect(w, r, flows.PathAccount+"?done=key-added", http.StatusSeeOther)
+	s.redirectDone(w, r, "key-added")
 	return nil
 }
 
@@ -91,6 +91,6 @@ func (s *Handlers) AccountRemoveKey(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	s.notifyRemoved(ctx, r, user.ID, "key.removed")
-	http.Redirect(w, r, flows.PathAccount+"?done=key-removed", http.StatusSeeOther)
+	s.redirectDone(w, r, "key-removed")
 	return nil
 }

@@ -54,7 +54,7 @@ func (s *Handlers) AccountPhoneSubmit(w http.ResponseWriter, r *http.Request) er
 	if total == 0 {
 		return s.showAccountCodes(w, r, user, "", "phone-added")
 	}
-	http.Redirect(w, r, flows.PathAccount+"?done=phone-added", http.StatusSeeOther)
+	s.redirectDone(w, r, "phone-added")
 	return nil
 }
 
@@ -79,7 +79,7 @@ func (s *Handlers) AccountPhoneRemove(w http.ResponseWriter, r *http.Request) er
 	}
 	err = s.Store.DeletePhoneNumber(ctx, user.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		http.Redirect(w, r, flows.PathAccount, http.StatusSeeOther)
+		http.Redirect(w, r, s.Path(PathAccountSMS), http.StatusSeeOther)
 		return nil
 	}
 	if err != nil {
@@ -90,6 +90,6 @@ func (s *Handlers) AccountPhoneRemove(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	s.notifyRemoved(ctx, r, user.ID, "phone.removed")
-	http.Redirect(w, r, flows.PathAccount+"?done=phone-removed", http.StatusSeeOther)
+	s.redirectDone(w, r, "phone-removed")
 	return nil
 }

@@ -19,6 +19,8 @@ var (
 	appProofs   = []string{factor.AMRTOTP}
 	keyProofs   = []string{"hwk", "swk", "user"}
 	phoneProofs = []string{factor.AMRSMS}
+	// secondFactorProofs: all of them, when two-step verification is turned off.
+	secondFactorProofs = slices.Concat(appProofs, keyProofs, phoneProofs)
 )
 
 // forgetProofs takes the proofs of a removed factor (methods) out of every

@@ -76,16 +76,63 @@ func (s *Handlers) accountExtras(ctx context.Context, r *http.Request, sess stor
 				words = append(words, w)
 			}
 		}
-		p.Sessions = append(p.Sessions, templates.AccountSession{
+		as := templates.AccountSession{
+			Handle:  sessionHandle(other),
 			Started: other.CreatedAt.Format("2 Jan 2006 15:04 MST"),
 			Methods: strings.Join(words, " and "),
 			Current: other.ID == sess.ID,
-		})
+			IP:      other.IP,
+		}
+		if other.UserAgent != "" {
+			as.Browser = flows.BrowserLabel(other.UserAgent)
+		}
+		if !other.LastSeenAt.IsZero() {
+			as.LastUsed = other.LastSeenAt.Format("2 Jan 2006 15:04 MST")
+		}
+		p.Sessions = append(p.Sessions, as)
 	}
 	if len(p.Sessions) > 1 {
-		p.SignOutOthersAction = s.Path(PathAccountSignOutOthers)
+		p.SignOutOthersAction, p.EndSessionAction = s.Path(PathAccountSignOutOthers), s.Path(PathAccountEndSession)
 	}
 	return nil
+}
+
+// sessionHandle names a session on the account page: a prefix of its id (itself
+// a hash of the cookie's token), enough to tell the user's sessions apart and
+// useless for anything else.
+func sessionHandle(x storage.Session) string {
+	const n = 16
+	if len(x.ID) < n {
+		return x.ID
+	}
+	return x.ID[:n]
+}
+
+// AccountEndSession ends one of the user's other sessions (this browser's ends
+// by signing out).
+func (s *Handlers) AccountEndSession(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	sess, user, ok, err := s.postedAccount(w, r)
+	if !ok {
+		return err
+	}
+	handle := r.PostForm.Get("session")
+	sessions, err := s.Store.ListSessionsByUser(ctx, user.ID)
+	if err != nil {
+		return fmt.Errorf("list sessions: %w", err)
+	}
+	for _, other := range sessions {
+		if handle == "" || other.ID == sess.ID || sessionHandle(other) != handle {
+			continue
+		}
+		if err := s.Store.DeleteSession(ctx, other.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("end session: %w", err)
+		}
+		s.Audit(ctx, r, "session.ended", user.ID, "", map[string]string{"browser": flows.BrowserLabel(other.UserAgent), "ip": other.IP})
+		s.redirectDone(w, r, "session-ended")
+		return nil
+	}
+	return flows.UserError(http.StatusNotFound, "Not found", "That session has ended already, or is not one of yours.", nil)
 }
 
 // AccountTrustRemove forgets one remembered device or trusted address of the user.
@@ -106,7 +153,7 @@ func (s *Handlers) AccountTrustRemove(w http.ResponseWriter, r *http.Request) er
 		return fmt.Errorf("delete trust: %w", err)
 	}
 	s.Audit(ctx, r, "trust.removed", user.ID, "", map[string]string{"kind": string(t.Kind)})
-	http.Redirect(w, r, flows.PathAccount+"?done=trust-removed", http.StatusSeeOther)
+	s.redirectDone(w, r, "trust-removed")
 	return nil
 }
 
@@ -124,7 +171,7 @@ func (s *Handlers) AccountForgetDevices(w http.ResponseWriter, r *http.Request) 
 	}
 	s.Audit(ctx, r, "devices.forgotten", user.ID, "", map[string]string{"count": fmt.Sprint(n)})
 	s.Notify(r, user.ID, "devices.forgotten")
-	http.Redirect(w, r, flows.PathAccount+"?done=forgotten", http.StatusSeeOther)
+	s.redirectDone(w, r, "forgotten")
 	return nil
 }
 
@@ -148,6 +195,6 @@ func (s *Handlers) AccountSignOutOthers(w http.ResponseWriter, r *http.Request) 
 		}
 	}
 	s.Audit(ctx, r, "sessions.ended", user.ID, "", nil)
-	http.Redirect(w, r, flows.PathAccount+"?done=signed-out", http.StatusSeeOther)
+	s.redirectDone(w, r, "signed-out")
 	return nil
 }

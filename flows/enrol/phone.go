@@ -29,14 +29,12 @@ type PhoneSetup struct {
 	// key binds the pending code to the account page (per user) or to the sign-in.
 	Key string
 	// form and resend are the paths of the form and of its resend button; cancel
-	// is where "Cancel" leads.
-	Form, Resend, Cancel string
-}
-
-func (s *Handlers) enrolPhone(f flows.Flow) PhoneSetup {
-	return PhoneSetup{UserID: f.UserID, ClientID: f.ClientID, FlowID: f.ID, Key: "sms:enrol:" + f.ID,
-		Form: s.Path(PathEnrolPhone), Resend: s.Path(PathEnrolPhoneResend),
-		Cancel: s.Path(PathEnrol) + "?flow=" + url.QueryEscape(f.ID)}
+	// is where "Cancel" leads, back and skip the wizard's "Back" and "Skip".
+	Form, Resend, Cancel, Back, Skip string
+	// Backup: the number is set up beside another factor, as its backup.
+	Backup bool
+	// Steps is the wizard's progress at a stage of the form (nil: no progress).
+	Steps func(stage string) []templates.Step
 }
 
 // formURL is the form's address with q (and the flow) in its query.
@@ -61,10 +59,14 @@ func (s *Handlers) phonePage(ctx context.Context, ps PhoneSetup, stage string, p
 		ResendAction: ps.Resend,
 		ChangeURL:    ps.formURL(url.Values{"change": {"1"}}),
 		CancelURL:    ps.Cancel,
+		BackURL:      ps.Back,
+		SkipURL:      ps.Skip,
 	}
 	if ps.FlowID != "" {
 		p.ClientName = s.ClientName(ctx, ps.ClientID)
-		p.Steps = phoneSteps(stage)
+	}
+	if ps.Steps != nil {
+		p.Steps = ps.Steps(stage)
 	}
 	others, err := s.SecondFactors(ctx, ps.UserID)
 	if err != nil {
@@ -72,9 +74,12 @@ func (s *Handlers) phonePage(ctx context.Context, ps PhoneSetup, stage string, p
 	}
 	// Main or backup is a choice only beside another method.
 	for _, m := range others {
-		if m != factor.AMRSMS {
+		if m != factor.AMRSMS && !ps.Backup {
 			p.ShowMode = true
 		}
+	}
+	if ps.Backup {
+		p.Primary = false
 	}
 	if stage == stageCode {
 		st, err := s.SMSCodes.Status(ctx, ps.Key)
@@ -82,24 +87,15 @@ func (s *Handlers) phonePage(ctx context.Context, ps PhoneSetup, stage string, p
 			return p, err
 		}
 		if !st.Live {
-			p.Stage, p.Steps = stageNumber, phoneSteps(stageNumber)
-			if ps.FlowID == "" {
-				p.Steps = nil
+			p.Stage = stageNumber
+			if ps.Steps != nil {
+				p.Steps = ps.Steps(stageNumber)
 			}
 			return p, nil
 		}
 		p.PhoneMasked, p.ResendWait = sms.Mask(st.Sent.Destination), flows.WaitSeconds(st.Wait)
 	}
 	return p, nil
-}
-
-// phoneSteps is the sign-in enrolment's progress: number, code, recovery codes.
-func phoneSteps(stage string) []templates.Step {
-	current := 0
-	if stage == stageCode {
-		current = 1
-	}
-	return progress(current, "Phone number", "Verify", "Recovery codes", "Done")
 }
 
 func (s *Handlers) renderPhone(w http.ResponseWriter, status int, p templates.PhoneEnrolPage) error {
@@ -180,7 +176,7 @@ func (s *Handlers) SubmitPhone(w http.ResponseWriter, r *http.Request, ps PhoneS
 	if err != nil {
 		return phone, false, err
 	}
-	phone = storage.PhoneNumber{UserID: ps.UserID, E164: rec.Destination, Primary: primary || !p.ShowMode, VerifiedAt: s.Now().UTC()}
+	phone = storage.PhoneNumber{UserID: ps.UserID, E164: rec.Destination, Primary: !ps.Backup && (primary || !p.ShowMode), VerifiedAt: s.Now().UTC()}
 	if err := s.Store.SetPhoneNumber(ctx, phone); err != nil {
 		return phone, false, fmt.Errorf("save phone number: %w", err)
 	}
@@ -222,48 +218,6 @@ func (s *Handlers) ResendPhone(w http.ResponseWriter, r *http.Request, ps PhoneS
 	}
 	p.Error = refusal
 	return s.renderPhone(w, flows.SendRefusalStatus(refusal), p)
-}
-
-// enrolPhoneFlow loads the flow of a sign-in enrolment by text message.
-func (s *Handlers) enrolPhoneFlow(r *http.Request) (flows.Flow, flows.Result, bool, error) {
-	if s.SMS == nil {
-		return flows.Flow{}, flows.Result{}, false, flows.ErrNoSMS
-	}
-	return s.FlowAt(r, flows.StateEnrol)
-}
-
-// EnrolPhonePage shows the phone-number form of a sign-in that needs a second factor.
-func (s *Handlers) EnrolPhonePage(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
-	f, res, ok, err := s.enrolPhoneFlow(r)
-	if !ok {
-		return res, err
-	}
-	return flows.Result{}, s.ShowPhone(w, r, s.enrolPhone(f))
-}
-
-// EnrolPhoneSubmit takes the number or the code during a sign-in. The proven phone
-// counts as this sign-in's second factor (amr sms); the user's first factor comes
-// with recovery codes, as with an app.
-func (s *Handlers) EnrolPhoneSubmit(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
-	f, res, ok, err := s.enrolPhoneFlow(r)
-	if !ok {
-		return res, err
-	}
-	phone, ok, err := s.SubmitPhone(w, r, s.enrolPhone(f))
-	if !ok {
-		return flows.Result{}, err
-	}
-	f.Proven = append(f.Proven, storage.FactorProof{Method: factor.AMRSMS, At: phone.VerifiedAt})
-	return s.afterEnrolment(w, r, f)
-}
-
-// EnrolPhoneResend texts a new code during a sign-in's enrolment.
-func (s *Handlers) EnrolPhoneResend(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
-	f, res, ok, err := s.enrolPhoneFlow(r)
-	if !ok {
-		return res, err
-	}
-	return flows.Result{}, s.ResendPhone(w, r, s.enrolPhone(f))
 }
 
 // countryChoices lists the countries for the number form.

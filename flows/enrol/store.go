@@ -16,4 +16,8 @@ type Store interface {
 	// A phone number being set up: its pending code, then the number.
 	GetOneTimeCode(ctx context.Context, key string) (storage.OneTimeCode, error)
 	SetPhoneNumber(ctx context.Context, p storage.PhoneNumber) error
+	GetPhoneNumber(ctx context.Context, userID string) (storage.PhoneNumber, error)
+	// The recovery codes a wizard run shows until they are stored (sealed).
+	PutCeremony(ctx context.Context, key string, data []byte, expiresAt time.Time) error
+	TakeCeremony(ctx context.Context, key string, now time.Time) ([]byte, error)
 }

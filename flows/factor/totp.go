@@ -151,6 +151,27 @@ func (t *TOTP) Pending(ctx context.Context, userID, deviceID string) (Enrolment,
 	return t.enrolment(d.ID, d.Name, secret, account)
 }
 
+// LatestPending shows the newest pending device of userID created after since,
+// so a set-up that comes back to its first step (Back, a second tab) shows the
+// key the user may already have scanned instead of making another. None gives
+// ErrNotPending.
+func (t *TOTP) LatestPending(ctx context.Context, userID string, since time.Time) (Enrolment, error) {
+	all, err := t.Store.ListTOTPDevices(ctx, userID)
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("factor: list totp devices: %w", err)
+	}
+	var latest *storage.TOTPDevice
+	for i, d := range all {
+		if !d.Active && d.UserID == userID && d.CreatedAt.After(since) && (latest == nil || d.CreatedAt.After(latest.CreatedAt)) {
+			latest = &all[i]
+		}
+	}
+	if latest == nil {
+		return Enrolment{}, ErrNotPending
+	}
+	return t.Pending(ctx, userID, latest.ID)
+}
+
 // QRCodePNG renders e.URI as a size×size PNG QR code.
 func (t *TOTP) QRCodePNG(e Enrolment, size int) ([]byte, error) {
 	if size < 1 || size > MaxQRSize {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/flows/enrol"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -40,6 +41,9 @@ func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) te
 	if f.KindOf() == flows.KindAccount {
 		// The account page's re-verification: say why, and whose password it is.
 		p.Account, p.Reverify = true, f.UserID != ""
+		if strings.HasPrefix(f.ReturnTo, enrol.PathSetup) { // the set-up wizard's first step
+			p.Steps = enrol.PasswordStep(s.SMS != nil)
+		}
 		if p.Reverify {
 			p.Page.Title = "Confirm it's you"
 			if p.Email == "" {

@@ -256,31 +256,13 @@ func (s *Handlers) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
 // resetSecondFactors removes every second factor of the user and what stood in
 // for one, then tells the user.
 func (s *Handlers) resetSecondFactors(ctx context.Context, r *http.Request, userID, clientID, via string) error {
-	if _, err := s.Store.DeleteTOTPDevicesByUser(ctx, userID); err != nil {
-		return fmt.Errorf("reset: remove apps: %w", err)
-	}
-	if _, err := s.Store.DeleteWebAuthnCredentialsByUser(ctx, userID); err != nil {
-		return fmt.Errorf("reset: remove keys: %w", err)
-	}
-	if err := s.Store.DeletePhoneNumber(ctx, userID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("reset: remove phone: %w", err)
-	}
-	if err := s.Store.DeleteRecoveryCodes(ctx, userID); err != nil {
-		return fmt.Errorf("reset: remove recovery codes: %w", err)
-	}
-	if _, err := s.Store.DeleteTrustsByUser(ctx, userID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
-		return fmt.Errorf("reset: forget devices: %w", err)
+	if err := s.RemoveSecondFactors(ctx, userID); err != nil {
+		return fmt.Errorf("reset: %w", err)
 	}
 	// Sessions hold proofs of the removed factors, which would still meet a
 	// multi-factor request: end them. This sign-in makes a new one from its own proofs.
-	sessions, err := s.Store.ListSessionsByUser(ctx, userID)
-	if err != nil {
-		return fmt.Errorf("reset: list sessions: %w", err)
-	}
-	for _, sess := range sessions {
-		if err := s.Store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("reset: end session: %w", err)
-		}
+	if err := s.EndSessions(ctx, userID, ""); err != nil {
+		return fmt.Errorf("reset: %w", err)
 	}
 	s.Audit(ctx, r, "mfa.reset", userID, clientID, map[string]string{"via": via})
 	s.Notify(r, userID, "2fa.reset")

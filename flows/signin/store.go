@@ -21,12 +21,4 @@ type Store interface {
 	// The phone a code is texted to.
 	GetPhoneNumber(ctx context.Context, userID string) (storage.PhoneNumber, error)
 	SetPhoneNumber(ctx context.Context, p storage.PhoneNumber) error
-	// What a two-step verification reset removes.
-	DeleteTOTPDevicesByUser(ctx context.Context, userID string) (int, error)
-	DeleteWebAuthnCredentialsByUser(ctx context.Context, userID string) (int, error)
-	DeletePhoneNumber(ctx context.Context, userID string) error
-	DeleteRecoveryCodes(ctx context.Context, userID string) error
-	DeleteTrustsByUser(ctx context.Context, userID string, kinds ...storage.TrustKind) (int, error)
-	ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error)
-	DeleteSession(ctx context.Context, id string) error
 }

@@ -519,3 +519,50 @@ func testCreateFlowAudited(t *testing.T, s storage.Storage) {
 	g.ID = "flow-c"
 	must(t, s.CreateFlowAudited(ctx, g, nil))
 }
+
+// testConsumeForDisabledUser: a code or refresh token of a disabled user is not
+// spent and stores nothing, even when the disable and the spend race: a user
+// disabled and then rid of their tokens never keeps a token made meanwhile.
+func testConsumeForDisabledUser(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	token := func(sig, subject string) storage.Token {
+		return storage.Token{Kind: storage.TokenRefresh, Signature: sig, RequestID: "req-" + sig, Subject: subject,
+			Active: true, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	}
+	carol := storage.User{ID: "carol", Email: "carol@example.com", Disabled: true, CreatedAt: base, UpdatedAt: base}
+	must(t, s.CreateUser(ctx, carol))
+	must(t, s.CreateToken(ctx, token("rt-carol", carol.ID)))
+	err := s.ConsumeTokenCreating(ctx, storage.TokenRefresh, "rt-carol", nil, []storage.Token{token("rt-carol-next", carol.ID)})
+	wantErr(t, "spend a disabled user's token", err, storage.ErrDisabled)
+	got, err := s.GetToken(ctx, storage.TokenRefresh, "rt-carol")
+	must(t, err)
+	if !got.Active {
+		t.Error("a disabled user's refresh token was spent")
+	}
+	if _, err := s.GetToken(ctx, storage.TokenRefresh, "rt-carol-next"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a successor was stored for a disabled user: %v", err)
+	}
+
+	for i := range 20 {
+		u := storage.User{ID: fmt.Sprintf("racer-%d", i), Email: fmt.Sprintf("racer-%d@example.com", i), CreatedAt: base, UpdatedAt: base}
+		must(t, s.CreateUser(ctx, u))
+		must(t, s.CreateToken(ctx, token(u.ID+"-rt", u.ID)))
+		race(2, func(j int) error {
+			if j == 0 { // the token endpoint's refresh
+				return s.ConsumeTokenCreating(ctx, storage.TokenRefresh, u.ID+"-rt", nil, []storage.Token{token(u.ID+"-next", u.ID)})
+			}
+			// `lockstep users disable`: the user, then their tokens
+			disabled := u
+			disabled.Disabled = true
+			if err := s.UpdateUser(ctx, disabled); err != nil {
+				return err
+			}
+			return s.DeactivateTokensBySubject(ctx, storage.TokenRefresh, u.ID)
+		})
+		for _, sig := range []string{u.ID + "-rt", u.ID + "-next"} {
+			if tok, err := s.GetToken(ctx, storage.TokenRefresh, sig); err == nil && tok.Active {
+				t.Errorf("round %d: %s is active after its user was disabled", i, sig)
+			}
+		}
+	}
+}

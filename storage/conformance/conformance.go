@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"LookupLogin", testLookupLogin},
 		{"CreateFlowAudited", testCreateFlowAudited},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
+		{"ConsumeForDisabledUser", testConsumeForDisabledUser},
 		{"ConcurrentThrottle", testConcurrentThrottle},
 		{"ConcurrentFlowStep", testConcurrentFlowStep},
 		{"ConcurrentNonce", testConcurrentNonce},
@@ -422,6 +423,8 @@ func testSessions(t *testing.T, s storage.Storage) {
 			AuthTime:  base.Add(created),
 			CreatedAt: base.Add(created),
 			ExpiresAt: base.Add(created + 24*time.Hour),
+			UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", IP: "198.51.100.7",
+			LastSeenAt: base.Add(created),
 		}
 	}
 	a1, a2, a3 := sess("s-a1", "alice", 0), sess("s-a2", "alice", 2*time.Hour), sess("s-a3", "alice", time.Hour)
@@ -452,6 +455,14 @@ func testSessions(t *testing.T, s storage.Storage) {
 	a3.Factors, a3.AuthTime = kept, base.Add(time.Hour)
 	equal(t, "session after its factors were set", a3, got)
 	wantErr(t, "set factors of a missing session", s.SetSessionFactors(ctx, "nope", kept, base), storage.ErrNotFound)
+
+	// Using a session moves its last use, nothing else.
+	must(t, s.TouchSession(ctx, a3.ID, base.Add(3*time.Hour)))
+	got, err = s.GetSession(ctx, a3.ID)
+	must(t, err)
+	a3.LastSeenAt = base.Add(3 * time.Hour)
+	equal(t, "session after it was used", a3, got)
+	wantErr(t, "touch a missing session", s.TouchSession(ctx, "nope", base), storage.ErrNotFound)
 
 	must(t, s.DeleteSession(ctx, a3.ID))
 	wantErr(t, "delete missing", s.DeleteSession(ctx, a3.ID), storage.ErrNotFound)

@@ -544,6 +544,9 @@ func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, 
 	if !t.Active {
 		return conflict("consume token "+string(kind), signature)
 	}
+	if u, ok := s.users[t.Subject]; ok && u.Disabled {
+		return fmt.Errorf("memory: consume token %s %q: %w", kind, signature, storage.ErrDisabled)
+	}
 	if err := s.tokensFree(ts); err != nil {
 		return err
 	}
@@ -708,6 +711,18 @@ func (s *Store) SetSessionFactors(_ context.Context, id string, factors []storag
 		return notFound("set session factors", id)
 	}
 	x.Factors, x.AuthTime = slices.Clone(factors), authTime
+	s.sessions[id] = x
+	return nil
+}
+
+func (s *Store) TouchSession(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	x, ok := s.sessions[id]
+	if !ok {
+		return notFound("touch session", id)
+	}
+	x.LastSeenAt = at
 	s.sessions[id] = x
 	return nil
 }

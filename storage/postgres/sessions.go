@@ -10,21 +10,21 @@ import (
 	"github.com/lockstep-id/lockstep/storage"
 )
 
-const sessionColumns = `id, user_id, factors, auth_time, created_at, expires_at`
+const sessionColumns = `id, user_id, factors, auth_time, created_at, expires_at, user_agent, ip, last_seen_at`
 
 func scanSession(row pgx.Row) (storage.Session, error) {
 	var x storage.Session
-	if err := row.Scan(&x.ID, &x.UserID, &x.Factors, &x.AuthTime, &x.CreatedAt, &x.ExpiresAt); err != nil {
+	if err := row.Scan(&x.ID, &x.UserID, &x.Factors, &x.AuthTime, &x.CreatedAt, &x.ExpiresAt, &x.UserAgent, &x.IP, &x.LastSeenAt); err != nil {
 		return storage.Session{}, err
 	}
 	utcProofs(x.Factors)
 	return x, nil
 }
 
-const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6)`
+const insertSessionSQL = `INSERT INTO sessions (` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
 func sessionArgs(x storage.Session) []any {
-	return []any{x.ID, x.UserID, x.Factors, x.AuthTime, x.CreatedAt, x.ExpiresAt}
+	return []any{x.ID, x.UserID, x.Factors, x.AuthTime, x.CreatedAt, x.ExpiresAt, x.UserAgent, x.IP, x.LastSeenAt}
 }
 
 func (s *Store) CreateSession(ctx context.Context, x storage.Session) error {
@@ -53,6 +53,13 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 func (s *Store) SetSessionFactors(ctx context.Context, id string, factors []storage.FactorProof, authTime time.Time) error {
 	if err := s.exec(ctx, `UPDATE sessions SET factors = $2, auth_time = $3 WHERE id = $1`, id, factors, authTime); err != nil {
 		return fmt.Errorf("postgres: set factors of session %q: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
+	if err := s.exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, at); err != nil {
+		return fmt.Errorf("postgres: touch session %q: %w", id, err)
 	}
 	return nil
 }

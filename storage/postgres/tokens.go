@@ -135,19 +135,41 @@ func (s *Store) ConsumeTokenCreating(ctx context.Context, kind storage.TokenKind
 		insert = `, created AS (` + insertTokensSQL + `SELECT * FROM (` + values + `) AS v WHERE EXISTS (SELECT 1 FROM consumed))`
 	}
 	var n int
-	err := s.pool.QueryRow(ctx, `WITH consumed AS (
-			UPDATE tokens SET active = false WHERE kind = $1 AND signature = $2 AND active RETURNING 1
+	// subject locks the token's user row (FOR SHARE): a concurrent disable, which
+	// updates that row, either waits for this statement (and then revokes what it
+	// stored) or wins it (and this sees the user disabled).
+	err := s.pool.QueryRow(ctx, `WITH subject AS (
+			SELECT u.disabled FROM users u
+			WHERE u.id = (SELECT subject FROM tokens WHERE kind = $1 AND signature = $2) FOR SHARE
+		), consumed AS (
+			UPDATE tokens SET active = false WHERE kind = $1 AND signature = $2 AND active
+				AND NOT EXISTS (SELECT 1 FROM subject WHERE disabled) RETURNING 1
 		), deleted AS (
 			DELETE FROM tokens WHERE signature = $2 AND kind = ANY($3) AND EXISTS (SELECT 1 FROM consumed)
 		)`+insert+`
 		SELECT count(*) FROM consumed`, args...).Scan(&n)
 	if err == nil && n == 0 {
-		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE kind = $1 AND signature = $2)`, kind, signature)
+		err = s.notConsumed(ctx, kind, signature)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: consume token %s %q: %w", kind, signature, translate(err))
 	}
 	return nil
+}
+
+// notConsumed says why a token was not consumed: its user is disabled, it was
+// spent already, or it does not exist.
+func (s *Store) notConsumed(ctx context.Context, kind storage.TokenKind, signature string) error {
+	var disabled bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tokens t JOIN users u ON u.id = t.subject
+		WHERE t.kind = $1 AND t.signature = $2 AND t.active AND u.disabled)`, kind, signature).Scan(&disabled)
+	switch {
+	case err != nil:
+		return err
+	case disabled:
+		return storage.ErrDisabled
+	}
+	return s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE kind = $1 AND signature = $2)`, kind, signature)
 }
 
 func (s *Store) DeactivateTokensByRequestID(ctx context.Context, kind storage.TokenKind, requestID string) error {

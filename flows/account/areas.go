@@ -1,0 +1,134 @@
+package account
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/templates"
+)
+
+// Paths of the account's areas: the overview links each, and each manages one
+// kind of thing.
+const (
+	PathAccountApps     = "/account/apps"
+	PathAccountKeys     = "/account/keys"
+	PathAccountSMS      = "/account/sms"
+	PathAccountRecovery = PathAccountCodesDone // GET shows the area, POST confirms new codes
+	PathAccountDevices  = "/account/devices"
+	PathAccountSessions = "/account/sessions"
+)
+
+// The areas, by the key templates.AccountPage.Area names them with.
+var areas = []struct{ key, path, title string }{
+	{templates.AreaApps, PathAccountApps, "Authenticator apps"},
+	{templates.AreaKeys, PathAccountKeys, "Security keys and passkeys"},
+	{templates.AreaSMS, PathAccountSMS, "Text messages"},
+	{templates.AreaRecovery, PathAccountRecovery, "Recovery codes"},
+	{templates.AreaDevices, PathAccountDevices, "Remembered devices"},
+	{templates.AreaSessions, PathAccountSessions, "Where you're signed in"},
+}
+
+// doneArea is the area an action's notice (accountNotices) is shown on.
+var doneArea = map[string]string{
+	"added": PathAccountApps, "replaced": PathAccountApps, "removed": PathAccountApps,
+	"codes":     PathAccountRecovery,
+	"key-added": PathAccountKeys, "key-removed": PathAccountKeys,
+	"phone-added": PathAccountSMS, "phone-removed": PathAccountSMS,
+	"forgotten": PathAccountDevices, "trust-removed": PathAccountDevices,
+	"signed-out": PathAccountSessions, "session-ended": PathAccountSessions,
+}
+
+// doneURL is where an action that ended with notice done sends the browser: the
+// area it belongs to, which says so.
+func (s *Handlers) doneURL(done string) string {
+	page, ok := doneArea[done]
+	if !ok {
+		page = flows.PathAccount
+	}
+	return s.Path(page) + "?done=" + done
+}
+
+// redirectDone answers an action with its area and notice.
+func (s *Handlers) redirectDone(w http.ResponseWriter, r *http.Request, done string) {
+	http.Redirect(w, r, s.doneURL(done), http.StatusSeeOther)
+}
+
+// areaPage serves one area of the account (key "" is the overview).
+func (s *Handlers) areaPage(key string) flows.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.showAccount(w, r, key)
+	}
+}
+
+// overviewAreas are the overview's rows: each area with what it holds now.
+func (s *Handlers) overviewAreas(p *templates.AccountPage) {
+	for _, a := range areas {
+		row := templates.AccountArea{Key: a.key, Title: a.title, URL: s.Path(a.path)}
+		switch a.key {
+		case templates.AreaApps:
+			row.Status = names(len(p.Devices), func(i int) string { return p.Devices[i].Name }, "None yet")
+		case templates.AreaKeys:
+			if p.AddKeyAction == "" && len(p.Keys) == 0 {
+				continue
+			}
+			row.Status = names(len(p.Keys), func(i int) string { return p.Keys[i].Name }, "None yet")
+		case templates.AreaSMS:
+			if p.AddPhoneURL == "" && p.Phone == "" {
+				continue
+			}
+			row.Status = "Not set up"
+			if p.Phone != "" {
+				row.Status = p.Phone + map[bool]string{true: " · main method", false: " · backup"}[p.PhonePrimary]
+			}
+		case templates.AreaRecovery:
+			switch {
+			case p.RecoveryTotal > 0:
+				row.Status = fmt.Sprintf("%d of %d left", p.RecoveryUnused, p.RecoveryTotal)
+				row.Warn = p.RecoveryUnused == 0
+			case p.SecondFactorOn():
+				row.Status, row.Warn = "None", true
+			default:
+				row.Status = "Made when you turn on two-step verification"
+			}
+		case templates.AreaDevices:
+			if p.ForgetDevicesAction == "" && !p.ShowTrustedAddresses {
+				continue
+			}
+			if p.ShowTrustedAddresses {
+				row.Title = "Remembered devices and trusted addresses"
+			}
+			row.Status = count(len(p.RememberedDevices)+len(p.TrustedAddresses), "None", "1 skips the second step", "%d skip the second step")
+		case templates.AreaSessions:
+			row.Status = count(len(p.Sessions), "None", "1 browser", "%d browsers")
+		}
+		p.Areas = append(p.Areas, row)
+	}
+}
+
+// names lists up to three names and says how many more.
+func names(n int, name func(int) string, none string) string {
+	if n == 0 {
+		return none
+	}
+	var out []string
+	for i := 0; i < n && i < 3; i++ {
+		out = append(out, name(i))
+	}
+	if n > 3 {
+		out = append(out, fmt.Sprintf("%d more", n-3))
+	}
+	return strings.Join(out, ", ")
+}
+
+// count words a number: none, one, or many (a format with %d).
+func count(n int, none, one, many string) string {
+	switch n {
+	case 0:
+		return none
+	case 1:
+		return one
+	}
+	return fmt.Sprintf(many, n)
+}

@@ -1,0 +1,31 @@
+// Lockstep: "Copy" for the recovery codes.
+//
+// A button with data-copy="ID" copies the text of the element ID (one code per
+// line) to the clipboard and says so in its live status. Without JavaScript, or
+// without clipboard access, the button stays hidden and "Download" and selecting
+// the codes still work.
+(function () {
+  'use strict';
+  document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    var list = document.getElementById(button.getAttribute('data-copy'));
+    var status = document.getElementById(button.getAttribute('data-status') || '');
+    if (!list || !navigator.clipboard) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      var codes = Array.prototype.map.call(list.querySelectorAll('code'), function (c) {
+        return c.textContent.trim();
+      });
+      navigator.clipboard.writeText(codes.join('\n') + '\n').then(function () {
+        if (status) {
+          status.textContent = 'Copied.';
+        }
+      }, function () {
+        if (status) {
+          status.textContent = 'Copying did not work: select the codes instead.';
+        }
+      });
+    });
+  });
+})();
