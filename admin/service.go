@@ -28,7 +28,6 @@ type Store interface {
 	storage.WebAuthnStore
 	storage.PhoneStore
 	storage.RecoveryCodeStore
-	storage.TrustStore
 }
 
 // Service is what an administrator does through the admin API and console: each
@@ -38,7 +37,12 @@ type Service struct {
 	Store     Store
 	Secrets   SecretHasher
 	Passwords *password.Hasher
-	Now       func() time.Time
+	// Removal removes a user's second factors as the user's own reset does
+	// (flows.Core.RemoveSecondFactors).
+	Removal interface {
+		RemoveSecondFactors(ctx context.Context, userID string) error
+	}
+	Now func() time.Time
 }
 
 // Audit event types of the Service's changes (organisations' are orgs').
@@ -246,45 +250,14 @@ func (s *Service) ResetSecondFactors(ctx context.Context, p Principal, id string
 	if err != nil {
 		return err
 	}
-	if err := ResetSecondFactors(ctx, s.Store, u.ID); err != nil {
-		return err
+	if err := s.Removal.RemoveSecondFactors(ctx, u.ID); err != nil {
+		return fmt.Errorf("reset %q: %w", u.ID, err)
+	}
+	// Sessions hold proofs of the removed factors: they end.
+	if _, err := s.Store.DeleteSessionsByUser(ctx, u.ID); err != nil {
+		return fmt.Errorf("reset %q: end sessions: %w", u.ID, err)
 	}
 	return s.audit(ctx, p, EventMFAReset, u.ID, "", map[string]string{"via": "admin"})
-}
-
-// ResetStore is what ResetSecondFactors removes.
-type ResetStore interface {
-	storage.TOTPStore
-	storage.WebAuthnStore
-	storage.PhoneStore
-	storage.RecoveryCodeStore
-	storage.TrustStore
-	storage.SessionStore
-}
-
-// ResetSecondFactors removes the user's apps, keys, phone and recovery codes,
-// forgets their remembered devices and trusted addresses, and ends their
-// sessions (which hold proofs of the removed factors).
-func ResetSecondFactors(ctx context.Context, store ResetStore, userID string) error {
-	if _, err := store.DeleteTOTPDevicesByUser(ctx, userID); err != nil {
-		return fmt.Errorf("reset: remove apps: %w", err)
-	}
-	if _, err := store.DeleteWebAuthnCredentialsByUser(ctx, userID); err != nil {
-		return fmt.Errorf("reset: remove keys: %w", err)
-	}
-	if err := store.DeletePhoneNumber(ctx, userID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("reset: remove phone: %w", err)
-	}
-	if err := store.DeleteRecoveryCodes(ctx, userID); err != nil {
-		return fmt.Errorf("reset: remove recovery codes: %w", err)
-	}
-	if _, err := store.DeleteTrustsByUser(ctx, userID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
-		return fmt.Errorf("reset: forget devices: %w", err)
-	}
-	if _, err := store.DeleteSessionsByUser(ctx, userID); err != nil {
-		return fmt.Errorf("reset: end sessions: %w", err)
-	}
-	return nil
 }
 
 // SetUserOrg moves a user p sees into an organisation p may place users in.

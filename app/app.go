@@ -223,7 +223,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	adminSvc := &admin.Service{Store: store, Secrets: idp.ClientSecretHasher(cfg.Secret), Passwords: hasher, Now: now}
+	adminSvc := &admin.Service{Store: store, Secrets: idp.ClientSecretHasher(cfg.Secret), Passwords: hasher, Removal: core, Now: now}
 	var routes []flows.Route
 	for _, j := range []interface{ Routes() []flows.Route }{
 		&signin.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn},
