@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -290,4 +291,79 @@ func TestAdminConsoleFreshReset(t *testing.T) {
 			t.Errorf("%d resets audited, want 1: %v", resets, events)
 		}
 	})
+}
+
+// TestAdminConsoleForms: a platform administrator's forms over HTTP — a client
+// edited (a bad redirect URI is refused with its message and nothing changes),
+// its secret rotated and shown once, deleted; an organisation created, its groups
+// added and renamed; a membership refused and saved; the audit log filtered.
+func TestAdminConsoleForms(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		w := newAdminWorld(t, newStore(t))
+		s, ctx := w.s, context.Background()
+		b := &browser{t: t, client: w.root.client}
+		want := func(p page, status int, text ...string) {
+			t.Helper()
+			if p.resp.StatusCode != status {
+				t.Fatalf("%s: %d, want %d: %.400s", p.url, p.resp.StatusCode, status, p.body)
+			}
+			for _, x := range text {
+				if !strings.Contains(p.body, x) {
+					t.Errorf("%s lacks %q", p.url, x)
+				}
+			}
+		}
+		client := s.URL + "/admin/clients/" + s.ClientID
+		form := url.Values{"name": {"Renamed app"}, "redirect_uris": {"http://evil.example/cb"},
+			"grant_types": {"authorization_code", "refresh_token", "client_credentials"}, "access_token_format": {"opaque"}}
+		want(b.post(s, client, form), http.StatusBadRequest, "This was not saved", "http is only allowed for localhost", "http://evil.example/cb")
+		if c, _ := s.Store.GetClient(ctx, s.ClientID); c.Name != "Test App" {
+			t.Errorf("a refused form changed the client: %q", c.Name)
+		}
+		form.Set("redirect_uris", s.RedirectURI+"\n"+"https://app.example/cb")
+		want(b.post(s, client, form), http.StatusOK, "Client saved", "Renamed app")
+		if c, _ := s.Store.GetClient(ctx, s.ClientID); c.Name != "Renamed app" || len(c.RedirectURIs) != 2 {
+			t.Errorf("saved client %+v", c)
+		}
+		rotated := b.post(s, client+"/secret", nil)
+		want(rotated, http.StatusOK, "Copy it now")
+		if rotated.resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("the secret's page may be cached: %q", rotated.resp.Header.Get("Cache-Control"))
+		}
+		secret := regexpFind(t, `<code class="secret">([^<]+)</code>`, rotated.body)
+		s.Clock.Advance(idp.ClientCacheTTL)
+		clientToken(t, s, s.ClientID, secret, "openid")
+		want(b.post(s, client+"/delete", nil), http.StatusBadRequest, "Tick the box")
+		want(b.post(s, client+"/delete", url.Values{"confirm": {"yes"}}), http.StatusOK, "Client deleted")
+		want(b.get(s, client), http.StatusNotFound)
+
+		want(b.post(s, s.URL+"/admin/orgs", url.Values{"name": {""}, "id": {"Bad Id"}}), http.StatusBadRequest, "an organisation needs a name", "use 1 to 64 lower-case")
+		want(b.post(s, s.URL+"/admin/orgs", url.Values{"name": {"Initech"}, "id": {"initech"}}), http.StatusOK, "Organisation created", "Initech")
+		want(b.post(s, s.URL+"/admin/orgs/initech/groups", url.Values{"name": {"temps"}}), http.StatusOK, "Group added", "temps")
+		want(b.post(s, s.URL+"/admin/orgs/initech/groups", url.Values{"name": {"temps"}}), http.StatusBadRequest, "has a group")
+		want(b.post(s, s.URL+"/admin/orgs/initech/groups/rename", url.Values{"old": {"temps"}, "name": {"contractors"}}), http.StatusOK, "Group renamed", "contractors")
+		want(b.post(s, s.URL+"/admin/orgs/initech/name", url.Values{"name": {"Initech Ltd"}}), http.StatusOK, "Organisation renamed", "Initech Ltd")
+		want(b.post(s, s.URL+"/admin/orgs/initech/policy", url.Values{"level": {"high"}, "covered": {"contractors"}, "grace_days": {"120"}}),
+			http.StatusBadRequest, "the grace period is 0 to 90 days")
+
+		user := s.URL + "/admin/users/" + w.acmeUser.ID
+		want(b.post(s, user+"/organisation", url.Values{"org": {"initech"}, "groups": {"nope"}}), http.StatusBadRequest, "has no group")
+		want(b.post(s, user+"/organisation", url.Values{"org": {"initech"}, "groups": {"contractors, owners"}}), http.StatusOK, "Organisation and groups saved")
+		if u, _ := s.Store.GetUser(ctx, w.acmeUser.ID); u.OrgID != "initech" || strings.Join(u.Groups, ",") != "owners,contractors" {
+			t.Errorf("membership %q %v", u.OrgID, u.Groups)
+		}
+		want(b.get(s, s.URL+"/admin/audit?"+url.Values{"user": {w.acmeUser.Email}}.Encode()), http.StatusOK, orgs.EventUserOrgChanged, "org=initech")
+		want(b.get(s, s.URL+"/admin/audit?since=yesterday"), http.StatusBadRequest, "is not a date")
+		want(b.get(s, s.URL+"/admin/audit?user=nobody@example.org"), http.StatusBadRequest, "no user nobody@example.org")
+		want(b.get(s, s.URL+"/admin/users?filter=without"), http.StatusOK, "Users without two-step verification", w.acmeUser.Email)
+	})
+}
+
+func regexpFind(t *testing.T, pattern, s string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %s in %.500s", pattern, s)
+	}
+	return m[1]
 }
