@@ -81,9 +81,9 @@ func TestAdminConsoleBrowser(t *testing.T) {
 			chromedp.SendKeys(`#scopes`, "reports"),
 		)
 		do(t, bctx, "screenshot the new client's form", bothSizes(shot, "03-client-new")...)
-		do(t, bctx, "create the client", chromedp.Click(`main form button[type=submit]`), chromedp.WaitVisible(`code.secret`))
+		do(t, bctx, "create the client", chromedp.Click(`main form button[type=submit]`), chromedp.WaitVisible(`code.client-secret`))
 		wantPage(t, bctx, s.URL+"/admin/clients", "Client secret")
-		secret := get(t, bctx, "read the secret", chromedp.Text(`code.secret`))
+		secret := get(t, bctx, "read the secret", chromedp.Text(`code.client-secret`))
 		do(t, bctx, "screenshot the secret", bothSizes(shot, "04-client-secret")...)
 		clientToken(t, s, "reports", secret, "reports")
 		do(t, bctx, "the client's page", chromedp.Click(`.admin-after a`), chromedp.WaitVisible(`#redirect-uris`))
@@ -330,7 +330,7 @@ func TestAdminConsoleForms(t *testing.T) {
 		if rotated.resp.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("the secret's page may be cached: %q", rotated.resp.Header.Get("Cache-Control"))
 		}
-		secret := regexpFind(t, `<code class="secret">([^<]+)</code>`, rotated.body)
+		secret := regexpFind(t, `<code class="client-secret">([^<]+)</code>`, rotated.body)
 		s.Clock.Advance(idp.ClientCacheTTL)
 		clientToken(t, s, s.ClientID, secret, "openid")
 		want(b.post(s, client+"/delete", nil), http.StatusBadRequest, "Tick the box")

@@ -77,7 +77,7 @@ func adminCases() []pageCase {
 			"Delete client"}, notWant: []string{`name="public"`}},
 		{name: "admin secret", render: func(r *Renderer, w io.Writer) error {
 			return adminRenderer.Secret(w, AdminSecretPage{AdminPage: adminBase("clients", true), ClientID: "app", Secret: "s3cr3t", ClientURL: "/admin/clients/app"})
-		}, want: []string{`<code class="secret">s3cr3t</code>`, "only time"}},
+		}, want: []string{`<code class="client-secret">s3cr3t</code>`, "only time"}},
 		{name: "admin audit", render: func(r *Renderer, w io.Writer) error {
 			return adminRenderer.Audit(w, AdminAuditPage{AdminPage: adminBase("audit", true), Type: "login.failure", Events: adminEvents,
 				NextURL: "/admin/audit?cursor=e1", FirstURL: "/admin/audit"})
