@@ -139,14 +139,17 @@ var (
 	errNoToken = errors.New("adminapi: no credentials")
 	// errScope: a token without the admin scope.
 	errScope = errors.New("adminapi: the token lacks the admin scope")
+	// errUserToken: a token a user's sign-in gave a client, not client credentials.
+	errUserToken = errors.New("adminapi: a user's token, not the client's own")
 	// errWeakSession: a session below the console's minimum acr.
 	errWeakSession = errors.New("adminapi: the session's sign-in is below the required level")
 	errNoRoute     = errors.New("adminapi: no such route")
 )
 
-// authenticate is the one place a request becomes a principal: a Bearer token
-// (the admin scope; a client's token is a platform administrator, a user's has
-// the user's role) or, without an Authorization header, the console session.
+// authenticate is the one place a request becomes a principal: a client's own
+// Bearer token (client credentials) with the admin scope, a platform
+// administrator; or, without an Authorization header, the console session of a
+// user with an administrator role at the console's minimum acr.
 func (a *API) authenticate(r *http.Request) (admin.Principal, error) {
 	ctx := r.Context()
 	if h := r.Header.Get("Authorization"); h != "" {
@@ -161,17 +164,12 @@ func (a *API) authenticate(r *http.Request) (admin.Principal, error) {
 		if !slices.Contains(t.Scopes, Scope) {
 			return admin.Principal{}, errScope
 		}
-		if t.ForClient {
-			return admin.ClientPrincipal(t.ClientID), nil
+		if !t.ForClient {
+			// A user's token says nothing of how strongly they signed in: users
+			// administer through the console's session, at its minimum acr.
+			return admin.Principal{}, errUserToken
 		}
-		u, err := a.Service.Store.GetUser(ctx, t.Subject)
-		if errors.Is(err, storage.ErrNotFound) {
-			return admin.Principal{}, idp.ErrInactiveToken
-		}
-		if err != nil {
-			return admin.Principal{}, err
-		}
-		return admin.UserPrincipal(ctx, a.Roles, u)
+		return admin.ClientPrincipal(t.ClientID), nil
 	}
 	sess, user, ok, err := a.Sessions.CurrentSession(ctx, r)
 	if err != nil {

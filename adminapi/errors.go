@@ -43,6 +43,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errScope):
 		status, body = http.StatusForbidden, apiError{Error: "insufficient_scope", Message: "The access token does not have the scope " + Scope + "."}
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+Scope+`"`)
+	case errors.Is(err, errUserToken):
+		status, body = http.StatusForbidden, apiError{Error: "forbidden", Message: "Use a client-credentials token of the client itself; administrators use the console."}
 	case errors.Is(err, errWeakSession):
 		status, body = http.StatusForbidden, apiError{Error: "insufficient_user_authentication", Message: "Sign in to the admin console with two-step verification first."}
 	case errors.Is(err, admin.ErrNotAdmin):

@@ -188,12 +188,28 @@ func TestAdminAPIAuthorisation(t *testing.T) {
 		if st, body := postForm(t, s.URL+idp.PathRevoke, url.Values{"token": {revoked}}, w.adminClientID, w.adminSec); st != http.StatusOK {
 			t.Fatalf("revoke: %d %v", st, body)
 		}
+		// A platform administrator's own token from a client allowed the scope:
+		// refused, since it says nothing of the sign-in's strength.
+		c, secret, err := admin.CreateClient(context.Background(), s.Store, idp.ClientSecretHasher(s.Config.Secret), admin.ClientSpec{
+			Name: "Admin app", RedirectURIs: []string{s.RedirectURI}, FirstParty: true, Scopes: []string{"openid", adminapi.Scope}}, s.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := newRP(t, s, c.ID, secret, s.RedirectURI)
+		r.cfg.Scopes = []string{"openid", adminapi.Scope}
+		a := r.start()
+		p := (&browser{t: t, client: w.root.client}).get(s, a.url)
+		if p.callback == nil {
+			t.Fatalf("the administrator's sign-in at the admin app stopped at %s", p.url)
+		}
+		userToken := r.redeem(a, p.callback).tok.AccessToken
 		tests := []struct {
 			name   string
 			caller apiCaller
 			status int
 			code   string
 		}{
+			{"an administrator's token for an app", apiCaller{t: t, s: s, token: userToken}, http.StatusForbidden, "forbidden"},
 			{"no token", apiCaller{t: t, s: s}, http.StatusUnauthorized, "invalid_token"},
 			{"not a token", apiCaller{t: t, s: s, token: "not-a-token"}, http.StatusUnauthorized, "invalid_token"},
 			{"revoked token", apiCaller{t: t, s: s, token: revoked}, http.StatusUnauthorized, "invalid_token"},
