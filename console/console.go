@@ -42,6 +42,7 @@ func (h *Handlers) Routes() []flows.Route {
 	return []flows.Route{
 		{Method: get, Path: PathConsole, Page: h.Overview},
 		{Method: get, Path: pathUsers, Page: h.Users},
+		{Method: post, Path: pathUsers, Page: h.CreateUser},
 		{Method: get, Path: pathUser, Page: h.User},
 		{Method: post, Path: pathUser + "/{action:disable|enable|unlock|reset-2fa}", Page: h.UserAction},
 		{Method: post, Path: pathUser + "/sessions/{action:revoke|revoke-all}", Page: h.RevokeSessions},
@@ -73,6 +74,7 @@ var notices = map[string]string{
 	"reset-2fa":      "Two-step verification was reset. The user was told by email and will set it up again at their next sign-in.",
 	"revoke":         "The session was ended.",
 	"revoke-all":     "Every session of the user ended and their tokens were revoked.",
+	"user-created":   "User created.",
 	"membership":     "Organisation and groups saved.",
 	"policy":         "Security level saved. Members it now covers have their deadline from today.",
 	"group-added":    "Group added.",

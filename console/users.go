@@ -18,15 +18,12 @@ import (
 // usersPerPage is the length of a page of the user search.
 const usersPerPage = 50
 
-// Users is the user search, or one of the overview's lists (filter).
-func (h *Handlers) Users(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	p, _, user, ok, err := h.admin(w, r)
-	if !ok {
-		return err
-	}
+// usersPage builds the user search, or one of the overview's lists (filter),
+// with the new user's form.
+func (h *Handlers) usersPage(ctx context.Context, r *http.Request, p admin.Principal, email string) (templates.AdminUsersPage, error) {
 	q := r.URL.Query()
-	page := templates.AdminUsersPage{AdminPage: h.page(r, p, user.Email, "users"), Email: q.Get("email"), Group: q.Get("group")}
+	page := templates.AdminUsersPage{AdminPage: h.page(r, p, email, "users"), Email: q.Get("email"), Group: q.Get("group"),
+		CreateURL: h.Path(pathUsers)}
 	uq := storage.UserQuery{Email: page.Email, OrgID: q.Get("org"), Group: page.Group, After: q.Get("cursor")}
 	switch q.Get("filter") {
 	case "without":
@@ -34,10 +31,11 @@ func (h *Handlers) Users(w http.ResponseWriter, r *http.Request) error {
 	case "overdue":
 		uq, page.Filter = storage.UserQuery{WithoutSecondFactor: true, DeadlineBefore: h.Now(), After: uq.After}, "overdue"
 	}
-	var next string
-	if page.Users, next, err = h.userRows(ctx, p, uq, usersPerPage); err != nil {
-		return err
+	rows, next, err := h.userRows(ctx, p, uq, usersPerPage)
+	if err != nil {
+		return page, err
 	}
+	page.Users = rows
 	if next != "" {
 		nq := url.Values{}
 		for k, v := range q {
@@ -48,15 +46,73 @@ func (h *Handlers) Users(w http.ResponseWriter, r *http.Request) error {
 	}
 	os, err := h.Service.Orgs(ctx, p)
 	if err != nil {
-		return err
+		return page, err
 	}
 	if p.Platform() {
 		page.Orgs = append(page.Orgs, templates.AdminOption{Value: "", Label: "Any organisation"})
+		page.NewOrgs = append(page.NewOrgs, templates.AdminOption{Value: "", Label: "No organisation"})
 	}
 	for _, o := range os {
 		page.Orgs = append(page.Orgs, templates.AdminOption{Value: o.ID, Label: o.Name, Selected: o.ID == uq.OrgID})
+		page.NewOrgs = append(page.NewOrgs, templates.AdminOption{Value: o.ID, Label: o.Name})
+	}
+	return page, nil
+}
+
+// Users is the user search, or one of the overview's lists.
+func (h *Handlers) Users(w http.ResponseWriter, r *http.Request) error {
+	p, _, user, ok, err := h.admin(w, r)
+	if !ok {
+		return err
+	}
+	page, err := h.usersPage(r.Context(), r, p, user.Email)
+	if err != nil {
+		return err
 	}
 	return h.Render(w, http.StatusOK, func() error { return h.Console.Users(w, page) })
+}
+
+// CreateUser creates a user (an organisation administrator: in their
+// organisation) and opens their page.
+func (h *Handlers) CreateUser(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p, _, user, ok, err := h.admin(w, r)
+	if !ok {
+		return err
+	}
+	if err := flows.ParseForm(r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	spec := admin.UserSpec{Email: f.Get("email"), Password: f.Get("password"), GivenName: f.Get("given_name"), FamilyName: f.Get("family_name")}
+	u, err := h.Service.CreateUser(ctx, p, spec, f.Get("org"), commaList(f.Get("groups")))
+	if msgs, bad := refused(err); bad {
+		page, perr := h.usersPage(ctx, r, p, user.Email)
+		if perr != nil {
+			return perr
+		}
+		page.Errors = msgs
+		page.NewEmail, page.NewGiven, page.NewFamily, page.NewGroups = spec.Email, spec.GivenName, spec.FamilyName, f.Get("groups")
+		for i := range page.NewOrgs {
+			page.NewOrgs[i].Selected = page.NewOrgs[i].Value == f.Get("org")
+		}
+		return h.Render(w, http.StatusBadRequest, func() error { return h.Console.Users(w, page) })
+	}
+	if err != nil {
+		return failure(err)
+	}
+	return h.done(w, r, "/users/"+u.ID, "user-created")
+}
+
+// commaList splits a comma-separated field into its non-empty items.
+func commaList(s string) []string {
+	var out []string
+	for g := range strings.SplitSeq(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // recentEvents is how many audit events a user's page shows.
@@ -217,13 +273,7 @@ func (h *Handlers) SetMembership(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := mux.Vars(r)["id"]
-	var groups []string
-	for g := range strings.SplitSeq(r.PostForm.Get("groups"), ",") {
-		if g = strings.TrimSpace(g); g != "" {
-			groups = append(groups, g)
-		}
-	}
-	_, err = h.Service.SetUserOrg(ctx, p, id, r.PostForm.Get("org"), groups)
+	_, err = h.Service.SetUserOrg(ctx, p, id, r.PostForm.Get("org"), commaList(r.PostForm.Get("groups")))
 	if msgs, bad := refused(err); bad {
 		page, perr := h.userPage(ctx, r, p, sess, user.Email, id)
 		if perr != nil {

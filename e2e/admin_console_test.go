@@ -211,6 +211,7 @@ func TestAdminConsoleRoles(t *testing.T) {
 			{"POST", "/admin/users/" + theirs + "/sessions/revoke-all", http.StatusNotFound},
 			{"POST", "/admin/users/" + theirs + "/organisation", http.StatusNotFound},
 			{"GET", "/admin/users?org=globex", http.StatusNotFound},
+			{"POST", "/admin/users", http.StatusBadRequest}, // with org=globex below: not theirs to place users in
 			{"GET", "/admin/orgs", http.StatusOK},
 			{"GET", "/admin/orgs/acme", http.StatusOK},
 			{"GET", "/admin/orgs/globex", http.StatusNotFound},
@@ -225,7 +226,8 @@ func TestAdminConsoleRoles(t *testing.T) {
 			{"GET", "/admin/audit", http.StatusOK},
 			{"GET", "/admin/audit?org=globex", http.StatusNotFound},
 		}
-		form := url.Values{"confirm": {"yes"}, "level": {"high"}, "grace_days": {"1"}, "name": {"x"}, "org": {"acme"}, "groups": {"owners"}}
+		form := url.Values{"confirm": {"yes"}, "level": {"high"}, "grace_days": {"1"}, "name": {"x"}, "org": {"globex"}, "groups": {"staff"},
+			"email": {"new@globex.example"}, "password": {"a long enough password"}}
 		for _, tt := range tests {
 			var p page
 			if tt.method == http.MethodGet {
@@ -356,6 +358,14 @@ func TestAdminConsoleForms(t *testing.T) {
 		want(b.get(s, s.URL+"/admin/audit?since=yesterday"), http.StatusBadRequest, "is not a date")
 		want(b.get(s, s.URL+"/admin/audit?user=nobody@example.org"), http.StatusBadRequest, "no user nobody@example.org")
 		want(b.get(s, s.URL+"/admin/users?filter=without"), http.StatusOK, "Users without two-step verification", w.acmeUser.Email)
+
+		newUser := url.Values{"email": {"not an email"}, "password": {"a long enough password"}, "given_name": {"Nia"}, "org": {"initech"}, "groups": {"owners"}}
+		want(b.post(s, s.URL+"/admin/users", newUser), http.StatusBadRequest, "is not a valid email address", `value="Nia"`)
+		newUser.Set("email", "nia@initech.example")
+		want(b.post(s, s.URL+"/admin/users", newUser), http.StatusOK, "User created.", "nia@initech.example", "owners")
+		if u, err := s.Store.GetUserByEmail(ctx, "nia@initech.example"); err != nil || u.OrgID != "initech" {
+			t.Errorf("created %+v %v", u, err)
+		}
 	})
 }
 

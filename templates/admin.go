@@ -72,6 +72,11 @@ type AdminUsersPage struct {
 	// Filter names a preset list ("without", "overdue") shown instead of the search.
 	Filter  string
 	NextURL string
+	// CreateURL takes the new user's form: the values typed (never the
+	// password) and the organisations they may go in.
+	CreateURL                                string
+	NewEmail, NewGiven, NewFamily, NewGroups string
+	NewOrgs                                  []AdminOption
 }
 
 // AdminFactorRow is one second factor.

@@ -36,9 +36,11 @@ func adminCases() []pageCase {
 		}, want: []string{"No users."}, notWant: []string{"/admin/clients"}},
 		{name: "admin users", render: func(r *Renderer, w io.Writer) error {
 			return adminRenderer.Users(w, AdminUsersPage{AdminPage: adminBase("users", true), Email: "wile", Users: adminRows,
-				Orgs: []AdminOption{{Value: "", Label: "Any"}, {Value: "acme", Label: "Acme", Selected: true}}, NextURL: "/admin/users?cursor=u2"})
+				Orgs: []AdminOption{{Value: "", Label: "Any"}, {Value: "acme", Label: "Acme", Selected: true}}, NextURL: "/admin/users?cursor=u2",
+				CreateURL: "/admin/users", NewEmail: "new@acme.example", NewGroups: "staff", NewOrgs: []AdminOption{{Value: "acme", Label: "Acme"}}})
 		}, want: []string{`<form method="get" action="/admin/users"`, `value="wile"`, `<option value="acme" selected>Acme</option>`,
-			`href="/admin/users?cursor=u2"`, `data-label="Email"`}},
+			`href="/admin/users?cursor=u2"`, `data-label="Email"`, `<form method="post" action="/admin/users"`, `value="new@acme.example"`,
+			`autocomplete="new-password" required>`}},
 		{name: "admin user", render: func(r *Renderer, w io.Writer) error {
 			p := AdminUserPage{AdminPage: adminBase("users", true), ID: "u1", Email: "wile@acme.example", Org: "Acme", OrgURL: "/admin/orgs/acme",
 				Groups: "company-users", Deadline: "3 March 2026", Overdue: true, ActionURL: "/admin/users/u1", MembershipURL: "/admin/users/u1/organisation",
