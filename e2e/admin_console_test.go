@@ -44,6 +44,11 @@ func TestAdminConsoleBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		app := enrolApp(t, s, newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI), newBrowser(t), root)
+		boss := addAccount(t, s, "boss")
+		if err := orgs.SetUserOrg(ctx, s.Store, boss.ID, "acme", []string{admin.AdministratorsGroup}, "test", s.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		bossApp := enrolApp(t, s, newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI), newBrowser(t), boss)
 		shot := screenshotter(t)
 		bctx := newChrome(t, exe)
 
@@ -184,6 +189,27 @@ func TestAdminConsoleBrowser(t *testing.T) {
 		wantPage(t, pctx, s.URL+"/admin", "Not an administrator")
 		wantText(t, pctx, "the refusal", s.Email+", who is not an administrator")
 		do(t, pctx, "screenshot the refusal", bothSizes(shot, "11-not-an-administrator")...)
+
+		// Acme's administrator sees acme only, and no clients.
+		step()
+		octx := newChrome(t, exe)
+		do(t, octx, "acme's administrator signs in",
+			chromedp.Navigate(s.URL+"/admin"),
+			chromedp.WaitVisible(selEmail),
+			chromedp.SendKeys(selEmail, boss.Email),
+			chromedp.SendKeys(selPassword, boss.Password),
+			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(selOTPNumeric),
+			chromedp.SendKeys(selOTPNumeric, totpCode(t, bossApp.secret, s.Clock.Now())),
+			chromedp.Click(selSubmit),
+			chromedp.WaitVisible(`.stats`),
+		)
+		wantText(t, octx, "acme's overview", "Administrator of acme", "wile@example.com")
+		if text := get(t, octx, "read acme's overview", chromedp.Text(selBody)); strings.Contains(text, "Clients") || strings.Contains(text, s.Email) {
+			t.Errorf("acme's administrator sees clients or a user of no organisation:\n%s", text)
+		}
+		do(t, octx, "screenshot acme's overview", bothSizes(shot, "12-organisation-administrator")...)
+		noProblems(t, octx, "the organisation administrator's console")
 	})
 }
 
