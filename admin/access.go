@@ -111,6 +111,23 @@ func (p Principal) placeUser(orgID string) error {
 	return nil
 }
 
+// changeable reads a user p may change: one p sees and, for an organisation
+// administrator, not a platform administrator (whose account only platform
+// administrators change).
+func (s *Service) changeable(ctx context.Context, p Principal, id string) (storage.User, error) {
+	u, err := s.User(ctx, p, id)
+	if err != nil || p.Platform() {
+		return u, err
+	}
+	switch platform, err := s.Store.IsPlatformAdmin(ctx, u.ID); {
+	case err != nil:
+		return u, fmt.Errorf("read the role of %q: %w", u.ID, err)
+	case platform:
+		return u, fmt.Errorf("user %q is a platform administrator: %w", u.ID, ErrForbidden)
+	}
+	return u, nil
+}
+
 // users narrows a search to what the principal sees.
 func (p Principal) users(q storage.UserQuery) (storage.UserQuery, error) {
 	if p.Platform() {

@@ -30,6 +30,7 @@ func TestRoles(t *testing.T) {
 		"staff":    {ID: "staff", Email: "staff@example.com", OrgID: "acme", Groups: []string{"staff"}},
 		"other":    {ID: "other", Email: "other@example.com", OrgID: "globex", Groups: []string{"staff"}},
 		"loner":    {ID: "loner", Email: "loner@example.com"},
+		"chief":    {ID: "chief", Email: "chief@example.com", OrgID: "acme", Groups: []string{"staff"}},
 		"disabled": {ID: "disabled", Email: "disabled@example.com", Disabled: true},
 	}
 	for _, u := range users {
@@ -38,7 +39,7 @@ func TestRoles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, id := range []string{"root", "disabled"} {
+	for _, id := range []string{"root", "disabled", "chief"} {
 		if err := store.SetPlatformAdmin(ctx, id, true, now, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -74,6 +75,12 @@ func TestRoles(t *testing.T) {
 		{"another organisation's user", boss, func(p Principal) error { _, err := svc.User(ctx, p, "other"); return err }, storage.ErrNotFound},
 		{"a user in no organisation", boss, func(p Principal) error { _, err := svc.User(ctx, p, "loner"); return err }, storage.ErrNotFound},
 		{"platform: any user", root, func(p Principal) error { _, err := svc.User(ctx, p, "other"); return err }, nil},
+		{"a platform administrator in their organisation: seen", boss, func(p Principal) error { _, err := svc.User(ctx, p, "chief"); return err }, nil},
+		{"a platform administrator in their organisation: not disabled", boss, func(p Principal) error {
+			_, err := svc.DisableUser(ctx, p, "chief")
+			return err
+		}, ErrForbidden},
+		{"a platform administrator in their organisation: not reset", boss, func(p Principal) error { return svc.ResetSecondFactors(ctx, p, "chief") }, ErrForbidden},
 		{"clients", boss, func(p Principal) error { _, err := svc.Clients(ctx, p); return err }, ErrForbidden},
 		{"another organisation", boss, func(p Principal) error { _, err := svc.Org(ctx, p, "globex"); return err }, storage.ErrNotFound},
 		{"create an organisation", boss, func(p Principal) error { _, err := svc.CreateOrg(ctx, p, orgsSpec("x")); return err }, ErrForbidden},
@@ -107,8 +114,8 @@ func TestRoles(t *testing.T) {
 			t.Errorf("boss sees %s of %q", u.ID, u.OrgID)
 		}
 	}
-	if len(us) != 2 {
-		t.Errorf("boss sees %d users, want 2", len(us))
+	if len(us) != 3 {
+		t.Errorf("boss sees %d users, want 3", len(us))
 	}
 }
 

@@ -198,7 +198,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, spec UserSpec, or
 
 // DisableUser disables a user and ends what they hold (as DisableUser does).
 func (s *Service) DisableUser(ctx context.Context, p Principal, id string) (storage.User, error) {
-	u, err := s.User(ctx, p, id)
+	u, err := s.changeable(ctx, p, id)
 	if err != nil {
 		return u, err
 	}
@@ -210,7 +210,7 @@ func (s *Service) DisableUser(ctx context.Context, p Principal, id string) (stor
 
 // EnableUser lets a disabled user sign in again.
 func (s *Service) EnableUser(ctx context.Context, p Principal, id string) (storage.User, error) {
-	u, err := s.User(ctx, p, id)
+	u, err := s.changeable(ctx, p, id)
 	if err != nil {
 		return u, err
 	}
@@ -224,7 +224,7 @@ func (s *Service) EnableUser(ctx context.Context, p Principal, id string) (stora
 // Unlock clears the user's failure counters: the password's (by email) and the
 // second factor's. Counters by address stay, being nobody's in particular.
 func (s *Service) Unlock(ctx context.Context, p Principal, id string) error {
-	u, err := s.User(ctx, p, id)
+	u, err := s.changeable(ctx, p, id)
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func UserThrottleKeys(u storage.User) []string {
 // for one, and ends their sessions: the effect of a user's own reset (MFA-10),
 // audited as the administrator's. The caller tells the user.
 func (s *Service) ResetSecondFactors(ctx context.Context, p Principal, id string) error {
-	u, err := s.User(ctx, p, id)
+	u, err := s.changeable(ctx, p, id)
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (s *Service) ResetSecondFactors(ctx context.Context, p Principal, id string
 
 // SetUserOrg moves a user p sees into an organisation p may place users in.
 func (s *Service) SetUserOrg(ctx context.Context, p Principal, id, orgID string, groups []string) (storage.User, error) {
-	if _, err := s.User(ctx, p, id); err != nil {
+	if _, err := s.changeable(ctx, p, id); err != nil {
 		return storage.User{}, err
 	}
 	if err := p.placeUser(orgID); err != nil {
@@ -360,7 +360,7 @@ func (s *Service) Sessions(ctx context.Context, p Principal, id string) ([]stora
 // RevokeSessions ends one session of the user (sessionID) or, with sessionID "",
 // every one of them, with their refresh and access tokens.
 func (s *Service) RevokeSessions(ctx context.Context, p Principal, id, sessionID string) error {
-	u, err := s.User(ctx, p, id)
+	u, err := s.changeable(ctx, p, id)
 	if err != nil {
 		return err
 	}
