@@ -60,69 +60,69 @@ var (
 func (s *ClientSpec) Validate() error {
 	var errs []error
 	if strings.TrimSpace(s.Name) == "" {
-		errs = append(errs, errors.New("a client needs a name"))
+		errs = append(errs, storage.Invalid("name", "a client needs a name"))
 	}
 	if s.ID != "" && !validClientID(s.ID) {
-		errs = append(errs, errors.New("a client id may use letters, digits, '-', '_' and '.' only, at most 64 characters"))
+		errs = append(errs, storage.Invalid("client_id", "a client id may use letters, digits, '-', '_' and '.' only, at most 64 characters"))
 	}
 	if len(s.GrantTypes) == 0 {
 		s.GrantTypes = []string{"authorization_code", "refresh_token"}
 	}
 	for _, g := range s.GrantTypes {
 		if !slices.Contains(supportedGrants, g) {
-			errs = append(errs, fmt.Errorf("grant type %q is not supported (use %s)", g, strings.Join(supportedGrants, ", ")))
+			errs = append(errs, storage.Invalid("grant_types", "grant type %q is not supported (use %s)", g, strings.Join(supportedGrants, ", ")))
 		}
 	}
 	if s.Public && slices.Contains(s.GrantTypes, "client_credentials") {
-		errs = append(errs, errors.New("a public client cannot use client_credentials"))
+		errs = append(errs, storage.Invalid("grant_types", "a public client cannot use client_credentials"))
 	}
 	if s.Public && s.Secret != "" {
-		errs = append(errs, errors.New("a public client has no secret"))
+		errs = append(errs, storage.Invalid("client_secret", "a public client has no secret"))
 	}
 	if s.Secret != "" && len(s.Secret) < MinClientSecretLen {
-		errs = append(errs, fmt.Errorf("a client secret must be at least %d characters", MinClientSecretLen))
+		errs = append(errs, storage.Invalid("client_secret", "a client secret must be at least %d characters", MinClientSecretLen))
 	}
 	needsRedirect := slices.Contains(s.GrantTypes, "authorization_code")
 	if needsRedirect && len(s.RedirectURIs) == 0 {
-		errs = append(errs, errors.New("the authorization_code grant needs at least one redirect URI"))
+		errs = append(errs, storage.Invalid("redirect_uris", "the authorization_code grant needs at least one redirect URI"))
 	}
 	for _, u := range s.RedirectURIs {
 		if err := validRedirectURI(u); err != nil {
-			errs = append(errs, fmt.Errorf("redirect URI %q: %w", u, err))
+			errs = append(errs, storage.Invalid("redirect_uris", "redirect URI %q: %v", u, err))
 		}
 	}
 	for _, u := range s.PostLogoutRedirectURIs {
 		if err := validRedirectURI(u); err != nil {
-			errs = append(errs, fmt.Errorf("post-logout redirect URI %q: %w", u, err))
+			errs = append(errs, storage.Invalid("post_logout_redirect_uris", "post-logout redirect URI %q: %v", u, err))
 		}
 	}
 	if s.MinACR != "" && flows.ACRRank(s.MinACR) < 0 {
-		errs = append(errs, fmt.Errorf("minimum acr %q is not one of %s", s.MinACR, strings.Join(flows.ACRLadder, ", ")))
+		errs = append(errs, storage.Invalid("min_acr", "minimum acr %q is not one of %s", s.MinACR, strings.Join(flows.ACRLadder, ", ")))
 	}
 	for _, a := range s.DefaultACRValues {
 		if flows.ACRRank(a) < 0 {
-			errs = append(errs, fmt.Errorf("default acr %q is not one of %s", a, strings.Join(flows.ACRLadder, ", ")))
+			errs = append(errs, storage.Invalid("default_acr_values", "default acr %q is not one of %s", a, strings.Join(flows.ACRLadder, ", ")))
 		}
 	}
 	if s.MaxAuthAge < 0 {
-		errs = append(errs, errors.New("the maximum authentication age cannot be negative"))
+		errs = append(errs, storage.Invalid("max_auth_age_seconds", "the maximum authentication age cannot be negative"))
 	}
 	switch s.AccessTokenFormat {
 	case "":
 		s.AccessTokenFormat = "opaque"
 	case "opaque", "jwt":
 	default:
-		errs = append(errs, fmt.Errorf("access token format %q is not opaque or jwt", s.AccessTokenFormat))
+		errs = append(errs, storage.Invalid("access_token_format", "access token format %q is not opaque or jwt", s.AccessTokenFormat))
 	}
 	if s.IDTokenAlg != "" && !slices.Contains(configs.SigningAlgorithms, s.IDTokenAlg) {
-		errs = append(errs, fmt.Errorf("ID token algorithm %q is not %s", s.IDTokenAlg, strings.Join(configs.SigningAlgorithms, " or ")))
+		errs = append(errs, storage.Invalid("id_token_signed_response_alg", "ID token algorithm %q is not %s", s.IDTokenAlg, strings.Join(configs.SigningAlgorithms, " or ")))
 	}
 	if len(s.Scopes) == 0 {
 		s.Scopes = defaultScopes
 	}
 	for _, sc := range s.Scopes {
 		if sc == "" || strings.ContainsAny(sc, " \"\\") {
-			errs = append(errs, fmt.Errorf("scope %q is not a valid scope token", sc))
+			errs = append(errs, storage.Invalid("scopes", "scope %q is not a valid scope token", sc))
 		}
 	}
 	return errors.Join(errs...)
@@ -255,7 +255,7 @@ func RotateClientSecret(ctx context.Context, store storage.ClientStore, hasher S
 		return "", err
 	}
 	if c.Public {
-		return "", errors.New("a public client has no secret to rotate")
+		return "", storage.Invalid("public", "a public client has no secret to rotate")
 	}
 	secret := newClientSecret()
 	if c.SecretHash, err = hasher.Hash(ctx, []byte(secret)); err != nil {

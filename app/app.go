@@ -14,7 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
+	"github.com/lockstep-id/lockstep/adminapi"
 	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/console"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/account"
 	"github.com/lockstep-id/lockstep/flows/consent"
@@ -218,6 +221,11 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	}
 	setup := &enrol.Handlers{Core: core, Store: store, TOTP: totp, Recovery: recovery, Sealer: codesSealer}
 	agree := &consent.Handlers{Core: core, Store: store}
+	adminPages, err := templates.NewAdmin()
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	adminSvc := &admin.Service{Store: store, Secrets: idp.ClientSecretHasher(cfg.Secret), Passwords: hasher, Removal: core, Now: now}
 	var routes []flows.Route
 	for _, j := range []interface{ Routes() []flows.Route }{
 		&signin.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn},
@@ -226,16 +234,23 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		&account.Handlers{Core: core, Store: store, Hasher: hasher, TOTP: totp, Recovery: recovery, WebAuthn: webAuthn, Enrol: setup},
 		&profile.Handlers{Core: core, Store: store},
 		&recover.Handlers{Core: core, Store: store, Hasher: hasher},
+		&console.Handlers{Core: core, Service: adminSvc, Roles: store, Console: adminPages, MinACR: cfg.Admin.MinACR},
 	} {
 		routes = append(routes, core.Mount(j.Routes())...)
 	}
+	api := &adminapi.API{Service: adminSvc, Sessions: core, Roles: store, MinACR: cfg.Admin.MinACR,
+		Notify: core.Notify, Log: log, Base: prefix + adminapi.Path}
 	opt := idp.Options{
-		Issuer:                cfg.Issuer,
-		Store:                 store,
-		Clients:               clients,
-		Flows:                 core,
-		Consent:               agree,
-		Routes:                routes,
+		Issuer:  cfg.Issuer,
+		Store:   store,
+		Clients: clients,
+		Flows:   core,
+		Consent: agree,
+		Routes:  routes,
+		Mounts: []idp.Mount{{Prefix: adminapi.Path, Build: func(p *idp.Provider) http.Handler {
+			api.Tokens = p
+			return api.Handler()
+		}}},
 		ErrorPages:            errorPages,
 		Outbox:                outbox,
 		SMSOutbox:             smsOutbox,

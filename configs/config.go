@@ -56,7 +56,18 @@ type Config struct {
 	MFA            MFAConfig      `yaml:"mfa"`
 	Email          EmailConfig    `yaml:"email"`
 	SMS            SMSConfig      `yaml:"sms"`
+	Admin          AdminConfig    `yaml:"admin"`
 }
+
+// AdminConfig is the admin console's and API's sign-in requirement.
+type AdminConfig struct {
+	// MinACR is the lowest acr an administrator's session must reach:
+	// urn:lockstep:acr:mfa (default) or urn:lockstep:acr:phr.
+	MinACR string `yaml:"min_acr"`
+}
+
+// AdminACRs are the levels admin.min_acr accepts.
+var AdminACRs = []string{"urn:lockstep:acr:mfa", "urn:lockstep:acr:phr"}
 
 // SMSConfig says how text-message codes are sent (MFA-4, MFA-5).
 type SMSConfig struct {
@@ -293,6 +304,7 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.Session.Lifetime, 24*time.Hour)
 	setDefault(&c.Session.FlowLifetime, 30*time.Minute)
 	setDefault(&c.Session.CookieName, "lockstep_session")
+	setDefault(&c.Admin.MinACR, AdminACRs[0])
 
 	setDefault(&c.Throttle.AccountFailures, 10)
 	setDefault(&c.Throttle.IPFailures, 50)
@@ -342,6 +354,9 @@ func (c Config) Validate() error {
 	}
 
 	c.validateIssuer(add)
+	if !slices.Contains(AdminACRs, c.Admin.MinACR) {
+		add("admin.min_acr must be one of %s", strings.Join(AdminACRs, ", "))
+	}
 
 	switch {
 	case c.Secret == "" && !c.Dev:

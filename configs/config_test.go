@@ -49,6 +49,8 @@ func TestValidate(t *testing.T) {
 		{"issuer http 127.0.0.1", func(c *Config) { c.Issuer = "http://127.0.0.1:8080/oidc" }, nil},
 		{"issuer http [::1]", func(c *Config) { c.Issuer = "http://[::1]:8080" }, nil},
 		{"issuer https with path", func(c *Config) { c.Issuer = "https://example.com/tenants/a" }, nil},
+		{"admin console at phr", func(c *Config) { c.Admin.MinACR = "urn:lockstep:acr:phr" }, nil},
+		{"admin console at pwd", func(c *Config) { c.Admin.MinACR = "urn:lockstep:acr:pwd" }, []string{"admin.min_acr must be one of"}},
 		{"secret missing outside dev", func(c *Config) { c.Secret = "" }, []string{"secret is required outside dev mode"}},
 		{"secret short outside dev", func(c *Config) { c.Secret = "short-TOPSECRET" }, []string{"at least 32 characters"}},
 		{"secret short in dev", func(c *Config) { c.Dev, c.Secret = true, "short-TOPSECRET" }, []string{"at least 32 characters"}},

@@ -17,18 +17,28 @@ const PathAccount = "/account"
 // stored on the flow, when it is one; else the account overview. Only a clean
 // path at or under PathAccount passes, without scheme, host, user, "//", "..",
 // backslashes or control characters, so no stored value can lead off the site.
+//
+// The admin console (at or under PathAdmin) re-verifies its administrators the
+// same way, and its pages pass too.
 func AccountReturn(stored string) string {
-	if stored == "" || strings.ContainsAny(stored, "\\\x00\r\n\t") || !strings.HasPrefix(stored, PathAccount) {
+	if stored == "" || strings.ContainsAny(stored, "\\\x00\r\n\t") {
 		return PathAccount
 	}
 	u, err := url.Parse(stored)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
-		u.Path != path.Clean(u.Path) || (u.Path != PathAccount && !strings.HasPrefix(u.Path, PathAccount+"/")) ||
+		u.Path != path.Clean(u.Path) || !(under(u.Path, PathAccount) || under(u.Path, PathAdmin)) ||
 		u.RawPath != "" {
 		return PathAccount
 	}
 	return u.String()
 }
+
+// PathAdmin is the admin console, whose re-verifications come back like the
+// account page's.
+const PathAdmin = "/admin"
+
+// under reports whether p is root or a path below it.
+func under(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
 
 // Route is one page or form of a journey, declared once in the journey package
 // that owns it: the provider mounts Path (relative to the issuer) for Method, and

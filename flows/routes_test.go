@@ -23,6 +23,12 @@ func TestAccountReturn(t *testing.T) {
 		{"/account\r\nLocation: https://evil.example", "/account"},
 		{"/login", "/account"},
 		{"javascript:alert(1)", "/account"},
+		{"/admin", "/admin"},
+		{"/admin/users/u1?email=a", "/admin/users/u1?email=a"},
+		{"/administrator", "/account"},
+		{"/admin//evil.example", "/account"},
+		{"/admin/../login", "/account"},
+		{"//evil.example/admin", "/account"},
 	} {
 		if got := AccountReturn(tt.stored); got != tt.want {
 			t.Errorf("AccountReturn(%q) = %q, want %q", tt.stored, got, tt.want)

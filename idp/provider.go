@@ -35,6 +35,8 @@ type Options struct {
 		NeedsConsent(ctx context.Context, userID string, client storage.Client, scopes []string, promptConsent bool, reads *flows.Reads) (bool, error)
 	}
 	Routes []flows.Route
+	// Mounts are handlers served under a prefix (the admin API).
+	Mounts []Mount
 	// ErrorPages turns handler errors into pages.
 	ErrorPages *flows.ErrorPages
 	// Outbox and SMSOutbox, in dev mode, are shown at /dev/outbox.

@@ -62,6 +62,9 @@ func (p *Provider) Handler() http.Handler {
 		}
 		r.Handle(rt.Path, h).Methods(rt.Method)
 	}
+	for _, m := range p.opt.Mounts {
+		r.PathPrefix(m.Prefix).Handler(csrf.Handler(m.Build(p)))
+	}
 	r.Handle(PathEndSession, page(p.logoutPage)).Methods(http.MethodGet)
 	r.Handle(PathEndSession, page(p.logoutSubmit)).Methods(http.MethodPost)
 	r.PathPrefix(PathStatic).Handler(http.StripPrefix(p.prefix, templates.StaticHandler()))

@@ -26,9 +26,9 @@
 //     period, and kept by the store with every change (storage.OrgStore states
 //     the rule); the sign-in reads it and never recomputes it.
 //
-// Audit events name the actor (e.g. "cli" or an admin's user id) and hold the
+// Audit events name the actor (e.g. "cli", "user:<id>" or "client:<id>") and hold the
 // value before and after in Detail["old"] and Detail["new"] ("" for none), with
-// the organisation concerned in Detail["org"]: EventCreated, EventGroupAdded,
+// the organisation concerned in Detail["org"]: EventCreated, EventRenamed, EventGroupAdded,
 // EventGroupRenamed, EventPolicyChanged, and EventUserOrgChanged (whose UserID is
 // the user moved).
 package orgs

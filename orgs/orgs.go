@@ -24,6 +24,7 @@ type Store interface {
 	RenameGroup(ctx context.Context, orgID, oldName, newName string, now time.Time, audit []storage.AuditEvent) error
 	SetOrgPolicy(ctx context.Context, orgID string, p storage.OrgPolicy, now time.Time, audit []storage.AuditEvent) error
 	SetUserOrg(ctx context.Context, userID, orgID string, groups []string, now time.Time, audit []storage.AuditEvent) error
+	RenameOrganisation(ctx context.Context, id, name string, now time.Time, audit []storage.AuditEvent) error
 }
 
 const (
@@ -38,6 +39,7 @@ const (
 // Audit event types.
 const (
 	EventCreated        = "org.created"
+	EventRenamed        = "org.renamed"
 	EventGroupAdded     = "org.group_added"
 	EventGroupRenamed   = "org.group_renamed"
 	EventPolicyChanged  = "org.policy_changed"
@@ -67,19 +69,13 @@ type CreateSpec struct {
 // DefaultGraceDays.
 func Create(ctx context.Context, store Store, spec CreateSpec, actor string, now time.Time) (storage.Organisation, error) {
 	name := strings.TrimSpace(spec.Name)
-	errs := []error{checkActor(actor)}
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		errs = append(errs, invalid("an organisation needs a name"))
-	case n > MaxNameLen:
-		errs = append(errs, invalid("an organisation name has at most %d characters, not %d", MaxNameLen, n))
-	}
+	errs := []error{checkActor(actor), checkOrgName(name)}
 	id := spec.ID
 	if id == "" {
 		// rand.Text is base32: lower-cased, it is letters and digits only.
 		id = strings.ToLower(rand.Text())
 	} else {
-		errs = append(errs, checkName("organisation id", id))
+		errs = append(errs, checkName("id", "organisation id", id))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return storage.Organisation{}, err
@@ -104,9 +100,38 @@ func Create(ctx context.Context, store Store, spec CreateSpec, actor string, now
 	return o, nil
 }
 
+// Rename gives the organisation a new name, checked as at creation.
+func Rename(ctx context.Context, store Store, orgID, name, actor string, now time.Time) error {
+	name = strings.TrimSpace(name)
+	errs := []error{checkActor(actor), checkOrgName(name)}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	o, err := getOrg(ctx, store, orgID)
+	if err != nil {
+		return err
+	}
+	now = now.UTC()
+	if err := store.RenameOrganisation(ctx, orgID, name, now, change(EventRenamed, actor, now, orgID, "", o.Name, name)); err != nil {
+		return fmt.Errorf("orgs: rename %q: %w", orgID, err)
+	}
+	return nil
+}
+
+// checkOrgName refuses an empty or too long organisation name.
+func checkOrgName(name string) error {
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return invalid("name", "an organisation needs a name")
+	case n > MaxNameLen:
+		return invalid("name", "an organisation name has at most %d characters, not %d", MaxNameLen, n)
+	}
+	return nil
+}
+
 // AddGroup adds a group to the organisation.
 func AddGroup(ctx context.Context, store Store, orgID, name, actor string, now time.Time) error {
-	if err := errors.Join(checkActor(actor), checkName("group name", name)); err != nil {
+	if err := errors.Join(checkActor(actor), checkName("name", "group name", name)); err != nil {
 		return err
 	}
 	o, err := getOrg(ctx, store, orgID)
@@ -126,7 +151,7 @@ func AddGroup(ctx context.Context, store Store, orgID, name, actor string, now t
 // RenameGroup renames a group of the organisation; its members and the policy
 // follow, and no deadline changes.
 func RenameGroup(ctx context.Context, store Store, orgID, oldName, newName, actor string, now time.Time) error {
-	if err := errors.Join(checkActor(actor), checkName("group name", newName)); err != nil {
+	if err := errors.Join(checkActor(actor), checkName("name", "group name", newName)); err != nil {
 		return err
 	}
 	o, err := getOrg(ctx, store, orgID)
@@ -153,10 +178,10 @@ func RenameGroup(ctx context.Context, store Store, orgID, oldName, newName, acto
 func SetPolicy(ctx context.Context, store Store, orgID string, p storage.OrgPolicy, actor string, now time.Time) error {
 	errs := []error{checkActor(actor)}
 	if p.Level != storage.LevelLow && p.Level != storage.LevelHigh {
-		errs = append(errs, invalid("the security level is %q or %q, not %q", storage.LevelLow, storage.LevelHigh, p.Level))
+		errs = append(errs, invalid("level", "the security level is %q or %q, not %q", storage.LevelLow, storage.LevelHigh, p.Level))
 	}
 	if p.GraceDays < 0 || p.GraceDays > MaxGraceDays {
-		errs = append(errs, invalid("the grace period is 0 to %d days, not %d", MaxGraceDays, p.GraceDays))
+		errs = append(errs, invalid("grace_days", "the grace period is 0 to %d days, not %d", MaxGraceDays, p.GraceDays))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -214,7 +239,7 @@ func CheckMembership(ctx context.Context, store interface {
 }, orgID string, groups []string) ([]string, error) {
 	if orgID == "" {
 		if len(groups) > 0 {
-			return nil, invalid("a user in no organisation is in no group, not in %s", strings.Join(groups, ", "))
+			return nil, invalid("groups", "a user in no organisation is in no group, not in %s", strings.Join(groups, ", "))
 		}
 		return nil, nil
 	}
@@ -223,7 +248,7 @@ func CheckMembership(ctx context.Context, store interface {
 		return nil, err
 	}
 	if len(groups) == 0 {
-		return nil, invalid("a member of organisation %q needs at least one group", orgID)
+		return nil, invalid("groups", "a member of organisation %q needs at least one group", orgID)
 	}
 	if err := checkGroups(o, groups); err != nil {
 		return nil, err
@@ -245,13 +270,14 @@ func refuse(reason error, format string, args ...any) error {
 	return refusal{msg: fmt.Sprintf(format, args...), reason: reason}
 }
 
-func invalid(format string, args ...any) error {
-	return refuse(storage.ErrInvalid, format, args...)
+// invalid refuses the value of one field of the change.
+func invalid(field, format string, args ...any) error {
+	return storage.Invalid(field, format, args...)
 }
 
 func checkActor(actor string) error {
 	if strings.TrimSpace(actor) == "" {
-		return invalid("a change needs an actor for the audit log")
+		return invalid("actor", "a change needs an actor for the audit log")
 	}
 	return nil
 }
@@ -260,9 +286,9 @@ var namePattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 
 // checkName refuses an organisation id or group name that is not 1 to 64
 // lower-case letters, digits and '-'.
-func checkName(what, name string) error {
+func checkName(field, what, name string) error {
 	if !namePattern.MatchString(name) {
-		return invalid("%s %q: use 1 to 64 lower-case letters, digits and '-'", what, name)
+		return invalid(field, "%s %q: use 1 to 64 lower-case letters, digits and '-'", what, name)
 	}
 	return nil
 }
@@ -272,7 +298,7 @@ func checkGroups(o storage.Organisation, groups []string) error {
 	var errs []error
 	for _, g := range groups {
 		if !slices.Contains(o.Groups, g) {
-			errs = append(errs, invalid("organisation %q has no group %q (it has %s)", o.ID, g, strings.Join(o.Groups, ", ")))
+			errs = append(errs, invalid("groups", "organisation %q has no group %q (it has %s)", o.ID, g, strings.Join(o.Groups, ", ")))
 		}
 	}
 	return errors.Join(errs...)

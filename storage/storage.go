@@ -826,6 +826,7 @@ type Storage interface {
 	FactorSummaryStore
 	SignInStore
 	LoginStore
+	AdminStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -113,7 +113,10 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		return err
 	}
 	defer store.Close()
-	hasher := idp.ClientSecretHasher(cfg.Secret)
+	// The admin API's service, acting as the command line: the same checks and
+	// the same audit events, with the actor cli.
+	svc := &admin.Service{Store: store, Secrets: idp.ClientSecretHasher(cfg.Secret), Now: time.Now}
+	cli := admin.Operator(cliActor)
 	arg := func() (string, error) {
 		if fs.NArg() != 1 {
 			return "", fmt.Errorf("clients %s needs exactly one client id", args[0])
@@ -127,7 +130,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 			return err
 		}
 		changed := flagsGiven(fs)
-		c, err := admin.UpdateClient(ctx, store, spec.ID, func(s *admin.ClientSpec) {
+		c, err := svc.UpdateClient(ctx, cli, spec.ID, func(s *admin.ClientSpec) {
 			set := map[string]func(){
 				"name":                     func() { s.Name = spec.Name },
 				"first-party":              func() { s.FirstParty = spec.FirstParty },
@@ -146,7 +149,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 					f()
 				}
 			}
-		}, time.Now())
+		})
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client with id %q", spec.ID)
 		}
@@ -161,7 +164,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 	case "create":
 		spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.GrantTypes, spec.Scopes = redirects, postLogout, grants, scopes
 		spec.DefaultACRValues = defaultACR
-		c, secret, err := admin.CreateClient(ctx, store, hasher, spec, time.Now())
+		c, secret, err := svc.CreateClient(ctx, cli, spec)
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return fmt.Errorf("a client with id %q exists already", spec.ID)
 		}
@@ -216,7 +219,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		if err != nil {
 			return err
 		}
-		if err := store.DeleteClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
+		if err := svc.DeleteClient(ctx, cli, id); errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client with id %q", id)
 		} else if err != nil {
 			return err
@@ -228,7 +231,7 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		if err != nil {
 			return err
 		}
-		secret, err := admin.RotateClientSecret(ctx, store, hasher, id, time.Now())
+		secret, err := svc.RotateClientSecret(ctx, cli, id)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client with id %q", id)
 		}

@@ -83,6 +83,8 @@ Lockstep is running in development mode (in-memory store; nothing is kept).
   Try it        %[1]s/demo   (a built-in demo app signs you in and shows the tokens)
   Account       %[1]s/account   (two-step verification settings)
   Outbox        %[1]s/dev/outbox   (the emails and text messages, not sent in dev mode)
+  Admin         %[1]s/admin   (the console; the demo user is a platform administrator,
+                set up two-step verification first) and the API at %[1]s/admin/api/v1
 
   Demo user     %[2]s / %[3]s
   Demo client   %[4]s / %[5]s
@@ -132,6 +134,18 @@ func seedDemo(ctx context.Context, cfg configs.Config, store storage.Storage) er
 		}, now)
 		if err != nil {
 			return fmt.Errorf("seed demo user: %w", err)
+		}
+	}
+	// The demo user administers everything (the console asks for a second factor).
+	demoUser, err := store.GetUserByEmail(ctx, devUserEmail)
+	if err != nil {
+		return fmt.Errorf("seed demo user: %w", err)
+	}
+	if ok, err := store.IsPlatformAdmin(ctx, demoUser.ID); err != nil {
+		return fmt.Errorf("seed demo administrator: %w", err)
+	} else if !ok {
+		if _, err := admin.SetPlatformAdmin(ctx, store, devUserEmail, true, devActor, now); err != nil {
+			return fmt.Errorf("seed demo administrator: %w", err)
 		}
 	}
 	if _, err := store.GetClient(ctx, devClientID); err != nil {

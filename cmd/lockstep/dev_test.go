@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
@@ -153,8 +154,12 @@ func TestDevSeed(t *testing.T) {
 	if f, err := store.SummarizeFactors(ctx, n.ID); err != nil || f != (storage.FactorSummary{}) {
 		t.Fatalf("the newcomer has factors: %+v %v", f, err)
 	}
-	if u, err := store.GetUserByEmail(ctx, devUserEmail); err != nil || u.OrgID != "" || !u.MFADeadline.IsZero() {
+	u, err := store.GetUserByEmail(ctx, devUserEmail)
+	if err != nil || u.OrgID != "" || !u.MFADeadline.IsZero() {
 		t.Fatalf("demo user = %+v %v", u, err)
+	}
+	if ok, err := store.IsPlatformAdmin(ctx, u.ID); err != nil || !ok {
+		t.Fatalf("the demo user is no platform administrator: %v %v", ok, err)
 	}
 	events, err := store.ListAudit(ctx, storage.AuditFilter{})
 	if err != nil {
@@ -168,7 +173,7 @@ func TestDevSeed(t *testing.T) {
 		types = append(types, e.Type)
 	}
 	slices.Sort(types)
-	if want := []string{orgs.EventCreated, orgs.EventPolicyChanged, orgs.EventUserOrgChanged}; !slices.Equal(types, want) {
+	if want := []string{admin.EventAdminGranted, orgs.EventCreated, orgs.EventPolicyChanged, orgs.EventUserOrgChanged}; !slices.Equal(types, want) {
 		t.Errorf("audit events %q, want %q", types, want)
 	}
 
@@ -177,6 +182,9 @@ func TestDevSeed(t *testing.T) {
 	}
 	if again, _ := store.GetUserByEmail(ctx, devNewcomerEmail); !reflect.DeepEqual(again, n) {
 		t.Errorf("seeding again changed the newcomer: %+v", again)
+	}
+	if all, _ := store.ListPlatformAdmins(ctx); len(all) != 1 {
+		t.Errorf("%d platform administrators after seeding twice", len(all))
 	}
 	if all, _ := store.ListOrganisations(ctx); len(all) != 1 {
 		t.Errorf("%d organisations after seeding twice", len(all))
@@ -191,7 +199,8 @@ func TestDevBanner(t *testing.T) {
 	if m == nil || m[1] != devUserEmail || m[2] != devUserPassword || m[3] != devClientID || m[4] != devClientSecret {
 		t.Fatalf("the bench's pattern finds %q in:\n%s", m, banner)
 	}
-	for _, want := range []string{devNewcomerEmail + " / " + devNewcomerPassword, "Demo Company", "http://localhost:8080/demo?prompt=login", "Protect your account"} {
+	for _, want := range []string{devNewcomerEmail + " / " + devNewcomerPassword, "Demo Company", "http://localhost:8080/demo?prompt=login", "Protect your account",
+		"http://localhost:8080/admin ", "platform administrator", "http://localhost:8080/admin/api/v1"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("the banner does not say %q:\n%s", want, banner)
 		}

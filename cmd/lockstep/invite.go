@@ -27,10 +27,10 @@ who has not set a password yet; the links sent before stop working. Needs
 LOCKSTEP_ISSUER (the link points to it) and an SMTP server (email.smtp_host).
 `
 
-// inviteStore creates users in an organisation (intoOrg) and keeps their links
-// and audit in the store.
+// inviteStore creates users in an organisation (admin.InOrganisation) and keeps
+// their links and audit in the store.
 type inviteStore struct {
-	intoOrg
+	storage.UserStore
 	storage.EmailLinkStore
 	storage.AuditStore
 }
@@ -82,7 +82,7 @@ func cmdInvite(ctx context.Context, args []string, env func(string) string, stdo
 		return oneLine(err)
 	}
 	inv := admin.Invitation{
-		Store: inviteStore{intoOrg: intoOrg{UserStore: store, orgID: orgID, groups: groups}, EmailLinkStore: store, AuditStore: store},
+		Store: inviteStore{UserStore: admin.InOrganisation(store, orgID, groups), EmailLinkStore: store, AuditStore: store},
 		Mail:  mail, URL: strings.TrimSuffix(cfg.Issuer, "/") + recover.PathInvite, ProductName: "Lockstep",
 		Actor: cliActor, Now: time.Now(),
 	}

@@ -21,6 +21,7 @@ Usage:
   lockstep clients create|list|get|delete|rotate-secret ...
   lockstep users create|list|set-org|disable ...
   lockstep orgs create|list|get|policy|groups ...
+  lockstep admins grant|revoke|list  who administers everything through the admin API and console
   lockstep keys rotate              create new signing keys; old public keys stay published until their tokens expire
 
 Configuration comes from --config (YAML) and the environment: LOCKSTEP_DSN,
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUsers(ctx, args[1:], env, stdin, stdout, stderr)
 	case "orgs":
 		return cmdOrgs(ctx, args[1:], env, stdout, stderr)
+	case "admins":
+		return cmdAdmins(ctx, args[1:], env, stdout, stderr)
 	case "keys":
 		return cmdKeys(ctx, args[1:], env, stdout, stderr)
 	case "help", "-h", "--help":

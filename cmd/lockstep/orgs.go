@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -409,46 +408,17 @@ func writeMembers(w io.Writer, ms []memberJSON, withOrg bool) error {
 	return tw.Flush()
 }
 
-// intoOrg is a user store whose CreateUser puts the new user in an organisation:
-// admin.CreateUser then stores them there in one step, and the store sets their
-// deadline from their creation (storage.UserStore.CreateUser).
-type intoOrg struct {
-	storage.UserStore
-	orgID  string
-	groups []string
-}
-
-func (s intoOrg) CreateUser(ctx context.Context, u storage.User) error {
-	u.OrgID, u.Groups = s.orgID, s.groups
-	return s.UserStore.CreateUser(ctx, u)
-}
-
-// createUser creates the user as admin.CreateUser does, in the organisation
-// orgID with these groups ("" and none: in no organisation), checked first with
-// orgs' rules and messages. Joining is audited as orgs.SetUserOrg audits a move,
-// by actor; the user returned has the deadline the store set.
+// createUser creates the user as admin.CreateMember does, with the command
+// line's messages.
 func createUser(ctx context.Context, store storage.Storage, hasher *password.Hasher, spec admin.UserSpec, orgID string, groups []string, actor string, now time.Time) (storage.User, error) {
-	groups, err := orgs.CheckMembership(ctx, store, orgID, groups)
-	if err != nil {
-		return storage.User{}, oneLine(err)
-	}
-	u, err := admin.CreateUser(ctx, intoOrg{UserStore: store, orgID: orgID, groups: groups}, hasher, spec, now)
+	u, err := admin.CreateMember(ctx, store, hasher, spec, orgID, groups, actor, now)
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return u, fmt.Errorf("a user with email %s exists already", strings.ToLower(strings.TrimSpace(spec.Email)))
 	}
 	if err != nil {
 		return u, oneLine(err)
 	}
-	if orgID == "" {
-		return u, nil
-	}
-	// The format of orgs' own user.org_changed events.
-	err = store.AppendAudit(ctx, storage.AuditEvent{ID: rand.Text(), At: now.UTC(), Type: orgs.EventUserOrgChanged, UserID: u.ID,
-		Detail: map[string]string{"actor": actor, "org": orgID, "old": "", "new": fmt.Sprintf("org=%s groups=%s", orgID, strings.Join(groups, ","))}})
-	if err != nil {
-		return u, fmt.Errorf("user %s was created in organisation %s, but the audit log did not take the event: %w", u.Email, orgID, err)
-	}
-	return store.GetUser(ctx, u.ID)
+	return u, nil
 }
 
 // describeMembership is a line saying where u is and what their organisation asks of them.

@@ -63,6 +63,7 @@ type Store struct {
 	codes    map[string]storage.OneTimeCode // by key
 	trusts   map[string]storage.Trust
 	links    map[string]storage.EmailLink // by hash
+	admins   map[string]bool              // platform administrators' user IDs (admins.go)
 }
 
 type ceremony struct {
