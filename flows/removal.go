@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/lockstep-id/lockstep/storage"
 )
@@ -45,6 +46,28 @@ func (s *Core) EndSessions(ctx context.Context, userID, keep string) error {
 		if err := s.Store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("end session: %w", err)
 		}
+	}
+	return nil
+}
+
+// EndPasswordAccess ends what the user's old password opened once a new one is
+// set: every session and this browser's cookie, every refresh and access token,
+// and every remembered device and trusted address, so nothing that skipped a
+// second factor survives the change.
+func (s *Core) EndPasswordAccess(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string) error {
+	if _, err := s.Store.DeleteSessionsByUser(ctx, userID); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	for _, kind := range []storage.TokenKind{storage.TokenRefresh, storage.TokenAccess} {
+		if err := s.Store.DeactivateTokensBySubject(ctx, kind, userID); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+	}
+	if _, err := s.Store.DeleteTrustsByUser(ctx, userID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
+		return fmt.Errorf("forget devices: %w", err)
+	}
+	if err := s.ForgetSession(w, r); err != nil {
+		return fmt.Errorf("clear session cookie: %w", err)
 	}
 	return nil
 }

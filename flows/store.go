@@ -34,6 +34,9 @@ type Store interface {
 	DeleteRecoveryCodes(ctx context.Context, userID string) error
 	DeleteTrustsByUser(ctx context.Context, userID string, kinds ...storage.TrustKind) (int, error)
 	ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error)
+	// What a new password ends.
+	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)
+	DeactivateTokensBySubject(ctx context.Context, kind storage.TokenKind, subject string) error
 	// A text-message code that could not be sent.
 	DeleteOneTimeCode(ctx context.Context, key string) error
 	// The audit log.

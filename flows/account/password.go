@@ -72,19 +72,8 @@ func (s *Handlers) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request)
 	if err := s.Store.UpdateUser(ctx, user); err != nil {
 		return fmt.Errorf("save password: %w", err)
 	}
-	if _, err := s.Store.DeleteSessionsByUser(ctx, user.ID); err != nil {
-		return fmt.Errorf("end sessions: %w", err)
-	}
-	for _, kind := range []storage.TokenKind{storage.TokenRefresh, storage.TokenAccess} {
-		if err := s.Store.DeactivateTokensBySubject(ctx, kind, user.ID); err != nil {
-			return fmt.Errorf("revoke tokens: %w", err)
-		}
-	}
-	if _, err := s.Store.DeleteTrustsByUser(ctx, user.ID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
-		return fmt.Errorf("forget devices: %w", err)
-	}
-	if err := s.ForgetSession(w, r); err != nil {
-		return fmt.Errorf("clear session cookie: %w", err)
+	if err := s.EndPasswordAccess(ctx, w, r, user.ID); err != nil {
+		return err
 	}
 	s.Audit(ctx, r, "password.changed", user.ID, "", nil)
 	s.Notify(r, user.ID, "password.changed")

@@ -18,8 +18,6 @@ type Store interface {
 	DeleteSession(ctx context.Context, id string) error
 	// What removing a second factor takes out of every session.
 	SetSessionFactors(ctx context.Context, id string, factors []storage.FactorProof, authTime time.Time) error
-	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)
-	DeactivateTokensBySubject(ctx context.Context, kind storage.TokenKind, subject string) error
 	// The phone, remembered devices and trusted addresses.
 	GetPhoneNumber(ctx context.Context, userID string) (storage.PhoneNumber, error)
 	DeletePhoneNumber(ctx context.Context, userID string) error

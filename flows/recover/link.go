@@ -138,22 +138,11 @@ func (s *Handlers) linkSubmit(k linkKind) flows.HandlerFunc {
 // that skipped a second factor survives it. The failed sign-ins counted against
 // the account are forgotten: the owner proved the mailbox.
 func (s *Handlers) endEverything(ctx context.Context, w http.ResponseWriter, r *http.Request, user storage.User) error {
-	if _, err := s.Store.DeleteSessionsByUser(ctx, user.ID); err != nil {
-		return fmt.Errorf("end sessions: %w", err)
-	}
-	for _, kind := range []storage.TokenKind{storage.TokenRefresh, storage.TokenAccess} {
-		if err := s.Store.DeactivateTokensBySubject(ctx, kind, user.ID); err != nil {
-			return fmt.Errorf("revoke tokens: %w", err)
-		}
-	}
-	if _, err := s.Store.DeleteTrustsByUser(ctx, user.ID, storage.TrustRememberedDevice, storage.TrustAddress); err != nil {
-		return fmt.Errorf("forget devices: %w", err)
+	if err := s.EndPasswordAccess(ctx, w, r, user.ID); err != nil {
+		return err
 	}
 	if err := s.Store.ResetThrottle(ctx, "login:acct:"+flows.Digest(user.Email)); err != nil {
 		return fmt.Errorf("reset login throttle: %w", err)
-	}
-	if err := s.ForgetSession(w, r); err != nil {
-		return fmt.Errorf("clear session cookie: %w", err)
 	}
 	return nil
 }

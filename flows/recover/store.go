@@ -20,9 +20,5 @@ type Store interface {
 	// Request counters.
 	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	ResetThrottle(ctx context.Context, key string) error
-	// What a reset ends.
-	DeleteSessionsByUser(ctx context.Context, userID string) (int, error)
-	DeactivateTokensBySubject(ctx context.Context, kind storage.TokenKind, subject string) error
-	DeleteTrustsByUser(ctx context.Context, userID string, kinds ...storage.TrustKind) (int, error)
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error
 }
