@@ -13,7 +13,7 @@ type Store interface {
 	UpdateUser(ctx context.Context, u storage.User) error
 	HitThrottle(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	ThrottleCount(ctx context.Context, key string, now time.Time) (int, error)
-	// What signing out elsewhere and a new password end.
+	// The sessions listed and ended one by one.
 	ListSessionsByUser(ctx context.Context, userID string) ([]storage.Session, error)
 	DeleteSession(ctx context.Context, id string) error
 	// What removing a second factor takes out of every session.

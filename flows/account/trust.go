@@ -182,17 +182,8 @@ func (s *Handlers) AccountSignOutOthers(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return err
 	}
-	sessions, err := s.Store.ListSessionsByUser(ctx, user.ID)
-	if err != nil {
-		return fmt.Errorf("list sessions: %w", err)
-	}
-	for _, other := range sessions {
-		if other.ID == sess.ID {
-			continue
-		}
-		if err := s.Store.DeleteSession(ctx, other.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("end session: %w", err)
-		}
+	if err := s.EndSessions(ctx, user.ID, sess.ID); err != nil {
+		return err
 	}
 	s.Audit(ctx, r, "sessions.ended", user.ID, "", nil)
 	s.redirectDone(w, r, "signed-out")
