@@ -40,7 +40,7 @@ func TestBrowserProfile(t *testing.T) {
 		chromedp.Click(selSubmit),
 		chromedp.WaitVisible(`#tsv-heading`),
 		shot("00-account-laptop"),
-		chromedp.Click(`a[href="account/profile"]`),
+		chromedp.Click(`a[href="/account/profile"]`),
 		chromedp.WaitVisible(selGiven),
 	)
 	wantPage(t, ctx, s.URL+"/account/profile", "Profile")

@@ -78,7 +78,7 @@ func TestProfileNames(t *testing.T) {
 		wantClaims(t, "first userinfo", userinfo(t, r, before), map[string]any{"email_verified": false})
 
 		// The account page links to the profile, which shows what is stored.
-		if p := b.get(s, s.URL+"/account"); !strings.Contains(p.body, `href="account/profile"`) {
+		if p := b.get(s, s.URL+"/account"); !strings.Contains(p.body, `href="/account/profile"`) {
 			t.Fatalf("the account page has no link to the profile: %.300s", p.body)
 		}
 		p := b.get(s, s.URL+"/account/profile")

@@ -459,6 +459,8 @@ type AccountPage struct {
 	SignOutURL       string // small "Sign out" link in the footer
 	// PasswordURL is the GET link "Change password" in the "Password" section.
 	PasswordURL string
+	// ProfileURL leads to the names and email address (the overview's Profile row).
+	ProfileURL string
 
 	// The "Text messages (SMS)" section, shown when Phone or AddPhoneURL
 	// is set. Phone is the masked number ("" = none); PhonePrimary shows

@@ -11,6 +11,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/enrol"
 	"github.com/lockstep-id/lockstep/flows/factor"
+	"github.com/lockstep-id/lockstep/flows/profile"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -80,6 +81,7 @@ func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area stri
 		RegenerateAction: s.Path(PathAccountCodes),
 		SignOutURL:       s.LogoutPath,
 		PasswordURL:      s.Path(PathAccountPassword),
+		ProfileURL:       s.Path(profile.PathProfile),
 	}
 	for _, d := range devices {
 		ad := templates.AccountDevice{ID: d.ID, Name: d.Name, Added: d.CreatedAt.Format("2 Jan 2006")}
