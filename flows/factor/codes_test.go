@@ -16,10 +16,12 @@ type fakeCodeStore struct {
 	mu     sync.Mutex
 	codes  map[string]storage.OneTimeCode
 	counts map[string]int
+	// windows are the throttle windows asked for, by key.
+	windows map[string]time.Duration
 }
 
 func newFakeCodeStore() *fakeCodeStore {
-	return &fakeCodeStore{codes: map[string]storage.OneTimeCode{}, counts: map[string]int{}}
+	return &fakeCodeStore{codes: map[string]storage.OneTimeCode{}, counts: map[string]int{}, windows: map[string]time.Duration{}}
 }
 
 func (f *fakeCodeStore) PutOneTimeCode(_ context.Context, c storage.OneTimeCode) error {
@@ -58,10 +60,12 @@ func (f *fakeCodeStore) UseOneTimeCode(_ context.Context, key, hash string, now 
 	return c, nil
 }
 
-// HitThrottle counts without windows: the tests stay within one day.
-func (f *fakeCodeStore) HitThrottle(_ context.Context, key string, _ time.Duration, _ time.Time) (int, error) {
+// HitThrottle counts without windows (the tests stay within one day) and
+// records the window asked for.
+func (f *fakeCodeStore) HitThrottle(_ context.Context, key string, window time.Duration, _ time.Time) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.windows[key] = window
 	f.counts[key]++
 	return f.counts[key], nil
 }
@@ -185,9 +189,16 @@ func TestCodesAreStoredHashedAndBoundToTheKey(t *testing.T) {
 func TestCodesResendAndDailyCaps(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	c := newCodes(newFakeCodeStore(), clk)
+	st := newFakeCodeStore()
+	c := newCodes(st, clk)
 	if _, err := c.Issue(ctx, "k1", "u", "+4915123456789"); err != nil {
 		t.Fatal(err)
+	}
+	// The caps are daily: a shorter window would let the counts reset within the day.
+	for _, key := range []string{"sms:day:user:u", "sms:day:to:+4915123456789"} {
+		if w := st.windows[key]; w != 24*time.Hour {
+			t.Errorf("throttle %s counts over %s, want 24h", key, w)
+		}
 	}
 	_, err := c.Issue(ctx, "k1", "u", "+4915123456789")
 	var wait *WaitError

@@ -86,6 +86,27 @@ func TestRecoveryAlphabetCoverage(t *testing.T) {
 	}
 }
 
+// Every symbol is equally likely: the rejection sampling in randomRecoveryCode
+// throws away the bytes that would favour the first symbols (256 = 8×31 + 8).
+// 310,000 symbols give each an expected 10,000 (σ ≈ 98); a bias of 1/256 or
+// more moves some symbol by at least 780, and a fair draw stays within 600 of
+// 10,000 for all 31 symbols except with odds below 1e-8.
+func TestRecoveryCodesUniform(t *testing.T) {
+	const codes = 31_000
+	count := map[byte]int{}
+	for range codes {
+		for _, b := range []byte(randomRecoveryCode()) {
+			count[b]++
+		}
+	}
+	want := codes * recoveryLen / len(recoveryAlphabet)
+	for i := range len(recoveryAlphabet) {
+		if n := count[recoveryAlphabet[i]]; n < want-600 || n > want+600 {
+			t.Errorf("symbol %q drawn %d times, want %d ± 600", recoveryAlphabet[i], n, want)
+		}
+	}
+}
+
 func TestNormalizeRecoveryCode(t *testing.T) {
 	tests := []struct {
 		in, want string
@@ -113,6 +134,9 @@ func TestNormalizeRecoveryCode(t *testing.T) {
 		{"ＡＢＣＤＥ-ＦＧＨＪＫ", "", ErrMalformedCode},      // fullwidth
 		{"abcde-fghj\u212a", "", ErrMalformedCode}, // Kelvin sign: no Unicode case folding
 		{strings.Repeat("a", 1000), "", ErrMalformedCode},
+		// The length bound (4 × 10 characters) is on the typed input, separators included.
+		{"a---b---c---d---e---f---g---h---j---k---", "abcdefghjk", nil},
+		{"a---b---c---d---e---f---g---h---j---k----", "", ErrMalformedCode},
 	}
 	for _, tt := range tests {
 		got, err := normalizeRecoveryCode(tt.in)

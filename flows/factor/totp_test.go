@@ -659,6 +659,34 @@ func TestQRCodePNG(t *testing.T) {
 	}
 }
 
+// The sealed payload: a version byte, the 20-byte secret, then the account label
+// (which may be empty); anything shorter or of another version is refused.
+func TestDecodePayload(t *testing.T) {
+	secret := bytes.Repeat([]byte{9}, TOTPSecretSize)
+	tests := []struct {
+		name    string
+		payload []byte
+		account string
+		ok      bool
+	}{
+		{"with an account", encodePayload(secret, "alice@example.com"), "alice@example.com", true},
+		{"empty account", encodePayload(secret, ""), "", true},
+		{"one byte short", encodePayload(secret, "")[:TOTPSecretSize], "", false},
+		{"version only", []byte{payloadV1}, "", false},
+		{"empty", nil, "", false},
+		{"another version", append([]byte{2}, encodePayload(secret, "a")[1:]...), "", false},
+	}
+	for _, tt := range tests {
+		got, account, err := decodePayload(tt.payload)
+		switch {
+		case tt.ok && (err != nil || !bytes.Equal(got, secret) || account != tt.account):
+			t.Errorf("%s: decodePayload = %x, %q, %v", tt.name, got, account, err)
+		case !tt.ok && err == nil:
+			t.Errorf("%s: decodePayload accepted %x", tt.name, tt.payload)
+		}
+	}
+}
+
 func TestSealer(t *testing.T) {
 	for _, n := range []int{0, 16, 24, 31, 33} {
 		if _, err := NewAEADSealer(make([]byte, n)); err == nil {

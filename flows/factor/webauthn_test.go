@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -814,6 +815,32 @@ func TestWebAuthnMethod(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A user handle is 1 to 64 bytes (WebAuthn §5.4.3); the names the authenticator
+// shows fall back from the display name to the email to the id.
+func TestWebAuthnUser(t *testing.T) {
+	for _, tt := range []struct {
+		id string
+		ok bool
+	}{{"", false}, {"u", true}, {strings.Repeat("u", 64), true}, {strings.Repeat("u", 65), false}} {
+		if err := checkUser(UserInfo{ID: tt.id}); (err == nil) != tt.ok {
+			t.Errorf("checkUser(%d bytes) = %v, want ok=%v", len(tt.id), err, tt.ok)
+		}
+	}
+	for _, tt := range []struct {
+		info              UserInfo
+		name, displayName string
+	}{
+		{UserInfo{ID: "u1", Email: "a@example.com", DisplayName: "Ann"}, "a@example.com", "Ann"},
+		{UserInfo{ID: "u1", Email: "a@example.com"}, "a@example.com", "a@example.com"},
+		{UserInfo{ID: "u1"}, "u1", "u1"},
+	} {
+		u := newWebAuthnUser(tt.info, nil)
+		if u.WebAuthnName() != tt.name || u.WebAuthnDisplayName() != tt.displayName {
+			t.Errorf("%+v: names %q, %q; want %q, %q", tt.info, u.WebAuthnName(), u.WebAuthnDisplayName(), tt.name, tt.displayName)
+		}
 	}
 }
 
