@@ -128,6 +128,12 @@ func TestDecide(t *testing.T) {
 		{"a key without user verification is no password", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Flow: []storage.FactorProof{proof("hwk", now)}}, want{Prove, []string{"pwd"}, ACRMultiFactor, "", nil}},
 		{"passkey session and prompt=login: sign in again", PolicyInput{UserKnown: true, SecondFactors: []string{SecondFactorWebAuthn}, Session: []storage.FactorProof{proof("swk", ago(time.Minute)), proof("user", ago(time.Minute))}, RequestedAt: reqAt, Request: AuthRequest{PromptLogin: true}}, want{Prove, []string{"pwd", "2fa"}, ACRMultiFactor, "", nil}},
 		{"bad client minimum refuses", PolicyInput{UserKnown: true, Session: pwdFresh, Client: ClientPolicy{MinACR: "urn:example:x"}}, want{Refuse, nil, "", ErrUnmet, nil}},
+		// The password level named explicitly (rank 0 is a level, not "unknown").
+		{"client minimum at the password level", PolicyInput{UserKnown: true, Session: pwdFresh, Client: ClientPolicy{MinACR: ACRPassword}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"essential password level", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{EssentialACR: []string{ACRPassword}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"essential: lowest known, lowest first", PolicyInput{UserKnown: true, Session: pwdFresh, Request: AuthRequest{EssentialACR: []string{ACRPassword, ACRMultiFactor}}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
+		{"first known acr_value is the password level", PolicyInput{Request: AuthRequest{ACRValues: []string{ACRPassword, ACRMultiFactor}}}, want{Prove, []string{"pwd"}, ACRPassword, "", nil}},
+		{"max_age=0: a password entered since the request counts", PolicyInput{UserKnown: true, Session: pwdFresh, Flow: []storage.FactorProof{proof("pwd", reqAt.Add(10*time.Second))}, RequestedAt: reqAt, Request: AuthRequest{MaxAge: dur(0)}}, want{Done, nil, ACRPassword, "", []string{"pwd"}}},
 		{"essential below client minimum: minimum wins", PolicyInput{UserKnown: true, SecondFactors: otp, Session: pwdFresh, Client: ClientPolicy{MinACR: ACRMultiFactor}, Request: AuthRequest{EssentialACR: []string{ACRPassword}}}, want{Prove, []string{"2fa"}, ACRMultiFactor, "", nil}},
 	}
 	for _, tt := range tests {
@@ -207,6 +213,32 @@ func TestMergeProofsKeepsLatest(t *testing.T) {
 	stepUp := []storage.FactorProof{{Method: "pwd", At: t0}, {Method: "hwk", At: t0.Add(time.Hour)}, {Method: "user", At: t0.Add(time.Hour)}}
 	if AuthTime(stepUp) != t0 {
 		t.Fatalf("AuthTime(step-up) = %v", AuthTime(stepUp))
+	}
+}
+
+// TestByOrganisation checks when the organisation's rule is the reason a second
+// factor is required (the "Protect your account" page then says so): only once
+// its grace period is over, and not when the client asks for one anyway.
+func TestByOrganisation(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	covered := Company{Covered: true, Deadline: now.Add(-time.Hour)}
+	for _, tt := range []struct {
+		name string
+		in   PolicyInput
+		want bool
+	}{
+		{"grace period over", PolicyInput{Company: covered}, true},
+		{"before the deadline", PolicyInput{Company: Company{Covered: true, Deadline: now.Add(time.Hour)}, Declined: true}, false},
+		{"the client requires a second factor anyway", PolicyInput{Company: covered, Client: ClientPolicy{MinACR: ACRMultiFactor}}, false},
+		{"essential mfa anyway", PolicyInput{Company: covered, Request: AuthRequest{EssentialACR: []string{ACRMultiFactor}}}, false},
+		{"not covered", PolicyInput{}, false},
+	} {
+		in := tt.in
+		in.UserKnown, in.EnrolOnSpot, in.Now, in.RequestedAt = true, true, now, now
+		in.Flow = []storage.FactorProof{{Method: "pwd", At: now}}
+		if d := Decide(in); d.ByOrganisation != tt.want {
+			t.Errorf("%s: ByOrganisation = %v, want %v (%v)", tt.name, d.ByOrganisation, tt.want, d.Reasons)
+		}
 	}
 }
 

@@ -3,10 +3,12 @@ package flows
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,9 +274,61 @@ func TestCurrentSession(t *testing.T) {
 			if err != nil || !stored.LastSeenAt.Equal(tc.now.Add(-tt.wantSeen)) {
 				t.Errorf("last seen %s, %v; want %s ago", stored.LastSeenAt, err, tt.wantSeen)
 			}
+			if ok && !sess.LastSeenAt.Equal(stored.LastSeenAt) {
+				t.Errorf("the session read says last seen %s, the store %s", sess.LastSeenAt, stored.LastSeenAt)
+			}
 			if none, _, ok, err := tc.CurrentSession(ctx, request(nil)); ok || err != nil || none.ID != "" {
 				t.Errorf("no cookie: %+v, %v, %v", none, ok, err)
 			}
 		})
+	}
+}
+
+// failingStore is the memory store whose audit and session-touch writes fail.
+type failingStore struct {
+	*memory.Store
+}
+
+var errWrite = errors.New("write failed")
+
+func (failingStore) AppendAudit(context.Context, storage.AuditEvent) error { return errWrite }
+
+func (failingStore) TouchSession(context.Context, string, time.Time) error { return errWrite }
+
+// A failed audit append or last-use update is logged and nothing else: the
+// request goes on (and a successful one logs nothing).
+func TestBestEffortWritesLogged(t *testing.T) {
+	ctx := context.Background()
+	for _, fail := range []bool{false, true} {
+		tc := newTestCore(t)
+		var logged bytes.Buffer
+		tc.Log = slog.New(slog.NewTextHandler(&logged, nil))
+		if fail {
+			tc.Store = failingStore{tc.store}
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(tc.store.CreateUser(ctx, storage.User{ID: "u1", Email: "u1@example.com"}))
+		must(tc.store.CreateSession(ctx, storage.Session{ID: HashToken("token"), UserID: "u1", ExpiresAt: tc.now.Add(time.Hour), LastSeenAt: tc.now.Add(-time.Hour)}))
+		w := httptest.NewRecorder()
+		must(tc.Cookies.set(w, request(nil), keySessionToken, "token"))
+
+		tc.Audit(ctx, request(nil), "test.event", "u1", "", nil)
+		events, err := tc.store.ListAudit(ctx, storage.AuditFilter{UserID: "u1"})
+		must(err)
+		sess, _, ok, err := tc.CurrentSession(ctx, request(w))
+		if err != nil || !ok {
+			t.Fatalf("fail=%v: the session is lost when its last use cannot be recorded: %v, %v", fail, ok, err)
+		}
+		touched := sess.LastSeenAt.Equal(tc.now)
+		out := logged.String()
+		if fail != strings.Contains(out, "audit append failed") || fail != strings.Contains(out, "last use not recorded") ||
+			fail == (len(events) == 1) || fail == touched {
+			t.Errorf("fail=%v: %d events stored, last seen now: %v, log %q", fail, len(events), touched, out)
+		}
 	}
 }
