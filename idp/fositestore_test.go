@@ -200,6 +200,40 @@ func TestTokenBatchRequired(t *testing.T) {
 	}
 }
 
+// A stored record lives until its token expires, or a day when the session says
+// no expiry (then the cleanup may delete it); a read fills the session it is
+// given, and a code read in a batch hides no other code's records.
+func TestRecordExpiryAndReads(t *testing.T) {
+	ctx := context.Background()
+	fs, store, request := newTestFositeStore(t)
+	now := fs.now()
+	withExpiry := request(url.Values{"redirect_uri": {"https://rp/cb"}})
+	withExpiry.GetSession().SetExpiresAt(fosite.AuthorizeCode, now.Add(10*time.Minute))
+	bctx, b := fs.begin(ctx)
+	must(t, fs.CreateAuthorizeCodeSession(bctx, "a", withExpiry))
+	must(t, fs.CreateAuthorizeCodeSession(bctx, "b", request(url.Values{})))
+	must(t, fs.commit(ctx, b))
+	bctx, b = fs.begin(ctx)
+	must(t, fs.CreatePKCERequestSession(bctx, "b", request(url.Values{"code_challenge": {"x"}})))
+	must(t, fs.commit(ctx, b))
+	for sig, want := range map[string]time.Time{"a": now.Add(10 * time.Minute), "b": now.Add(24 * time.Hour)} {
+		if tok, err := store.GetToken(ctx, storage.TokenAuthorizeCode, sig); err != nil || !tok.ExpiresAt.Equal(want) {
+			t.Errorf("code %s expires %s (%v), want %s", sig, tok.ExpiresAt, err, want)
+		}
+	}
+
+	bctx, _ = fs.begin(ctx)
+	sess := newSession()
+	req, err := fs.GetAuthorizeCodeSession(bctx, "a", sess)
+	if err != nil || req.GetSession() != sess || sess.GetSubject() != "u" {
+		t.Fatalf("the code's session is not the one given: %v", err)
+	}
+	// Code "a" was read in this batch; code "b"'s PKCE record (a row of its own) is still found.
+	if pkce, _, err := fs.get(bctx, storage.TokenPKCE, "b", newSession()); err != nil || pkce.GetRequestForm().Get("code_challenge") != "x" {
+		t.Errorf("code b's PKCE record after reading code a: %v", err)
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

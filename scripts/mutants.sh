@@ -10,6 +10,7 @@
 #   bash scripts/mutants.sh storage/postgres      # the PostgreSQL store (slow: ~350 mutants)
 #   MUTANTS_WORKERS=2 bash scripts/mutants.sh     # gremlins workers (default 1)
 #   MUTANTS_OUT=/dir bash scripts/mutants.sh      # keep the JSON reports there
+#   MUTANTS_TIMEOUT=60 bash scripts/mutants.sh    # gremlins --timeout-coefficient (default 60)
 #   GREMLINS=/path/to/gremlins                    # default: gremlins on PATH, then ~/go/bin
 #
 # Each mutant is tested by its own package's tests only (not e2e/): gremlins cannot
@@ -42,6 +43,7 @@ if [ "$#" -eq 0 ]; then
 fi
 
 workers=${MUTANTS_WORKERS:-1}
+timeout=${MUTANTS_TIMEOUT:-60}
 out=${MUTANTS_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/lockstep-mutants.XXXXXX")}
 mkdir -p "$out"
 
@@ -54,19 +56,21 @@ for dir in "$@"; do
 	say "$dir: gremlins unleash --workers $workers (report: $report)"
 	# -E '/' leaves out the files of sub-packages (paths are relative to $dir):
 	# each package is mutated once, against its own tests.
-	# The timeout is the coverage run's time times the coefficient; a package's
-	# first test run includes compiling, so 10 leaves room on a busy machine.
-	"$gremlins" unleash --silent --workers "$workers" --timeout-coefficient 10 \
+	# A mutant's timeout is the coverage run's time times the coefficient. That
+	# run is often a cached one (tens of milliseconds), while each mutant is
+	# compiled and linked first (seconds on a busy machine): hence the large
+	# default. A mutant that loops forever costs this long, and shows as TIMED OUT.
+	"$gremlins" unleash --silent --workers "$workers" --timeout-coefficient "$timeout" \
 		-E '/' -o "$report" "$dir" || die "gremlins failed on $dir"
 	printf '\n== %s: surviving mutants\n' "$dir"
 	jq -r --arg d "$dir" '.files[] | .file_name as $f | .mutations[]
 		| select(.status == "LIVED") | "  \($d)/\($f):\(.line):\(.column) \(.type)"' "$report" | sort -V
-	summary+=("$(jq -r --arg d "$dir" '"\($d)\t\(.mutants_killed)\t\(.mutants_lived)\t\(.mutants_not_covered)\t\(.test_efficacy | floor)%\t\(.mutations_coverage | floor)%"' "$report")")
+	summary+=("$(jq -r --arg d "$dir" '"\($d)\t\(.mutants_killed)\t\(.mutants_lived)\t\([.files[].mutations[] | select(.status == "TIMED OUT")] | length)\t\(.mutants_not_covered)\t\(.test_efficacy | floor)%\t\(.mutations_coverage | floor)%"' "$report")")
 done
 
 printf '\n== kill rate (efficacy = killed / (killed + lived); coverage = mutants reached by the package tests)\n'
 {
-	printf 'package\tkilled\tlived\tnot covered\tefficacy\tcoverage\n'
+	printf 'package\tkilled\tlived\ttimed out\tnot covered\tefficacy\tcoverage\n'
 	printf '%s\n' "${summary[@]}"
 } | column -t -s $'\t'
 say "JSON reports in $out"
