@@ -18,6 +18,9 @@ func TestClientSpecValidate(t *testing.T) {
 		{"valid defaults", func(s *ClientSpec) {}, ""},
 		{"no name", func(s *ClientSpec) { s.Name = " " }, "needs a name"},
 		{"bad id", func(s *ClientSpec) { s.ID = "a b" }, "client id"},
+		{"id of every allowed character", func(s *ClientSpec) { s.ID = "azAZ09-_." }, ""},
+		{"id of 64 characters", func(s *ClientSpec) { s.ID = strings.Repeat("a", 64) }, ""},
+		{"id of 65 characters", func(s *ClientSpec) { s.ID = strings.Repeat("a", 65) }, "client id"},
 		{"unknown grant", func(s *ClientSpec) { s.GrantTypes = []string{"password"} }, "not supported"},
 		{"implicit refused", func(s *ClientSpec) { s.GrantTypes = []string{"implicit"} }, "not supported"},
 		{"public with cc", func(s *ClientSpec) { s.Public = true; s.GrantTypes = []string{"client_credentials"} }, "public client cannot"},
@@ -37,7 +40,9 @@ func TestClientSpecValidate(t *testing.T) {
 		{"bad post-logout", func(s *ClientSpec) { s.PostLogoutRedirectURIs = []string{"http://evil.example/"} }, "post-logout"},
 		{"bad scope", func(s *ClientSpec) { s.Scopes = []string{"a b"} }, "valid scope"},
 		{"min acr on the ladder", func(s *ClientSpec) { s.MinACR = "urn:lockstep:acr:mfa" }, ""},
+		{"min acr at the password level", func(s *ClientSpec) { s.MinACR = "urn:lockstep:acr:pwd" }, ""},
 		{"min acr unknown", func(s *ClientSpec) { s.MinACR = "gold" }, "minimum acr"},
+		{"default acr at the password level", func(s *ClientSpec) { s.DefaultACRValues = []string{"urn:lockstep:acr:pwd"} }, ""},
 		{"default acr unknown", func(s *ClientSpec) { s.DefaultACRValues = []string{"urn:lockstep:acr:mfa", "gold"} }, "default acr"},
 		{"negative max age", func(s *ClientSpec) { s.MaxAuthAge = -time.Second }, "negative"},
 		{"jwt access tokens", func(s *ClientSpec) { s.AccessTokenFormat = "jwt" }, ""},
@@ -58,5 +63,20 @@ func TestClientSpecValidate(t *testing.T) {
 				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// validClientID allows exactly a-z, A-Z, 0-9, '-', '_' and '.': the characters
+// next to each range are refused.
+func TestValidClientID(t *testing.T) {
+	for _, c := range "azAZ09-_." {
+		if !validClientID(string(c)) {
+			t.Errorf("%q refused", c)
+		}
+	}
+	for _, c := range "`{@[/:,~ é" {
+		if validClientID("app" + string(c)) {
+			t.Errorf("%q allowed", c)
+		}
 	}
 }

@@ -105,3 +105,38 @@ func TestDisableUser(t *testing.T) {
 		})
 	}
 }
+
+// Users pages by limit: a page as long as the limit says whether another follows
+// only when there is one.
+func TestUsersPages(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	for _, id := range []string{"u1", "u2", "u3", "u4"} {
+		if err := st.CreateUser(ctx, storage.User{ID: id, Email: id + "@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &Service{Store: st, Now: time.Now}
+	admin := Principal{Actor: "user:root", UserID: "root"}
+	for _, tt := range []struct {
+		limit int
+		after string
+		want  []string
+		next  string
+	}{
+		{2, "", []string{"u1", "u2"}, "u2"},
+		{2, "u2", []string{"u3", "u4"}, ""},
+		{4, "", []string{"u1", "u2", "u3", "u4"}, ""},
+		{3, "", []string{"u1", "u2", "u3"}, "u3"},
+		{0, "", []string{"u1", "u2", "u3", "u4"}, ""},
+	} {
+		us, next, err := s.Users(ctx, admin, storage.UserQuery{Limit: tt.limit, After: tt.after})
+		var ids []string
+		for _, u := range us {
+			ids = append(ids, u.ID)
+		}
+		if err != nil || !reflect.DeepEqual(ids, tt.want) || next != tt.next {
+			t.Errorf("limit %d after %q: %v next %q (%v); want %v next %q", tt.limit, tt.after, ids, next, err, tt.want, tt.next)
+		}
+	}
+}

@@ -315,6 +315,10 @@ func TestChanges(t *testing.T) {
 	if s.writes != 5 {
 		t.Errorf("%d writes for 5 changes", s.writes)
 	}
+	// The grace period's bounds are allowed: none, and the longest.
+	for _, grace := range []int{0, orgs.MaxGraceDays} {
+		must(t, orgs.SetPolicy(ctx, s, "acme", policy(storage.LevelHigh, grace, "landlords"), "cli", at(6)))
+	}
 }
 
 func TestCovered(t *testing.T) {

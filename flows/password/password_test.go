@@ -357,3 +357,42 @@ func BenchmarkHash(b *testing.B) {
 		}
 	}
 }
+
+// Params.valid accepts every bound itself and refuses one step past it: the
+// bounds keep a stored hash from asking for gigabytes or minutes, or from
+// being too weak to mean anything.
+func TestParamsBounds(t *testing.T) {
+	base := Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+	tests := []struct {
+		name   string
+		change func(*Params)
+		valid  bool
+	}{
+		{"base", func(*Params) {}, true},
+		{"one lane", func(p *Params) { p.Parallelism = 1 }, true},
+		{"no lane", func(p *Params) { p.Parallelism = 0 }, false},
+		{"8 KiB per lane", func(p *Params) { p.Parallelism, p.MemoryKiB = 4, 32 }, true},
+		{"less than 8 KiB per lane", func(p *Params) { p.Parallelism, p.MemoryKiB = 4, 31 }, false},
+		{"most memory", func(p *Params) { p.MemoryKiB = maxMemoryKiB }, true},
+		{"too much memory", func(p *Params) { p.MemoryKiB = maxMemoryKiB + 1 }, false},
+		{"one iteration", func(p *Params) { p.Iterations = 1 }, true},
+		{"no iteration", func(p *Params) { p.Iterations = 0 }, false},
+		{"most iterations", func(p *Params) { p.Iterations = maxIterations }, true},
+		{"too many iterations", func(p *Params) { p.Iterations = maxIterations + 1 }, false},
+		{"shortest salt", func(p *Params) { p.SaltLen = minSaltLen }, true},
+		{"salt too short", func(p *Params) { p.SaltLen = minSaltLen - 1 }, false},
+		{"longest salt", func(p *Params) { p.SaltLen = maxSaltLen }, true},
+		{"salt too long", func(p *Params) { p.SaltLen = maxSaltLen + 1 }, false},
+		{"shortest key", func(p *Params) { p.KeyLen = minKeyLen }, true},
+		{"key too short", func(p *Params) { p.KeyLen = minKeyLen - 1 }, false},
+		{"longest key", func(p *Params) { p.KeyLen = maxKeyLen }, true},
+		{"key too long", func(p *Params) { p.KeyLen = maxKeyLen + 1 }, false},
+	}
+	for _, tt := range tests {
+		p := base
+		tt.change(&p)
+		if got := p.valid(); got != tt.valid {
+			t.Errorf("%s: %+v valid = %v, want %v", tt.name, p, got, tt.valid)
+		}
+	}
+}
