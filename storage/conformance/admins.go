@@ -142,6 +142,7 @@ func testQueryAudit(t *testing.T, s storage.Storage) {
 		{"limit", storage.AuditQuery{Limit: 2}, []string{"e5", "e4"}},
 		{"cursor within equal times", storage.AuditQuery{Before: "e4", Limit: 2}, []string{"e3", "e2"}},
 		{"cursor with a filter", storage.AuditQuery{Before: "e3", UserID: "alice"}, []string{"e1"}},
+		{"cursor at the newest", storage.AuditQuery{Before: "e5"}, []string{"e4", "e3", "e2", "e1"}},
 		{"cursor at the end", storage.AuditQuery{Before: "e1"}, nil},
 	}
 	for _, tt := range tests {

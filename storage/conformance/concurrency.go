@@ -436,6 +436,14 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 	clash := in
 	clash.Tokens = []storage.Token{code, {Kind: storage.TokenAccess, Signature: "taken", RequestID: "r1", Active: true, CreatedAt: base, ExpiresAt: base.Add(time.Minute)}}
 	wantErr(t, "token in use", s.CommitSignIn(ctx, clash), storage.ErrAlreadyExists)
+	// A new session never replaces another's under the same id.
+	must(t, s.CreateSession(ctx, storage.Session{ID: "busy", UserID: "someone", CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	taken := in
+	taken.Session = &storage.Session{ID: "busy", UserID: "u", CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	wantErr(t, "session id in use", s.CommitSignIn(ctx, taken), storage.ErrAlreadyExists)
+	if g, err := s.GetSession(ctx, "busy"); err != nil || g.UserID != "someone" {
+		t.Errorf("the session in use after the refused commit: %+v, %v", g, err)
+	}
 	for what, check := range map[string]func() bool{
 		"flow": func() bool {
 			g, err := s.GetFlow(ctx, f.ID)
