@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,80 @@ func TestBestEffortWritesLogged(t *testing.T) {
 			fail == (len(events) == 1) || fail == touched {
 			t.Errorf("fail=%v: %d events stored, last seen now: %v, log %q", fail, len(events), touched, out)
 		}
+	}
+}
+
+// A privilege change gives the browser a new session under a new token (never
+// the one from before) and ends the previous one; the new session keeps the
+// previous proofs only when they are the same user's (SECURITY-TESTS 22, 23).
+func TestUpgradeAndEndSession(t *testing.T) {
+	earlier := time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		previous string // the previous session's user
+		want     []string
+	}{
+		{"same user: proofs kept", "u1", []string{"pwd", "otp"}},
+		{"another user's session: nothing kept", "u2", []string{"otp"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			tc := newTestCore(t)
+			tc.SessionLifetime = time.Hour
+			for _, id := range []string{"u1", "u2"} {
+				if err := tc.store.CreateUser(ctx, storage.User{ID: id, Email: id + "@example.com"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			prev := storage.Session{ID: HashToken("before"), UserID: tt.previous, CreatedAt: earlier, ExpiresAt: tc.now.Add(time.Hour),
+				Factors: []storage.FactorProof{{Method: "pwd", At: earlier}}}
+			if err := tc.store.CreateSession(ctx, prev); err != nil {
+				t.Fatal(err)
+			}
+			w0 := httptest.NewRecorder()
+			if err := tc.Cookies.set(w0, request(nil), keySessionToken, "before"); err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			sess, err := tc.UpgradeSession(ctx, w, request(w0), "u1", &prev, []storage.FactorProof{{Method: "otp", At: tc.now}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			token := tc.Cookies.SessionToken(request(w))
+			if token == "" || token == "before" || sess.ID != HashToken(token) || sess.UserID != "u1" || !sess.ExpiresAt.Equal(tc.now.Add(time.Hour)) {
+				t.Fatalf("new session %+v under cookie token %q", sess, token)
+			}
+			var methods []string
+			for _, p := range sess.Factors {
+				methods = append(methods, p.Method)
+			}
+			if !slices.Equal(methods, tt.want) {
+				t.Errorf("factors %v, want %v", methods, tt.want)
+			}
+			if _, err := tc.store.GetSession(ctx, prev.ID); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("the previous session lives on: %v", err)
+			}
+			stored, err := tc.store.GetSession(ctx, sess.ID)
+			if err != nil || stored.UserID != "u1" {
+				t.Fatalf("the new session is not stored: %v", err)
+			}
+
+			// Logout ends it on the server, not only in the cookie.
+			wOut := httptest.NewRecorder()
+			ended, found, err := tc.EndSession(ctx, wOut, request(w))
+			if err != nil || !found || ended.ID != sess.ID {
+				t.Fatalf("EndSession = %+v, %v, %v", ended, found, err)
+			}
+			if _, err := tc.store.GetSession(ctx, sess.ID); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("the session lives on after logout: %v", err)
+			}
+			if _, _, ok, err := tc.CurrentSession(ctx, request(w)); ok || err != nil {
+				t.Errorf("the old cookie still signs in: %v, %v", ok, err)
+			}
+			if tok := tc.Cookies.SessionToken(request(wOut)); tok != "" {
+				t.Errorf("the cookie still holds a session token after logout")
+			}
+		})
 	}
 }
