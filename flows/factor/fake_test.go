@@ -181,6 +181,8 @@ type fakeRecoveryStore struct {
 	mu    sync.Mutex
 	codes map[string]map[string]bool // user → hash → used
 	err   error
+	// times are the times the codes were made and used at, in order.
+	times []time.Time
 }
 
 var _ RecoveryStore = (*fakeRecoveryStore)(nil)
@@ -189,12 +191,13 @@ func newFakeRecoveryStore() *fakeRecoveryStore {
 	return &fakeRecoveryStore{codes: map[string]map[string]bool{}}
 }
 
-func (f *fakeRecoveryStore) ReplaceRecoveryCodes(_ context.Context, userID string, hashes []string, _ time.Time) error {
+func (f *fakeRecoveryStore) ReplaceRecoveryCodes(_ context.Context, userID string, hashes []string, now time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return f.err
 	}
+	f.times = append(f.times, now)
 	m := make(map[string]bool, len(hashes))
 	for _, h := range hashes {
 		m[h] = false
@@ -203,12 +206,13 @@ func (f *fakeRecoveryStore) ReplaceRecoveryCodes(_ context.Context, userID strin
 	return nil
 }
 
-func (f *fakeRecoveryStore) UseRecoveryCode(_ context.Context, userID, hash string, _ time.Time) error {
+func (f *fakeRecoveryStore) UseRecoveryCode(_ context.Context, userID, hash string, now time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return f.err
 	}
+	f.times = append(f.times, now)
 	used, ok := f.codes[userID][hash]
 	switch {
 	case !ok:

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var recoveryKey = []byte("0123456789abcdef0123456789abcdef")
@@ -143,6 +144,23 @@ func TestNormalizeRecoveryCode(t *testing.T) {
 		if got != tt.want || !errors.Is(err, tt.wantErr) {
 			t.Errorf("normalizeRecoveryCode(%q) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// The codes are made and used at the Recovery's clock (the account page shows
+// when), in UTC.
+func TestRecoveryClock(t *testing.T) {
+	ctx := context.Background()
+	r, s := newRecovery()
+	codes, err := r.Generate(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Use(ctx, alice, codes[0]); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.times) != 2 || !s.times[0].Equal(t0) || !s.times[1].Equal(t0) || s.times[0].Location() != time.UTC {
+		t.Errorf("store times %v, want the clock's %s twice, in UTC", s.times, t0)
 	}
 }
 
