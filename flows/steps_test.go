@@ -2,10 +2,12 @@ package flows
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/flows/sms"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -47,19 +49,51 @@ func TestNextUsesTheUsersFactors(t *testing.T) {
 		return &Reads{Login: storage.Login{Found: true, User: storage.User{ID: userID}, Factors: storage.FactorSummary{TOTP: true}}}
 	}
 	pwd := []storage.FactorProof{{Method: "pwd", At: tc.now}}
+	tc.RememberDays = 30
+	remembered := tc.withDevice(t, "tok")
+	tc.trust(t, storage.TrustRememberedDevice, "u2", "tok", tc.now.Add(time.Hour))
 	tests := []struct {
-		name  string
-		reads *Reads
-		want  Outcome
+		name    string
+		reads   *Reads
+		browser *http.Request
+		want    Outcome
 	}{
-		{"the user's reads: an app, so its code", withApp("u2"), Prove},
-		{"another user's reads are not used: no factor in the store", withApp("u1"), Done},
-		{"no reads: the store", nil, Done},
+		{"the user's reads: an app, so its code", withApp("u2"), request(nil), Prove},
+		{"the user's reads: an app, on a remembered device", withApp("u2"), remembered, Done},
+		{"another user's reads are not used: no factor in the store", withApp("u1"), request(nil), Done},
+		{"no reads: the store", nil, request(nil), Done},
 	}
 	for _, tt := range tests {
-		ev, err := tc.Next(ctx, request(nil), Attempt{Kind: KindAuthorize, UserID: "u2", RequestedAt: tc.now, Proven: pwd, Reads: tt.reads})
+		ev, err := tc.Next(ctx, tt.browser, Attempt{Kind: KindAuthorize, UserID: "u2", RequestedAt: tc.now, Proven: pwd, Reads: tt.reads})
 		if err != nil || ev.Decision.Outcome != tt.want {
 			t.Errorf("%s: %v (%v), want %v", tt.name, ev.Decision.Outcome, err, tt.want)
+		}
+	}
+}
+
+// discardSMS is an SMS sender that sends nothing.
+type discardSMS struct{}
+
+func (discardSMS) Send(context.Context, sms.Message) error { return nil }
+
+// A phone number on file is a second factor only while SMS is on.
+func TestSecondFactorsOf(t *testing.T) {
+	all := storage.FactorSummary{TOTP: true, WebAuthn: true, Phone: true}
+	tests := []struct {
+		name    string
+		summary storage.FactorSummary
+		sms     sms.Sender
+		want    []string
+	}{
+		{"everything, SMS on", all, discardSMS{}, []string{"otp", SecondFactorWebAuthn, "sms"}},
+		{"everything, SMS off", all, nil, []string{"otp", SecondFactorWebAuthn}},
+		{"a phone, SMS off", storage.FactorSummary{Phone: true}, nil, nil},
+		{"nothing", storage.FactorSummary{}, discardSMS{}, nil},
+	}
+	for _, tt := range tests {
+		c := &Core{SMS: tt.sms}
+		if got := c.SecondFactorsOf(tt.summary); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
