@@ -51,7 +51,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // Ping checks that a connection to the server works.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return fmt.Errorf("postgres: ping: %w", unavailable(err))
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func translate(err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
 		return fmt.Errorf("%w (%s)", storage.ErrAlreadyExists, pgErr.ConstraintName)
 	}
-	return err
+	return unavailable(err)
 }
 
 // exec runs a statement that must touch exactly one row; touching none is ErrNotFound.
@@ -90,7 +90,7 @@ func (s *Store) exec(ctx context.Context, sql string, args ...any) error {
 func (s *Store) count(ctx context.Context, sql string, args ...any) (int, error) {
 	tag, err := s.pool.Exec(ctx, sql, args...)
 	if err != nil {
-		return 0, err
+		return 0, unavailable(err)
 	}
 	return int(tag.RowsAffected()), nil
 }
