@@ -73,6 +73,7 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 		// Disabled while this request was on its way (userStillAllowed passed).
 		err = fosite.ErrInvalidGrant.WithHint("The user's account is disabled.").WithWrap(err)
 	}
+	err = unavailableToRFC(err)
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if rfc.CodeField >= 500 {
 		p.opt.Log.ErrorContext(r.Context(), "token endpoint error", "error", rfc.ErrorField,
@@ -88,7 +89,7 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		err = p.store.commit(ctx, batch)
 	}
 	if err != nil {
-		p.oauth.WriteIntrospectionError(ctx, w, err)
+		p.oauth.WriteIntrospectionError(ctx, w, unavailableToRFC(err))
 		return
 	}
 	if s, ok := ir.GetAccessRequester().GetSession().(*Session); ok {
@@ -103,7 +104,7 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = p.store.commit(ctx, batch)
 	}
-	p.oauth.WriteRevocationResponse(ctx, w, err)
+	p.oauth.WriteRevocationResponse(ctx, w, unavailableToRFC(err))
 }
 
 // userinfo returns the claims the access token's scopes allow.
@@ -150,4 +151,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// unavailableToRFC turns a store outage into the OAuth temporarily_unavailable
+// error (503) so clients see a retryable JSON error, never a 500 with internals.
+func unavailableToRFC(err error) error {
+	if err != nil && errors.Is(err, storage.ErrUnavailable) {
+		return fosite.ErrTemporarilyUnavailable.WithHint("The server is briefly unavailable; try again shortly.").WithWrap(err)
+	}
+	return err
 }

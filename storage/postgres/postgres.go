@@ -16,6 +16,9 @@ import (
 
 var _ storage.Storage = (*Store)(nil)
 
+// connectTimeout bounds one connection attempt unless the DSN sets connect_timeout.
+const connectTimeout = 5 * time.Second
+
 // Store is the PostgreSQL backend. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
@@ -27,6 +30,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without connect_timeout in the DSN a connect to a stopped server waits
+		// for the request's context; bound it so requests answer 503 promptly.
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		// Return every timestamptz in UTC instead of time.Local.
