@@ -89,7 +89,10 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		err = p.store.commit(ctx, batch)
 	}
 	if err != nil {
-		p.oauth.WriteIntrospectionError(ctx, w, unavailableToRFC(err))
+		if p.writeUnavailable(w, r, err) {
+			return
+		}
+		p.oauth.WriteIntrospectionError(ctx, w, err)
 		return
 	}
 	if s, ok := ir.GetAccessRequester().GetSession().(*Session); ok {
@@ -104,7 +107,10 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = p.store.commit(ctx, batch)
 	}
-	p.oauth.WriteRevocationResponse(ctx, w, unavailableToRFC(err))
+	if p.writeUnavailable(w, r, err) {
+		return
+	}
+	p.oauth.WriteRevocationResponse(ctx, w, err)
 }
 
 // userinfo returns the claims the access token's scopes allow.
@@ -156,8 +162,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // unavailableToRFC turns a store outage into the OAuth temporarily_unavailable
 // error (503) so clients see a retryable JSON error, never a 500 with internals.
 func unavailableToRFC(err error) error {
-	if err != nil && errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, storage.ErrUnavailable) {
 		return fosite.ErrTemporarilyUnavailable.WithHint("The server is briefly unavailable; try again shortly.").WithWrap(err)
 	}
 	return err
+}
+
+// writeUnavailable answers 503 temporarily_unavailable JSON if err is a store
+// outage and reports whether it did. Introspection and revocation need it: fosite
+// would answer {"active":false} or 200 to any error it does not know.
+func (p *Provider) writeUnavailable(w http.ResponseWriter, r *http.Request, err error) bool {
+	if !errors.Is(err, storage.ErrUnavailable) {
+		return false
+	}
+	p.opt.Log.WarnContext(r.Context(), "store unavailable", "path", r.URL.Path, "error", err.Error())
+	p.oauth.WriteAccessError(r.Context(), w, nil, unavailableToRFC(err))
+	return true
 }
