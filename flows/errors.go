@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
 
@@ -56,7 +57,12 @@ func (p *ErrorPages) Handle(h HandlerFunc) http.Handler {
 // Write renders err as an error page and logs what it wraps.
 func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *Error
-	if !errors.As(err, &ue) {
+	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		ue = UserError(http.StatusServiceUnavailable, "Please try again shortly",
+			"Lockstep is briefly unavailable. Nothing was lost: please try again in a moment.", err)
+		w.Header().Set("Retry-After", "5")
+	case !errors.As(err, &ue):
 		ue = UserError(http.StatusInternalServerError, "Something went wrong",
 			"Lockstep could not finish this request. Please try again in a moment.", err)
 	}

@@ -73,6 +73,7 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 		// Disabled while this request was on its way (userStillAllowed passed).
 		err = fosite.ErrInvalidGrant.WithHint("The user's account is disabled.").WithWrap(err)
 	}
+	err = unavailableToRFC(err)
 	rfc := fosite.ErrorToRFC6749Error(err)
 	if rfc.CodeField >= 500 {
 		p.opt.Log.ErrorContext(r.Context(), "token endpoint error", "error", rfc.ErrorField,
@@ -88,6 +89,9 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		err = p.store.commit(ctx, batch)
 	}
 	if err != nil {
+		if p.writeUnavailable(w, r, err) {
+			return
+		}
 		p.oauth.WriteIntrospectionError(ctx, w, err)
 		return
 	}
@@ -102,6 +106,9 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
 	err := p.oauth.NewRevocationRequest(ctx, r)
 	if err == nil {
 		err = p.store.commit(ctx, batch)
+	}
+	if p.writeUnavailable(w, r, err) {
+		return
 	}
 	p.oauth.WriteRevocationResponse(ctx, w, err)
 }
@@ -150,4 +157,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+}
+
+// unavailableToRFC turns a store outage into the OAuth temporarily_unavailable
+// error (503) so clients see a retryable JSON error, never a 500 with internals.
+func unavailableToRFC(err error) error {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return fosite.ErrTemporarilyUnavailable.WithHint("The server is briefly unavailable; try again shortly.").WithWrap(err)
+	}
+	return err
+}
+
+// writeUnavailable answers 503 temporarily_unavailable JSON if err is a store
+// outage and reports whether it did. Introspection and revocation need it: fosite
+// would answer {"active":false} or 200 to any error it does not know.
+func (p *Provider) writeUnavailable(w http.ResponseWriter, r *http.Request, err error) bool {
+	if !errors.Is(err, storage.ErrUnavailable) {
+		return false
+	}
+	p.opt.Log.WarnContext(r.Context(), "store unavailable", "path", r.URL.Path, "error", err.Error())
+	p.oauth.WriteAccessError(r.Context(), w, nil, unavailableToRFC(err))
+	return true
 }

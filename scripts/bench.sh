@@ -27,7 +27,9 @@
 #        scripts/bench.sh --scenarios mfa,hash --mfa-users 2000
 # Environment: PGHOST PGPORT PGUSER, BENCH_PORT (default: the first free from 18080),
 #   BENCH_DSN_PARAMS (extra DSN query parameters, e.g. pool_max_conns=8),
-#   BENCH_ID_TOKEN_ALG (RS256, the default, or ES256 for the bench client's ID tokens).
+#   BENCH_ID_TOKEN_ALG (RS256, the default, or ES256 for the bench client's ID tokens),
+#   BENCH_SEED_USERS and BENCH_SEED_TOKENS (when set, `lockstep-bench seed` writes that
+#   many users and token rows after migrating, for the growth comparison).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -139,6 +141,10 @@ user_password=$(randstr 24)
 redirect_uri="http://127.0.0.1:1/callback"
 
 "$bin" migrate >"$tmp/migrate.log" 2>&1 || { cat "$tmp/migrate.log" >&2; exit 1; }
+if [ -n "${BENCH_SEED_USERS:-}${BENCH_SEED_TOKENS:-}" ]; then
+	"$tmp/lockstep-bench" seed --dsn "$LOCKSTEP_DSN" --users "${BENCH_SEED_USERS:-100000}" \
+		--tokens "${BENCH_SEED_TOKENS:-1000000}" >&2
+fi
 # Not first-party: the first login of the user shows the consent page, later ones
 # find the stored consent (as a returning user's would).
 # BENCH_ID_TOKEN_ALG=ES256 registers the client with ES256 ID tokens

@@ -193,7 +193,17 @@ ensure_chromium() {
 	say "Chromium: $("$exe" --version 2>/dev/null || echo "$exe")"
 }
 
+# The process-level tests (e2e/cluster) start throwaway clusters of their own, so
+# initdb and pg_ctl must be here even when LOCKSTEP_TEST_PG_ADMIN_DSN points elsewhere.
+ensure_pg_binaries() {
+	pg_bindir >/dev/null || apt_install postgresql ||
+		die "e2e/cluster needs initdb and pg_ctl (apt-get install postgresql)"
+	pg_bindir >/dev/null || die "no initdb and pg_ctl in /usr/lib/postgresql/*/bin after installing postgresql"
+	say "PostgreSQL binaries: $(pg_bindir)"
+}
+
 ensure_postgres
+ensure_pg_binaries
 ensure_chromium
 
 say "go vet ./..."

@@ -38,6 +38,10 @@ var (
 	// ErrDisabled: the token's user is disabled, so it is not spent and nothing
 	// is stored for it.
 	ErrDisabled = errors.New("storage: the user is disabled")
+	// ErrUnavailable: the store cannot be reached right now (connection refused or
+	// lost, the server shutting down, no connection within the deadline). The
+	// request may succeed if tried again shortly.
+	ErrUnavailable = errors.New("storage: unavailable")
 )
 
 // Client is a registered OAuth 2.0 / OIDC client (relying party).

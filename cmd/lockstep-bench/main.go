@@ -37,6 +37,13 @@ var errUsage = errors.New("see usage above")
 
 // run parses the flags and runs the bench; --help prints the usage and succeeds.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "seed" {
+		err := runSeed(ctx, args[1:], stdout, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
 	o, err := parseBenchFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

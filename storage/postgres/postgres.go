@@ -16,6 +16,9 @@ import (
 
 var _ storage.Storage = (*Store)(nil)
 
+// connectTimeout bounds one connection attempt unless the DSN sets connect_timeout.
+const connectTimeout = 5 * time.Second
+
 // Store is the PostgreSQL backend. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
@@ -27,6 +30,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without connect_timeout in the DSN a connect to a stopped server waits
+		// for the request's context; bound it so requests answer 503 promptly.
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		// Return every timestamptz in UTC instead of time.Local.
@@ -51,7 +59,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // Ping checks that a connection to the server works.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return fmt.Errorf("postgres: ping: %w", unavailable(err))
 	}
 	return nil
 }
@@ -71,7 +79,7 @@ func translate(err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
 		return fmt.Errorf("%w (%s)", storage.ErrAlreadyExists, pgErr.ConstraintName)
 	}
-	return err
+	return unavailable(err)
 }
 
 // exec runs a statement that must touch exactly one row; touching none is ErrNotFound.
@@ -90,7 +98,7 @@ func (s *Store) exec(ctx context.Context, sql string, args ...any) error {
 func (s *Store) count(ctx context.Context, sql string, args ...any) (int, error) {
 	tag, err := s.pool.Exec(ctx, sql, args...)
 	if err != nil {
-		return 0, err
+		return 0, unavailable(err)
 	}
 	return int(tag.RowsAffected()), nil
 }
