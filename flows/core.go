@@ -68,8 +68,8 @@ type Core struct {
 	// EnrolOnSpot lets a user who lacks a required second factor enrol one during
 	// the sign-in; otherwise the client gets unmet_authentication_requirements.
 	EnrolOnSpot bool
+	// ProductName names the service in notifications (the pages take it from Pages).
 	ProductName string
-	Dev         bool
 	// ClientIP is the caller's address as the trusted-proxy rules allow.
 	ClientIP func(*http.Request) string
 	// CompanyRules tell the policy what a user's organisation asks of them
@@ -79,9 +79,15 @@ type Core struct {
 	pages map[State]Route
 }
 
-// Page is the common part of every page's data.
-func (s *Core) Page(title string) templates.Page {
-	return templates.Page{Title: title, ProductName: s.ProductName, Dev: s.Dev}
+// Page is the common part of every page's data, in the request's language.
+func (s *Core) Page(ctx context.Context, title string) templates.Page {
+	return s.Pages.Page(ctx, title)
+}
+
+// T translates a catalogue key into the request's language (for texts that
+// are not pages: text messages, emails).
+func (s *Core) T(ctx context.Context, id string, args ...any) string {
+	return s.Pages.T(ctx, id, args...)
 }
 
 // Audit appends to the audit log (the request's buffer); a failure is logged.

@@ -37,11 +37,9 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // ErrorPages is the one place that turns handler errors into pages.
 type ErrorPages struct {
-	Pages       *templates.Renderer
-	Log         *slog.Logger
-	Dev         bool
-	RequestID   func(r *http.Request) string
-	ProductName string
+	Pages     *templates.Renderer
+	Log       *slog.Logger
+	RequestID func(r *http.Request) string
 }
 
 // Handle adapts h to http.Handler.
@@ -57,8 +55,7 @@ func (p *ErrorPages) Handle(h HandlerFunc) http.Handler {
 func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *Error
 	if !errors.As(err, &ue) {
-		ue = UserError(http.StatusInternalServerError, "Something went wrong",
-			"Lockstep could not finish this request. Please try again in a moment.", err)
+		ue = UserError(http.StatusInternalServerError, "error.something_wrong", "error.could_not_finish", err)
 	}
 	level := slog.LevelInfo
 	if ue.Status >= 500 {
@@ -71,7 +68,7 @@ func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(ue.Status)
 	_ = p.Pages.Error(w, templates.ErrorPage{
-		Page:      templates.Page{Title: ue.Heading, ProductName: p.ProductName, Dev: p.Dev},
+		Page:      p.Pages.Page(r.Context(), ue.Heading),
 		Status:    ue.Status,
 		Heading:   ue.Heading,
 		Message:   ue.Message,

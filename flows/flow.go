@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -97,6 +98,10 @@ func (s *Core) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, 
 	}
 	if !s.Now().Before(rec.ExpiresAt) {
 		return Flow{}, errFlowGone
+	}
+	// Every page of this sign-in speaks the language the client asked for.
+	if q, err := url.ParseQuery(rec.AuthorizeQuery); err == nil {
+		i18n.SetUILocales(ctx, q.Get("ui_locales"))
 	}
 	return Flow{rec}, nil
 }

@@ -275,3 +275,31 @@ func pairs(args []any) map[string]any {
 	}
 	return m
 }
+
+// SwitchHandler remembers the switcher's choice (the query's lang, a shipped
+// language or not: Negotiate skips what it cannot use) for a year and sends
+// the browser back to return, a path under prefix (else to prefix + "/").
+func SwitchHandler(prefix string, secure bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if t, err := language.Parse(q.Get("lang")); err == nil {
+			http.SetCookie(w, &http.Cookie{Name: CookieName, Value: t.String(), Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+		}
+		back := q.Get("return")
+		if !localPath(back, prefix) {
+			back = prefix + "/"
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	})
+}
+
+// localPath reports whether s is an absolute path on this host under prefix:
+// not //host, not /\host, no scheme.
+func localPath(s, prefix string) bool {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") || strings.ContainsAny(s, "\r\n\\") {
+		return false
+	}
+	return prefix == "" || s == prefix || strings.HasPrefix(s, prefix+"/") || strings.HasPrefix(s, prefix+"?")
+}

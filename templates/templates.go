@@ -61,6 +61,13 @@ type Page struct {
 	Languages      []i18n.Option
 	LanguageAction string
 	LanguageReturn string
+
+	// Logo is the brand's logo (same origin) instead of the built-in mark;
+	// BrandCSS links the brand's stylesheet; Support is whom to ask for help
+	// (an email address or a URL), shown on the error and reset pages.
+	Logo     string
+	BrandCSS bool
+	Support  string
 }
 
 // lang is the language the page renders in.
@@ -738,12 +745,14 @@ type Renderer struct {
 	pages map[string]map[string]*template.Template
 	cat   *i18n.Catalogue
 	opt   Options
+	// brandCSS is the generated stylesheet of the brand's accent colour.
+	brandCSS []byte
 }
 
 // Options are what a Renderer adds to every page.
 type Options struct {
-	ProductName string // DefaultProductName when empty
-	Dev         bool
+	Brand Brand
+	Dev   bool
 	// LanguagePath is where the language switcher sends its choice (empty: no switcher).
 	LanguagePath string
 }
@@ -761,6 +770,13 @@ func New() (*Renderer, error) {
 // NewWith parses all templates once per language of cat.
 func NewWith(cat *i18n.Catalogue, opt Options) (*Renderer, error) {
 	r := &Renderer{pages: make(map[string]map[string]*template.Template), cat: cat, opt: opt}
+	if opt.Brand.AccentColor != "" {
+		css, err := brandCSS(opt.Brand.AccentColor)
+		if err != nil {
+			return nil, err
+		}
+		r.brandCSS = css
+	}
 	for _, lang := range cat.Languages() {
 		set, err := parsePages(funcs(cat.Localizer(lang)), pageNames, func(name string) []string {
 			return []string{"html/layout.html", "html/partials.html", "html/" + name + ".html"}
@@ -794,11 +810,20 @@ func parsePages(fm template.FuncMap, names []string, files func(name string) []s
 func (r *Renderer) Page(ctx context.Context, title string) Page {
 	ch := i18n.ChoiceFrom(ctx)
 	lang := r.cat.Negotiate(*ch)
-	p := Page{Title: title, ProductName: r.opt.ProductName, Dev: r.opt.Dev, Lang: lang.String()}
+	p := Page{Title: title, ProductName: r.opt.Brand.ProductName, Dev: r.opt.Dev, Lang: lang.String(),
+		BrandCSS: r.brandCSS != nil, Support: r.opt.Brand.SupportContact}
+	if len(r.opt.Brand.Logo) > 0 {
+		p.Logo = BrandLogoPath
+	}
 	if r.opt.LanguagePath != "" {
 		p.Languages, p.LanguageAction, p.LanguageReturn = r.cat.Options(lang), r.opt.LanguagePath, ch.Return
 	}
 	return p
+}
+
+// T translates a catalogue key into the language of the request in ctx.
+func (r *Renderer) T(ctx context.Context, id string, args ...any) string {
+	return r.cat.Localizer(r.cat.Negotiate(*i18n.ChoiceFrom(ctx)).String()).T(id, args...)
 }
 
 // Languages lists the shipped languages (BCP 47).

@@ -161,7 +161,7 @@ func (s *Handlers) renderWizard(w http.ResponseWriter, status int, p templates.W
 }
 
 func (s *Handlers) wizardPage(ctx context.Context, z wizard, title, stage string, step int) templates.WizardPage {
-	p := templates.WizardPage{Page: s.Page(title), Stage: stage, FlowID: z.flowID(), Steps: s.wizardSteps(step, false)}
+	p := templates.WizardPage{Page: s.Page(ctx, title), Stage: stage, FlowID: z.flowID(), Steps: s.wizardSteps(step, false)}
 	if z.flow != nil {
 		p.ClientName = s.ClientName(ctx, z.flow.ClientID)
 	} else {

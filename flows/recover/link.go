@@ -58,8 +58,8 @@ func (s *Handlers) liveLink(ctx context.Context, k linkKind, token string) (stor
 	return l, user, nil
 }
 
-func (s *Handlers) newPasswordPage(k linkKind, user storage.User, token, flowID string) templates.NewPasswordPage {
-	return templates.NewPasswordPage{Page: s.Page(k.title), Heading: k.title, Before: k.before, After: k.after,
+func (s *Handlers) newPasswordPage(ctx context.Context, k linkKind, user storage.User, token, flowID string) templates.NewPasswordPage {
+	return templates.NewPasswordPage{Page: s.Page(ctx, k.title), Heading: k.title, Before: k.before, After: k.after,
 		Button: k.button, Action: s.Path(k.path), Token: token, FlowID: flowID, Email: user.Email, MinLength: password.MinLen}
 }
 
@@ -71,7 +71,7 @@ func (s *Handlers) linkPage(k linkKind) flows.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := s.newPasswordPage(k, user, q.Get("token"), q.Get("flow"))
+		p := s.newPasswordPage(r.Context(), k, user, q.Get("token"), q.Get("flow"))
 		return s.Render(w, http.StatusOK, func() error { return s.Pages.NewPassword(w, p) })
 	}
 }
@@ -90,7 +90,7 @@ func (s *Handlers) linkSubmit(k linkKind) flows.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := s.newPasswordPage(k, user, token, flowID)
+		p := s.newPasswordPage(r.Context(), k, user, token, flowID)
 		next := r.PostForm.Get("new_password")
 		if err := password.CheckNew(next); err != nil {
 			p.Error = password.Explain(err)
@@ -150,7 +150,7 @@ func (s *Handlers) endEverything(ctx context.Context, w http.ResponseWriter, r *
 // done says the password is set and leads to signing in: back to the sign-in the
 // reset started from when this browser has it, else to the account page's.
 func (s *Handlers) done(w http.ResponseWriter, r *http.Request, heading, message, flowID string) error {
-	p := templates.MessagePage{Page: s.Page(heading), Heading: heading, Kind: templates.MessageSuccess, Message: message,
+	p := templates.MessagePage{Page: s.Page(r.Context(), heading), Heading: heading, Kind: templates.MessageSuccess, Message: message,
 		LinkURL: s.Path(flows.PathAccount), LinkLabel: "Sign in"}
 	if f, ok := s.signInFlow(r, flowID); ok {
 		p.LinkURL, p.LinkLabel = s.StepURL(f), "Sign in to continue"

@@ -94,7 +94,7 @@ func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows
 
 func (s *Handlers) confirmDevicePage(ctx context.Context, f flows.Flow) (templates.ConfirmDevicePage, error) {
 	p := templates.ConfirmDevicePage{
-		Page: s.Page("Confirm it's you"), Action: s.Path(PathConfirmDevice), FlowID: f.ID,
+		Page: s.Page(ctx, "Confirm it's you"), Action: s.Path(PathConfirmDevice), FlowID: f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID), ResendAction: s.Path(PathConfirmDeviceResend),
 	}
 	st, err := s.EmailCodes.Status(ctx, deviceKey(f))
@@ -194,7 +194,7 @@ var errDeviceLinkGone = flows.UserError(http.StatusBadRequest, "This link is no 
 func (s *Handlers) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := templates.MessagePage{
-		Page: s.Page("Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
+		Page: s.Page(r.Context(), "Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
 		Message:    "Confirm only if you are signing in right now. Whoever confirms lets that sign-in go on.",
 		PostAction: s.Path(PathConfirmDeviceLink), Hidden: map[string]string{"flow": q.Get("flow"), "code": q.Get("code")},
 		LinkLabel: "Yes, it's me",
@@ -236,7 +236,7 @@ func (s *Handlers) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Reques
 	}
 	s.Audit(ctx, r, "device.confirmed_elsewhere", f.UserID, f.ClientID, nil)
 	p := templates.MessagePage{
-		Page: s.Page("Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
+		Page: s.Page(ctx, "Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
 		Message: "Go back to the window where you were signing in and press Continue.",
 	}
 	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })

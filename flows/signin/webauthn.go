@@ -133,7 +133,7 @@ func (s *Handlers) PasskeySubmit(w http.ResponseWriter, r *http.Request) (flows.
 		}
 		s.Audit(ctx, r, "factor.failure", "", f.ClientID, map[string]string{"factor": "passkey", "reason": err.Error()})
 		page := s.loginPage(ctx, f, "")
-		page.Error = "That passkey could not be used. Try again, or sign in with your password."
+		page.Error = "challenge.passkey_refused"
 		return flows.Result{}, s.renderLogin(w, http.StatusUnauthorized, page)
 	}
 	if f.UserID != a.UserID {
