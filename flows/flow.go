@@ -66,7 +66,16 @@ func (s *Core) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return Flow{}, fmt.Errorf("create flow: %w", err)
 	}
+	f.speak(ctx)
 	return f, nil
+}
+
+// speak makes the rest of the request speak the language the client asked for
+// in the flow's ui_locales (OIDC Core 3.1.2.1), as every page of the flow does.
+func (f Flow) speak(ctx context.Context) {
+	if q, err := url.ParseQuery(f.AuthorizeQuery); err == nil {
+		i18n.SetUILocales(ctx, q.Get("ui_locales"))
+	}
 }
 
 // ShowStep answers the request that started f with its first step's page itself
@@ -99,11 +108,9 @@ func (s *Core) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, 
 	if !s.Now().Before(rec.ExpiresAt) {
 		return Flow{}, errFlowGone
 	}
-	// Every page of this sign-in speaks the language the client asked for.
-	if q, err := url.ParseQuery(rec.AuthorizeQuery); err == nil {
-		i18n.SetUILocales(ctx, q.Get("ui_locales"))
-	}
-	return Flow{rec}, nil
+	f := Flow{rec}
+	f.speak(ctx)
+	return f, nil
 }
 
 // InBrowser reports whether r comes from the browser that started f (a page

@@ -85,9 +85,9 @@ func (p *Provider) Handler() http.Handler {
 	root.MethodNotAllowedHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return flows.UserError(http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request.", nil)
 	})
-	root.Use(m.middleware, p.securityHeaders, p.bufferAudit, i18n.Middleware)
+	root.Use(m.middleware, p.securityHeaders, p.bufferAudit)
 
-	return p.withRequestID(p.withAccessLog(root))
+	return p.withRequestID(p.withAccessLog(i18n.Middleware(root)))
 }
 
 // bufferAudit writes each request's audit events in one round trip when its
