@@ -165,7 +165,8 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		cookiePath = "/"
 	}
 	prefix := strings.TrimSuffix(iss.Path, "/")
-	pages, err := templates.NewWith(cat, templates.Options{Brand: brand, Dev: cfg.Dev, LanguagePath: prefix + idp.PathLanguage})
+	pages, err := templates.NewWith(cat, templates.Options{Brand: brand, Dev: cfg.Dev,
+		LanguagePath: prefix + idp.PathLanguage, BaseURL: iss.Scheme + "://" + iss.Host})
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
@@ -174,6 +175,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if err != nil {
 		return nil, err
 	}
+	mail = email.WithHTML(mail, pages.EmailHTML) // every email also in HTML, branded, in the reader's language
 	if outbox != nil && !cfg.Dev {
 		log.Warn("no email.smtp_host: security notifications are only logged, not delivered")
 	}

@@ -303,3 +303,10 @@ func localPath(s, prefix string) bool {
 	}
 	return prefix == "" || s == prefix || strings.HasPrefix(s, prefix+"/") || strings.HasPrefix(s, prefix+"?")
 }
+
+// Carry returns to with a copy of the language choice of from: for work that
+// outlives the request (an email sent in the background) yet speaks its language.
+func Carry(to, from context.Context) context.Context {
+	ch := *ChoiceFrom(from)
+	return WithChoice(to, &ch)
+}

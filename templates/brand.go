@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Brand paths under /static/, served by Renderer.StaticHandler.
@@ -41,7 +42,7 @@ func brandCSS(accent string) ([]byte, error) {
 		return fmt.Sprintf("#%02x%02x%02x", m(r), m(g), m(b))
 	}
 	on := "#fff"
-	if 0.2126*r+0.7152*g+0.0722*b > 150 {
+	if light(accent) {
 		on = "#111827"
 	}
 	css := fmt.Sprintf(`/* Generated from branding.accent_color. */
@@ -61,6 +62,16 @@ func brandCSS(accent string) ([]byte, error) {
 }
 `, accent, mix(0, 0.18), on, mix(255, 0.7), mix(255, 0.45), mix(255, 0.65), mix(0, 0.35))
 	return []byte(css), nil
+}
+
+// light reports whether black text reads better than white on the colour
+// #rrggbb (by its luma).
+func light(colour string) bool {
+	rgb, err := strconv.ParseUint(strings.TrimPrefix(colour, "#"), 16, 32)
+	if err != nil {
+		return false
+	}
+	return 0.2126*float64(rgb>>16&0xff)+0.7152*float64(rgb>>8&0xff)+0.0722*float64(rgb&0xff) > 150
 }
 
 // StaticHandler serves the embedded static files and the brand's stylesheet

@@ -747,6 +747,8 @@ type Renderer struct {
 	opt   Options
 	// brandCSS is the generated stylesheet of the brand's accent colour.
 	brandCSS []byte
+	// emails is the HTML email template by language.
+	emails map[string]*template.Template
 }
 
 // Options are what a Renderer adds to every page.
@@ -755,6 +757,8 @@ type Options struct {
 	Dev   bool
 	// LanguagePath is where the language switcher sends its choice (empty: no switcher).
 	LanguagePath string
+	// BaseURL (scheme and host) makes the logo's address absolute in emails.
+	BaseURL string
 }
 
 // New parses all templates with the shipped catalogues, English by default.
@@ -786,6 +790,11 @@ func NewWith(cat *i18n.Catalogue, opt Options) (*Renderer, error) {
 		}
 		r.pages[lang] = set
 	}
+	emails, err := parseEmails(cat)
+	if err != nil {
+		return nil, err
+	}
+	r.emails = emails
 	return r, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/emaillink"
 	"github.com/lockstep-id/lockstep/storage"
@@ -85,7 +86,7 @@ func (s *Handlers) ForgotSubmit(w http.ResponseWriter, r *http.Request) error {
 		p.Error = msgTooMany
 		return s.Render(w, http.StatusTooManyRequests, func() error { return s.Pages.Forgot(w, p) })
 	}
-	go s.sendReset(addr, p.FlowID, ip)
+	go s.sendReset(i18n.Carry(context.Background(), ctx), addr, p.FlowID, ip)
 	p.Sent = true
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Forgot(w, p) })
 }
@@ -93,8 +94,8 @@ func (s *Handlers) ForgotSubmit(w http.ResponseWriter, r *http.Request) error {
 // sendReset looks the address up and, when it is an account's within the limits,
 // stores a reset link and emails it. It runs after the answer was written, so it
 // logs and audits its outcome instead of returning it.
-func (s *Handlers) sendReset(addr, flowID, ip string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+func (s *Handlers) sendReset(ctx context.Context, addr, flowID, ip string) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	outcome, userID, err := s.issueReset(ctx, addr, flowID)
 	if err != nil {
