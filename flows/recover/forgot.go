@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/lockstep-id/lockstep/flows"
-	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/emaillink"
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
