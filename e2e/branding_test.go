@@ -146,17 +146,17 @@ func htmlPart(t *testing.T, raw []byte) string {
 // logo and colour, makes the link a button, and speaks the reader's language.
 func TestBrandingEmail(t *testing.T) {
 	s, mb := brandedServer(t)
-	for _, tc := range []struct{ accept, button, footer string }{
-		{"en", "Open the link", "This is a security message from Review Shop ID."},
-		{"es", "Abrir el enlace", "Este es un mensaje de seguridad de Review Shop ID."},
+	for _, tc := range []struct{ accept, subject, text, button, footer string }{
+		{"en", "Reset your password", "your Review Shop ID account", "Open the link", "This is a security message from Review Shop ID."},
+		{"es", "Restablece tu contraseña", "tu cuenta de Review Shop ID", "Abrir el enlace", "Este es un mensaje de seguridad de Review Shop ID."},
 	} {
 		b := speaking(t, tc.accept)
 		p := b.post(s, s.URL+"/forgot", url.Values{"email": {s.Email}})
 		if p.resp.StatusCode != http.StatusOK {
 			t.Fatalf("forgot: %d %.500s", p.resp.StatusCode, p.body)
 		}
-		msg := mb.wait(t, s.Email, "Reset your password")
-		if !strings.Contains(msg.Text, "your Review Shop ID account") {
+		msg := mb.wait(t, s.Email, tc.subject)
+		if !strings.Contains(msg.Text, tc.text) {
 			t.Errorf("plain text without the brand:\n%s", msg.Text)
 		}
 		link := msg.link(t, s.URL+"/forgot/reset")

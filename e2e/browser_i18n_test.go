@@ -83,7 +83,7 @@ func TestBrowserI18nBrand(t *testing.T) {
 	// The reset email's HTML, as a mail program shows it.
 	do(t, ctx, "ask for a reset", chromedp.Navigate(s.URL+"/forgot"), chromedp.WaitVisible(selEmail),
 		chromedp.SendKeys(selEmail, s.Email), chromedp.Click(selSubmit))
-	html := htmlPart(t, mb.wait(t, s.Email, "Reset your password").Raw)
+	html := htmlPart(t, mb.wait(t, s.Email, "Tilbakestill passordet ditt").Raw)
 	mailView := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte(html))
@@ -91,7 +91,7 @@ func TestBrowserI18nBrand(t *testing.T) {
 	t.Cleanup(mailView.Close)
 	do(t, ctx, "show the email", chromedp.Navigate(mailView.URL),
 		chromedp.WaitVisible(chromedp.CSS(`a[href*="/forgot/reset?token="]`)))
-	wantText(t, ctx, "the email", "Åpne lenken", "Review Shop ID")
+	wantText(t, ctx, "the email", "Tilbakestill passordet ditt", "Noen har bedt om å tilbakestille passordet til Review Shop ID-kontoen din", "Åpne lenken")
 	do(t, ctx, "screenshots", bothSizes(shot, "email-reset-nb")...)
 	if problems := chromeProblems(ctx); len(problems) > 0 {
 		t.Errorf("the browser complained: %v", problems)

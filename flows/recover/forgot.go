@@ -143,13 +143,9 @@ func (s *Handlers) issueReset(ctx context.Context, addr, flowID string) (outcome
 		q.Set("flow", flowID)
 	}
 	link := s.BaseURL + s.Path(PathReset) + "?" + q.Encode()
-	text := fmt.Sprintf("Someone asked to reset the password of your %[1]s account (%[2]s).\n\n"+
-		"If this was you, open this link to choose a new password:\n\n  %[3]s\n\n"+
-		"The link works once, for %[4]d minutes. Choosing a new password signs you out everywhere. "+
-		"Two-step verification stays on: you will still be asked for your second step.\n\n"+
-		"If this was not you, ignore this email: your password stays as it is.\n\n— %[1]s",
-		s.ProductName, user.Email, link, int(ResetLinkLifetime.Minutes()))
-	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Reset your password", Text: text}); err != nil {
+	text := s.T(ctx, "mail.reset_password.text", "Product", s.ProductName, "Email", user.Email, "Link", link,
+		"Minutes", int(ResetLinkLifetime.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.reset_password.subject"), Text: text}); err != nil {
 		return "", user.ID, fmt.Errorf("send reset email: %w", err)
 	}
 	return "requested", user.ID, nil
