@@ -90,6 +90,11 @@ func (s *Core) T(ctx context.Context, id string, args ...any) string {
 	return s.Pages.T(ctx, id, args...)
 }
 
+// Date formats a day for the request's language ("3 December 2026", "3 de diciembre de 2026").
+func (s *Core) Date(ctx context.Context, t time.Time) string {
+	return s.Pages.Date(ctx, t)
+}
+
 // Audit appends to the audit log (the request's buffer); a failure is logged.
 func (s *Core) Audit(ctx context.Context, r *http.Request, typ, userID, clientID string, detail map[string]string) {
 	err := AppendAudit(ctx, s.Store, storage.AuditEvent{

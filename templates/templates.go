@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/lockstep-id/lockstep/i18n"
 )
@@ -833,6 +834,11 @@ func (r *Renderer) Page(ctx context.Context, title string) Page {
 // T translates a catalogue key into the language of the request in ctx.
 func (r *Renderer) T(ctx context.Context, id string, args ...any) string {
 	return r.cat.Localizer(r.cat.Negotiate(*i18n.ChoiceFrom(ctx)).String()).T(id, args...)
+}
+
+// Date formats a day in the language of the request in ctx.
+func (r *Renderer) Date(ctx context.Context, t time.Time) string {
+	return r.cat.Localizer(r.cat.Negotiate(*i18n.ChoiceFrom(ctx)).String()).Date(t)
 }
 
 // Languages lists the shipped languages (BCP 47).

@@ -140,7 +140,7 @@ func (s *Handlers) protectBanner(ctx context.Context, user storage.User, p *temp
 		return fmt.Errorf("organisation's rule: %w", err)
 	}
 	if rule.Covered && !rule.Deadline.IsZero() {
-		p.ProtectDeadline = rule.Deadline.UTC().Format("2 January 2006")
+		p.ProtectDeadline = s.Date(ctx, rule.Deadline.UTC())
 		p.ProtectRequired = !s.Now().Before(rule.Deadline)
 	}
 	return nil

@@ -28,7 +28,7 @@ func (s *Handlers) turnOffPage(ctx context.Context, sess storage.Session, user s
 		if rule.Covered {
 			p.Refused = true
 			if !rule.Deadline.IsZero() {
-				p.Deadline = rule.Deadline.UTC().Format("2 January 2006")
+				p.Deadline = s.Date(ctx, rule.Deadline.UTC())
 			}
 			return p, nil
 		}
