@@ -38,7 +38,7 @@ type NewPasswordPage struct {
 // Forgot renders the forgotten-password page.
 func (r *Renderer) Forgot(w io.Writer, p ForgotPage) error {
 	if p.Title == "" {
-		p.Title = "Forgot your password?"
+		p.Title = "login.forgot"
 		if p.Sent {
 			p.Title = "Check your email"
 		}

@@ -685,14 +685,18 @@ var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLogg
 // t translates a catalogue key (plain text, such as a message a handler has
 // not put in the catalogue, passes through) with name/value pairs for its
 // placeholders; tstrong does the same and shows each value in bold (a phone
-// number does not break), tclient shows each value as the client's name.
+// number does not break, a long address may), tclient shows each value as the
+// client's name.
 func funcs(loc *i18n.Localizer) template.FuncMap {
 	return template.FuncMap{
 		"t": func(id string, args ...any) template.HTML { return text(loc.T(id, args...)) },
 		"tstrong": func(id string, args ...any) template.HTML {
 			return wrap(loc, id, args, func(name string) (string, string) {
-				if name == "Phone" {
+				switch name {
+				case "Phone":
 					return `<strong class="nowrap">`, "</strong>"
+				case "Email":
+					return `<strong class="break">`, "</strong>"
 				}
 				return "<strong>", "</strong>"
 			})
@@ -917,7 +921,7 @@ func (r *Renderer) RecoveryCodes(w io.Writer, p RecoveryCodesPage) error {
 // EnrolChoice renders the "Protect your account" enrolment interrupt.
 func (r *Renderer) EnrolChoice(w io.Writer, p EnrolChoicePage) error {
 	if p.Title == "" {
-		p.Title = "Protect your account"
+		p.Title = "protect.heading"
 	}
 	return r.render(w, pageEnrol, p)
 }

@@ -43,7 +43,7 @@ func (s *Handlers) signInFlow(r *http.Request, id string) (flows.Flow, bool) {
 
 // forgotPage is the forgot page opened from the sign-in named id (if it is one).
 func (s *Handlers) forgotPage(r *http.Request, id, addr string) templates.ForgotPage {
-	p := templates.ForgotPage{Page: s.Page(r.Context(), "Forgot your password?"), Action: s.Path(PathForgot), Email: addr,
+	p := templates.ForgotPage{Page: s.Page(r.Context(), "login.forgot"), Action: s.Path(PathForgot), Email: addr,
 		BackURL: s.Path(flows.PathAccount), Minutes: int(ResetLinkLifetime.Minutes())}
 	if f, ok := s.signInFlow(r, id); ok {
 		p.FlowID, p.BackURL = f.ID, s.StepURL(f)
