@@ -76,6 +76,8 @@ func TestI18nSignIn(t *testing.T) {
 		wantLang(t, p, "es", "Ese código no es correcto.")
 		p = b.get(s, s.URL+"/challenge?flow="+url.QueryEscape(p.flowID())+"&method=recovery")
 		wantLang(t, p, "es", "<label for=\"code\">Código de recuperación</label>")
+		reset := b.get(s, s.URL+"/challenge/reset?flow="+url.QueryEscape(p.flowID()))
+		wantLang(t, reset, "es", "<h1>Restablecer la verificación en dos pasos</h1>", "Restablecer con un código de recuperación")
 		p = b.code(s, b.get(s, s.URL+"/challenge?flow="+url.QueryEscape(p.flowID())), "totp", code())
 		if p.isConsent() {
 			wantLang(t, p, "es", "¿Permitir que <span class=\"client\">Test App</span> acceda a tu cuenta?", "Ver tu nombre")

@@ -693,7 +693,7 @@ func funcs(loc *i18n.Localizer) template.FuncMap {
 		"tstrong": func(id string, args ...any) template.HTML {
 			return wrap(loc, id, args, func(name string) (string, string) {
 				switch name {
-				case "Phone":
+				case "Phone", "Masked":
 					return `<strong class="nowrap">`, "</strong>"
 				case "Email":
 					return `<strong class="break">`, "</strong>"
@@ -958,7 +958,7 @@ func (r *Renderer) PhoneEnrol(w io.Writer, p PhoneEnrolPage) error {
 // ConfirmDevice renders the new-device email check.
 func (r *Renderer) ConfirmDevice(w io.Writer, p ConfirmDevicePage) error {
 	if p.Title == "" {
-		p.Title = "Confirm it's you"
+		p.Title = "login.reverify_heading"
 	}
 	return r.render(w, pageConfirmDevice, p)
 }
@@ -966,7 +966,7 @@ func (r *Renderer) ConfirmDevice(w io.Writer, p ConfirmDevicePage) error {
 // Reset2FA renders the start of a two-step verification reset.
 func (r *Renderer) Reset2FA(w io.Writer, p ResetPage) error {
 	if p.Title == "" {
-		p.Title = "Reset two-step verification"
+		p.Title = "challenge.reset"
 	}
 	return r.render(w, pageReset, p)
 }
@@ -974,9 +974,9 @@ func (r *Renderer) Reset2FA(w io.Writer, p ResetPage) error {
 // Reset2FAConfirm renders the page the emailed reset link opens.
 func (r *Renderer) Reset2FAConfirm(w io.Writer, p ResetConfirmPage) error {
 	if p.Title == "" {
-		p.Title = "Reset two-step verification?"
+		p.Title = "reset.confirm_heading"
 		if p.Done {
-			p.Title = "Two-step verification was reset"
+			p.Title = "reset.done_heading"
 		}
 	}
 	return r.render(w, pageResetConfirm, p)

@@ -94,7 +94,7 @@ func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows
 
 func (s *Handlers) confirmDevicePage(ctx context.Context, f flows.Flow) (templates.ConfirmDevicePage, error) {
 	p := templates.ConfirmDevicePage{
-		Page: s.Page(ctx, "Confirm it's you"), Action: s.Path(PathConfirmDevice), FlowID: f.ID,
+		Page: s.Page(ctx, "login.reverify_heading"), Action: s.Path(PathConfirmDevice), FlowID: f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID), ResendAction: s.Path(PathConfirmDeviceResend),
 	}
 	st, err := s.EmailCodes.Status(ctx, deviceKey(f))

@@ -29,7 +29,7 @@ func resetKey(f flows.Flow) string { return "reset:flow:" + f.ID }
 
 func (s *Handlers) resetPage(ctx context.Context, f flows.Flow) (templates.ResetPage, error) {
 	p := templates.ResetPage{
-		Page: s.Page(ctx, "Reset two-step verification"), FlowID: f.ID,
+		Page: s.Page(ctx, "challenge.reset"), FlowID: f.ID,
 		RecoveryAction: s.Path(PathResetRecovery),
 		BackURL:        s.Path(PathChallenge) + "?flow=" + url.QueryEscape(f.ID),
 	}
@@ -197,7 +197,7 @@ func (s *Handlers) resetConfirmPage(ctx context.Context, flowID, token string) (
 		return f, templates.ResetConfirmPage{}, fmt.Errorf("load user: %w", err)
 	}
 	return f, templates.ResetConfirmPage{
-		Page: s.Page(ctx, "Reset two-step verification?"), Action: s.Path(PathResetConfirm) + "?flow=" + url.QueryEscape(f.ID),
+		Page: s.Page(ctx, "reset.confirm_heading"), Action: s.Path(PathResetConfirm) + "?flow=" + url.QueryEscape(f.ID),
 		Token: token, Email: user.Email,
 	}, nil
 }
