@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -164,24 +165,32 @@ func (c *Catalogue) Negotiate(ch Choice) language.Tag {
 
 type ctxKey struct{}
 
-// WithChoice returns ctx carrying ch (a pointer: the flow's ui_locales are
-// added to it later in the same request).
-func WithChoice(ctx context.Context, ch *Choice) context.Context {
-	return context.WithValue(ctx, ctxKey{}, ch)
+// holder keeps a request's Choice: the flow's ui_locales are added to it later
+// in the same request, while work the request started (an email sent in the
+// background) may read it.
+type holder struct{ p atomic.Pointer[Choice] }
+
+// WithChoice returns ctx carrying ch.
+func WithChoice(ctx context.Context, ch Choice) context.Context {
+	h := &holder{}
+	h.p.Store(&ch)
+	return context.WithValue(ctx, ctxKey{}, h)
 }
 
 // ChoiceFrom returns the request's Choice (an empty one when there is none).
-func ChoiceFrom(ctx context.Context) *Choice {
-	if ch, ok := ctx.Value(ctxKey{}).(*Choice); ok {
-		return ch
+func ChoiceFrom(ctx context.Context) Choice {
+	if h, ok := ctx.Value(ctxKey{}).(*holder); ok {
+		return *h.p.Load()
 	}
-	return &Choice{}
+	return Choice{}
 }
 
 // SetUILocales records the ui_locales of the sign-in a request belongs to.
 func SetUILocales(ctx context.Context, uiLocales string) {
-	if ch, ok := ctx.Value(ctxKey{}).(*Choice); ok {
+	if h, ok := ctx.Value(ctxKey{}).(*holder); ok {
+		ch := *h.p.Load()
 		ch.UILocales = uiLocales
+		h.p.Store(&ch)
 	}
 }
 
@@ -190,7 +199,7 @@ func SetUILocales(ctx context.Context, uiLocales string) {
 // form post.
 func Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ch := &Choice{Accept: r.Header.Get("Accept-Language"), Return: r.URL.RequestURI()}
+		ch := Choice{Accept: r.Header.Get("Accept-Language"), Return: r.URL.RequestURI()}
 		if ck, err := r.Cookie(CookieName); err == nil {
 			ch.Cookie = ck.Value
 		}
@@ -307,6 +316,5 @@ func localPath(s, prefix string) bool {
 // Carry returns to with a copy of the language choice of from: for work that
 // outlives the request (an email sent in the background) yet speaks its language.
 func Carry(to, from context.Context) context.Context {
-	ch := *ChoiceFrom(from)
-	return WithChoice(to, &ch)
+	return WithChoice(to, ChoiceFrom(from))
 }

@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"context"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -174,5 +175,26 @@ func TestNegotiate(t *testing.T) {
 	}
 	if _, err := Load("fi"); err == nil {
 		t.Error("Load(fi): no error for an unshipped default")
+	}
+}
+
+// TestChoiceAcrossGoroutines: work a request started in the background reads
+// the choice while the request adds the flow's ui_locales (run with -race).
+func TestChoiceAcrossGoroutines(t *testing.T) {
+	ctx := WithChoice(context.Background(), Choice{Accept: "nl"})
+	done := make(chan Choice)
+	go func() { done <- ChoiceFrom(ctx) }()
+	SetUILocales(ctx, "es")
+	if got := (<-done).Accept; got != "nl" {
+		t.Errorf("Accept = %q", got)
+	}
+	if got := ChoiceFrom(ctx).UILocales; got != "es" {
+		t.Errorf("UILocales = %q", got)
+	}
+	if got := ChoiceFrom(Carry(context.Background(), ctx)); got.UILocales != "es" || got.Accept != "nl" {
+		t.Errorf("Carry = %+v", got)
+	}
+	if got := ChoiceFrom(context.Background()); got != (Choice{}) {
+		t.Errorf("no choice = %+v", got)
 	}
 }

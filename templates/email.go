@@ -63,7 +63,7 @@ func emailBlocks(text string) []emailBlock {
 // EmailHTML renders the HTML alternative of a plain-text email in the
 // language of the request in ctx, with the brand's name, logo and colour.
 func (r *Renderer) EmailHTML(ctx context.Context, subject, text string) (string, error) {
-	lang := r.cat.Negotiate(*i18n.ChoiceFrom(ctx)).String()
+	lang := r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()
 	t, ok := r.emails[lang]
 	if !ok {
 		return "", fmt.Errorf("templates: no email template for %q", lang)

@@ -685,8 +685,8 @@ var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLogg
 // t translates a catalogue key (plain text, such as a message a handler has
 // not put in the catalogue, passes through) with name/value pairs for its
 // placeholders; tstrong does the same and shows each value in bold (a phone
-// number does not break, a long address may), tclient shows each value as the
-// client's name.
+// number does not break, a long address may; an acr is code), tclient shows
+// each value as the client's name.
 func funcs(loc *i18n.Localizer) template.FuncMap {
 	return template.FuncMap{
 		"t": func(id string, args ...any) template.HTML { return text(loc.T(id, args...)) },
@@ -697,10 +697,14 @@ func funcs(loc *i18n.Localizer) template.FuncMap {
 					return `<strong class="nowrap">`, "</strong>"
 				case "Email":
 					return `<strong class="break">`, "</strong>"
+				case "ACR":
+					return "<code>", "</code>"
 				}
 				return "<strong>", "</strong>"
 			})
 		},
+		// tn translates a message with plural forms for n ({{.Count}}).
+		"tn": func(id string, n int) string { return loc.N(id, n) },
 		"tclient": func(id string, args ...any) template.HTML {
 			return wrap(loc, id, args, func(string) (string, string) { return `<span class="client">`, "</span>" })
 		},
@@ -823,7 +827,7 @@ func parsePages(fm template.FuncMap, names []string, files func(name string) []s
 // (see package i18n), the switcher, the product name.
 func (r *Renderer) Page(ctx context.Context, title string) Page {
 	ch := i18n.ChoiceFrom(ctx)
-	lang := r.cat.Negotiate(*ch)
+	lang := r.cat.Negotiate(ch)
 	p := Page{Title: title, ProductName: r.opt.Brand.ProductName, Dev: r.opt.Dev, Lang: lang.String(),
 		BrandCSS: r.brandCSS != nil, Support: r.opt.Brand.SupportContact}
 	if len(r.opt.Brand.Logo) > 0 {
@@ -837,12 +841,12 @@ func (r *Renderer) Page(ctx context.Context, title string) Page {
 
 // T translates a catalogue key into the language of the request in ctx.
 func (r *Renderer) T(ctx context.Context, id string, args ...any) string {
-	return r.cat.Localizer(r.cat.Negotiate(*i18n.ChoiceFrom(ctx)).String()).T(id, args...)
+	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).T(id, args...)
 }
 
 // Date formats a day in the language of the request in ctx.
 func (r *Renderer) Date(ctx context.Context, t time.Time) string {
-	return r.cat.Localizer(r.cat.Negotiate(*i18n.ChoiceFrom(ctx)).String()).Date(t)
+	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).Date(t)
 }
 
 // Languages lists the shipped languages (BCP 47).

@@ -210,7 +210,7 @@ func (s *Handlers) SetupDonePage(w http.ResponseWriter, r *http.Request) (flows.
 	if !ok {
 		return res, err
 	}
-	p := s.wizardPage(ctx, z, "Two-step verification is on", "done", -1)
+	p := s.wizardPage(ctx, z, "wizard.done_heading", "done", -1)
 	p.Steps, p.CancelURL = nil, ""
 	devices, err := s.TOTP.Devices(ctx, z.user.ID)
 	if err != nil {
