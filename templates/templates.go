@@ -917,7 +917,7 @@ func (r *Renderer) TOTPEnrol(w io.Writer, p TOTPEnrolPage) error {
 // RecoveryCodes renders the one-time display of new recovery codes.
 func (r *Renderer) RecoveryCodes(w io.Writer, p RecoveryCodesPage) error {
 	if p.Title == "" {
-		p.Title = "Save your recovery codes"
+		p.Title = "codes.heading"
 	}
 	return r.render(w, pageRecovery, p)
 }

@@ -445,7 +445,7 @@ func pageCases() []pageCase {
 				`<a class="btn btn-small btn-secondary" href="data:text/plain;charset=utf-8,Lockstep%20recovery%20codes%0A%0AEach%20code%20works%20once.`,
 				`aaaaa-bbbbb%0Accccc-ddddd%0A`,
 				`download="recovery-codes.txt">Download</a>`,
-				`data-copy="recovery-codes" data-status="copy-status" hidden>Copy</button>`,
+				`data-copy="recovery-codes" data-status="copy-status" data-copied="Copied." data-copy-failed="Copying did not work: select the codes instead." hidden>Copy</button>`,
 				codesScript,
 			},
 			notWant: []string{`role="alert"`, `href="#"`, "ZgotmplZ"},

@@ -321,7 +321,7 @@ func (s *Handlers) showAccountCodes(w http.ResponseWriter, r *http.Request, user
 		return err
 	}
 	s.Audit(r.Context(), r, "recovery_codes.generated", user.ID, "", nil)
-	p := templates.RecoveryCodesPage{Page: s.Page(r.Context(), "Save your recovery codes"), Codes: codes, Error: msg,
+	p := templates.RecoveryCodesPage{Page: s.Page(r.Context(), "codes.heading"), Codes: codes, Error: msg,
 		Action: s.Path(PathAccountCodesDone) + "?" + url.Values{"done": {done}}.Encode()}
 	status := http.StatusOK
 	if msg != "" {

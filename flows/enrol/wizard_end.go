@@ -142,7 +142,7 @@ func (s *Handlers) showCodes(w http.ResponseWriter, r *http.Request, z wizard, m
 	if err != nil {
 		return flows.Result{}, err
 	}
-	p := templates.RecoveryCodesPage{Page: s.Page(ctx, "Save your recovery codes"), Action: s.Path(PathSetupCodes),
+	p := templates.RecoveryCodesPage{Page: s.Page(ctx, "codes.heading"), Action: s.Path(PathSetupCodes),
 		FlowID: z.flowID(), Codes: codes, Error: msg, Steps: s.wizardSteps(stepCodes, first)}
 	status := http.StatusOK
 	if msg != "" {
