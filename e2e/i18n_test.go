@@ -161,7 +161,14 @@ func TestI18nDiscoveryAndDefault(t *testing.T) {
 	r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
 	wantLang(t, speaking(t, "fi").get(s, r.start().url), "nl", "<h1>Inloggen</h1>")
 	wantLang(t, speaking(t, "en").get(s, r.start().url), "en", "<h1>Sign in</h1>")
+	// The set-up wizard of a sign-in that asks for two factors, in Spanish.
+	b := speaking(t, "en")
+	p := b.password(s, b.get(s, r.start(param("claims", essentialMFA), param("ui_locales", "es")).url), s.Email, s.Password)
+	wantLang(t, p, "es", "<h1>Configura la verificación en dos pasos</h1>", "Qué necesitas", "Tengo la aplicación preparada",
+		`<span class="step-label">Preparación</span>`, "Paso 2 de")
+	scan := b.get(s, s.URL+"/account/setup/app?"+url.Values{"flow": {p.flowID()}}.Encode())
+	wantLang(t, scan, "es", "<h1>Escanea el código QR</h1>", "¿No puedes escanearlo? Introduce esta clave en la aplicación:")
 	// An error page speaks too.
-	p := speaking(t, "es").get(s, s.URL+"/no-such-page")
+	p = speaking(t, "es").get(s, s.URL+"/no-such-page")
 	wantLang(t, p, "es", "Página no encontrada", "Error 404")
 }

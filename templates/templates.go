@@ -954,7 +954,7 @@ func (r *Renderer) PhoneEnrol(w io.Writer, p PhoneEnrolPage) error {
 		return fmt.Errorf("templates: unknown phone enrolment stage %q", p.Stage)
 	}
 	if p.Title == "" {
-		p.Title = "Set up text message codes"
+		p.Title = "phone.heading"
 	}
 	return r.render(w, pagePhoneEnrol, p)
 }
