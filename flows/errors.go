@@ -10,7 +10,9 @@ import (
 )
 
 // Error is an error with a message meant for the person at the browser. What it
-// wraps is logged, never shown.
+// wraps is logged, never shown. Heading and Message are keys of the message
+// catalogues (package i18n), which the error page translates; text that is no
+// key is shown as it is.
 type Error struct {
 	Status  int
 	Heading string

@@ -11,11 +11,10 @@ import (
 	"github.com/lockstep-id/lockstep/storage"
 )
 
+// Headings and messages are keys of the message catalogues (package i18n).
 var (
-	errFlowGone = UserError(http.StatusBadRequest, "This sign-in link is no longer valid",
-		"It has expired or was already used. Go back to the app and start signing in again.", nil)
-	errFlowForeign = UserError(http.StatusForbidden, "This sign-in link belongs to another browser",
-		"For your security a sign-in can only be finished in the browser that started it. Go back to the app and start again here.", nil)
+	errFlowGone    = UserError(http.StatusBadRequest, "flow.gone_heading", "flow.gone_message", nil)
+	errFlowForeign = UserError(http.StatusForbidden, "flow.foreign_heading", "flow.foreign_message", nil)
 )
 
 // NewFlow is what the provider (or the account page) knows when it starts a flow.
@@ -139,14 +138,13 @@ func (s *Core) Advance(ctx context.Context, f *Flow) error {
 // StepDone is the page for a flow update that lost to another request (a double
 // submit, a second tab, a replay).
 func StepDone(cause error) error {
-	return UserError(http.StatusConflict, "This step was already completed",
-		"This sign-in moved on in another tab or request. Go back to the app and start again.", cause)
+	return UserError(http.StatusConflict, "flow.done_heading", "flow.done_message", cause)
 }
 
 // ParseForm reads a posted form; one that cannot be read is the user's error.
 func ParseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+		return UserError(http.StatusBadRequest, "error.bad_request", "flow.bad_form", err)
 	}
 	return nil
 }

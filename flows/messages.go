@@ -139,8 +139,7 @@ const MethodWebAuthn = "webauthn"
 
 // ErrNoWebAuthn answers the security-key endpoints when this server has none (its
 // issuer is an IP address, which WebAuthn does not allow as a relying party).
-var ErrNoWebAuthn = UserError(http.StatusNotFound, "Security keys are not available",
-	"This server does not offer security keys.", nil)
+var ErrNoWebAuthn = UserError(http.StatusNotFound, "flow.no_keys_heading", "flow.no_keys_message", nil)
 
 // WebAuthnUser is how a user appears to authenticators.
 func WebAuthnUser(u storage.User) factor.UserInfo {
@@ -162,8 +161,7 @@ func WebAuthnMessage(err error) string {
 	return ""
 }
 
-var ErrNoSMS = UserError(http.StatusNotFound, "Text messages are not available",
-	"This service does not send text messages. Use an authenticator app or a security key.", nil)
+var ErrNoSMS = UserError(http.StatusNotFound, "challenge.no_sms_heading", "flow.no_sms_message", nil)
 
 // MsgThrottled is what a user reads when the password was tried too often.
 const MsgThrottled = "code.signin_throttled"

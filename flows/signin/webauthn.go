@@ -28,7 +28,7 @@ func (s *Handlers) scriptFlow(r *http.Request, state flows.State) (flows.Flow, e
 		return flows.Flow{}, err
 	}
 	if !f.Is(state) {
-		return flows.Flow{}, flows.UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
+		return flows.Flow{}, flows.UserError(http.StatusConflict, "flow.over_heading", "flow.over_message", nil)
 	}
 	return f, nil
 }
