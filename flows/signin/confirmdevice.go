@@ -78,13 +78,9 @@ func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows
 		return "", err
 	}
 	link := s.BaseURL + s.Path(PathConfirmDeviceLink) + "?" + url.Values{"flow": {f.ID}, "code": {code}}.Encode()
-	text := fmt.Sprintf("Someone is signing in to your %[1]s account from a browser we have not seen before:\n\n"+
-		"  %[2]s, address %[3]s\n\nIf this is you, enter this code on the sign-in page:\n\n  %[4]s\n\n"+
-		"or open this link:\n\n  %[5]s\n\nThe code works once, for %[6]d minutes.\n\n"+
-		"If this is not you, do nothing: the sign-in cannot go on without this code. Change your password, "+
-		"because whoever tried knows it.\n\n— %[1]s",
-		s.ProductName, flows.BrowserLabel(r.UserAgent()), s.ClientIP(r), code, link, int(s.EmailCodes.TTL.Minutes()))
-	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Confirm your sign-in", Text: text}); err != nil {
+	text := s.T(ctx, "mail.new_device.text", "Product", s.ProductName, "Browser", flows.BrowserLabel(r.UserAgent()),
+		"Address", s.ClientIP(r), "Code", code, "Link", link, "Minutes", int(s.EmailCodes.TTL.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.new_device.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "confirmation email not sent", "user_id", f.UserID, "error", err)
 		return msgDeviceNotSent, nil
 	}
