@@ -852,9 +852,6 @@ func (r *Renderer) Date(ctx context.Context, t time.Time) string {
 // Languages lists the shipped languages (BCP 47).
 func (r *Renderer) Languages() []string { return r.cat.Languages() }
 
-// loc is the localizer of the page's language.
-func (r *Renderer) loc(p Page) *i18n.Localizer { return r.cat.Localizer(p.lang()) }
-
 // render executes page into a buffer and writes it to w only on success.
 // If w is an http.ResponseWriter without a Content-Type, it is set to HTML.
 func (r *Renderer) render(w io.Writer, name string, data interface{ lang() string }) error {
