@@ -20,14 +20,15 @@ const (
 	PathAccountSessions = "/account/sessions"
 )
 
-// The areas, by the key templates.AccountPage.Area names them with.
+// The areas, by the key templates.AccountPage.Area names them with; the
+// titles are catalogue keys.
 var areas = []struct{ key, path, title string }{
-	{templates.AreaApps, PathAccountApps, "Authenticator apps"},
-	{templates.AreaKeys, PathAccountKeys, "Security keys and passkeys"},
-	{templates.AreaSMS, PathAccountSMS, "Text messages"},
-	{templates.AreaRecovery, PathAccountRecovery, "Recovery codes"},
-	{templates.AreaDevices, PathAccountDevices, "Remembered devices"},
-	{templates.AreaSessions, PathAccountSessions, "Where you're signed in"},
+	{templates.AreaApps, PathAccountApps, "account.area_apps"},
+	{templates.AreaKeys, PathAccountKeys, "account.area_keys"},
+	{templates.AreaSMS, PathAccountSMS, "account.area_sms"},
+	{templates.AreaRecovery, PathAccountRecovery, "account.area_recovery"},
+	{templates.AreaDevices, PathAccountDevices, "account.area_devices"},
+	{templates.AreaSessions, PathAccountSessions, "account.area_sessions"},
 }
 
 // doneArea is the area an action's notice (accountNotices) is shown on.
@@ -97,7 +98,7 @@ func (s *Handlers) overviewAreas(p *templates.AccountPage) {
 				continue
 			}
 			if p.ShowTrustedAddresses {
-				row.Title = "Remembered devices and trusted addresses"
+				row.Title = "account.area_devices_trust"
 			}
 			row.Status = count(len(p.RememberedDevices)+len(p.TrustedAddresses), "None", "1 skips the second step", "%d skip the second step")
 		case templates.AreaSessions:
