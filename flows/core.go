@@ -90,6 +90,12 @@ func (s *Core) T(ctx context.Context, id string, args ...any) string {
 	return s.Pages.T(ctx, id, args...)
 }
 
+// N translates a catalogue key with plural forms for n ({{.Count}}) into the
+// request's language.
+func (s *Core) N(ctx context.Context, id string, n int, args ...any) string {
+	return s.Pages.N(ctx, id, n, args...)
+}
+
 // Date formats a day for the request's language ("3 December 2026", "3 de diciembre de 2026").
 func (s *Core) Date(ctx context.Context, t time.Time) string {
 	return s.Pages.Date(ctx, t)

@@ -844,6 +844,12 @@ func (r *Renderer) T(ctx context.Context, id string, args ...any) string {
 	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).T(id, args...)
 }
 
+// N translates a catalogue key with plural forms for n into the language of
+// the request in ctx.
+func (r *Renderer) N(ctx context.Context, id string, n int, args ...any) string {
+	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).N(id, n, args...)
+}
+
 // Date formats a day in the language of the request in ctx.
 func (r *Renderer) Date(ctx context.Context, t time.Time) string {
 	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).Date(t)

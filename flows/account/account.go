@@ -123,7 +123,7 @@ func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area stri
 		}
 	}
 	if area == "" {
-		s.overviewAreas(&p)
+		s.overviewAreas(ctx, &p)
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
 }
