@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/recover"
 	"github.com/lockstep-id/lockstep/flows/signin"
 	"github.com/lockstep-id/lockstep/flows/sms"
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
@@ -103,15 +106,40 @@ func PasswordHasher(c configs.PasswordConfig) *password.Hasher {
 	return password.NewHasher(p, c.MaxConcurrent)
 }
 
+// Brand reads the configuration's branding (the logo file is read once, here).
+func Brand(c configs.BrandingConfig) (templates.Brand, error) {
+	b := templates.Brand{ProductName: c.ProductName, AccentColor: c.AccentColor, SupportContact: c.SupportContact}
+	if c.Logo != "" {
+		logo, err := os.ReadFile(c.Logo)
+		if err != nil {
+			return b, fmt.Errorf("branding.logo: %w", err)
+		}
+		b.Logo, b.LogoType = logo, configs.LogoTypes[strings.ToLower(filepath.Ext(c.Logo))]
+	}
+	return b, nil
+}
+
+// productName is the name pages, emails and authenticator apps show.
+func productName(b templates.Brand) string {
+	if b.ProductName == "" {
+		return templates.DefaultProductName
+	}
+	return b.ProductName
+}
+
 // Build wires a Lockstep server from a validated configuration and an open store.
 // It creates signing keys on first start.
 //
 // tweaks adjust the provider options before composition (dev mode uses it for the
 // home page's hints).
 func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, now func() time.Time, tweaks ...func(*idp.Options)) (*Server, error) {
-	pages, err := templates.New()
+	brand, err := Brand(cfg.Branding)
 	if err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
+		return nil, err
+	}
+	cat, err := i18n.Load(cfg.I18n.DefaultLanguage)
+	if err != nil {
+		return nil, err
 	}
 	keys, err := idp.NewKeyManager(store, idp.DeriveKey(cfg.Secret, "key-encryption", 32), cfg.Tokens.KeyRetention, now)
 	if err != nil {
@@ -136,11 +164,18 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if cookiePath == "" {
 		cookiePath = "/"
 	}
-	errorPages := &flows.ErrorPages{Pages: pages, Log: log, Dev: cfg.Dev, RequestID: idp.RequestID, ProductName: "Lockstep"}
+	prefix := strings.TrimSuffix(iss.Path, "/")
+	pages, err := templates.NewWith(cat, templates.Options{Brand: brand, Dev: cfg.Dev,
+		LanguagePath: prefix + idp.PathLanguage, BaseURL: iss.Scheme + "://" + iss.Host})
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	errorPages := &flows.ErrorPages{Pages: pages, Log: log, RequestID: idp.RequestID}
 	mail, outbox, err := MailSender(cfg.Email, log)
 	if err != nil {
 		return nil, err
 	}
+	mail = email.WithHTML(mail, pages.EmailHTML) // every email also in HTML, branded, in the reader's language
 	if outbox != nil && !cfg.Dev {
 		log.Warn("no email.smtp_host: security notifications are only logged, not delivered")
 	}
@@ -148,7 +183,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	// (allowed for local testing) runs without security keys.
 	var webAuthn *factor.WebAuthn
 	if net.ParseIP(iss.Hostname()) == nil {
-		if webAuthn, err = factor.NewWebAuthn(iss.Hostname(), "Lockstep", []string{iss.Scheme + "://" + iss.Host}, store, now); err != nil {
+		if webAuthn, err = factor.NewWebAuthn(iss.Hostname(), productName(brand), []string{iss.Scheme + "://" + iss.Host}, store, now); err != nil {
 			return nil, fmt.Errorf("webauthn: %w", err)
 		}
 	} else {
@@ -163,7 +198,6 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	if err != nil {
 		return nil, err
 	}
-	prefix := strings.TrimSuffix(iss.Path, "/")
 	core := &flows.Core{
 		Store:   store,
 		Clients: clients,
@@ -184,8 +218,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		Prefix:          prefix,
 		ResumePath:      prefix + idp.PathResume,
 		LogoutPath:      prefix + idp.PathEndSession,
-		ProductName:     "Lockstep",
-		Dev:             cfg.Dev,
+		ProductName:     productName(brand),
 		ClientIP:        idp.ClientIP(proxies),
 		DeviceCookies: flows.NewCookies(cfg.Session.CookieName+"_device", idp.DeriveKey(cfg.Secret, "device-cookie-hash", 64),
 			idp.DeriveKey(cfg.Secret, "device-cookie-block", 32), cookiePath, iss.Scheme == "https", deviceCookieMaxAge),
@@ -213,7 +246,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 	}
 	core.CompanyRules = orgs.Rules{Store: store, Now: now}
 	hasher := PasswordHasher(cfg.Password)
-	totp := &factor.TOTP{Store: store, Sealer: sealer, Issuer: "Lockstep", Now: now}
+	totp := &factor.TOTP{Store: store, Sealer: sealer, Issuer: productName(brand), Now: now}
 	recovery := &factor.Recovery{Store: store, Key: idp.DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now}
 	codesSealer, err := factor.NewAEADSealer(idp.DeriveKey(cfg.Secret, "setup-recovery-codes", 32))
 	if err != nil {

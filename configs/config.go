@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -57,7 +59,38 @@ type Config struct {
 	Email          EmailConfig    `yaml:"email"`
 	SMS            SMSConfig      `yaml:"sms"`
 	Admin          AdminConfig    `yaml:"admin"`
+	I18n           I18nConfig     `yaml:"i18n"`
+	Branding       BrandingConfig `yaml:"branding"`
 }
+
+// I18nConfig chooses the language when neither the sign-in (ui_locales), the
+// language switcher's cookie nor the browser (Accept-Language) decides.
+type I18nConfig struct {
+	// DefaultLanguage is one of the shipped languages: en (default), es, nl or nb.
+	DefaultLanguage string `yaml:"default_language"`
+}
+
+// BrandingConfig is the name, logo, colour and support contact the hosted
+// pages, the emails and the authenticator-app label show.
+type BrandingConfig struct {
+	// ProductName replaces "Lockstep" on the pages, in emails and as the
+	// authenticator-app issuer label.
+	ProductName string `yaml:"product_name"`
+	// Logo is an SVG, PNG, JPEG or WebP file Lockstep serves at /static/brand/logo
+	// (same origin, so the strict Content-Security-Policy holds). Empty: the
+	// built-in mark.
+	Logo string `yaml:"logo"`
+	// AccentColor (#rrggbb) colours buttons and links, through /static/brand.css.
+	AccentColor string `yaml:"accent_color"`
+	// SupportContact (an email address or a URL) is shown on the error and reset pages.
+	SupportContact string `yaml:"support_contact"`
+}
+
+// ShippedLanguages are the languages i18n.default_language accepts.
+var ShippedLanguages = []string{"en", "es", "nl", "nb"}
+
+// LogoTypes are the logo files branding.logo accepts, by extension.
+var LogoTypes = map[string]string{".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 // AdminConfig is the admin console's and API's sign-in requirement.
 type AdminConfig struct {
@@ -305,6 +338,7 @@ func (c *Config) fillDefaults() {
 	setDefault(&c.Session.FlowLifetime, 30*time.Minute)
 	setDefault(&c.Session.CookieName, "lockstep_session")
 	setDefault(&c.Admin.MinACR, AdminACRs[0])
+	setDefault(&c.I18n.DefaultLanguage, "en")
 
 	setDefault(&c.Throttle.AccountFailures, 10)
 	setDefault(&c.Throttle.IPFailures, 50)
@@ -450,6 +484,7 @@ func (c Config) Validate() error {
 		add("mfa.confirm_new_devices needs email.smtp_host: the confirmation is sent by email")
 	}
 	c.validateSMS(add)
+	c.validateBranding(add)
 	if c.Throttle.AccountFailures < 1 {
 		add("throttle.account_failures must be at least 1, not %d", c.Throttle.AccountFailures)
 	}
@@ -486,6 +521,28 @@ func (c Config) validateSMS(add func(string, ...any)) {
 	}
 	if m.MaxAttempts < 1 || m.DailyPerUser < 1 || m.DailyPerNumber < 1 {
 		add("sms.max_attempts, sms.daily_per_user and sms.daily_per_number must be at least 1")
+	}
+}
+
+var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+func (c Config) validateBranding(add func(string, ...any)) {
+	if l := c.I18n.DefaultLanguage; l != "" && !slices.Contains(ShippedLanguages, l) {
+		add("i18n.default_language must be one of %s, not %q", strings.Join(ShippedLanguages, ", "), l)
+	}
+	b := c.Branding
+	if b.AccentColor != "" && !hexColour.MatchString(b.AccentColor) {
+		add("branding.accent_color must be #rrggbb, not %q", b.AccentColor)
+	}
+	if b.Logo != "" {
+		if _, ok := LogoTypes[strings.ToLower(filepath.Ext(b.Logo))]; !ok {
+			add("branding.logo must be an .svg, .png, .jpg or .webp file, not %q", b.Logo)
+		} else if st, err := os.Stat(b.Logo); err != nil || !st.Mode().IsRegular() {
+			add("branding.logo %q is not a readable file", b.Logo)
+		}
+	}
+	if utf8.RuneCountInString(b.ProductName) > 60 || strings.ContainsAny(b.ProductName, "\n\r:") {
+		add("branding.product_name must be at most 60 characters, on one line, without a colon (it labels authenticator apps)")
 	}
 }
 

@@ -404,3 +404,42 @@ func writeFile(t *testing.T, content string) string {
 func mapEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
+
+func TestBrandingAndLanguageValidation(t *testing.T) {
+	dir := t.TempDir()
+	logo := filepath.Join(dir, "logo.svg")
+	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string // "" = valid
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"a full brand", func(c *Config) {
+			c.I18n.DefaultLanguage = "nb"
+			c.Branding = BrandingConfig{ProductName: "Review Shop ID", Logo: logo, AccentColor: "#0f766e", SupportContact: "help@example.com"}
+		}, ""},
+		{"an unshipped language", func(c *Config) { c.I18n.DefaultLanguage = "fi" }, "i18n.default_language"},
+		{"a named colour", func(c *Config) { c.Branding.AccentColor = "teal" }, "branding.accent_color"},
+		{"css in the colour", func(c *Config) { c.Branding.AccentColor = "#fff;}body{" }, "branding.accent_color"},
+		{"a missing logo", func(c *Config) { c.Branding.Logo = filepath.Join(dir, "nope.png") }, "branding.logo"},
+		{"a logo that is no image", func(c *Config) { c.Branding.Logo = filepath.Join(dir, "logo.html") }, "branding.logo"},
+		{"a name with a colon", func(c *Config) { c.Branding.ProductName = "Acme: ID" }, "branding.product_name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Issuer, c.Secret = "https://id.example.com", strings.Repeat("s", MinSecretLen)
+			tt.edit(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate() = %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate() = %v, want an error about %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -91,7 +91,7 @@ func (h *Handlers) page(r *http.Request, p admin.Principal, email, current strin
 	if !p.Platform() {
 		role = "Administrator of " + p.OrgID
 	}
-	return templates.AdminPage{Page: h.Page(""), Notice: notices[r.URL.Query().Get("done")],
+	return templates.AdminPage{Page: h.Page(r.Context(), ""), Notice: notices[r.URL.Query().Get("done")],
 		Nav: templates.AdminNav{Base: h.Path(PathConsole), Current: current, Platform: p.Platform(), Email: email, Role: role,
 			SignOutURL: h.LogoutPath}}
 }

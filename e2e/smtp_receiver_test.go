@@ -28,6 +28,7 @@ type mailMsg struct {
 	Header  mail.Header
 	Subject string
 	Text    string // the text/plain body, decoded, with \n line ends
+	Raw     []byte // the message as received
 }
 
 // mailbox is a real SMTP server (emersion/go-smtp) on 127.0.0.1:0 that keeps
@@ -116,7 +117,7 @@ func (m *mailbox) add(from string, to []string, data []byte) error {
 		m.t.Errorf("unreadable email: %v\n%s", err, data)
 		return err
 	}
-	msg.From, msg.To = from, to
+	msg.From, msg.To, msg.Raw = from, to, data
 	m.mu.Lock()
 	m.msgs = append(m.msgs, msg)
 	m.taken = append(m.taken, false)

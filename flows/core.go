@@ -68,8 +68,8 @@ type Core struct {
 	// EnrolOnSpot lets a user who lacks a required second factor enrol one during
 	// the sign-in; otherwise the client gets unmet_authentication_requirements.
 	EnrolOnSpot bool
+	// ProductName names the service in notifications (the pages take it from Pages).
 	ProductName string
-	Dev         bool
 	// ClientIP is the caller's address as the trusted-proxy rules allow.
 	ClientIP func(*http.Request) string
 	// CompanyRules tell the policy what a user's organisation asks of them
@@ -79,9 +79,26 @@ type Core struct {
 	pages map[State]Route
 }
 
-// Page is the common part of every page's data.
-func (s *Core) Page(title string) templates.Page {
-	return templates.Page{Title: title, ProductName: s.ProductName, Dev: s.Dev}
+// Page is the common part of every page's data, in the request's language.
+func (s *Core) Page(ctx context.Context, title string) templates.Page {
+	return s.Pages.Page(ctx, title)
+}
+
+// T translates a catalogue key into the request's language (for texts that
+// are not pages: text messages, emails).
+func (s *Core) T(ctx context.Context, id string, args ...any) string {
+	return s.Pages.T(ctx, id, args...)
+}
+
+// N translates a catalogue key with plural forms for n ({{.Count}}) into the
+// request's language.
+func (s *Core) N(ctx context.Context, id string, n int, args ...any) string {
+	return s.Pages.N(ctx, id, n, args...)
+}
+
+// Date formats a day for the request's language ("3 December 2026", "3 de diciembre de 2026").
+func (s *Core) Date(ctx context.Context, t time.Time) string {
+	return s.Pages.Date(ctx, t)
 }
 
 // Audit appends to the audit log (the request's buffer); a failure is logged.

@@ -11,7 +11,9 @@ import (
 )
 
 // Error is an error with a message meant for the person at the browser. What it
-// wraps is logged, never shown.
+// wraps is logged, never shown. Heading and Message are keys of the message
+// catalogues (package i18n), which the error page translates; text that is no
+// key is shown as it is.
 type Error struct {
 	Status  int
 	Heading string
@@ -38,11 +40,9 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // ErrorPages is the one place that turns handler errors into pages.
 type ErrorPages struct {
-	Pages       *templates.Renderer
-	Log         *slog.Logger
-	Dev         bool
-	RequestID   func(r *http.Request) string
-	ProductName string
+	Pages     *templates.Renderer
+	Log       *slog.Logger
+	RequestID func(r *http.Request) string
 }
 
 // Handle adapts h to http.Handler.
@@ -59,12 +59,10 @@ func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
 	var ue *Error
 	switch {
 	case errors.Is(err, storage.ErrUnavailable):
-		ue = UserError(http.StatusServiceUnavailable, "Please try again shortly",
-			"Lockstep is briefly unavailable. Nothing was lost: please try again in a moment.", err)
+		ue = UserError(http.StatusServiceUnavailable, "error.unavailable", "error.unavailable_message", err)
 		w.Header().Set("Retry-After", "5")
 	case !errors.As(err, &ue):
-		ue = UserError(http.StatusInternalServerError, "Something went wrong",
-			"Lockstep could not finish this request. Please try again in a moment.", err)
+		ue = UserError(http.StatusInternalServerError, "error.something_wrong", "error.could_not_finish", err)
 	}
 	level := slog.LevelInfo
 	if ue.Status >= 500 {
@@ -77,7 +75,7 @@ func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(ue.Status)
 	_ = p.Pages.Error(w, templates.ErrorPage{
-		Page:      templates.Page{Title: ue.Heading, ProductName: p.ProductName, Dev: p.Dev},
+		Page:      p.Pages.Page(r.Context(), ue.Heading),
 		Status:    ue.Status,
 		Heading:   ue.Heading,
 		Message:   ue.Message,

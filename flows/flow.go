@@ -7,14 +7,14 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
+// Headings and messages are keys of the message catalogues (package i18n).
 var (
-	errFlowGone = UserError(http.StatusBadRequest, "This sign-in link is no longer valid",
-		"It has expired or was already used. Go back to the app and start signing in again.", nil)
-	errFlowForeign = UserError(http.StatusForbidden, "This sign-in link belongs to another browser",
-		"For your security a sign-in can only be finished in the browser that started it. Go back to the app and start again here.", nil)
+	errFlowGone    = UserError(http.StatusBadRequest, "flow.gone_heading", "flow.gone_message", nil)
+	errFlowForeign = UserError(http.StatusForbidden, "flow.foreign_heading", "flow.foreign_message", nil)
 )
 
 // NewFlow is what the provider (or the account page) knows when it starts a flow.
@@ -65,7 +65,16 @@ func (s *Core) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return Flow{}, fmt.Errorf("create flow: %w", err)
 	}
+	f.speak(ctx)
 	return f, nil
+}
+
+// speak makes the rest of the request speak the language the client asked for
+// in the flow's ui_locales (OIDC Core 3.1.2.1), as every page of the flow does.
+func (f Flow) speak(ctx context.Context) {
+	if q, err := url.ParseQuery(f.AuthorizeQuery); err == nil {
+		i18n.SetUILocales(ctx, q.Get("ui_locales"))
+	}
 }
 
 // ShowStep answers the request that started f with its first step's page itself
@@ -98,7 +107,9 @@ func (s *Core) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, 
 	if !s.Now().Before(rec.ExpiresAt) {
 		return Flow{}, errFlowGone
 	}
-	return Flow{rec}, nil
+	f := Flow{rec}
+	f.speak(ctx)
+	return f, nil
 }
 
 // InBrowser reports whether r comes from the browser that started f (a page
@@ -127,14 +138,13 @@ func (s *Core) Advance(ctx context.Context, f *Flow) error {
 // StepDone is the page for a flow update that lost to another request (a double
 // submit, a second tab, a replay).
 func StepDone(cause error) error {
-	return UserError(http.StatusConflict, "This step was already completed",
-		"This sign-in moved on in another tab or request. Go back to the app and start again.", cause)
+	return UserError(http.StatusConflict, "flow.done_heading", "flow.done_message", cause)
 }
 
 // ParseForm reads a posted form; one that cannot be read is the user's error.
 func ParseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+		return UserError(http.StatusBadRequest, "error.bad_request", "flow.bad_form", err)
 	}
 	return nil
 }

@@ -20,20 +20,21 @@ const (
 	MethodSMS      = "sms"
 )
 
-// Messages for codes. A wrong code and a used one say different things: the user
-// can act on the difference, and the code's owner learns nothing new from it.
+// Messages for codes, as keys of the message catalogues (package i18n), which
+// the pages translate. A wrong code and a used one say different things: the
+// user can act on the difference, and the code's owner learns nothing new from it.
 const (
-	msgWrongCode     = "That code is not right. Check your authenticator app and try again."
-	msgUsedCode      = "That code was already used. Wait for the next code in your app and enter it."
-	msgExpiredCode   = "That code has expired. Enter the code your app shows now."
-	msgMalformedCode = "Enter the 6 digits your authenticator app shows."
-	MsgWrongRecovery = "That recovery code is not right, or it was used already."
-	MsgCodeThrottled = "Too many wrong codes. For your security, two-step verification is locked for 15 minutes."
-	msgWrongSMS      = "That code is not right. Check the text message and try again."
-	msgExpiredSMS    = "That code has expired. Ask for a new code."
-	msgUsedSMS       = "That code was already used. Ask for a new code."
-	msgSMSAttempts   = "Too many wrong tries for this code. Ask for a new code."
-	msgMalformedSMS  = "Enter the 6 digits from the text message."
+	msgWrongCode     = "code.wrong"
+	msgUsedCode      = "code.used"
+	msgExpiredCode   = "code.expired"
+	msgMalformedCode = "code.malformed"
+	MsgWrongRecovery = "code.wrong_recovery"
+	MsgCodeThrottled = "code.throttled"
+	msgWrongSMS      = "code.wrong_sms"
+	msgExpiredSMS    = "code.expired_sms"
+	msgUsedSMS       = "code.used_sms"
+	msgSMSAttempts   = "code.sms_attempts"
+	msgMalformedSMS  = "code.malformed_sms"
 )
 
 // CodeMessage is what the user reads for a refused code ("" for a server fault).
@@ -60,13 +61,13 @@ func CodeMessage(method string, err error) string {
 // SMSNotices are the only notices the challenge page shows after a send; the
 // query names one, so no text comes from the address.
 var SMSNotices = map[string]string{
-	"sent": "We sent a code. It works for 5 minutes.",
+	"sent": "code.sms_sent",
 }
 
 const (
-	msgSMSWait    = "A code was sent moments ago. Wait a little before asking for another."
-	msgSMSCap     = "Too many codes were sent today. Use another method, or try again tomorrow."
-	msgSMSNotSent = "We could not send the text message. Try again in a moment, or use another method."
+	msgSMSWait    = "code.sms_wait"
+	msgSMSCap     = "code.sms_cap"
+	msgSMSNotSent = "code.sms_not_sent"
 )
 
 // WaitSeconds is a resend wait in whole seconds, rounded up, for the pages.
@@ -85,8 +86,7 @@ func (s *Core) SendSMSCode(ctx context.Context, r *http.Request, key, userID, cl
 	case err != nil:
 		return "", err
 	}
-	text := fmt.Sprintf("%s is your %s verification code. It expires in %d minutes. Never share it.",
-		code, s.ProductName, int(s.SMSCodes.TTL.Minutes()))
+	text := s.T(ctx, "sms.code", "Code", code, "Product", s.ProductName, "Minutes", int(s.SMSCodes.TTL.Minutes()))
 	if err := s.SMS.Send(ctx, sms.Message{To: number, Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "sms not sent", "to", sms.Mask(number), "error", err)
 		// Nothing reached the phone: drop the code, so that no page claims it was
@@ -139,8 +139,7 @@ const MethodWebAuthn = "webauthn"
 
 // ErrNoWebAuthn answers the security-key endpoints when this server has none (its
 // issuer is an IP address, which WebAuthn does not allow as a relying party).
-var ErrNoWebAuthn = UserError(http.StatusNotFound, "Security keys are not available",
-	"This server does not offer security keys.", nil)
+var ErrNoWebAuthn = UserError(http.StatusNotFound, "flow.no_keys_heading", "flow.no_keys_message", nil)
 
 // WebAuthnUser is how a user appears to authenticators.
 func WebAuthnUser(u storage.User) factor.UserInfo {
@@ -156,14 +155,13 @@ func WebAuthnMessage(err error) string {
 	for _, e := range []error{factor.ErrChallengeUsed, factor.ErrInvalidResponse, factor.ErrUserPresenceRequired,
 		factor.ErrUserVerificationRequired, factor.ErrWrongCredential, factor.ErrCounterRegressed, factor.ErrNoCredential} {
 		if errors.Is(err, e) {
-			return "The security key could not be verified. Try again, or use another method."
+			return "code.key_refused"
 		}
 	}
 	return ""
 }
 
-var ErrNoSMS = UserError(http.StatusNotFound, "Text messages are not available",
-	"This service does not send text messages. Use an authenticator app or a security key.", nil)
+var ErrNoSMS = UserError(http.StatusNotFound, "challenge.no_sms_heading", "flow.no_sms_message", nil)
 
 // MsgThrottled is what a user reads when the password was tried too often.
-const MsgThrottled = "Too many failed sign-in attempts. Please wait a few minutes and try again."
+const MsgThrottled = "code.signin_throttled"

@@ -42,7 +42,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"acr_values_supported":                           flows.ACRLadder,
 		"prompt_values_supported":                        []string{"none", "login", "consent"},
 		"authorization_response_iss_parameter_supported": true,
-		"ui_locales_supported":                           []string{"en"},
+		"ui_locales_supported":                           p.opt.Pages.Languages(),
 	})
 }
 

@@ -103,7 +103,7 @@ func (p *Provider) logoutPage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	return p.opt.Pages.Logout(w, templates.LogoutPage{
-		Page:       p.page("Sign out"),
+		Page:       p.page(r, "logout.title"),
 		Action:     p.Path(PathEndSession),
 		ClientName: name,
 		Hidden:     lr.hidden,
@@ -156,9 +156,9 @@ func (p *Provider) logoutSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	return p.opt.Pages.LoggedOut(w, templates.LoggedOutPage{Page: p.page("Signed out")})
+	return p.opt.Pages.LoggedOut(w, templates.LoggedOutPage{Page: p.page(r, "logout.done_title")})
 }
 
-func (p *Provider) page(title string) templates.Page {
-	return templates.Page{Title: title, ProductName: "Lockstep", Dev: p.opt.Dev}
+func (p *Provider) page(r *http.Request, title string) templates.Page {
+	return p.opt.Pages.Page(r.Context(), title)
 }

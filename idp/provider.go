@@ -91,6 +91,8 @@ const (
 	PathDiscovery  = "/.well-known/openid-configuration"
 	PathEndSession = "/logout"
 	PathStatic     = "/static/"
+	// PathLanguage is where the language switcher sends its choice.
+	PathLanguage = "/language"
 )
 
 // New composes the provider.

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lockstep-id/lockstep/flows"
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/templates"
 )
 
@@ -67,24 +68,26 @@ func (p *Provider) Handler() http.Handler {
 	}
 	r.Handle(PathEndSession, page(p.logoutPage)).Methods(http.MethodGet)
 	r.Handle(PathEndSession, page(p.logoutSubmit)).Methods(http.MethodPost)
-	r.PathPrefix(PathStatic).Handler(http.StripPrefix(p.prefix, templates.StaticHandler()))
+	static := p.opt.Pages.StaticHandler() // with the brand's stylesheet and logo
+	r.PathPrefix(PathStatic).Handler(http.StripPrefix(p.prefix, static))
+	r.Handle(PathLanguage, i18n.SwitchHandler(p.prefix, p.issuer.Scheme == "https")).Methods(http.MethodGet)
 	if p.prefix != "" {
 		// The pages link /static/ from the host's root.
-		root.PathPrefix(PathStatic).Handler(templates.StaticHandler())
+		root.PathPrefix(PathStatic).Handler(static)
 	}
 	r.Handle("/", errorPages.Handle(p.home)).Methods(http.MethodGet)
 	if p.opt.Dev {
 		r.Handle("/dev/outbox", errorPages.Handle(p.devOutbox)).Methods(http.MethodGet)
 	}
 	root.NotFoundHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		return flows.UserError(http.StatusNotFound, "Page not found", "There is nothing at this address.", nil)
+		return flows.UserError(http.StatusNotFound, "error.not_found", "error.not_found_message", nil)
 	})
 	root.MethodNotAllowedHandler = errorPages.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return flows.UserError(http.StatusMethodNotAllowed, "Method not allowed", "This address does not accept that kind of request.", nil)
 	})
 	root.Use(m.middleware, p.securityHeaders, p.bufferAudit)
 
-	return p.withRequestID(p.withAccessLog(root))
+	return p.withRequestID(p.withAccessLog(i18n.Middleware(root)))
 }
 
 // bufferAudit writes each request's audit events in one round trip when its
@@ -101,7 +104,7 @@ func (p *Provider) bufferAudit(next http.Handler) http.Handler {
 }
 
 func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {
-	page := templates.HomePage{Page: p.page("Lockstep"), Issuer: p.opt.Issuer,
+	page := templates.HomePage{Page: p.page(r, ""), Issuer: p.opt.Issuer,
 		DevUser: p.opt.DevUser, DevPassword: p.opt.DevPassword, DevClientID: p.opt.DevClientID, DevHints: p.opt.DevHints}
 	_, user, signedIn, err := p.opt.Flows.CurrentSession(r.Context(), r)
 	if err != nil {
@@ -117,7 +120,7 @@ func (p *Provider) home(w http.ResponseWriter, r *http.Request) error {
 
 // devOutbox shows the notifications dev mode kept instead of sending them.
 func (p *Provider) devOutbox(w http.ResponseWriter, r *http.Request) error {
-	page := templates.OutboxPage{Page: p.page("Outbox")}
+	page := templates.OutboxPage{Page: p.page(r, "Outbox")}
 	if p.opt.SMSOutbox != nil {
 		for _, m := range p.opt.SMSOutbox.Messages() {
 			page.Messages = append(page.Messages, templates.OutboxMessage{Kind: "SMS", To: m.To, Text: m.Text})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+
+	"github.com/lockstep-id/lockstep/i18n"
 )
 
 // The admin console's pages (html/admin_*.html) share the hosted pages' layout
@@ -207,21 +209,20 @@ type AdminRenderer struct {
 	r Renderer
 }
 
-// NewAdmin parses the console's pages.
+// NewAdmin parses the console's pages. The console is in English (the
+// catalogues cover the hosted pages, emails and texts, not the console).
 func NewAdmin() (*AdminRenderer, error) {
-	a := &AdminRenderer{r: Renderer{pages: make(map[string]*template.Template, len(adminPageNames))}}
-	for _, name := range adminPageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(htmlFS, "html/layout.html", "html/partials.html",
-			"html/admin_partials.html", "html/admin_"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("templates: parse admin %s: %w", name, err)
-		}
-		if t.Lookup("content") == nil {
-			return nil, fmt.Errorf("templates: admin %s: missing content template", name)
-		}
-		a.r.pages[name] = t
+	cat, err := i18n.Load("")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
 	}
-	return a, nil
+	set, err := parsePages(funcs(cat.Localizer(i18n.English.String())), adminPageNames, func(name string) []string {
+		return []string{"html/layout.html", "html/partials.html", "html/admin_partials.html", "html/admin_" + name + ".html"}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	return &AdminRenderer{r: Renderer{pages: map[string]map[string]*template.Template{i18n.English.String(): set}, cat: cat}}, nil
 }
 
 func titled(p *Page, title string) {

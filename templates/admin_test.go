@@ -131,12 +131,12 @@ func TestEveryAdminPageIsTested(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	marked := &AdminRenderer{r: Renderer{pages: map[string]*template.Template{}}}
-	for name, tmpl := range fresh.r.pages {
+	marked := &AdminRenderer{r: Renderer{pages: map[string]map[string]*template.Template{"en": {}}, cat: fresh.r.cat}}
+	for name, tmpl := range fresh.r.pages["en"] {
 		c := template.Must(tmpl.Clone())
 		template.Must(c.AddParseTree("page-layout", c.Lookup("layout").Tree))
 		template.Must(c.New("layout").Parse(`PAGE=` + name + ";" + `{{template "page-layout" .}}`))
-		marked.r.pages[name] = c
+		marked.r.pages["en"][name] = c
 	}
 	adminRenderer = marked
 	marker := regexp.MustCompile(`^PAGE=([a-z0-9]+);`)

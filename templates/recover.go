@@ -23,9 +23,8 @@ type ForgotPage struct {
 type NewPasswordPage struct {
 	Page
 	Heading string
-	// Before and After surround the account's email address in the lead.
-	Before    string
-	After     string
+	// Lead is a catalogue key whose {{.Email}} is the account's address.
+	Lead      string
 	Button    string
 	Action    string
 	Token     string
@@ -38,9 +37,9 @@ type NewPasswordPage struct {
 // Forgot renders the forgotten-password page.
 func (r *Renderer) Forgot(w io.Writer, p ForgotPage) error {
 	if p.Title == "" {
-		p.Title = "Forgot your password?"
+		p.Title = "login.forgot"
 		if p.Sent {
-			p.Title = "Check your email"
+			p.Title = "forgot.check_heading"
 		}
 	}
 	return r.render(w, pageForgot, p)

@@ -55,13 +55,13 @@ func recoverPageCases() []pageCase {
 		{
 			name: "newpassword",
 			render: func(r *Renderer, w io.Writer) error {
-				return r.NewPassword(w, NewPasswordPage{Page: page(""), Heading: "Choose a new password", Before: "For", After: ".",
-					Button: "Change password", Action: "/forgot/reset", Token: "t0k", FlowID: "f1", Email: "alice@example.com",
+				return r.NewPassword(w, NewPasswordPage{Page: page(""), Heading: "recover.reset_title", Lead: "recover.reset_lead",
+					Button: "recover.reset_button", Action: "/forgot/reset", Token: "t0k", FlowID: "f1", Email: "alice@example.com",
 					MinLength: 10, Error: "Choose a password of at least 10 characters."})
 			},
 			want: []string{
 				"<title>Choose a new password · Lockstep</title>",
-				`<p class="lead">For <strong class="break">alice@example.com</strong>.</p>`,
+				`<p class="lead">For <strong class="break">alice@example.com</strong>. Changing it signs you out everywhere.`,
 				`<input type="hidden" name="token" value="t0k">`,
 				`<input type="hidden" name="flow" value="f1">`,
 				`<input type="text" name="username" value="alice@example.com" autocomplete="username" hidden>`,

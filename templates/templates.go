@@ -23,6 +23,7 @@ package templates
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -33,6 +34,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/lockstep-id/lockstep/i18n"
 )
 
 //go:embed html/*.html
@@ -44,12 +48,31 @@ var staticFS embed.FS
 // DefaultProductName is used when Page.ProductName is empty.
 const DefaultProductName = "Lockstep"
 
-// Page holds the fields shared by every page.
+// Page holds the fields shared by every page. Renderer.Page fills it for a
+// request; the zero value renders in English without a language switcher.
 type Page struct {
-	Title       string // <title> prefix; each page has a sensible default
+	Title       string // <title> prefix: a catalogue key or plain text; each page has a sensible default
 	ProductName string // wordmark; DefaultProductName when empty
 	Dev         bool   // show a small "development mode" ribbon
+
+	// Lang is the page's language (BCP 47, one of the catalogue's; "" is English).
+	Lang string
+	// Languages are the switcher's choices; the switcher GETs LanguageAction with
+	// lang and return (LanguageReturn, the page to go back to).
+	Languages      []i18n.Option
+	LanguageAction string
+	LanguageReturn string
+
+	// Logo is the brand's logo (same origin) instead of the built-in mark;
+	// BrandCSS links the brand's stylesheet; Support is whom to ask for help
+	// (an email address or a URL), shown on the error and reset pages.
+	Logo     string
+	BrandCSS bool
+	Support  string
 }
+
+// lang is the language the page renders in.
+func (p Page) lang() string { return p.Lang }
 
 // Product returns the product name to display.
 func (p Page) Product() string {
@@ -658,53 +681,191 @@ var pageNames = []string{pageLogin, pageConsent, pageError, pageLogout, pageLogg
 	pagePhoneEnrol, pageConfirmDevice, pageReset, pageResetConfirm, pageMessage, pagePassword, pageWizard, pageTurnOff,
 	pageProfile, pageForgot, pageNewPassword}
 
-// funcs are the helpers available to every template.
-var funcs = template.FuncMap{
-	// inc turns a 0-based range index into a 1-based number.
-	"inc": func(i int) int { return i + 1 },
-	// stepof says where a progress indicator stands: "Step 3 of 7".
-	"stepof": stepOf,
-	// days formats a count of days: "1 day", "30 days".
-	"days": func(n int) string {
-		if n == 1 {
-			return "1 day"
+// funcs are the helpers available to every template, in the language of loc:
+// t translates a catalogue key (plain text, such as a message a handler has
+// not put in the catalogue, passes through) with name/value pairs for its
+// placeholders; tstrong does the same and shows each value in bold (a phone
+// number does not break, a long address may; an acr is code), tclient shows
+// each value as the client's name.
+func funcs(loc *i18n.Localizer) template.FuncMap {
+	return template.FuncMap{
+		"t": func(id string, args ...any) template.HTML { return text(loc.T(id, args...)) },
+		"tstrong": func(id string, args ...any) template.HTML {
+			return wrap(loc, id, args, func(name string) (string, string) {
+				switch name {
+				case "Phone", "Masked":
+					return `<strong class="nowrap">`, "</strong>"
+				case "Email":
+					return `<strong class="break">`, "</strong>"
+				case "ACR":
+					return "<code>", "</code>"
+				}
+				return "<strong>", "</strong>"
+			})
+		},
+		// tn translates a message with plural forms for n ({{.Count}}).
+		"tn": func(id string, n int) string { return loc.N(id, n) },
+		"tclient": func(id string, args ...any) template.HTML {
+			return wrap(loc, id, args, func(string) (string, string) { return `<span class="client">`, "</span>" })
+		},
+		// inc turns a 0-based range index into a 1-based number.
+		"inc": func(i int) int { return i + 1 },
+		// stepof says where a progress indicator stands: "Step 3 of 7".
+		"stepof": func(steps []Step) string { return stepOf(loc, steps) },
+		// days formats a count of days: "1 day", "30 days".
+		"days": func(n int) string { return loc.N("days", n) },
+		// seconds formats a count of seconds: "1 second", "30 seconds".
+		"seconds": func(n int) string { return loc.N("seconds", n) },
+	}
+}
+
+// textEscaper escapes text for element content: quotes and apostrophes stay
+// as they are ("Confirm it's you"); in an attribute, html/template escapes
+// the HTML again for the attribute.
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func text(s string) template.HTML { return template.HTML(textEscaper.Replace(s)) } //nolint:gosec // escaped
+
+// valueTmpl escapes a value the way html/template escapes {{.}} in text.
+var valueTmpl = template.Must(template.New("value").Parse("{{.}}"))
+
+// wrap translates id with each value of args between the tags tags(name)
+// returns; the text and the values are escaped.
+func wrap(loc *i18n.Localizer, id string, args []any, tags func(name string) (string, string)) template.HTML {
+	marks := make([]any, len(args))
+	var repl []string
+	for i := 0; i+1 < len(args); i += 2 {
+		name, _ := args[i].(string)
+		mark := fmt.Sprintf("\x00%d\x00", i)
+		marks[i], marks[i+1] = args[i], mark
+		var v strings.Builder
+		if err := valueTmpl.Execute(&v, args[i+1]); err != nil {
+			v.Reset()
 		}
-		return fmt.Sprintf("%d days", n)
-	},
-	// seconds formats a count of seconds: "1 second", "30 seconds".
-	"seconds": func(n int) string {
-		if n == 1 {
-			return "1 second"
-		}
-		return fmt.Sprintf("%d seconds", n)
-	},
+		open, end := tags(name)
+		repl = append(repl, mark, open+v.String()+end)
+	}
+	return template.HTML(strings.NewReplacer(repl...).Replace(textEscaper.Replace(loc.T(id, marks...)))) //nolint:gosec // every part is escaped
 }
 
 // Renderer renders the hosted pages. It is safe for concurrent use.
 type Renderer struct {
-	pages map[string]*template.Template
+	// pages are the templates by language, then by page name.
+	pages map[string]map[string]*template.Template
+	cat   *i18n.Catalogue
+	opt   Options
+	// brandCSS is the generated stylesheet of the brand's accent colour.
+	brandCSS []byte
+	// emails is the HTML email template by language.
+	emails map[string]*template.Template
 }
 
-// New parses all templates. It fails only if an embedded template is broken.
+// Options are what a Renderer adds to every page.
+type Options struct {
+	Brand Brand
+	Dev   bool
+	// LanguagePath is where the language switcher sends its choice (empty: no switcher).
+	LanguagePath string
+	// BaseURL (scheme and host) makes the logo's address absolute in emails.
+	BaseURL string
+}
+
+// New parses all templates with the shipped catalogues, English by default.
+// It fails only if an embedded template is broken.
 func New() (*Renderer, error) {
-	r := &Renderer{pages: make(map[string]*template.Template, len(pageNames))}
-	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(htmlFS, "html/layout.html", "html/partials.html", "html/"+name+".html")
+	cat, err := i18n.Load("")
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	return NewWith(cat, Options{})
+}
+
+// NewWith parses all templates once per language of cat.
+func NewWith(cat *i18n.Catalogue, opt Options) (*Renderer, error) {
+	r := &Renderer{pages: make(map[string]map[string]*template.Template), cat: cat, opt: opt}
+	if opt.Brand.AccentColor != "" {
+		css, err := brandCSS(opt.Brand.AccentColor)
+		if err != nil {
+			return nil, err
+		}
+		r.brandCSS = css
+	}
+	for _, lang := range cat.Languages() {
+		set, err := parsePages(funcs(cat.Localizer(lang)), pageNames, func(name string) []string {
+			return []string{"html/layout.html", "html/partials.html", "html/" + name + ".html"}
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.pages[lang] = set
+	}
+	emails, err := parseEmails(cat)
+	if err != nil {
+		return nil, err
+	}
+	r.emails = emails
+	return r, nil
+}
+
+// parsePages parses each page with the files files(name) names.
+func parsePages(fm template.FuncMap, names []string, files func(name string) []string) (map[string]*template.Template, error) {
+	set := make(map[string]*template.Template, len(names))
+	for _, name := range names {
+		t, err := template.New(name).Funcs(fm).ParseFS(htmlFS, files(name)...)
 		if err != nil {
 			return nil, fmt.Errorf("templates: parse %s: %w", name, err)
 		}
 		if t.Lookup("layout") == nil || t.Lookup("content") == nil {
 			return nil, fmt.Errorf("templates: %s: missing layout or content template", name)
 		}
-		r.pages[name] = t
+		set[name] = t
 	}
-	return r, nil
+	return set, nil
 }
+
+// Page is the common part of a page for the request in ctx: its language
+// (see package i18n), the switcher, the product name.
+func (r *Renderer) Page(ctx context.Context, title string) Page {
+	ch := i18n.ChoiceFrom(ctx)
+	lang := r.cat.Negotiate(ch)
+	p := Page{Title: title, ProductName: r.opt.Brand.ProductName, Dev: r.opt.Dev, Lang: lang.String(),
+		BrandCSS: r.brandCSS != nil, Support: r.opt.Brand.SupportContact}
+	if len(r.opt.Brand.Logo) > 0 {
+		p.Logo = BrandLogoPath
+	}
+	if r.opt.LanguagePath != "" {
+		p.Languages, p.LanguageAction, p.LanguageReturn = r.cat.Options(lang), r.opt.LanguagePath, ch.Return
+	}
+	return p
+}
+
+// T translates a catalogue key into the language of the request in ctx.
+func (r *Renderer) T(ctx context.Context, id string, args ...any) string {
+	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).T(id, args...)
+}
+
+// N translates a catalogue key with plural forms for n into the language of
+// the request in ctx.
+func (r *Renderer) N(ctx context.Context, id string, n int, args ...any) string {
+	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).N(id, n, args...)
+}
+
+// Date formats a day in the language of the request in ctx.
+func (r *Renderer) Date(ctx context.Context, t time.Time) string {
+	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).Date(t)
+}
+
+// Languages lists the shipped languages (BCP 47).
+func (r *Renderer) Languages() []string { return r.cat.Languages() }
 
 // render executes page into a buffer and writes it to w only on success.
 // If w is an http.ResponseWriter without a Content-Type, it is set to HTML.
-func (r *Renderer) render(w io.Writer, name string, data any) error {
-	t, ok := r.pages[name]
+func (r *Renderer) render(w io.Writer, name string, data interface{ lang() string }) error {
+	set, ok := r.pages[data.lang()]
+	if !ok {
+		set = r.pages[r.cat.Default().String()]
+	}
+	t, ok := set[name]
 	if !ok {
 		return fmt.Errorf("templates: unknown page %q", name)
 	}
@@ -722,7 +883,7 @@ func (r *Renderer) render(w io.Writer, name string, data any) error {
 // Login renders the sign-in form.
 func (r *Renderer) Login(w io.Writer, p LoginPage) error {
 	if p.Title == "" {
-		p.Title = "Sign in"
+		p.Title = "login.title"
 	}
 	return r.render(w, pageLogin, p)
 }
@@ -737,9 +898,9 @@ func (r *Renderer) Challenge(w io.Writer, p ChallengePage) error {
 		return fmt.Errorf("templates: unknown challenge method %q", p.Method)
 	}
 	if p.Title == "" {
-		p.Title = "Two-step verification"
+		p.Title = "challenge.title"
 		if p.StepUp {
-			p.Title = "Confirm it's you"
+			p.Title = "challenge.stepup_title"
 		}
 	}
 	return r.render(w, pageChallenge, p)
@@ -759,7 +920,7 @@ func (r *Renderer) TOTPEnrol(w io.Writer, p TOTPEnrolPage) error {
 // RecoveryCodes renders the one-time display of new recovery codes.
 func (r *Renderer) RecoveryCodes(w io.Writer, p RecoveryCodesPage) error {
 	if p.Title == "" {
-		p.Title = "Save your recovery codes"
+		p.Title = "codes.heading"
 	}
 	return r.render(w, pageRecovery, p)
 }
@@ -767,7 +928,7 @@ func (r *Renderer) RecoveryCodes(w io.Writer, p RecoveryCodesPage) error {
 // EnrolChoice renders the "Protect your account" enrolment interrupt.
 func (r *Renderer) EnrolChoice(w io.Writer, p EnrolChoicePage) error {
 	if p.Title == "" {
-		p.Title = "Protect your account"
+		p.Title = "protect.heading"
 	}
 	return r.render(w, pageEnrol, p)
 }
@@ -796,7 +957,7 @@ func (r *Renderer) PhoneEnrol(w io.Writer, p PhoneEnrolPage) error {
 		return fmt.Errorf("templates: unknown phone enrolment stage %q", p.Stage)
 	}
 	if p.Title == "" {
-		p.Title = "Set up text message codes"
+		p.Title = "phone.heading"
 	}
 	return r.render(w, pagePhoneEnrol, p)
 }
@@ -804,7 +965,7 @@ func (r *Renderer) PhoneEnrol(w io.Writer, p PhoneEnrolPage) error {
 // ConfirmDevice renders the new-device email check.
 func (r *Renderer) ConfirmDevice(w io.Writer, p ConfirmDevicePage) error {
 	if p.Title == "" {
-		p.Title = "Confirm it's you"
+		p.Title = "login.reverify_heading"
 	}
 	return r.render(w, pageConfirmDevice, p)
 }
@@ -812,7 +973,7 @@ func (r *Renderer) ConfirmDevice(w io.Writer, p ConfirmDevicePage) error {
 // Reset2FA renders the start of a two-step verification reset.
 func (r *Renderer) Reset2FA(w io.Writer, p ResetPage) error {
 	if p.Title == "" {
-		p.Title = "Reset two-step verification"
+		p.Title = "challenge.reset"
 	}
 	return r.render(w, pageReset, p)
 }
@@ -820,9 +981,9 @@ func (r *Renderer) Reset2FA(w io.Writer, p ResetPage) error {
 // Reset2FAConfirm renders the page the emailed reset link opens.
 func (r *Renderer) Reset2FAConfirm(w io.Writer, p ResetConfirmPage) error {
 	if p.Title == "" {
-		p.Title = "Reset two-step verification?"
+		p.Title = "reset.confirm_heading"
 		if p.Done {
-			p.Title = "Two-step verification was reset"
+			p.Title = "reset.done_heading"
 		}
 	}
 	return r.render(w, pageResetConfirm, p)
@@ -839,7 +1000,7 @@ func (r *Renderer) Message(w io.Writer, p MessagePage) error {
 		p.Title = p.Heading
 	}
 	if p.LinkURL != "" && p.LinkLabel == "" {
-		p.LinkLabel = "Continue"
+		p.LinkLabel = "continue"
 	}
 	return r.render(w, pageMessage, p)
 }
@@ -855,7 +1016,7 @@ func (r *Renderer) Password(w io.Writer, p PasswordPage) error {
 // Consent renders the consent screen.
 func (r *Renderer) Consent(w io.Writer, p ConsentPage) error {
 	if p.Title == "" {
-		p.Title = "Allow access"
+		p.Title = "consent.title"
 	}
 	return r.render(w, pageConsent, p)
 }
@@ -865,7 +1026,7 @@ func (r *Renderer) Error(w io.Writer, p ErrorPage) error {
 	if p.Heading == "" {
 		p.Heading = http.StatusText(p.Status)
 		if p.Heading == "" {
-			p.Heading = "Something went wrong"
+			p.Heading = "error.something_wrong"
 		}
 	}
 	if p.Title == "" {
@@ -877,7 +1038,7 @@ func (r *Renderer) Error(w io.Writer, p ErrorPage) error {
 // Logout renders the "Sign out?" confirmation.
 func (r *Renderer) Logout(w io.Writer, p LogoutPage) error {
 	if p.Title == "" {
-		p.Title = "Sign out"
+		p.Title = "logout.title"
 	}
 	return r.render(w, pageLogout, p)
 }
@@ -885,7 +1046,7 @@ func (r *Renderer) Logout(w io.Writer, p LogoutPage) error {
 // LoggedOut renders the "You are signed out" page.
 func (r *Renderer) LoggedOut(w io.Writer, p LoggedOutPage) error {
 	if p.Title == "" {
-		p.Title = "Signed out"
+		p.Title = "logout.done_title"
 	}
 	return r.render(w, pageLoggedOut, p)
 }

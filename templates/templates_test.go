@@ -445,7 +445,7 @@ func pageCases() []pageCase {
 				`<a class="btn btn-small btn-secondary" href="data:text/plain;charset=utf-8,Lockstep%20recovery%20codes%0A%0AEach%20code%20works%20once.`,
 				`aaaaa-bbbbb%0Accccc-ddddd%0A`,
 				`download="recovery-codes.txt">Download</a>`,
-				`data-copy="recovery-codes" data-status="copy-status" hidden>Copy</button>`,
+				`data-copy="recovery-codes" data-status="copy-status" data-copied="Copied." data-copy-failed="Copying did not work: select the codes instead." hidden>Copy</button>`,
 				codesScript,
 			},
 			notWant: []string{`role="alert"`, `href="#"`, "ZgotmplZ"},
@@ -984,7 +984,7 @@ func pageCases() []pageCase {
 			want: []string{
 				`<form method="post" action="/login/confirm-device/link" class="form">` + "\n" +
 					`<input type="hidden" name="code" value="123456">` + "\n" + `<input type="hidden" name="flow" value="f1">`,
-				`<button type="submit" class="btn btn-primary">Yes, it&#39;s me</button>`,
+				`<button type="submit" class="btn btn-primary">Yes, it's me</button>`,
 			},
 			notWant: []string{"message-link"},
 		},
@@ -1700,11 +1700,11 @@ func TestSecretGroups(t *testing.T) {
 func TestEveryPageIsTested(t *testing.T) {
 	r := newRenderer(t)
 	// Prefix each page's layout with a marker naming the page.
-	for name, tmpl := range r.pages {
+	for name, tmpl := range r.pages["en"] {
 		c := template.Must(tmpl.Clone())
 		template.Must(c.AddParseTree("page-layout", c.Lookup("layout").Tree))
 		template.Must(c.New("layout").Parse(`PAGE=` + name + ";" + `{{template "page-layout" .}}`))
-		r.pages[name] = c
+		r.pages["en"][name] = c
 	}
 	marker := regexp.MustCompile(`^PAGE=([a-z0-9]+);`)
 	rendered := make(map[string]bool)
@@ -1729,7 +1729,7 @@ func TestEveryPageIsTested(t *testing.T) {
 func TestRenderWritesNothingOnTemplateError(t *testing.T) {
 	r := newRenderer(t)
 	// A page whose template fails half-way through.
-	r.pages["broken"] = template.Must(template.New("layout").Parse(`<!doctype html><p>half a page {{.NoSuchField}}</p>`))
+	r.pages["en"]["broken"] = template.Must(template.New("layout").Parse(`<!doctype html><p>half a page {{.NoSuchField}}</p>`))
 	var buf bytes.Buffer
 	err := r.render(&buf, "broken", LoggedOutPage{})
 	if err == nil {
@@ -1738,7 +1738,7 @@ func TestRenderWritesNothingOnTemplateError(t *testing.T) {
 	if buf.Len() != 0 {
 		t.Errorf("wrote %q despite the error", buf.String())
 	}
-	if err := r.render(&buf, "nope", nil); err == nil {
+	if err := r.render(&buf, "nope", LoggedOutPage{}); err == nil {
 		t.Error("unknown page: expected an error")
 	}
 }

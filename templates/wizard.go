@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+
+	"github.com/lockstep-id/lockstep/i18n"
 )
 
 // Stages of the set-up wizard's own pages (the phone and recovery-code steps use
@@ -47,9 +49,6 @@ type WizardPage struct {
 	ACR           string
 }
 
-// StepOf is "Step 3 of 7" for the current step, or "".
-func (p WizardPage) StepOf() string { return stepOf(p.Steps) }
-
 // SecretGroups is the key in groups of four, as on the app set-up page.
 func (p WizardPage) SecretGroups() []string { return TOTPEnrolPage{Secret: p.Secret}.SecretGroups() }
 
@@ -59,10 +58,10 @@ func (p WizardPage) OTPAuthHref() template.URL {
 }
 
 // stepOf says where a progress indicator stands, in words.
-func stepOf(steps []Step) string {
+func stepOf(loc *i18n.Localizer, steps []Step) string {
 	for i, s := range steps {
 		if s.Current {
-			return fmt.Sprintf("Step %d of %d", i+1, len(steps))
+			return loc.T("step_of", "Step", loc.Number(i+1), "Total", loc.Number(len(steps)))
 		}
 	}
 	return ""

@@ -68,7 +68,7 @@ func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area stri
 		return err
 	}
 	p := templates.AccountPage{
-		Page:             s.Page("Security"),
+		Page:             s.Page(ctx, "Security"),
 		Area:             area,
 		OverviewURL:      s.Path(flows.PathAccount),
 		Email:            user.Email,
@@ -123,7 +123,7 @@ func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area stri
 		}
 	}
 	if area == "" {
-		s.overviewAreas(&p)
+		s.overviewAreas(ctx, &p)
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Account(w, p) })
 }
@@ -140,7 +140,7 @@ func (s *Handlers) protectBanner(ctx context.Context, user storage.User, p *temp
 		return fmt.Errorf("organisation's rule: %w", err)
 	}
 	if rule.Covered && !rule.Deadline.IsZero() {
-		p.ProtectDeadline = rule.Deadline.UTC().Format("2 January 2006")
+		p.ProtectDeadline = s.Date(ctx, rule.Deadline.UTC())
 		p.ProtectRequired = !s.Now().Before(rule.Deadline)
 	}
 	return nil
@@ -196,7 +196,7 @@ func (s *Handlers) accountEnrolPage(ctx context.Context, e factor.Enrolment, use
 		action += "?replace=1"
 	}
 	p := templates.TOTPEnrolPage{
-		Page:       s.Page("Add an authenticator app"),
+		Page:       s.Page(ctx, "Add an authenticator app"),
 		Action:     action,
 		DeviceID:   e.DeviceID,
 		DeviceName: e.Name,
@@ -321,7 +321,7 @@ func (s *Handlers) showAccountCodes(w http.ResponseWriter, r *http.Request, user
 		return err
 	}
 	s.Audit(r.Context(), r, "recovery_codes.generated", user.ID, "", nil)
-	p := templates.RecoveryCodesPage{Page: s.Page("Save your recovery codes"), Codes: codes, Error: msg,
+	p := templates.RecoveryCodesPage{Page: s.Page(r.Context(), "codes.heading"), Codes: codes, Error: msg,
 		Action: s.Path(PathAccountCodesDone) + "?" + url.Values{"done": {done}}.Encode()}
 	status := http.StatusOK
 	if msg != "" {
@@ -339,7 +339,7 @@ func (s *Handlers) AccountNewCodesPage(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	p := templates.MessagePage{
-		Page: s.Page("New recovery codes"), Heading: "Generate new recovery codes?", Kind: templates.MessageInfo,
+		Page: s.Page(r.Context(), "New recovery codes"), Heading: "Generate new recovery codes?", Kind: templates.MessageInfo,
 		Message:    "Your current recovery codes stop working as soon as you do. You will see the new ones once: keep them somewhere safe.",
 		PostAction: s.Path(PathAccountCodes), LinkLabel: "Generate new recovery codes", CancelURL: s.Path(flows.PathAccount),
 	}

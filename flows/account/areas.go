@@ -1,7 +1,7 @@
 package account
 
 import (
-	"fmt"
+	"context"
 	"net/http"
 	"strings"
 
@@ -20,14 +20,15 @@ const (
 	PathAccountSessions = "/account/sessions"
 )
 
-// The areas, by the key templates.AccountPage.Area names them with.
+// The areas, by the key templates.AccountPage.Area names them with; the
+// titles are catalogue keys.
 var areas = []struct{ key, path, title string }{
-	{templates.AreaApps, PathAccountApps, "Authenticator apps"},
-	{templates.AreaKeys, PathAccountKeys, "Security keys and passkeys"},
-	{templates.AreaSMS, PathAccountSMS, "Text messages"},
-	{templates.AreaRecovery, PathAccountRecovery, "Recovery codes"},
-	{templates.AreaDevices, PathAccountDevices, "Remembered devices"},
-	{templates.AreaSessions, PathAccountSessions, "Where you're signed in"},
+	{templates.AreaApps, PathAccountApps, "account.area_apps"},
+	{templates.AreaKeys, PathAccountKeys, "account.area_keys"},
+	{templates.AreaSMS, PathAccountSMS, "account.area_sms"},
+	{templates.AreaRecovery, PathAccountRecovery, "account.area_recovery"},
+	{templates.AreaDevices, PathAccountDevices, "account.area_devices"},
+	{templates.AreaSessions, PathAccountSessions, "account.area_sessions"},
 }
 
 // doneArea is the area an action's notice (accountNotices) is shown on.
@@ -63,72 +64,72 @@ func (s *Handlers) areaPage(key string) flows.HandlerFunc {
 }
 
 // overviewAreas are the overview's rows: each area with what it holds now.
-func (s *Handlers) overviewAreas(p *templates.AccountPage) {
+func (s *Handlers) overviewAreas(ctx context.Context, p *templates.AccountPage) {
 	for _, a := range areas {
 		row := templates.AccountArea{Key: a.key, Title: a.title, URL: s.Path(a.path)}
 		switch a.key {
 		case templates.AreaApps:
-			row.Status = names(len(p.Devices), func(i int) string { return p.Devices[i].Name }, "None yet")
+			row.Status = s.names(ctx, len(p.Devices), func(i int) string { return p.Devices[i].Name })
 		case templates.AreaKeys:
 			if p.AddKeyAction == "" && len(p.Keys) == 0 {
 				continue
 			}
-			row.Status = names(len(p.Keys), func(i int) string { return p.Keys[i].Name }, "None yet")
+			row.Status = s.names(ctx, len(p.Keys), func(i int) string { return p.Keys[i].Name })
 		case templates.AreaSMS:
 			if p.AddPhoneURL == "" && p.Phone == "" {
 				continue
 			}
-			row.Status = "Not set up"
+			row.Status = s.T(ctx, "account.not_set_up")
 			if p.Phone != "" {
-				row.Status = p.Phone + map[bool]string{true: " · main method", false: " · backup"}[p.PhonePrimary]
+				row.Status = s.T(ctx, "account.phone_backup", "Phone", p.Phone)
+				if p.PhonePrimary {
+					row.Status = s.T(ctx, "account.phone_main", "Phone", p.Phone)
+				}
 			}
 		case templates.AreaRecovery:
 			switch {
 			case p.RecoveryTotal > 0:
-				row.Status = fmt.Sprintf("%d of %d left", p.RecoveryUnused, p.RecoveryTotal)
+				row.Status = s.T(ctx, "account.codes_left", "Unused", p.RecoveryUnused, "Total", p.RecoveryTotal)
 				row.Warn = p.RecoveryUnused == 0
 			case p.SecondFactorOn():
-				row.Status, row.Warn = "None", true
+				row.Status, row.Warn = s.T(ctx, "account.none"), true
 			default:
-				row.Status = "Made when you turn on two-step verification"
+				row.Status = s.T(ctx, "account.codes_later")
 			}
 		case templates.AreaDevices:
 			if p.ForgetDevicesAction == "" && !p.ShowTrustedAddresses {
 				continue
 			}
 			if p.ShowTrustedAddresses {
-				row.Title = "Remembered devices and trusted addresses"
+				row.Title = "account.area_devices_trust"
 			}
-			row.Status = count(len(p.RememberedDevices)+len(p.TrustedAddresses), "None", "1 skips the second step", "%d skip the second step")
+			row.Status = s.count(ctx, len(p.RememberedDevices)+len(p.TrustedAddresses), "account.skip")
 		case templates.AreaSessions:
-			row.Status = count(len(p.Sessions), "None", "1 browser", "%d browsers")
+			row.Status = s.count(ctx, len(p.Sessions), "account.browsers")
 		}
 		p.Areas = append(p.Areas, row)
 	}
 }
 
-// names lists up to three names and says how many more.
-func names(n int, name func(int) string, none string) string {
+// names lists up to three names and says how many more ("None yet" for none).
+func (s *Handlers) names(ctx context.Context, n int, name func(int) string) string {
 	if n == 0 {
-		return none
+		return s.T(ctx, "account.none_yet")
 	}
 	var out []string
 	for i := 0; i < n && i < 3; i++ {
 		out = append(out, name(i))
 	}
 	if n > 3 {
-		out = append(out, fmt.Sprintf("%d more", n-3))
+		out = append(out, s.N(ctx, "account.more", n-3))
 	}
 	return strings.Join(out, ", ")
 }
 
-// count words a number: none, one, or many (a format with %d).
-func count(n int, none, one, many string) string {
-	switch n {
-	case 0:
-		return none
-	case 1:
-		return one
+// count words a number with the catalogue's plural forms of key ("None" for none).
+func (s *Handlers) count(ctx context.Context, n int, key string) string {
+	if n == 0 {
+		return s.T(ctx, "account.none")
 	}
-	return fmt.Sprintf(many, n)
+	return s.N(ctx, key, n)
 }

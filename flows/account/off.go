@@ -18,7 +18,7 @@ const PathAccountTurnOff = "/account/two-step/off"
 // turnOffPage lists everything turning two-step verification off removes, or
 // says why the organisation does not allow it.
 func (s *Handlers) turnOffPage(ctx context.Context, sess storage.Session, user storage.User) (templates.TurnOffPage, error) {
-	p := templates.TurnOffPage{Page: s.Page("Turn off two-step verification"), Action: s.Path(PathAccountTurnOff),
+	p := templates.TurnOffPage{Page: s.Page(ctx, "Turn off two-step verification"), Action: s.Path(PathAccountTurnOff),
 		CancelURL: s.Path(flows.PathAccount)}
 	if s.CompanyRules != nil {
 		rule, err := s.CompanyRules.RuleFor(ctx, user)
@@ -28,7 +28,7 @@ func (s *Handlers) turnOffPage(ctx context.Context, sess storage.Session, user s
 		if rule.Covered {
 			p.Refused = true
 			if !rule.Deadline.IsZero() {
-				p.Deadline = rule.Deadline.UTC().Format("2 January 2006")
+				p.Deadline = s.Date(ctx, rule.Deadline.UTC())
 			}
 			return p, nil
 		}

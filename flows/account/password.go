@@ -10,8 +10,8 @@ import (
 	"github.com/lockstep-id/lockstep/templates"
 )
 
-func (s *Handlers) passwordPage(user storage.User) templates.PasswordPage {
-	return templates.PasswordPage{Page: s.Page("Change your password"), Action: s.Path(PathAccountPassword),
+func (s *Handlers) passwordPage(r *http.Request, user storage.User) templates.PasswordPage {
+	return templates.PasswordPage{Page: s.Page(r.Context(), "Change your password"), Action: s.Path(PathAccountPassword),
 		Email: user.Email, MinLength: password.MinLen, CancelURL: flows.PathAccount}
 }
 
@@ -21,7 +21,7 @@ func (s *Handlers) AccountPasswordPage(w http.ResponseWriter, r *http.Request) e
 	if !ok {
 		return err
 	}
-	p := s.passwordPage(user)
+	p := s.passwordPage(r, user)
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Password(w, p) })
 }
 
@@ -35,7 +35,7 @@ func (s *Handlers) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return err
 	}
-	p := s.passwordPage(user)
+	p := s.passwordPage(r, user)
 	current, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
 	refuse := func(msg string) error {
 		p.Error = msg
@@ -78,7 +78,7 @@ func (s *Handlers) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request)
 	s.Audit(ctx, r, "password.changed", user.ID, "", nil)
 	s.Notify(r, user.ID, "password.changed")
 	done := templates.MessagePage{
-		Page: s.Page("Password changed"), Heading: "Password changed", Kind: templates.MessageSuccess,
+		Page: s.Page(ctx, "Password changed"), Heading: "Password changed", Kind: templates.MessageSuccess,
 		Message: "You were signed out everywhere, here too. Sign in again with your new password.",
 		LinkURL: flows.PathAccount, LinkLabel: "Sign in again",
 	}

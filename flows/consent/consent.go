@@ -14,14 +14,9 @@ import (
 	"github.com/lockstep-id/lockstep/templates"
 )
 
-// scopeWords says what each scope lets the app do, in plain words.
-var scopeWords = map[string]string{
-	"openid":         "Confirm who you are when you sign in",
-	"profile":        "See your name",
-	"email":          "See your email address",
-	"phone":          "See your phone number",
-	"offline_access": "Stay connected when you are not using it",
-}
+// describedScopes are the scopes the catalogues describe in plain words
+// (consent.scope_<name>); any other is "Access to “name”".
+var describedScopes = []string{"openid", "profile", "email", "phone", "offline_access"}
 
 // NeedsConsent reports whether the user must be asked before client gets scopes.
 // prompt=consent always asks; first-party clients otherwise never do. reads, when
@@ -73,16 +68,16 @@ func (s *Handlers) ConsentPage(w http.ResponseWriter, r *http.Request) (flows.Re
 	}
 	var scopes []templates.Scope
 	for _, sc := range requestedScopes(f) {
-		words, ok := scopeWords[sc]
-		if !ok {
-			words = "Access to “" + sc + "”"
+		words := "consent.scope_other"
+		if slices.Contains(describedScopes, sc) {
+			words = "consent.scope_" + sc
 		}
 		scopes = append(scopes, templates.Scope{Name: sc, Description: words})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	return flows.Result{}, s.Pages.Consent(w, templates.ConsentPage{
-		Page:       s.Page("Allow access"),
+		Page:       s.Page(ctx, "consent.title"),
 		Action:     s.Path(PathConsent),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),
@@ -127,7 +122,7 @@ func (s *Handlers) ConsentSubmit(w http.ResponseWriter, r *http.Request) (flows.
 		}
 		s.Audit(ctx, r, "consent.denied", f.UserID, f.ClientID, nil)
 	default:
-		return flows.Result{}, flows.UserError(http.StatusBadRequest, "Bad request", "Choose Allow or Deny.", nil)
+		return flows.Result{}, flows.UserError(http.StatusBadRequest, "error.bad_request", "consent.choose", nil)
 	}
 	return flows.RedirectTo(s.StepURL(f)), nil
 }

@@ -135,3 +135,26 @@ func sameAddress(a, b string) bool {
 	}
 	return strings.EqualFold(pa.Address, pb.Address)
 }
+
+// HTMLRenderer renders the HTML alternative of a plain-text email (in the
+// language and brand ctx and the configuration say).
+type HTMLRenderer func(ctx context.Context, subject, text string) (string, error)
+
+// WithHTML adds an HTML alternative to every message s sends that has none.
+func WithHTML(s Sender, render HTMLRenderer) Sender { return htmlSender{s, render} }
+
+type htmlSender struct {
+	next   Sender
+	render HTMLRenderer
+}
+
+func (h htmlSender) Send(ctx context.Context, m Message) error {
+	if m.HTML == "" {
+		html, err := h.render(ctx, m.Subject, m.Text)
+		if err != nil {
+			return fmt.Errorf("email: html alternative: %w", err)
+		}
+		m.HTML = html
+	}
+	return h.next.Send(ctx, m)
+}

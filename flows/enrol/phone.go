@@ -49,7 +49,7 @@ func (ps PhoneSetup) formURL(q url.Values) string {
 // number when no live code is pending.
 func (s *Handlers) phonePage(ctx context.Context, ps PhoneSetup, stage string, primary bool) (templates.PhoneEnrolPage, error) {
 	p := templates.PhoneEnrolPage{
-		Page:         s.Page("Set up text message codes"),
+		Page:         s.Page(ctx, "phone.heading"),
 		Action:       ps.Form,
 		FlowID:       ps.FlowID,
 		Stage:        stage,

@@ -26,7 +26,7 @@ func (s *Handlers) showProtect(w http.ResponseWriter, r *http.Request, f flows.F
 		return s.Proceed(ctx, w, r, f, reads)
 	}
 	p := templates.EnrolChoicePage{
-		Page:       s.Page("Protect your account"),
+		Page:       s.Page(ctx, "protect.heading"),
 		Action:     s.Path(PathProtect),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),

@@ -137,14 +137,15 @@ func (s *Handlers) wizardSteps(current int, phoneFirst bool) []templates.Step {
 }
 
 func wizardProgress(current int, withSMS, phoneFirst bool) []templates.Step {
-	labels := []string{"Password", "Get ready", "Scan", "Verify", "Backup phone", "Text code", "Recovery codes"}
+	// The labels are keys of the message catalogues.
+	labels := []string{"wizard.step_password", "wizard.step_ready", "wizard.step_scan", "wizard.step_verify", "wizard.step_backup", "wizard.step_text", "wizard.step_codes"}
 	order := []int{stepPassword, stepAbout, stepScan, stepVerify, stepPhone, stepPhoneCode, stepCodes}
 	switch {
 	case phoneFirst:
-		labels = []string{"Password", "Get ready", "Phone", "Text code", "Recovery codes"}
+		labels = []string{"wizard.step_password", "wizard.step_ready", "wizard.step_phone", "wizard.step_text", "wizard.step_codes"}
 		order = []int{stepPassword, stepAbout, stepPhone, stepPhoneCode, stepCodes}
 	case !withSMS:
-		labels = []string{"Password", "Get ready", "Scan", "Verify", "Recovery codes"}
+		labels = []string{"wizard.step_password", "wizard.step_ready", "wizard.step_scan", "wizard.step_verify", "wizard.step_codes"}
 		order = []int{stepPassword, stepAbout, stepScan, stepVerify, stepCodes}
 	}
 	return progress(slices.Index(order, current), labels...)
@@ -161,7 +162,7 @@ func (s *Handlers) renderWizard(w http.ResponseWriter, status int, p templates.W
 }
 
 func (s *Handlers) wizardPage(ctx context.Context, z wizard, title, stage string, step int) templates.WizardPage {
-	p := templates.WizardPage{Page: s.Page(title), Stage: stage, FlowID: z.flowID(), Steps: s.wizardSteps(step, false)}
+	p := templates.WizardPage{Page: s.Page(ctx, title), Stage: stage, FlowID: z.flowID(), Steps: s.wizardSteps(step, false)}
 	if z.flow != nil {
 		p.ClientName = s.ClientName(ctx, z.flow.ClientID)
 	} else {
@@ -195,11 +196,11 @@ func (s *Handlers) SetupStart(w http.ResponseWriter, r *http.Request) (flows.Res
 	} else if _, ev, err := s.decide(r, *z.flow); err != nil {
 		return flows.Result{}, err
 	} else if ev.Decision.Outcome == flows.Enrol {
-		p := s.wizardPage(ctx, z, "Set up two-step verification", "about", stepAbout)
+		p := s.wizardPage(ctx, z, "wizard.about_heading", "about", stepAbout)
 		p.Required = true
 		return s.aboutPage(w, z, p)
 	}
-	return s.aboutPage(w, z, s.wizardPage(ctx, z, "Set up two-step verification", "about", stepAbout))
+	return s.aboutPage(w, z, s.wizardPage(ctx, z, "wizard.about_heading", "about", stepAbout))
 }
 
 func (s *Handlers) aboutPage(w http.ResponseWriter, z wizard, p templates.WizardPage) (flows.Result, error) {
@@ -239,7 +240,7 @@ func (s *Handlers) SetupApp(w http.ResponseWriter, r *http.Request) (flows.Resul
 		}
 		return flows.RedirectTo(s.wizardURL(z, PathSetupApp, url.Values{"device": {e.DeviceID}})), nil
 	}
-	p := s.wizardPage(ctx, z, "Scan the QR code", "scan", stepScan)
+	p := s.wizardPage(ctx, z, "wizard.scan_heading", "scan", stepScan)
 	q := url.Values{"device": {e.DeviceID}}
 	p.DeviceID, p.Secret, p.OTPAuthURI = e.DeviceID, e.Secret, e.URI
 	p.QRCodeURL = s.wizardURL(z, PathSetupQR, q)
@@ -262,7 +263,7 @@ func (s *Handlers) SetupQR(w http.ResponseWriter, r *http.Request) (flows.Result
 
 // verifyPage is step 4 for a pending device, keeping what was typed.
 func (s *Handlers) verifyPage(ctx context.Context, z wizard, deviceID, name string) templates.WizardPage {
-	p := s.wizardPage(ctx, z, "Enter the code", "verify", stepVerify)
+	p := s.wizardPage(ctx, z, "wizard.verify_heading", "verify", stepVerify)
 	p.DeviceID, p.DeviceName = deviceID, name
 	p.Action = s.Path(PathSetupVerify)
 	p.BackURL = s.wizardURL(z, PathSetupApp, url.Values{"device": {deviceID}})

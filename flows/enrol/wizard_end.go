@@ -142,7 +142,7 @@ func (s *Handlers) showCodes(w http.ResponseWriter, r *http.Request, z wizard, m
 	if err != nil {
 		return flows.Result{}, err
 	}
-	p := templates.RecoveryCodesPage{Page: s.Page("Save your recovery codes"), Action: s.Path(PathSetupCodes),
+	p := templates.RecoveryCodesPage{Page: s.Page(ctx, "codes.heading"), Action: s.Path(PathSetupCodes),
 		FlowID: z.flowID(), Codes: codes, Error: msg, Steps: s.wizardSteps(stepCodes, first)}
 	status := http.StatusOK
 	if msg != "" {
@@ -210,7 +210,7 @@ func (s *Handlers) SetupDonePage(w http.ResponseWriter, r *http.Request) (flows.
 	if !ok {
 		return res, err
 	}
-	p := s.wizardPage(ctx, z, "Two-step verification is on", "done", -1)
+	p := s.wizardPage(ctx, z, "wizard.done_heading", "done", -1)
 	p.Steps, p.CancelURL = nil, ""
 	devices, err := s.TOTP.Devices(ctx, z.user.ID)
 	if err != nil {

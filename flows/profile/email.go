@@ -94,7 +94,7 @@ func (s *Handlers) EmailSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	typed := r.PostForm.Get("email")
 	refuse := func(msg string) error {
-		p := s.page(user)
+		p := s.page(r.Context(), user)
 		p.NewEmail, p.EmailError = typed, msg
 		return s.render(w, p)
 	}
@@ -161,7 +161,7 @@ func (s *Handlers) linkOwner(w http.ResponseWriter, r *http.Request, token strin
 		return link, user, false, err
 	}
 	if !signedIn {
-		p := templates.MessagePage{Page: s.Page("Sign in to confirm"), Heading: "Sign in to confirm your new address", Kind: templates.MessageInfo,
+		p := templates.MessagePage{Page: s.Page(ctx, "Sign in to confirm"), Heading: "Sign in to confirm your new address", Kind: templates.MessageInfo,
 			Message: "Sign in to your account in this browser, then open the link in the email again.",
 			LinkURL: s.Path(PathProfile), LinkLabel: "Sign in"}
 		return link, user, false, s.Render(w, http.StatusUnauthorized, func() error { return s.Pages.Message(w, p) })
@@ -183,7 +183,7 @@ func (s *Handlers) EmailConfirmPage(w http.ResponseWriter, r *http.Request) erro
 	if !ok {
 		return err
 	}
-	p := templates.MessagePage{Page: s.Page("Confirm your new email address"), Heading: "Confirm your new email address", Kind: templates.MessageInfo,
+	p := templates.MessagePage{Page: s.Page(r.Context(), "Confirm your new email address"), Heading: "Confirm your new email address", Kind: templates.MessageInfo,
 		Message:    fmt.Sprintf("Your account's email address changes from %s to %s. You sign in with the new one from then on.", user.Email, link.Email),
 		PostAction: s.Path(PathEmailConfirm), Hidden: map[string]string{"token": token}, LinkLabel: "Use the new address",
 		CancelURL: s.Path(PathProfile)}
@@ -223,7 +223,7 @@ func (s *Handlers) EmailConfirm(w http.ResponseWriter, r *http.Request) error {
 	s.tell(r, user.Email, "Your email address was changed", fmt.Sprintf(
 		"The email address of your account was changed from this address to %s. You sign in with the new address, "+
 			"and security notifications go there.\n\nIf this was not you, contact your administrator at once.", email.Redact(link.Email)))
-	p := templates.MessagePage{Page: s.Page("Email address changed"), Heading: "Email address changed", Kind: templates.MessageSuccess,
+	p := templates.MessagePage{Page: s.Page(ctx, "Email address changed"), Heading: "Email address changed", Kind: templates.MessageSuccess,
 		Message: "Your account's email address is now " + link.Email + ". Apps see it the next time you sign in to them.",
 		LinkURL: s.Path(PathProfile), LinkLabel: "Back to your profile"}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })

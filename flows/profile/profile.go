@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,9 +19,9 @@ var notices = map[string]string{
 }
 
 // page is the profile page of user, showing what is stored.
-func (s *Handlers) page(user storage.User) templates.ProfilePage {
+func (s *Handlers) page(ctx context.Context, user storage.User) templates.ProfilePage {
 	return templates.ProfilePage{
-		Page:          s.Page("Profile"),
+		Page:          s.Page(ctx, "Profile"),
 		NamesAction:   s.Path(PathProfileNames),
 		GivenName:     user.GivenName,
 		FamilyName:    user.FamilyName,
@@ -49,7 +50,7 @@ func (s *Handlers) ProfilePage(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	p := s.page(user)
+	p := s.page(r.Context(), user)
 	p.Notice = notices[r.URL.Query().Get("done")]
 	return s.render(w, p)
 }
@@ -70,7 +71,7 @@ func (s *Handlers) NamesSubmit(w http.ResponseWriter, r *http.Request) error {
 	given, givenErr := CheckName(typedGiven, GivenMinLetters)
 	family, familyErr := CheckName(typedFamily, FamilyMinLetters)
 	if givenErr != nil || familyErr != nil {
-		p := s.page(user)
+		p := s.page(r.Context(), user)
 		p.GivenName, p.FamilyName = typedGiven, typedFamily
 		p.GivenError, p.FamilyError = nameMessage(givenErr, "given", GivenMinLetters), nameMessage(familyErr, "family", FamilyMinLetters)
 		return s.render(w, p)

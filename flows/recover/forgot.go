@@ -14,6 +14,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/emaillink"
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -42,7 +43,7 @@ func (s *Handlers) signInFlow(r *http.Request, id string) (flows.Flow, bool) {
 
 // forgotPage is the forgot page opened from the sign-in named id (if it is one).
 func (s *Handlers) forgotPage(r *http.Request, id, addr string) templates.ForgotPage {
-	p := templates.ForgotPage{Page: s.Page("Forgot your password?"), Action: s.Path(PathForgot), Email: addr,
+	p := templates.ForgotPage{Page: s.Page(r.Context(), "login.forgot"), Action: s.Path(PathForgot), Email: addr,
 		BackURL: s.Path(flows.PathAccount), Minutes: int(ResetLinkLifetime.Minutes())}
 	if f, ok := s.signInFlow(r, id); ok {
 		p.FlowID, p.BackURL = f.ID, s.StepURL(f)
@@ -85,7 +86,7 @@ func (s *Handlers) ForgotSubmit(w http.ResponseWriter, r *http.Request) error {
 		p.Error = msgTooMany
 		return s.Render(w, http.StatusTooManyRequests, func() error { return s.Pages.Forgot(w, p) })
 	}
-	go s.sendReset(addr, p.FlowID, ip)
+	go s.sendReset(i18n.Carry(context.Background(), ctx), addr, p.FlowID, ip)
 	p.Sent = true
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Forgot(w, p) })
 }
@@ -93,8 +94,8 @@ func (s *Handlers) ForgotSubmit(w http.ResponseWriter, r *http.Request) error {
 // sendReset looks the address up and, when it is an account's within the limits,
 // stores a reset link and emails it. It runs after the answer was written, so it
 // logs and audits its outcome instead of returning it.
-func (s *Handlers) sendReset(addr, flowID, ip string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+func (s *Handlers) sendReset(ctx context.Context, addr, flowID, ip string) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	outcome, userID, err := s.issueReset(ctx, addr, flowID)
 	if err != nil {
@@ -142,13 +143,9 @@ func (s *Handlers) issueReset(ctx context.Context, addr, flowID string) (outcome
 		q.Set("flow", flowID)
 	}
 	link := s.BaseURL + s.Path(PathReset) + "?" + q.Encode()
-	text := fmt.Sprintf("Someone asked to reset the password of your %[1]s account (%[2]s).\n\n"+
-		"If this was you, open this link to choose a new password:\n\n  %[3]s\n\n"+
-		"The link works once, for %[4]d minutes. Choosing a new password signs you out everywhere. "+
-		"Two-step verification stays on: you will still be asked for your second step.\n\n"+
-		"If this was not you, ignore this email: your password stays as it is.\n\n— %[1]s",
-		s.ProductName, user.Email, link, int(ResetLinkLifetime.Minutes()))
-	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Reset your password", Text: text}); err != nil {
+	text := s.T(ctx, "mail.reset_password.text", "Product", s.ProductName, "Email", user.Email, "Link", link,
+		"Minutes", int(ResetLinkLifetime.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.reset_password.subject"), Text: text}); err != nil {
 		return "", user.ID, fmt.Errorf("send reset email: %w", err)
 	}
 	return "requested", user.ID, nil

@@ -17,19 +17,15 @@ import (
 type linkKind struct {
 	purpose storage.LinkPurpose
 	path    string
-	title   string
-	// before and after surround the account's email address in the lead.
-	before, after string
-	button        string
+	// title, lead and button are catalogue keys.
+	title, lead, button string
 }
 
 var (
-	reset = linkKind{purpose: storage.LinkPasswordReset, path: PathReset, title: "Choose a new password",
-		before: "For", after: ". Changing it signs you out everywhere. Two-step verification stays on: you will still be asked for your second step.",
-		button: "Change password"}
-	invitation = linkKind{purpose: storage.LinkInvitation, path: PathInvite, title: "Set your password",
-		before: "Welcome! Your account is", after: ". Choose the password you will sign in with.",
-		button: "Set password"}
+	reset = linkKind{purpose: storage.LinkPasswordReset, path: PathReset,
+		title: "recover.reset_title", lead: "recover.reset_lead", button: "recover.reset_button"}
+	invitation = linkKind{purpose: storage.LinkInvitation, path: PathInvite,
+		title: "recover.invite_title", lead: "recover.invite_lead", button: "recover.invite_button"}
 )
 
 var errLinkGone = flows.UserError(http.StatusBadRequest, "This link is no longer valid",
@@ -58,8 +54,8 @@ func (s *Handlers) liveLink(ctx context.Context, k linkKind, token string) (stor
 	return l, user, nil
 }
 
-func (s *Handlers) newPasswordPage(k linkKind, user storage.User, token, flowID string) templates.NewPasswordPage {
-	return templates.NewPasswordPage{Page: s.Page(k.title), Heading: k.title, Before: k.before, After: k.after,
+func (s *Handlers) newPasswordPage(ctx context.Context, k linkKind, user storage.User, token, flowID string) templates.NewPasswordPage {
+	return templates.NewPasswordPage{Page: s.Page(ctx, k.title), Heading: k.title, Lead: k.lead,
 		Button: k.button, Action: s.Path(k.path), Token: token, FlowID: flowID, Email: user.Email, MinLength: password.MinLen}
 }
 
@@ -71,7 +67,7 @@ func (s *Handlers) linkPage(k linkKind) flows.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := s.newPasswordPage(k, user, q.Get("token"), q.Get("flow"))
+		p := s.newPasswordPage(r.Context(), k, user, q.Get("token"), q.Get("flow"))
 		return s.Render(w, http.StatusOK, func() error { return s.Pages.NewPassword(w, p) })
 	}
 }
@@ -90,7 +86,7 @@ func (s *Handlers) linkSubmit(k linkKind) flows.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		p := s.newPasswordPage(k, user, token, flowID)
+		p := s.newPasswordPage(r.Context(), k, user, token, flowID)
 		next := r.PostForm.Get("new_password")
 		if err := password.CheckNew(next); err != nil {
 			p.Error = password.Explain(err)
@@ -120,15 +116,14 @@ func (s *Handlers) linkSubmit(k linkKind) flows.HandlerFunc {
 		}
 		if k.purpose == storage.LinkInvitation {
 			s.Audit(ctx, r, "invitation.accepted", user.ID, "", nil)
-			return s.done(w, r, "Your password is set", "Sign in with your email address and your new password.", "")
+			return s.done(w, r, "recover.set_done", "recover.set_done_message", "")
 		}
 		if err := s.endEverything(ctx, w, r, user); err != nil {
 			return err
 		}
 		s.Audit(ctx, r, "password.reset", user.ID, "", map[string]string{"via": "email link"})
 		s.Notify(r, user.ID, "password.changed")
-		return s.done(w, r, "Your password was changed",
-			"You were signed out everywhere. Sign in with your new password; if you use two-step verification, you will still be asked for your second step.", flowID)
+		return s.done(w, r, "recover.changed", "recover.changed_message", flowID)
 	}
 }
 
@@ -150,7 +145,7 @@ func (s *Handlers) endEverything(ctx context.Context, w http.ResponseWriter, r *
 // done says the password is set and leads to signing in: back to the sign-in the
 // reset started from when this browser has it, else to the account page's.
 func (s *Handlers) done(w http.ResponseWriter, r *http.Request, heading, message, flowID string) error {
-	p := templates.MessagePage{Page: s.Page(heading), Heading: heading, Kind: templates.MessageSuccess, Message: message,
+	p := templates.MessagePage{Page: s.Page(r.Context(), heading), Heading: heading, Kind: templates.MessageSuccess, Message: message,
 		LinkURL: s.Path(flows.PathAccount), LinkLabel: "Sign in"}
 	if f, ok := s.signInFlow(r, flowID); ok {
 		p.LinkURL, p.LinkLabel = s.StepURL(f), "Sign in to continue"

@@ -46,7 +46,7 @@ func (s *Handlers) availableMethods(ctx context.Context, userID string, reads *f
 
 func (s *Handlers) challengePage(ctx context.Context, f flows.Flow, method string, methods []string) (templates.ChallengePage, error) {
 	p := templates.ChallengePage{
-		Page:       s.Page(""), // the template titles a step-up differently
+		Page:       s.Page(ctx, ""), // the template titles a step-up differently
 		Action:     s.Path(PathChallenge),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),
@@ -68,11 +68,9 @@ func (s *Handlers) challengePage(ctx context.Context, f flows.Flow, method strin
 			p.ResetURL = s.Path(PathReset) + "?flow=" + url.QueryEscape(f.ID)
 		}
 	}
-	labels := map[string]string{flows.MethodTOTP: "Use your authenticator app", flows.MethodRecovery: "Use a recovery code",
-		flows.MethodWebAuthn: "Use your security key", flows.MethodSMS: "Text a code to your phone"}
 	for _, m := range methods {
 		if m != method {
-			p.Methods = append(p.Methods, templates.MethodChoice{Label: labels[m],
+			p.Methods = append(p.Methods, templates.MethodChoice{Label: "challenge.method_" + m, // the catalogue's key
 				Href: s.Path(PathChallenge) + "?flow=" + url.QueryEscape(f.ID) + "&method=" + m})
 		}
 	}

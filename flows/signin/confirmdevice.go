@@ -78,13 +78,9 @@ func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows
 		return "", err
 	}
 	link := s.BaseURL + s.Path(PathConfirmDeviceLink) + "?" + url.Values{"flow": {f.ID}, "code": {code}}.Encode()
-	text := fmt.Sprintf("Someone is signing in to your %[1]s account from a browser we have not seen before:\n\n"+
-		"  %[2]s, address %[3]s\n\nIf this is you, enter this code on the sign-in page:\n\n  %[4]s\n\n"+
-		"or open this link:\n\n  %[5]s\n\nThe code works once, for %[6]d minutes.\n\n"+
-		"If this is not you, do nothing: the sign-in cannot go on without this code. Change your password, "+
-		"because whoever tried knows it.\n\n— %[1]s",
-		s.ProductName, flows.BrowserLabel(r.UserAgent()), s.ClientIP(r), code, link, int(s.EmailCodes.TTL.Minutes()))
-	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Confirm your sign-in", Text: text}); err != nil {
+	text := s.T(ctx, "mail.new_device.text", "Product", s.ProductName, "Browser", flows.BrowserLabel(r.UserAgent()),
+		"Address", s.ClientIP(r), "Code", code, "Link", link, "Minutes", int(s.EmailCodes.TTL.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.new_device.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "confirmation email not sent", "user_id", f.UserID, "error", err)
 		return msgDeviceNotSent, nil
 	}
@@ -94,7 +90,7 @@ func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows
 
 func (s *Handlers) confirmDevicePage(ctx context.Context, f flows.Flow) (templates.ConfirmDevicePage, error) {
 	p := templates.ConfirmDevicePage{
-		Page: s.Page("Confirm it's you"), Action: s.Path(PathConfirmDevice), FlowID: f.ID,
+		Page: s.Page(ctx, "login.reverify_heading"), Action: s.Path(PathConfirmDevice), FlowID: f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID), ResendAction: s.Path(PathConfirmDeviceResend),
 	}
 	st, err := s.EmailCodes.Status(ctx, deviceKey(f))
@@ -194,7 +190,7 @@ var errDeviceLinkGone = flows.UserError(http.StatusBadRequest, "This link is no 
 func (s *Handlers) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := templates.MessagePage{
-		Page: s.Page("Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
+		Page: s.Page(r.Context(), "Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
 		Message:    "Confirm only if you are signing in right now. Whoever confirms lets that sign-in go on.",
 		PostAction: s.Path(PathConfirmDeviceLink), Hidden: map[string]string{"flow": q.Get("flow"), "code": q.Get("code")},
 		LinkLabel: "Yes, it's me",
@@ -236,7 +232,7 @@ func (s *Handlers) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Reques
 	}
 	s.Audit(ctx, r, "device.confirmed_elsewhere", f.UserID, f.ClientID, nil)
 	p := templates.MessagePage{
-		Page: s.Page("Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
+		Page: s.Page(ctx, "Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
 		Message: "Go back to the window where you were signing in and press Continue.",
 	}
 	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })

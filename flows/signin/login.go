@@ -15,8 +15,8 @@ import (
 )
 
 const (
-	msgBadCredentials = "Incorrect email or password."
-	msgDisabled       = "This account is disabled. Contact your administrator."
+	msgBadCredentials = "login.bad_credentials"
+	msgDisabled       = "login.disabled"
 )
 
 // showLogin renders the password form of f, which is in StateLogin.
@@ -25,7 +25,7 @@ func (s *Handlers) showLogin(w http.ResponseWriter, r *http.Request, f flows.Flo
 	p := s.loginPage(r.Context(), f, q.Get("login_hint"))
 	if q.Get("prompt") != "" || q.Get("max_age") != "" {
 		if _, _, ok, _ := s.CurrentSession(r.Context(), r); ok {
-			p.Notice = "Please sign in again to continue."
+			p.Notice = "login.sign_in_again"
 		}
 	}
 	return flows.Result{}, s.renderLogin(w, http.StatusOK, p)
@@ -33,7 +33,7 @@ func (s *Handlers) showLogin(w http.ResponseWriter, r *http.Request, f flows.Flo
 
 func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) templates.LoginPage {
 	p := templates.LoginPage{
-		Page:       s.Page("Sign in"),
+		Page:       s.Page(ctx, "login.title"),
 		Action:     s.Path(PathLogin),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),
@@ -46,7 +46,7 @@ func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) te
 			p.Steps = enrol.PasswordStep(s.SMS != nil)
 		}
 		if p.Reverify {
-			p.Page.Title = "Confirm it's you"
+			p.Page.Title = "login.reverify_heading"
 			if p.Email == "" {
 				if u, err := s.Store.GetUser(ctx, f.UserID); err == nil {
 					p.Email = u.Email
@@ -90,7 +90,7 @@ func (s *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) (flows.Re
 	pw := r.PostForm.Get("password")
 	page := s.loginPage(ctx, f, email)
 	if email == "" || pw == "" {
-		page.Error = "Enter your email and password."
+		page.Error = "challenge.missing_fields"
 		return flows.Result{}, s.renderLogin(w, http.StatusBadRequest, page)
 	}
 

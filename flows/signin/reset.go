@@ -29,7 +29,7 @@ func resetKey(f flows.Flow) string { return "reset:flow:" + f.ID }
 
 func (s *Handlers) resetPage(ctx context.Context, f flows.Flow) (templates.ResetPage, error) {
 	p := templates.ResetPage{
-		Page: s.Page("Reset two-step verification"), FlowID: f.ID,
+		Page: s.Page(ctx, "challenge.reset"), FlowID: f.ID,
 		RecoveryAction: s.Path(PathResetRecovery),
 		BackURL:        s.Path(PathChallenge) + "?flow=" + url.QueryEscape(f.ID),
 	}
@@ -155,12 +155,8 @@ func (s *Handlers) ResetEmail(w http.ResponseWriter, r *http.Request) (flows.Res
 		return flows.Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
 	}
 	link := s.BaseURL + s.Path(PathResetConfirm) + "?" + url.Values{"flow": {f.ID}, "token": {token}}.Encode()
-	text := fmt.Sprintf("Someone asked to reset two-step verification for your %[1]s account while signing in "+
-		"with your password.\n\nIf this is you and you lost your second factor, open this link and confirm:\n\n  %[2]s\n\n"+
-		"The link works once, for %[3]d minutes. Resetting removes your authenticator apps, security keys, phone "+
-		"number and recovery codes and signs you out everywhere; you will set up two-step verification again.\n\nIf this is not you, do not open the link, and change "+
-		"your password: whoever asked knows it.\n\n— %[1]s", s.ProductName, link, int(s.EmailCodes.TTL.Minutes()))
-	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: "Reset two-step verification", Text: text}); err != nil {
+	text := s.T(ctx, "mail.reset_2fa.text", "Product", s.ProductName, "Link", link, "Minutes", int(s.EmailCodes.TTL.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.reset_2fa.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "reset email not sent", "user_id", f.UserID, "error", err)
 		p.Error = msgDeviceNotSent
 		return flows.Result{}, s.renderReset(w, http.StatusServiceUnavailable, p)
@@ -197,7 +193,7 @@ func (s *Handlers) resetConfirmPage(ctx context.Context, flowID, token string) (
 		return f, templates.ResetConfirmPage{}, fmt.Errorf("load user: %w", err)
 	}
 	return f, templates.ResetConfirmPage{
-		Page: s.Page("Reset two-step verification?"), Action: s.Path(PathResetConfirm) + "?flow=" + url.QueryEscape(f.ID),
+		Page: s.Page(ctx, "reset.confirm_heading"), Action: s.Path(PathResetConfirm) + "?flow=" + url.QueryEscape(f.ID),
 		Token: token, Email: user.Email,
 	}, nil
 }

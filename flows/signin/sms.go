@@ -35,8 +35,7 @@ func (s *Handlers) ChallengeSMSSend(w http.ResponseWriter, r *http.Request) (flo
 	}
 	ctx, f, methods := r.Context(), ch.flow, ch.methods
 	if chosenMethod(flows.MethodSMS, methods) != flows.MethodSMS {
-		return flows.Result{}, flows.UserError(http.StatusBadRequest, "Text messages are not available",
-			"Your account has no phone number for this sign-in. Go back and use another method.", nil)
+		return flows.Result{}, flows.UserError(http.StatusBadRequest, "challenge.no_sms_heading", "challenge.no_sms_message", nil)
 	}
 	phone, err := s.Store.GetPhoneNumber(ctx, f.UserID)
 	if err != nil {

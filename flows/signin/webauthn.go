@@ -28,7 +28,7 @@ func (s *Handlers) scriptFlow(r *http.Request, state flows.State) (flows.Flow, e
 		return flows.Flow{}, err
 	}
 	if !f.Is(state) {
-		return flows.Flow{}, flows.UserError(http.StatusConflict, "This step is over", "Reload the page.", nil)
+		return flows.Flow{}, flows.UserError(http.StatusConflict, "flow.over_heading", "flow.over_message", nil)
 	}
 	return f, nil
 }
@@ -133,7 +133,7 @@ func (s *Handlers) PasskeySubmit(w http.ResponseWriter, r *http.Request) (flows.
 		}
 		s.Audit(ctx, r, "factor.failure", "", f.ClientID, map[string]string{"factor": "passkey", "reason": err.Error()})
 		page := s.loginPage(ctx, f, "")
-		page.Error = "That passkey could not be used. Try again, or sign in with your password."
+		page.Error = "challenge.passkey_refused"
 		return flows.Result{}, s.renderLogin(w, http.StatusUnauthorized, page)
 	}
 	if f.UserID != a.UserID {

@@ -3,7 +3,8 @@
 // A button with data-copy="ID" copies the text of the element ID (one code per
 // line) to the clipboard and says so in its live status. Without JavaScript, or
 // without clipboard access, the button stays hidden and "Download" and selecting
-// the codes still work.
+// the codes still work. The page gives the status texts in its language
+// (data-copied, data-copy-failed).
 (function () {
   'use strict';
   document.querySelectorAll('button[data-copy]').forEach(function (button) {
@@ -19,11 +20,11 @@
       });
       navigator.clipboard.writeText(codes.join('\n') + '\n').then(function () {
         if (status) {
-          status.textContent = 'Copied.';
+          status.textContent = button.getAttribute('data-copied') || 'Copied.';
         }
       }, function () {
         if (status) {
-          status.textContent = 'Copying did not work: select the codes instead.';
+          status.textContent = button.getAttribute('data-copy-failed') || 'Copying did not work: select the codes instead.';
         }
       });
     });
