@@ -148,18 +148,28 @@ func (s *Service) Users(ctx context.Context, p Principal, q storage.UserQuery) (
 	if err != nil {
 		return nil, "", err
 	}
-	limit := q.Limit
+	return pageOf(q.Limit, func(limit int) ([]storage.User, error) {
+		q.Limit = limit
+		return s.Store.SearchUsers(ctx, q)
+	}, func(u storage.User) string { return u.ID })
+}
+
+// pageOf fetches one more row than limit (zero or less: all), to tell whether a
+// next page follows, and returns the page and the cursor of the next one (the
+// id of the page's last row; "" after the last page).
+func pageOf[T any](limit int, fetch func(limit int) ([]T, error), id func(T) string) ([]T, string, error) {
+	ask := limit
 	if limit > 0 {
-		q.Limit = limit + 1 // one more tells whether a next page follows
+		ask = limit + 1
 	}
-	us, err := s.Store.SearchUsers(ctx, q)
+	rows, err := fetch(ask)
 	if err != nil {
 		return nil, "", err
 	}
-	if limit > 0 && len(us) > limit {
-		return us[:limit], us[limit-1].ID, nil
+	if limit > 0 && len(rows) > limit {
+		return rows[:limit], id(rows[limit-1]), nil
 	}
-	return us, "", nil
+	return rows, "", nil
 }
 
 // CountUsers counts the users q matches that p sees.
@@ -470,16 +480,8 @@ func (s *Service) Audit(ctx context.Context, p Principal, q storage.AuditQuery) 
 	if err != nil {
 		return nil, "", err
 	}
-	limit := q.Limit
-	if limit > 0 {
-		q.Limit = limit + 1 // one more tells whether a next page follows
-	}
-	es, err := s.Store.QueryAudit(ctx, q)
-	if err != nil {
-		return nil, "", err
-	}
-	if limit > 0 && len(es) > limit {
-		return es[:limit], es[limit-1].ID, nil
-	}
-	return es, "", nil
+	return pageOf(q.Limit, func(limit int) ([]storage.AuditEvent, error) {
+		q.Limit = limit
+		return s.Store.QueryAudit(ctx, q)
+	}, func(e storage.AuditEvent) string { return e.ID })
 }
