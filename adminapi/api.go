@@ -107,7 +107,7 @@ func (a *API) Handler() http.Handler {
 		a.writeError(w, r, errNoRoute)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusMethodNotAllowed, apiError{Error: "method_not_allowed", Message: "This address does not accept that method."})
+		idp.WriteJSON(w, http.StatusMethodNotAllowed, apiError{Error: "method_not_allowed", Message: "This address does not accept that method."})
 	})
 	return r
 }
@@ -130,7 +130,7 @@ func (a *API) serve(h handler) http.Handler {
 			w.WriteHeader(status)
 			return
 		}
-		writeJSON(w, status, body)
+		idp.WriteJSON(w, status, body)
 	})
 }
 

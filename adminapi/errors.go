@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -70,7 +69,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		level = a.Log.Error
 	}
 	level("admin api request failed", "request_id", idp.RequestID(r), "method", r.Method, "path", r.URL.Path, "status", status, "error", err.Error())
-	writeJSON(w, status, body)
+	idp.WriteJSON(w, status, body)
 }
 
 // fieldErrors collects the storage.FieldErrors in err's tree, one message per
@@ -103,11 +102,4 @@ func fieldErrors(err error) map[string]string {
 	return out
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
+

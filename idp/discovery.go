@@ -15,7 +15,7 @@ import (
 // discovery is /.well-known/openid-configuration.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSON(w, http.StatusOK, map[string]any{
+	WriteJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                        p.opt.Issuer,
 		"authorization_endpoint":                        p.URL(PathAuthorize),
 		"token_endpoint":                                p.URL(PathToken),
@@ -55,7 +55,7 @@ func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSON(w, http.StatusOK, set)
+	WriteJSON(w, http.StatusOK, set)
 }
 
 // verifyIDToken checks an ID token's signature against our published keys and its

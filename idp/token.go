@@ -147,10 +147,12 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	claims := profileClaims(user, ar.GetGrantedScopes())
 	claims["sub"] = user.ID
-	writeJSON(w, http.StatusOK, claims)
+	WriteJSON(w, http.StatusOK, claims)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with v as JSON, never cached (the OAuth endpoints and the
+// admin API).
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
