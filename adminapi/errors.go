@@ -101,5 +101,3 @@ func fieldErrors(err error) map[string]string {
 	}
 	return out
 }
-
-
