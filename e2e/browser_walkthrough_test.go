@@ -116,6 +116,12 @@ func TestBrowserWalkthroughPages(t *testing.T) {
 	do(t, ctx, "the overview", chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(`#tsv-heading`))
 	wantText(t, ctx, "the overview", "Password and authenticator app", "Work phone", "10 of 10 left", "Turn off two-step verification")
 	do(t, ctx, "screenshot the overview", bothSizes(shot, "03-account-overview")...)
+	do(t, ctx, "the sessions", chromedp.Navigate(s.URL+"/account/sessions"), chromedp.WaitVisible(`#sessions-heading`))
+	wantText(t, ctx, "the sessions' page", "This device", "Signed in", "Last used")
+	do(t, ctx, "screenshot the sessions", bothSizes(shot, "03-account-sessions")...)
+	do(t, ctx, "turning off, asked first", chromedp.Navigate(s.URL+"/account/two-step/off"), chromedp.WaitVisible(`#removed-list`))
+	wantText(t, ctx, "the turn-off page", "Work phone", "I understand that my account will be protected by my password only")
+	do(t, ctx, "screenshot the turn-off page", bothSizes(shot, "03-account-turn-off")...)
 	do(t, ctx, "back to the apps", chromedp.Navigate(s.URL+"/account/apps"), chromedp.WaitVisible(`a[href="/account/totp/add?replace=1"]`))
 
 	// Replace all devices: the warning comes first.

@@ -564,7 +564,7 @@ func pageCases() []pageCase {
 			},
 			want: []string{
 				"<title>Security · Lockstep</title>",
-				`<main class="card card-wide">`,
+				`<main class="card card-wide area-apps">`,
 				`class="alert alert-success" role="status">`,
 				`<span class="alert-body">Authenticator app added.</span>`,
 				// One small form per device.
