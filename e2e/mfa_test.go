@@ -30,7 +30,7 @@ func wantAMR(t *testing.T, claims map[string]any, want ...string) {
 // mfaUser gives the server's user an authenticator app through the pages (asked
 // for by an essential acr) and returns the enrolment and the browser, signed in at
 // the multi-factor level.
-func mfaUser(t *testing.T, s *server, r *rp) (enrolment, *browser) {
+func mfaUser(t testing.TB, s *server, r *rp) (enrolment, *browser) {
 	t.Helper()
 	b := newBrowser(t)
 	a := r.start(param("claims", essentialMFA))

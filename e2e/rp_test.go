@@ -201,7 +201,7 @@ func (b *browser) signIn(s *server, authURL, email, password string) *url.URL {
 }
 
 // postForm is a back-channel request with client authentication.
-func postForm(t *testing.T, u string, form url.Values, user, pass string) (int, map[string]any) {
+func postForm(t testing.TB, u string, form url.Values, user, pass string) (int, map[string]any) {
 	t.Helper()
 	req := mustRequest(t, http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -74,6 +74,11 @@ func (c *tokenCounter) ConsumeTokenCreating(ctx context.Context, kind storage.To
 	return c.Storage.ConsumeTokenCreating(ctx, kind, signature, also, ts)
 }
 
+func (c *tokenCounter) SpendRefreshToken(ctx context.Context, signature, requestID string, ts []storage.Token) error {
+	c.count("SpendRefreshToken", len(ts))
+	return c.Storage.SpendRefreshToken(ctx, signature, requestID, ts)
+}
+
 func (c *tokenCounter) DeactivateTokensByRequestID(ctx context.Context, kind storage.TokenKind, requestID string) error {
 	c.count("DeactivateTokensByRequestID", 0)
 	return c.Storage.DeactivateTokensByRequestID(ctx, kind, requestID)
@@ -128,8 +133,7 @@ func TestTokenRequestStatements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store.check(t, "the refresh", map[string]int{"GetToken": 1, "DeactivateTokensByRequestID": 1,
-			"ConsumeTokenCreating": 1, "rows written": 2})
+		store.check(t, "the refresh", map[string]int{"GetToken": 1, "SpendRefreshToken": 1, "rows written": 2})
 
 		if _, err := r.provider.UserInfo(r.ctx, oauth2.StaticTokenSource(refreshed)); err != nil {
 			t.Fatal(err)

@@ -128,16 +128,13 @@ func (s *fositeStore) commit(ctx context.Context, b *tokenBatch) error {
 	return nil
 }
 
-// rotate spends the refresh token and stores its successors in one statement, so
-// of concurrent refreshes exactly one stores new tokens, and the ones that lose
-// then revoke the family, the winner's new tokens with it (they share the request
-// id): a refresh token used twice leaves nothing alive, however the two requests
-// interleave. The family's earlier access tokens end first.
+// rotate spends the refresh token, ends the family's earlier access tokens and
+// stores the successors in one statement, so of concurrent refreshes exactly one
+// stores new tokens, and the ones that lose then revoke the family, the winner's
+// new tokens with it (they share the request id): a refresh token used twice
+// leaves nothing alive, however the two requests interleave.
 func (s *fositeStore) rotate(ctx context.Context, b *tokenBatch, ts []storage.Token) error {
-	if err := s.store.DeactivateTokensByRequestID(ctx, storage.TokenAccess, b.family); err != nil {
-		return fmt.Errorf("end the family's access tokens: %w", err)
-	}
-	err := s.store.ConsumeTokenCreating(ctx, storage.TokenRefresh, b.rotate, nil, ts)
+	err := s.store.SpendRefreshToken(ctx, b.rotate, b.family, ts)
 	if errors.Is(err, storage.ErrConflict) {
 		for _, kind := range []storage.TokenKind{storage.TokenRefresh, storage.TokenAccess} {
 			if rerr := s.store.DeactivateTokensByRequestID(ctx, kind, b.family); rerr != nil {

@@ -28,6 +28,7 @@ type tokenStore interface {
 	CreateTokens(ctx context.Context, ts []storage.Token) error
 	ConsumeToken(ctx context.Context, kind storage.TokenKind, signature string) error
 	ConsumeTokenCreating(ctx context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, ts []storage.Token) error
+	SpendRefreshToken(ctx context.Context, signature, requestID string, ts []storage.Token) error
 	DeactivateTokensByRequestID(ctx context.Context, kind storage.TokenKind, requestID string) error
 	DeleteToken(ctx context.Context, kind storage.TokenKind, signature string) error
 	UseNonce(ctx context.Context, key string, expiresAt time.Time, now time.Time) error

@@ -24,10 +24,6 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if c, err := p.opt.Clients.GetClient(ctx, ar.GetClient().GetID()); err == nil && c.IDTokenAlg != "" {
 		ctx = context.WithValue(ctx, signingAlgKey{}, c.IDTokenAlg)
 	}
-	if err := p.userStillAllowed(ctx, ar); err != nil {
-		p.accessError(w, r, ar, err)
-		return
-	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		for _, sc := range ar.GetRequestedScopes() {
 			ar.GrantScope(sc)
@@ -46,23 +42,6 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
 }
 
-// userStillAllowed refuses a code or refresh token of a user who was disabled (or
-// removed) after it was issued: disabling ends sessions and revokes tokens, but a
-// code on its way or a sign-in finishing at that moment still holds one.
-func (p *Provider) userStillAllowed(ctx context.Context, ar fosite.AccessRequester) error {
-	if !ar.GetGrantTypes().ExactOne("authorization_code") && !ar.GetGrantTypes().ExactOne("refresh_token") {
-		return nil
-	}
-	u, err := p.opt.Store.GetUser(ctx, ar.GetSession().GetSubject())
-	if errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled {
-		return fosite.ErrInvalidGrant.WithHint("The user's account is disabled.")
-	}
-	if err != nil {
-		return fmt.Errorf("load the grant's user: %w", err)
-	}
-	return nil
-}
-
 func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
 	if errors.Is(err, storage.ErrConflict) {
 		// Lost the race to consume a code or refresh token that a concurrent
@@ -70,7 +49,9 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 		err = fosite.ErrInvalidGrant.WithHint("The authorization grant was already used.").WithWrap(err)
 	}
 	if errors.Is(err, storage.ErrDisabled) {
-		// Disabled while this request was on its way (userStillAllowed passed).
+		// A code or refresh token of a user who was disabled after it was issued
+		// (disabling revokes tokens, but a code on its way or a sign-in finishing at
+		// that moment still holds one): the store refuses to spend it.
 		err = fosite.ErrInvalidGrant.WithHint("The user's account is disabled.").WithWrap(err)
 	}
 	err = unavailableToRFC(err)

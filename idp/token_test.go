@@ -1,49 +1,12 @@
 package idp
 
 import (
-	"context"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/ory/fosite"
-
-	"github.com/lockstep-id/lockstep/storage"
-	"github.com/lockstep-id/lockstep/storage/memory"
 )
-
-// A code or refresh token of a disabled or removed user gets no tokens; other
-// grants (client_credentials) have no user to ask about.
-func TestUserStillAllowed(t *testing.T) {
-	ctx := context.Background()
-	store := memory.New()
-	for _, u := range []storage.User{{ID: "active", Email: "a@example.com"}, {ID: "off", Email: "o@example.com", Disabled: true}} {
-		must(t, store.CreateUser(ctx, u))
-	}
-	p := &Provider{opt: Options{Store: store}}
-	tests := []struct {
-		grant, subject string
-		refused        bool
-	}{
-		{"authorization_code", "active", false},
-		{"refresh_token", "active", false},
-		{"authorization_code", "off", true},
-		{"refresh_token", "off", true},
-		{"authorization_code", "removed", true},
-		{"refresh_token", "removed", true},
-		{"client_credentials", "off", false},
-	}
-	for _, tt := range tests {
-		sess := newSession()
-		sess.Subject = tt.subject
-		ar := &fosite.AccessRequest{GrantTypes: fosite.Arguments{tt.grant}, Request: fosite.Request{Session: sess}}
-		err := p.userStillAllowed(ctx, ar)
-		if refused := errors.Is(err, fosite.ErrInvalidGrant); refused != tt.refused || !refused && err != nil {
-			t.Errorf("%s of %s: %v, want refused=%v", tt.grant, tt.subject, err, tt.refused)
-		}
-	}
-}
 
 // acr, amr and auth_time travel into introspection and JWT access tokens only
 // when the session has them.

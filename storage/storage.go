@@ -323,6 +323,11 @@ type TokenStore interface {
 	// disable (the user's row is locked for it), so a user disabled and then rid of
 	// their tokens never keeps one made by a code or refresh spent meanwhile.
 	ConsumeTokenCreating(ctx context.Context, kind TokenKind, signature string, also []TokenKind, ts []Token) error
+	// SpendRefreshToken is ConsumeTokenCreating for a refresh token (nothing else
+	// deleted) that, in the same atomic step, also ends the active access tokens
+	// issued before it under requestID, its family's: a rotation is one statement,
+	// and a caller that did not spend the token changes nothing.
+	SpendRefreshToken(ctx context.Context, signature, requestID string, ts []Token) error
 	// DeactivateTokensByRequestID marks every token of that kind and family inactive.
 	DeactivateTokensByRequestID(ctx context.Context, kind TokenKind, requestID string) error
 	// DeactivateTokensBySubject marks every token of that kind for the subject inactive.

@@ -406,6 +406,69 @@ func testConcurrentConsumeCodeCreating(t *testing.T, s storage.Storage) {
 	wantErr(t, "consume unknown", s.ConsumeTokenCreating(ctx, storage.TokenAuthorizeCode, "nope", also, nil), storage.ErrNotFound)
 }
 
+// testConcurrentSpendRefreshToken: of concurrent rotations of one refresh token
+// exactly one spends it, ends the family's earlier access tokens and stores its
+// successors; the others change nothing. Another family's tokens, a disabled
+// user's token and an unknown one are left alone.
+func testConcurrentSpendRefreshToken(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	must(t, s.CreateUser(ctx, storage.User{ID: "spender", Email: "spender@example.com"}))
+	must(t, s.CreateUser(ctx, storage.User{ID: "off", Email: "off@example.com"}))
+	tok := func(kind storage.TokenKind, sig, family, subject string) storage.Token {
+		return storage.Token{Kind: kind, Signature: sig, RequestID: family, ClientID: "c", Subject: subject, Active: true,
+			Data: []byte(`{}`), CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	}
+	must(t, s.CreateTokens(ctx, []storage.Token{
+		tok(storage.TokenRefresh, "rt", "fam", "spender"), tok(storage.TokenAccess, "at-old", "fam", "spender"),
+		tok(storage.TokenAccess, "at-other", "other-fam", "spender"), tok(storage.TokenRefresh, "rt-off", "fam-off", "off"),
+		tok(storage.TokenAccess, "at-off", "fam-off", "off"),
+	}))
+	errs := race(20, func(i int) error {
+		return s.SpendRefreshToken(ctx, "rt", "fam", []storage.Token{
+			tok(storage.TokenAccess, fmt.Sprintf("at-%d", i), "fam", "spender"),
+			tok(storage.TokenRefresh, fmt.Sprintf("rt-%d", i), "fam", "spender"),
+		})
+	})
+	winner := oneWinner(t, errs)
+	active := func(kind storage.TokenKind, sig string) bool {
+		t.Helper()
+		got, err := s.GetToken(ctx, kind, sig)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false
+		}
+		must(t, err)
+		return got.Active
+	}
+	for i := range errs {
+		for kind, prefix := range map[storage.TokenKind]string{storage.TokenAccess: "at", storage.TokenRefresh: "rt"} {
+			if got := active(kind, fmt.Sprintf("%s-%d", prefix, i)); got != (i == winner) {
+				t.Errorf("%s of caller %d active = %v (winner %d)", kind, i, got, winner)
+			}
+		}
+	}
+	for _, c := range []struct {
+		kind   storage.TokenKind
+		sig    string
+		active bool
+	}{
+		{storage.TokenRefresh, "rt", false},
+		{storage.TokenAccess, "at-old", false},
+		{storage.TokenAccess, "at-other", true},
+	} {
+		if got := active(c.kind, c.sig); got != c.active {
+			t.Errorf("%s %s active = %v, want %v", c.kind, c.sig, got, c.active)
+		}
+	}
+
+	must(t, s.UpdateUser(ctx, storage.User{ID: "off", Email: "off@example.com", Disabled: true}))
+	wantErr(t, "spend a disabled user's token", s.SpendRefreshToken(ctx, "rt-off", "fam-off",
+		[]storage.Token{tok(storage.TokenRefresh, "rt-off-next", "fam-off", "off")}), storage.ErrDisabled)
+	if !active(storage.TokenRefresh, "rt-off") || !active(storage.TokenAccess, "at-off") || active(storage.TokenRefresh, "rt-off-next") {
+		t.Error("a refused rotation changed tokens")
+	}
+	wantErr(t, "spend an unknown token", s.SpendRefreshToken(ctx, "nope", "fam", nil), storage.ErrNotFound)
+}
+
 func testCommitSignIn(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := storage.Flow{ID: "flow-s", BrowserHash: "bh", ClientID: "c", AuthorizeQuery: "q", RequestedAt: base,

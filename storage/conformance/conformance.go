@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"LookupLogin", testLookupLogin},
 		{"CreateFlowAudited", testCreateFlowAudited},
 		{"ConcurrentRotateRefresh", testConcurrentRotateRefresh},
+		{"ConcurrentSpendRefreshToken", testConcurrentSpendRefreshToken},
 		{"ConsumeForDisabledUser", testConsumeForDisabledUser},
 		{"ConcurrentThrottle", testConcurrentThrottle},
 		{"ConcurrentFlowStep", testConcurrentFlowStep},

@@ -567,6 +567,18 @@ func (s *Store) ConsumeToken(ctx context.Context, kind storage.TokenKind, signat
 func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, ts []storage.Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.consumeCreating(kind, signature, also, "", ts)
+}
+
+func (s *Store) SpendRefreshToken(_ context.Context, signature, requestID string, ts []storage.Token) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.consumeCreating(storage.TokenRefresh, signature, nil, requestID, ts)
+}
+
+// consumeCreating spends the token, deletes its also records, ends the access
+// tokens of family (unless "") and stores ts; s.mu is held.
+func (s *Store) consumeCreating(kind storage.TokenKind, signature string, also []storage.TokenKind, family string, ts []storage.Token) error {
 	k := tokenKey{kind, signature}
 	t, ok := s.tokens[k]
 	if !ok {
@@ -586,6 +598,9 @@ func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, 
 	for _, other := range also {
 		delete(s.tokens, tokenKey{other, signature})
 	}
+	if family != "" {
+		s.deactivateTokensLocked(storage.TokenAccess, func(t storage.Token) bool { return t.RequestID == family })
+	}
 	s.putTokens(ts)
 	return nil
 }
@@ -595,6 +610,11 @@ func (s *Store) ConsumeTokenCreating(_ context.Context, kind storage.TokenKind, 
 func (s *Store) deactivateTokens(kind storage.TokenKind, match func(storage.Token) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.deactivateTokensLocked(kind, match)
+}
+
+// deactivateTokensLocked is deactivateTokens with s.mu held.
+func (s *Store) deactivateTokensLocked(kind storage.TokenKind, match func(storage.Token) bool) {
 	for k, t := range s.tokens {
 		if k.kind == kind && t.Active && match(t) {
 			t.Active = false

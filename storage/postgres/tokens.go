@@ -123,11 +123,32 @@ func (s *Store) ConsumeToken(ctx context.Context, kind storage.TokenKind, signat
 // ConsumeTokenCreating is one statement: the DELETE and the INSERT run only when
 // the guarded UPDATE took the row. A key violation of the INSERT aborts it all.
 func (s *Store) ConsumeTokenCreating(ctx context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, ts []storage.Token) error {
+	return s.consumeCreating(ctx, kind, signature, also, "", ts)
+}
+
+// SpendRefreshToken is ConsumeTokenCreating's statement with one more step that
+// ends the family's access tokens. Every step of a statement sees the rows as they
+// were before it, so the access token stored with the rotation stays active.
+func (s *Store) SpendRefreshToken(ctx context.Context, signature, requestID string, ts []storage.Token) error {
+	return s.consumeCreating(ctx, storage.TokenRefresh, signature, nil, requestID, ts)
+}
+
+// consumeCreating spends the token, deletes its also records, ends the access
+// tokens of family (unless "") and stores ts, in one statement.
+func (s *Store) consumeCreating(ctx context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, family string, ts []storage.Token) error {
 	names := make([]string, len(also))
 	for i, k := range also {
 		names[i] = string(k)
 	}
 	args := []any{kind, signature, names}
+	ended := ""
+	if family != "" {
+		args = append(args, storage.TokenAccess, family)
+		ended = `, ended AS (
+			UPDATE tokens SET active = false WHERE kind = $4 AND request_id = $5 AND active
+				AND EXISTS (SELECT 1 FROM consumed)
+		)`
+	}
 	insert := ""
 	if len(ts) > 0 {
 		var values string
@@ -146,7 +167,7 @@ func (s *Store) ConsumeTokenCreating(ctx context.Context, kind storage.TokenKind
 				AND NOT EXISTS (SELECT 1 FROM subject WHERE disabled) RETURNING 1
 		), deleted AS (
 			DELETE FROM tokens WHERE signature = $2 AND kind = ANY($3) AND EXISTS (SELECT 1 FROM consumed)
-		)`+insert+`
+		)`+ended+insert+`
 		SELECT count(*) FROM consumed`, args...).Scan(&n)
 	if err == nil && n == 0 {
 		err = s.notConsumed(ctx, kind, signature)
