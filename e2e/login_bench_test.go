@@ -36,19 +36,22 @@ func BenchmarkPasswordLogin(b *testing.B) {
 	}
 }
 
+// benchStores are the backends the benchmarks run on.
+var benchStores = []struct {
+	name  string
+	store func(testing.TB) storage.Storage
+}{
+	{"memory", func(testing.TB) storage.Storage { return memory.New() }},
+	{"postgres", func(t testing.TB) storage.Storage { return pgtest.NewStore(t) }},
+}
+
 // BenchmarkRefresh measures one refresh-token rotation (POST /oauth/token
 // grant_type=refresh_token with a new ID token), in process, on the memory store
 // and on PostgreSQL:
 //
 //	go test -run '^$' -bench Refresh -cpuprofile cpu.out ./e2e/
 func BenchmarkRefresh(b *testing.B) {
-	for _, bc := range []struct {
-		name  string
-		store func(testing.TB) storage.Storage
-	}{
-		{"memory", func(testing.TB) storage.Storage { return memory.New() }},
-		{"postgres", func(t testing.TB) storage.Storage { return pgtest.NewStore(t) }},
-	} {
+	for _, bc := range benchStores {
 		b.Run(bc.name, func(b *testing.B) {
 			s := startServer(b, bc.store(b))
 			r := newRP(b, s, s.ClientID, s.ClientSecret, s.RedirectURI)
@@ -71,28 +74,32 @@ func BenchmarkRefresh(b *testing.B) {
 
 // BenchmarkMFALogin measures one whole sign-in with a password and an
 // authenticator-app code (authorize → password → challenge → code → token), in
-// process on the memory store, for comparison with BenchmarkPasswordLogin. Each
-// sign-in moves Lockstep's clock on by a 30-second step, since a code is accepted
-// once per step.
+// process on the memory store and on PostgreSQL, for comparison with
+// BenchmarkPasswordLogin. Each sign-in moves Lockstep's clock on by a 30-second
+// step, since a code is accepted once per step.
 //
 //	go test -run '^$' -bench MFALogin -cpuprofile cpu.out ./e2e/
 func BenchmarkMFALogin(b *testing.B) {
-	s := startServer(b, memory.New())
-	s.Clock.Advance(-48 * time.Hour)
-	r := newRP(b, s, s.ClientID, s.ClientSecret, s.RedirectURI)
-	e, _ := mfaUser(b, s, r)
-	b.ResetTimer()
-	for b.Loop() {
-		s.Clock.Advance(30 * time.Second)
-		br := newBrowser(b)
-		a := r.start(param("claims", essentialMFA))
-		p := br.password(s, br.get(s, a.url), s.Email, s.Password)
-		p = br.code(s, p, "totp", totpCode(b, e.secret, s.Clock.Now()))
-		if p.callback == nil {
-			b.Fatalf("no callback: %s %.300s", p.url, p.body)
-		}
-		if _, err := r.cfg.Exchange(r.ctx, p.callback.Query().Get("code"), oauth2.VerifierOption(a.verifier)); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range benchStores {
+		b.Run(bc.name, func(b *testing.B) {
+			s := startServer(b, bc.store(b))
+			s.Clock.Advance(-48 * time.Hour)
+			r := newRP(b, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+			e, _ := mfaUser(b, s, r)
+			b.ResetTimer()
+			for b.Loop() {
+				s.Clock.Advance(30 * time.Second)
+				br := newBrowser(b)
+				a := r.start(param("claims", essentialMFA))
+				p := br.password(s, br.get(s, a.url), s.Email, s.Password)
+				p = br.code(s, p, "totp", totpCode(b, e.secret, s.Clock.Now()))
+				if p.callback == nil {
+					b.Fatalf("no callback: %s %.300s", p.url, p.body)
+				}
+				if _, err := r.cfg.Exchange(r.ctx, p.callback.Query().Get("code"), oauth2.VerifierOption(a.verifier)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -403,3 +403,49 @@ func TestManyRightCodesFromOneAddress(t *testing.T) {
 		}
 	})
 }
+
+// TestWrongCodesFromOneAddress: once an address has sent mfa.code_ip_failures wrong
+// codes, its code posts are refused (429), a right code too, whatever the user's
+// own count; the refusal is audited.
+func TestWrongCodesFromOneAddress(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t), func(c *configs.Config) { c.MFA.CodeIPFailures, c.MFA.CodeFailures = 3, 100 })
+		s.Clock.Advance(-time.Hour)
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		e, _ := mfaUser(t, s, r)
+		s.Clock.Advance(30 * time.Second)
+		b := newBrowser(t)
+		a := r.start(param("acr_values", flows.ACRMultiFactor))
+		p := b.password(s, b.get(s, a.url), s.Email, s.Password)
+		right := totpCode(t, e.secret, s.Clock.Now())
+		wrong := "000000"
+		if right == wrong {
+			wrong = "111111"
+		}
+		for i := range 3 {
+			if p = b.code(s, p, "totp", wrong); p.resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("wrong code %d: %d, want 401", i+1, p.resp.StatusCode)
+			}
+		}
+		if p = b.code(s, p, "totp", right); p.resp.StatusCode != http.StatusTooManyRequests || p.callback != nil {
+			t.Fatalf("a right code after the address's limit: %d %v, want 429", p.resp.StatusCode, p.callback)
+		}
+		events, err := s.Store.ListAudit(t.Context(), storage.AuditFilter{UserID: s.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countAudit(events, "factor.throttled"); n != 1 {
+			t.Errorf("%d factor.throttled events, want 1", n)
+		}
+	})
+}
+
+func countAudit(events []storage.AuditEvent, typ string) int {
+	n := 0
+	for _, e := range events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}

@@ -69,12 +69,13 @@ func (rd *Reads) About(userID string) *Reads {
 }
 
 // ReadFlowUser reads at once what a step needs about the flow's user (the user,
-// their factors and their consent for the flow's client).
-func (s *Core) ReadFlowUser(ctx context.Context, f Flow) (*Reads, error) {
+// their factors and their consent for the flow's client) and the live counts of
+// throttleKeys (Login.Throttles, in their order).
+func (s *Core) ReadFlowUser(ctx context.Context, f Flow, throttleKeys ...string) (*Reads, error) {
 	if f.UserID == "" {
 		return nil, nil
 	}
-	l, err := s.Store.LookupLogin(ctx, storage.LoginLookup{UserID: f.UserID, ClientID: f.ClientID, Now: s.Now()})
+	l, err := s.Store.LookupLogin(ctx, storage.LoginLookup{UserID: f.UserID, ClientID: f.ClientID, ThrottleKeys: throttleKeys, Now: s.Now()})
 	if err != nil {
 		return nil, fmt.Errorf("look up the flow's user: %w", err)
 	}

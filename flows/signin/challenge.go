@@ -113,7 +113,11 @@ func (s *Handlers) challenge(r *http.Request) (ch challengeStep, res flows.Resul
 		return ch, res, false, err
 	}
 	ctx := r.Context()
-	if ch.reads, err = s.ReadFlowUser(ctx, ch.flow); err != nil {
+	var counts []string
+	if r.Method == http.MethodPost {
+		counts = []string{s.codeIPKey(r)} // read with the user, for countCodeAttempt
+	}
+	if ch.reads, err = s.ReadFlowUser(ctx, ch.flow, counts...); err != nil {
 		return ch, res, false, err
 	}
 	if ch.methods, err = s.challengeMethods(ctx, r, ch.flow, ch.reads); err != nil {
@@ -161,7 +165,7 @@ func (s *Handlers) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (flow
 	}
 
 	userKey := "2fa:user:" + f.UserID
-	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, method)
+	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, reads, method)
 	if err != nil {
 		return flows.Result{}, err
 	}
@@ -213,18 +217,25 @@ func (s *Handlers) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (flow
 	return s.Proceed(ctx, w, r, f, reads)
 }
 
+// codeIPKey is the counter of second-factor failures from the request's address.
+func (s *Handlers) codeIPKey(r *http.Request) string { return "2fa:ip:" + s.ClientIP(r) }
+
 // countCodeAttempt counts a second-factor attempt for the flow's user and reports
 // whether the user or the address is over its limit (the refusal is audited). It
-// returns the address's failure counter, which the caller bumps on a failure.
-func (s *Handlers) countCodeAttempt(ctx context.Context, r *http.Request, f flows.Flow, method string) (throttled bool, ipKey string, err error) {
-	ipKey = "2fa:ip:" + s.ClientIP(r)
+// returns the address's failure counter, which the caller bumps on a failure. The
+// challenge reads that counter with the flow's user (reads); without reads it is
+// read here.
+func (s *Handlers) countCodeAttempt(ctx context.Context, r *http.Request, f flows.Flow, reads *flows.Reads, method string) (throttled bool, ipKey string, err error) {
+	ipKey = s.codeIPKey(r)
 	now := s.Now()
 	nUser, err := s.Store.HitThrottle(ctx, "2fa:user:"+f.UserID, s.Limits.Window, now)
 	if err != nil {
 		return false, ipKey, fmt.Errorf("count second-factor attempt: %w", err)
 	}
-	nIP, err := s.Store.ThrottleCount(ctx, ipKey, now)
-	if err != nil {
+	var nIP int
+	if reads != nil && len(reads.Login.Throttles) == 1 {
+		nIP = reads.Login.Throttles[0]
+	} else if nIP, err = s.Store.ThrottleCount(ctx, ipKey, now); err != nil {
 		return false, ipKey, fmt.Errorf("read second-factor throttle: %w", err)
 	}
 	if nUser > s.Limits.SecondFactorFailures || nIP >= s.Limits.SecondFactorIP {

@@ -95,7 +95,7 @@ func (s *Handlers) ResetRecovery(w http.ResponseWriter, r *http.Request) (flows.
 	if err != nil {
 		return flows.Result{}, err
 	}
-	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, "reset")
+	throttled, ipKey, err := s.countCodeAttempt(ctx, r, f, nil, "reset")
 	if err != nil {
 		return flows.Result{}, err
 	}
