@@ -154,6 +154,23 @@ fi
 	--grant-type authorization_code --grant-type refresh_token --grant-type client_credentials \
 	--scope openid --scope offline_access ${BENCH_ID_TOKEN_ALG:+--id-token-alg "$BENCH_ID_TOKEN_ALG"} >/dev/null
 printf '%s\n' "$user_password" | "$bin" users create --email bench@example.com --password-stdin >/dev/null
+# The refresh workers' users: each worker rotates the chain of its own user, as
+# concurrent refreshes mostly are (one user refreshing in 16 chains at once makes
+# PostgreSQL share-lock that user's row from 16 transactions, a MultiXact each).
+refresh_users=16
+case ",${scenarios// /}," in
+*,refresh,* | *,all,*)
+	for i in $(seq 1 "$refresh_users"); do
+		printf '%s\n' "$user_password" |
+			"$bin" users create --email "bench-refresh-$i@example.com" --password-stdin >/dev/null &
+		create_pids+=($!)
+	done
+	for p in "${create_pids[@]}"; do
+		wait "$p" || die "could not create the refresh users"
+	done
+	create_pids=()
+	;;
+esac
 
 # The mfa users, with the same password, a few `users create` at a time (each
 # hashes the password with argon2id).
@@ -218,6 +235,7 @@ echo
 stat_before=$(head -1 /proc/stat 2>/dev/null || true)
 "$tmp/lockstep-bench" --issuer "$LOCKSTEP_ISSUER" --client-id bench --client-secret "$client_secret" \
 	--redirect-uri "$redirect_uri" --email bench@example.com --password "$user_password" \
+	--refresh-email 'bench-refresh-%d@example.com' --refresh-users "$refresh_users" \
 	--mfa-email 'bench-mfa-%d@example.com' --mfa-users "$((mfa_users > 0 ? mfa_users : 1))" \
 	--server-pid "$server_pid" --postgres-db "$db" \
 	--scenarios "$scenarios" "$@"

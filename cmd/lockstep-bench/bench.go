@@ -702,25 +702,31 @@ func (b *bencher) setupOps(ctx context.Context, name string, workers int) ([]op,
 			return nil, err
 		}
 	case "refresh":
-		// Each worker rotates its own chain: a refresh token is single use.
-		first, err := b.login(ctx, "openid offline_access")
-		if err != nil {
-			return nil, fmt.Errorf("sign in for a refresh token: %w", err)
-		}
-		if first.RefreshToken == "" {
-			return nil, errors.New("the token response has no refresh_token: is the client allowed the refresh_token grant and the offline_access scope?")
+		// Each worker rotates its own chain (a refresh token is single use), of
+		// its own user when there are enough.
+		signIn := func(ctx context.Context, worker int) (string, error) {
+			email := b.o.refreshEmails[worker%len(b.o.refreshEmails)]
+			t, err := b.signIn(ctx, signInSpec{scope: "openid offline_access", email: email, password: b.o.password})
+			if err == nil && t.RefreshToken == "" {
+				err = errors.New("the token response has no refresh_token: is the client allowed the refresh_token grant and the offline_access scope?")
+			}
+			if err != nil {
+				return "", fmt.Errorf("sign in as %s for a refresh token: %w", email, err)
+			}
+			return t.RefreshToken, nil
 		}
 		tokens := make([]string, workers)
-		tokens[0] = first.RefreshToken
+		var err error
+		// The first alone: it grants consent if the client needs it.
+		if tokens[0], err = signIn(ctx, 0); err != nil {
+			return nil, err
+		}
 		errc := make(chan error, workers)
 		var wg sync.WaitGroup
 		for i := 1; i < workers; i++ {
 			wg.Go(func() {
-				t, err := b.login(ctx, "openid offline_access")
-				if err == nil && t.RefreshToken == "" {
-					err = errors.New("the token response has no refresh_token")
-				}
-				tokens[i] = t.RefreshToken
+				var err error
+				tokens[i], err = signIn(ctx, i)
 				errc <- err
 			})
 		}
@@ -728,7 +734,7 @@ func (b *bencher) setupOps(ctx context.Context, name string, workers int) ([]op,
 		close(errc)
 		for err := range errc {
 			if err != nil {
-				return nil, fmt.Errorf("sign in for a refresh token: %w", err)
+				return nil, err
 			}
 		}
 		for i := range ops {
@@ -737,11 +743,10 @@ func (b *bencher) setupOps(ctx context.Context, name string, workers int) ([]op,
 				if rt == "" {
 					// The chain broke on an earlier error: start a new one, unmeasured
 					// (this operation counts as the error's).
-					t, err := b.login(ctx, "openid offline_access")
-					if err != nil {
+					var err error
+					if rt, err = signIn(ctx, i); err != nil {
 						return err
 					}
-					rt = t.RefreshToken
 					return errors.New("refresh chain restarted after an error")
 				}
 				t, err := b.refresh(ctx, rt)

@@ -170,12 +170,12 @@ func TestMFAEmails(t *testing.T) {
 		{"a-%d@x", -1, nil, true},
 	}
 	for _, tt := range tests {
-		got, err := mfaEmails(tt.pattern, tt.n)
+		got, err := numberedEmails("mfa", tt.pattern, tt.n)
 		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
-			t.Errorf("mfaEmails(%q, %d) = %v, %v; want %v (error %v)", tt.pattern, tt.n, got, err, tt.want, tt.wantErr)
+			t.Errorf("numberedEmails(%q, %d) = %v, %v; want %v (error %v)", tt.pattern, tt.n, got, err, tt.want, tt.wantErr)
 		}
 	}
-	many, err := mfaEmails("bench-mfa-%d@example.com", 1000)
+	many, err := numberedEmails("mfa", "bench-mfa-%d@example.com", 1000)
 	if err != nil || len(many) != 1000 || many[999] != "bench-mfa-1000@example.com" {
 		t.Errorf("1000 users: %d, last %q, %v", len(many), many[len(many)-1], err)
 	}

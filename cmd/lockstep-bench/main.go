@@ -114,6 +114,9 @@ type benchOptions struct {
 	mfaEmails   []string
 	mfaPassword string
 	totpSecret  string
+	// refreshEmails are the users whose chains the refresh workers rotate (with
+	// --password), worker i the user i mod their number.
+	refreshEmails []string
 }
 
 var benchScenarios = []string{"cc", "refresh", "introspect", "login", "mfa", "hash"}
@@ -145,6 +148,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.BoolVar(&o.pages, "login-pages", true, "login, mfa: GET the login, challenge and consent pages a redirect leads to before posting them, as a browser does")
 	mfaEmail := fs.String("mfa-email", "", "mfa: the user's email (default --email), or with --mfa-users above 1 a pattern\nwhere %d stands for 1…N, e.g. bench-mfa-%d@example.com")
 	mfaUsers := fs.Int("mfa-users", 1, "mfa: number of users; N users allow N sign-ins per 30 s")
+	refreshEmail := fs.String("refresh-email", "", "refresh: with --refresh-users above 1, a pattern where %d stands for 1…N\n(default: every worker signs in as --email)")
+	refreshUsers := fs.Int("refresh-users", 1, "refresh: number of users the workers' chains belong to (worker i: user i mod N);\none user for all makes its concurrent spends share its row's lock")
 	fs.StringVar(&o.mfaPassword, "mfa-password", "", "mfa: the users' password (default --password)")
 	fs.StringVar(&o.totpSecret, "totp-secret", "", "mfa: base32 key of the user's authenticator app (one user only); without it\nsetup enrols the users, who must not have an app yet")
 	if err := fs.Parse(args); err != nil {
@@ -205,6 +210,15 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	if needUser && (o.email == "" || o.password == "") {
 		return o, errors.New("--email and --password are required for the login and refresh scenarios")
 	}
+	if slices.Contains(o.scenarios, "refresh") {
+		if *refreshEmail == "" {
+			*refreshEmail = o.email
+		}
+		var err error
+		if o.refreshEmails, err = numberedEmails("refresh", *refreshEmail, *refreshUsers); err != nil {
+			return o, err
+		}
+	}
 	if slices.Contains(o.scenarios, "mfa") {
 		if *mfaEmail == "" {
 			*mfaEmail = o.email
@@ -216,7 +230,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 			return o, errors.New("the mfa scenario needs --mfa-email or --email, and --mfa-password or --password")
 		}
 		var err error
-		if o.mfaEmails, err = mfaEmails(*mfaEmail, *mfaUsers); err != nil {
+		if o.mfaEmails, err = numberedEmails("mfa", *mfaEmail, *mfaUsers); err != nil {
 			return o, err
 		}
 		if o.totpSecret != "" {
@@ -231,18 +245,18 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	return o, nil
 }
 
-// mfaEmails expands the --mfa-email pattern into n addresses: %d stands for 1…n.
-// A single user may be named without %d.
-func mfaEmails(pattern string, n int) ([]string, error) {
+// numberedEmails expands the --<scenario>-email pattern into n addresses: %d
+// stands for 1…n. A single user may be named without %d.
+func numberedEmails(scenario, pattern string, n int) ([]string, error) {
 	if n < 1 {
-		return nil, errors.New("--mfa-users must be at least 1")
+		return nil, fmt.Errorf("--%s-users must be at least 1", scenario)
 	}
 	verbs, numbered := strings.Count(pattern, "%"), strings.Count(pattern, "%d")
 	switch {
 	case verbs > 1 || verbs != numbered:
-		return nil, fmt.Errorf("--mfa-email %q: the only %% allowed is one %%d", pattern)
+		return nil, fmt.Errorf("--%s-email %q: the only %% allowed is one %%d", scenario, pattern)
 	case numbered == 0 && n > 1:
-		return nil, fmt.Errorf("--mfa-users %d needs an --mfa-email pattern with %%d, e.g. bench-mfa-%%d@example.com", n)
+		return nil, fmt.Errorf("--%[1]s-users %[2]d needs an --%[1]s-email pattern with %%d, e.g. bench-%[1]s-%%d@example.com", scenario, n)
 	case numbered == 0:
 		return []string{pattern}, nil
 	}

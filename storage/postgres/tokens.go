@@ -136,18 +136,27 @@ func (s *Store) SpendRefreshToken(ctx context.Context, signature, requestID stri
 // consumeCreating spends the token, deletes its also records, ends the access
 // tokens of family (unless "") and stores ts, in one statement.
 func (s *Store) consumeCreating(ctx context.Context, kind storage.TokenKind, signature string, also []storage.TokenKind, family string, ts []storage.Token) error {
-	names := make([]string, len(also))
-	for i, k := range also {
-		names[i] = string(k)
+	args := []any{kind, signature}
+	deleted := ""
+	if len(also) > 0 {
+		// Only when there is something to delete: a generic plan for an empty list
+		// scans the whole table.
+		names := make([]string, len(also))
+		for i, k := range also {
+			names[i] = string(k)
+		}
+		args = append(args, names)
+		deleted = fmt.Sprintf(`, deleted AS (
+			DELETE FROM tokens WHERE signature = $2 AND kind = ANY($%d) AND EXISTS (SELECT 1 FROM consumed)
+		)`, len(args))
 	}
-	args := []any{kind, signature, names}
 	ended := ""
 	if family != "" {
 		args = append(args, storage.TokenAccess, family)
-		ended = `, ended AS (
-			UPDATE tokens SET active = false WHERE kind = $4 AND request_id = $5 AND active
+		ended = fmt.Sprintf(`, ended AS (
+			UPDATE tokens SET active = false WHERE kind = $%d AND request_id = $%d AND active
 				AND EXISTS (SELECT 1 FROM consumed)
-		)`
+		)`, len(args)-1, len(args))
 	}
 	insert := ""
 	if len(ts) > 0 {
@@ -165,9 +174,7 @@ func (s *Store) consumeCreating(ctx context.Context, kind storage.TokenKind, sig
 		), consumed AS (
 			UPDATE tokens SET active = false WHERE kind = $1 AND signature = $2 AND active
 				AND NOT EXISTS (SELECT 1 FROM subject WHERE disabled) RETURNING 1
-		), deleted AS (
-			DELETE FROM tokens WHERE signature = $2 AND kind = ANY($3) AND EXISTS (SELECT 1 FROM consumed)
-		)`+ended+insert+`
+		)`+deleted+ended+insert+`
 		SELECT count(*) FROM consumed`, args...).Scan(&n)
 	if err == nil && n == 0 {
 		err = s.notConsumed(ctx, kind, signature)
