@@ -25,6 +25,7 @@
 # Usage: scripts/bench.sh [lockstep-bench flags...]
 #   e.g. scripts/bench.sh --scenarios login,hash --duration 21s
 #        scripts/bench.sh --scenarios mfa,hash --mfa-users 2000
+#        scripts/bench.sh --soak 10m          (the soak mix at 80 % of its peak; see lockstep-bench --help)
 # Environment: PGHOST PGPORT PGUSER, BENCH_PORT (default: the first free from 18080),
 #   BENCH_DSN_PARAMS (extra DSN query parameters, e.g. pool_max_conns=8),
 #   BENCH_ID_TOKEN_ALG (RS256, the default, or ES256 for the bench client's ID tokens),
@@ -43,6 +44,7 @@ die() { echo "bench.sh: $*" >&2; exit 1; }
 MFA_USERS_DEFAULT=1000
 scenarios="cc,refresh,introspect,login,mfa,hash"
 mfa_users=$MFA_USERS_DEFAULT
+soak=""
 # The flags this script acts on too (they still reach lockstep-bench).
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
@@ -51,8 +53,12 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 	--mfa-users=* | -mfa-users=*) mfa_users=${args[i]#*=} ;;
 	--scenarios | -scenarios) scenarios=${args[i + 1]:-} ;;
 	--scenarios=* | -scenarios=*) scenarios=${args[i]#*=} ;;
+	--soak | -soak | --soak=* | -soak=*) soak=1 ;;
 	esac
 done
+if [ -n "$soak" ]; then
+	scenarios="cc,refresh,introspect,login,mfa" # what the soak's mix needs
+fi
 [[ $mfa_users =~ ^[1-9][0-9]*$ ]] || die "--mfa-users must be a positive number"
 # Only create the mfa users when the mfa scenario runs.
 case ",${scenarios// /}," in
@@ -192,7 +198,16 @@ if [ "$mfa_users" -gt 0 ]; then
 	create_pids=()
 fi
 
-"$bin" serve >"$tmp/server.log" 2>&1 &
+# A soak sends its wrong passwords and codes with an X-Forwarded-For from
+# 198.18.0.0/15, as a proxy in front of the server would: the server trusts the
+# bench's address as that proxy, so the failures count against those addresses,
+# not against the bench's own right sign-ins.
+serve_args=()
+if [ -n "$soak" ]; then
+	printf 'trusted_proxies: ["127.0.0.1/32"]\n' >"$tmp/soak.yaml"
+	serve_args=(--config "$tmp/soak.yaml")
+fi
+"$bin" serve "${serve_args[@]}" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 
 # Wait for /readyz without needing curl.

@@ -571,8 +571,10 @@ type op func(ctx context.Context) error
 type scenario struct {
 	ops    []op
 	before []func(ctx context.Context) (time.Duration, error)
-	// users and enrolled describe the mfa scenario's users.
+	// users and enrolled describe the mfa scenario's users, secrets their
+	// authenticator apps' keys.
 	users, enrolled int
+	secrets         []string
 }
 
 // workers is how many workers a scenario runs with.
@@ -987,6 +989,9 @@ func (b *bencher) introspect(ctx context.Context, form string) error {
 type browser struct {
 	b      *bencher
 	client *http.Client
+	// forwardedFor, when set, is sent as X-Forwarded-For: the client address a
+	// proxy the server trusts would report.
+	forwardedFor string
 }
 
 func (b *bencher) newBrowser() *browser {
@@ -1006,6 +1011,9 @@ func (br *browser) do(ctx context.Context, u *url.URL, form url.Values, want ...
 		return reply{}, err
 	}
 	req.Header.Set("Accept", "text/html")
+	if br.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", br.forwardedFor)
+	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		// What http.CrossOriginProtection looks at.
@@ -1057,6 +1065,8 @@ type signInSpec struct {
 	// params are added to the authorization request (acr_values, claims).
 	params          url.Values
 	email, password string
+	// forwardedFor is the X-Forwarded-For of every request ("" for none).
+	forwardedFor string
 	// challenge answers the second-factor page at u, enrol goes through the
 	// enrolment pages from u; each returns where the browser goes next. Nil:
 	// reaching that page is an error.
@@ -1094,6 +1104,7 @@ func withoutQuery(u *url.URL) *url.URL {
 // endpoint. The token response must hold an ID token.
 func (b *bencher) signIn(ctx context.Context, s signInSpec) (tokenResponse, error) {
 	br := b.newBrowser()
+	br.forwardedFor = s.forwardedFor
 	verifier := benchRandom(32)
 	challenge := sha256.Sum256([]byte(verifier))
 	state, nonce := benchRandom(16), benchRandom(16)
@@ -1581,9 +1592,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // starts with every user available.
 func (b *bencher) setupMFA(ctx context.Context, workers int) (scenario, error) {
 	emails := b.o.mfaEmails
-	sc := scenario{users: len(emails)}
-	picker := newUserPicker(len(emails))
 	secrets := make([]string, len(emails))
+	sc := scenario{users: len(emails), secrets: secrets}
+	picker := newUserPicker(len(emails))
 	if b.o.totpSecret != "" {
 		secrets[0] = b.o.totpSecret
 		// One sign-in first: it grants consent if needed, and a wrong key fails

@@ -51,6 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.soak > 0 {
+		return runSoak(ctx, o, stdout, stderr)
+	}
 	return runBench(ctx, o, stdout, stderr)
 }
 
@@ -86,6 +89,19 @@ Scenarios (--scenarios, comma-separated; default cc,refresh,introspect,login):
               the ceiling for login (also --hash-baseline)
   all         all of the above
 
+Soak (--soak DURATION): instead of the scenarios, a mix of them for DURATION, open
+loop: 35 % introspection, 20 % client credentials, 20 % refreshes (16 chains), 10 %
+password sign-ins, 5 % sign-ins with an authenticator app, 6 % wrong passwords (of
+addresses that do not exist) and 4 % wrong codes (of the mfa users), the last two
+sent with an X-Forwarded-For from 198.18.0.0/15 (the server must trust the bench as
+its proxy, or the failures lock its own address out) and counted as successes when
+refused with 401. First the mix runs closed loop for --soak-peak to find its peak,
+then operations arrive at --soak-fraction of it (or at --soak-rate), each timed
+from its arrival. Every --soak-interval it prints operations and errors by kind,
+p50/p99 and the server's RSS and goroutines (from its /metrics); it fails unless
+there was no error and the server's RSS at the end is within 10 % of the second
+interval's.
+
 The client must be confidential, allowed authorization_code, refresh_token and
 client_credentials, the scopes openid and offline_access, and --redirect-uri. Nothing
 listens on the redirect URI: the code is read from the Location header.
@@ -114,6 +130,10 @@ type benchOptions struct {
 	mfaEmails   []string
 	mfaPassword string
 	totpSecret  string
+	// soak, when positive, runs the soak mix for that long instead of the
+	// scenarios; see benchUsage.
+	soak, soakPeak, soakInterval time.Duration
+	soakFraction, soakRate       float64
 	// refreshEmails are the users whose chains the refresh workers rotate (with
 	// --password), worker i the user i mod their number.
 	refreshEmails []string
@@ -150,6 +170,11 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	mfaUsers := fs.Int("mfa-users", 1, "mfa: number of users; N users allow N sign-ins per 30 s")
 	refreshEmail := fs.String("refresh-email", "", "refresh: with --refresh-users above 1, a pattern where %d stands for 1…N\n(default: every worker signs in as --email)")
 	refreshUsers := fs.Int("refresh-users", 1, "refresh: number of users the workers' chains belong to (worker i: user i mod N);\none user for all makes its concurrent spends share its row's lock")
+	fs.DurationVar(&o.soak, "soak", 0, "run the soak mix for this long instead of the scenarios (see above)")
+	fs.Float64Var(&o.soakFraction, "soak-fraction", 0.8, "soak: the arrival rate as a fraction of the mix's measured peak")
+	fs.DurationVar(&o.soakPeak, "soak-peak", 20*time.Second, "soak: how long the mix's peak is measured")
+	fs.Float64Var(&o.soakRate, "soak-rate", 0, "soak: operations per second, instead of measuring the peak")
+	fs.DurationVar(&o.soakInterval, "soak-interval", time.Minute, "soak: reporting interval")
 	fs.StringVar(&o.mfaPassword, "mfa-password", "", "mfa: the users' password (default --password)")
 	fs.StringVar(&o.totpSecret, "totp-secret", "", "mfa: base32 key of the user's authenticator app (one user only); without it\nsetup enrols the users, who must not have an app yet")
 	if err := fs.Parse(args); err != nil {
@@ -176,6 +201,13 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchOptions, error) {
 	}
 	if *hash {
 		o.scenarios = append(o.scenarios, "hash")
+	}
+	if o.soak > 0 {
+		// The soak's mix needs what these scenarios need.
+		o.scenarios = []string{"cc", "refresh", "introspect", "login", "mfa"}
+		if o.soakFraction <= 0 || o.soakFraction > 1 || o.soakPeak <= 0 || o.soakRate < 0 || o.soakInterval <= 0 || o.soakInterval > o.soak {
+			return o, errors.New("--soak-fraction must be in (0, 1], --soak-peak and --soak-interval positive (the interval no longer than --soak), --soak-rate not negative")
+		}
 	}
 	o.scenarios = dedupe(o.scenarios)
 	if len(o.scenarios) == 0 {
