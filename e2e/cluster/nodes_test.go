@@ -38,10 +38,10 @@ func buildLockstep(t *testing.T) string {
 
 // startNode runs `lockstep serve` with the shared issuer, secret and database, on
 // its own port, and waits until /readyz answers.
-func startNode(t *testing.T, bin string, env []string) *node {
+func startNode(t *testing.T, bin string, env []string, args ...string) *node {
 	t.Helper()
 	port := freePort(t)
-	cmd := exec.Command(bin, "serve")
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Env = append(append(os.Environ(), env...), "LOCKSTEP_LISTEN=127.0.0.1:"+strconv.Itoa(port))
 	logf, err := os.Create(filepath.Join(t.TempDir(), "node.log"))
 	if err != nil {
@@ -107,14 +107,26 @@ func kids(t *testing.T, n *node) map[string]bool {
 	return out
 }
 
-func TestTwoNodes(t *testing.T) {
+// pair is two nodes on one database, with what the tests need to drive them.
+type pair struct {
+	bin    string
+	env    []string
+	issuer string
+	store  *postgres.Store
+	a, b   *node
+}
+
+// startPair starts a throwaway cluster, migrates it with the CLI and starts two
+// `lockstep serve` nodes on it with the same issuer and secret (configFile, when
+// not "", is their --config).
+func startPair(t *testing.T, configFile string) *pair {
+	t.Helper()
 	ctx := context.Background()
 	pg := newCluster(t)
-	bin := buildLockstep(t)
-	issuer := "http://127.0.0.1:" + strconv.Itoa(freePort(t))
-	env := []string{"LOCKSTEP_DSN=" + pg.DSN(), "LOCKSTEP_SECRET=" + testSecret, "LOCKSTEP_ISSUER=" + issuer}
-	migrate := exec.Command(bin, "migrate")
-	migrate.Env = append(os.Environ(), env...)
+	p := &pair{bin: buildLockstep(t), issuer: "http://127.0.0.1:" + strconv.Itoa(freePort(t))}
+	p.env = []string{"LOCKSTEP_DSN=" + pg.DSN(), "LOCKSTEP_SECRET=" + testSecret, "LOCKSTEP_ISSUER=" + p.issuer}
+	migrate := exec.Command(p.bin, "migrate")
+	migrate.Env = append(os.Environ(), p.env...)
 	if out, err := migrate.CombinedOutput(); err != nil {
 		t.Fatalf("lockstep migrate: %v\n%s", err, out)
 	}
@@ -123,6 +135,19 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
+	p.store = store
+	var args []string
+	if configFile != "" {
+		args = []string{"--config", configFile}
+	}
+	p.a, p.b = startNode(t, p.bin, p.env, args...), startNode(t, p.bin, p.env, args...)
+	return p
+}
+
+func TestTwoNodes(t *testing.T) {
+	ctx := context.Background()
+	p := startPair(t, "")
+	bin, env, store, a, b := p.bin, p.env, p.store, p.a, p.b
 	c, secret, err := admin.CreateClient(ctx, store, idp.ClientSecretHasher(testSecret), admin.ClientSpec{
 		Name: "Service", RedirectURIs: []string{"http://127.0.0.1:1/callback"},
 		GrantTypes: []string{"client_credentials"},
@@ -130,7 +155,6 @@ func TestTwoNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := startNode(t, bin, env), startNode(t, bin, env)
 
 	t.Run("a token from A is known to B and revoked on B is dead on A", func(t *testing.T) {
 		st, tok := postForm(t, a.URL+idp.PathToken, c.ID, secret, url.Values{"grant_type": {"client_credentials"}})
