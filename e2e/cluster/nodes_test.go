@@ -70,14 +70,18 @@ func startNode(t *testing.T, bin string, env []string, args ...string) *node {
 	}
 }
 
+// apiClient is the back channel's client: no answer may take longer than the
+// request deadline.
+var apiClient = &http.Client{Timeout: requestDeadline}
+
 func postForm(t *testing.T, u, user, pass string, form url.Values) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(pass))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("POST %s (must answer within %v): %v", u, requestDeadline, err)
 	}
 	defer resp.Body.Close()
 	var body map[string]any

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +27,17 @@ const testSecret = "outage-test-secret-0123456789abcdefghijklmnop"
 // connect timeout (2 s in the DSN) plus slack, well under a client's patience.
 const requestDeadline = 10 * time.Second
 
-func TestStoreOutage(t *testing.T) {
+// outageServer is Lockstep in this process on a throwaway cluster the test can
+// stop and start.
+type outageServer struct {
+	pg     *cluster
+	store  *postgres.Store
+	issuer string
+	cfg    configs.Config
+}
+
+func startOutageServer(t *testing.T) *outageServer {
+	t.Helper()
 	ctx := context.Background()
 	pg := newCluster(t)
 	if err := postgres.Migrate(ctx, pg.DSN()); err != nil {
@@ -45,14 +57,27 @@ func TestStoreOutage(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	built, err := app.Build(ctx, cfg, store, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	// The server's errors are shown when the test fails.
+	logs := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server errors:\n%s", logs.errors())
+		}
+	})
+	built, err := app.Build(ctx, cfg, store, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError})), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs.Config.Handler = built.Handler
 	hs.Start()
 	t.Cleanup(hs.Close)
+	return &outageServer{pg: pg, store: store, issuer: issuer, cfg: cfg}
+}
 
+func TestStoreOutage(t *testing.T) {
+	ctx := context.Background()
+	srv := startOutageServer(t)
+	pg, store, issuer, cfg := srv.pg, srv.store, srv.issuer, srv.cfg
 	c, secret, err := admin.CreateClient(ctx, store, idp.ClientSecretHasher(cfg.Secret), admin.ClientSpec{
 		Name: "Service", RedirectURIs: []string{"http://127.0.0.1:1/callback"},
 		GrantTypes: []string{"client_credentials"},
@@ -149,4 +174,22 @@ func TestStoreOutage(t *testing.T) {
 	if st, _ := get(issuer + "/readyz"); st != http.StatusOK {
 		t.Fatalf("after the outage: readyz %d", st)
 	}
+}
+
+// lockedBuffer is a log the server writes from many goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) errors() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

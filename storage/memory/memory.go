@@ -1529,7 +1529,7 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 	var err error
 	switch {
 	case (q.Email == "") == (q.UserID == ""):
-		return storage.Login{}, errors.New("memory: look up login: give an email or a user id, one of them")
+		return storage.Login{}, fmt.Errorf("memory: look up login: give an email or a user id, one of them: %w", storage.ErrInvalid)
 	case q.UserID != "":
 		u, err = s.GetUser(ctx, q.UserID)
 	default:

@@ -45,7 +45,7 @@ func (s *Store) IsPlatformAdmin(ctx context.Context, userID string) (bool, error
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM platform_admins WHERE user_id = $1)`, userID).Scan(&ok)
 	if err != nil {
-		return false, fmt.Errorf("postgres: is platform admin %q: %w", userID, err)
+		return false, fmt.Errorf("postgres: is platform admin %q: %w", userID, unavailable(err))
 	}
 	return ok, nil
 }
@@ -54,7 +54,7 @@ func (s *Store) ListPlatformAdmins(ctx context.Context) ([]storage.User, error) 
 	us, err := list(ctx, s, scanUser, `SELECT `+userColumns+` FROM users
 		WHERE id IN (SELECT user_id FROM platform_admins) ORDER BY id COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list platform admins: %w", err)
+		return nil, fmt.Errorf("postgres: list platform admins: %w", unavailable(err))
 	}
 	return us, nil
 }
@@ -111,7 +111,7 @@ func (s *Store) SearchUsers(ctx context.Context, u storage.UserQuery) ([]storage
 	}
 	us, err := list(ctx, s, scanUser, q.sql.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: search users: %w", err)
+		return nil, fmt.Errorf("postgres: search users: %w", unavailable(err))
 	}
 	return us, nil
 }
@@ -122,7 +122,7 @@ func (s *Store) CountUsers(ctx context.Context, u storage.UserQuery) (int, error
 	userWhere(&q, u)
 	var n int
 	if err := s.pool.QueryRow(ctx, q.sql.String(), q.args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("postgres: count users: %w", err)
+		return 0, fmt.Errorf("postgres: count users: %w", unavailable(err))
 	}
 	return n, nil
 }
@@ -160,7 +160,7 @@ func (s *Store) QueryAudit(ctx context.Context, a storage.AuditQuery) ([]storage
 	}
 	es, err := list(ctx, s, scanEvent, q.sql.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: query audit: %w", err)
+		return nil, fmt.Errorf("postgres: query audit: %w", unavailable(err))
 	}
 	return es, nil
 }

@@ -84,7 +84,7 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 	}
 	es, err := list(ctx, s, scanEvent, q.String(), args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list audit: %w", err)
+		return nil, fmt.Errorf("postgres: list audit: %w", unavailable(err))
 	}
 	return es, nil
 }

@@ -14,7 +14,7 @@ func (s *Store) PutCeremony(ctx context.Context, key string, data []byte, expire
 	_, err := s.pool.Exec(ctx, `INSERT INTO ceremonies (key, data, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`, key, data, expiresAt)
 	if err != nil {
-		return fmt.Errorf("postgres: put ceremony: %w", err)
+		return fmt.Errorf("postgres: put ceremony: %w", unavailable(err))
 	}
 	return nil
 }
@@ -38,7 +38,7 @@ func (s *Store) TakeCeremony(ctx context.Context, key string, now time.Time) ([]
 func (s *Store) DeleteExpiredCeremonies(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM ceremonies WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired ceremonies: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired ceremonies: %w", unavailable(err))
 	}
 	return n, nil
 }

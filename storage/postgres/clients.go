@@ -56,7 +56,7 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 	// COLLATE "C" orders by bytes, like Go, whatever the database's collation.
 	cs, err := list(ctx, s, scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list clients: %w", err)
+		return nil, fmt.Errorf("postgres: list clients: %w", unavailable(err))
 	}
 	return cs, nil
 }
@@ -71,14 +71,14 @@ func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
 		c.GrantTypes, c.ResponseTypes, c.Scopes, c.Public, c.FirstParty, c.MinACR, notNull(c.DefaultACRValues),
 		int64(c.MaxAuthAge), c.AccessTokenFormat, c.IDTokenAlg, c.CreatedAt, c.UpdatedAt)
 	if err != nil {
-		return fmt.Errorf("postgres: update client %q: %w", c.ID, err)
+		return fmt.Errorf("postgres: update client %q: %w", c.ID, unavailable(err))
 	}
 	return nil
 }
 
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	if err := s.exec(ctx, `DELETE FROM clients WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("postgres: delete client %q: %w", id, err)
+		return fmt.Errorf("postgres: delete client %q: %w", id, unavailable(err))
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ func (s *Store) SaveConsent(ctx context.Context, c storage.Consent) error {
 		ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
 		c.UserID, c.ClientID, c.Scopes, c.GrantedAt)
 	if err != nil {
-		return fmt.Errorf("postgres: save consent of user %q for client %q: %w", c.UserID, c.ClientID, err)
+		return fmt.Errorf("postgres: save consent of user %q for client %q: %w", c.UserID, c.ClientID, unavailable(err))
 	}
 	return nil
 }
@@ -30,7 +30,7 @@ func (s *Store) GetConsent(ctx context.Context, userID, clientID string) (storag
 
 func (s *Store) DeleteConsent(ctx context.Context, userID, clientID string) error {
 	if err := s.exec(ctx, `DELETE FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID); err != nil {
-		return fmt.Errorf("postgres: delete consent of user %q for client %q: %w", userID, clientID, err)
+		return fmt.Errorf("postgres: delete consent of user %q for client %q: %w", userID, clientID, unavailable(err))
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func (s *Store) SummarizeFactors(ctx context.Context, userID string) (storage.Fa
 	var f storage.FactorSummary
 	err := s.pool.QueryRow(ctx, summarizeFactorsSQL, userID).Scan(&f.TOTP, &f.WebAuthn, &f.Phone, &f.RecoveryCodes)
 	if err != nil {
-		return f, fmt.Errorf("postgres: summarize factors of %q: %w", userID, err)
+		return f, fmt.Errorf("postgres: summarize factors of %q: %w", userID, unavailable(err))
 	}
 	return f, nil
 }

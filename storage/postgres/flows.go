@@ -58,7 +58,7 @@ func (s *Store) GetFlow(ctx context.Context, id string) (storage.Flow, error) {
 
 func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 	if err := s.exec(ctx, `DELETE FROM flows WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("postgres: delete flow %q: %w", id, err)
+		return fmt.Errorf("postgres: delete flow %q: %w", id, unavailable(err))
 	}
 	return nil
 }
@@ -66,7 +66,7 @@ func (s *Store) DeleteFlow(ctx context.Context, id string) error {
 func (s *Store) DeleteExpiredFlows(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM flows WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired flows: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired flows: %w", unavailable(err))
 	}
 	return n, nil
 }

@@ -24,7 +24,7 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 	ks, err := list(ctx, s, scanKey, `SELECT id, algorithm, private_enc, public_jwk, created_at, retired_at, expires_at
 		FROM signing_keys ORDER BY created_at DESC, id COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list signing keys: %w", err)
+		return nil, fmt.Errorf("postgres: list signing keys: %w", unavailable(err))
 	}
 	return ks, nil
 }
@@ -59,7 +59,7 @@ func (s *Store) DeleteExpiredSigningKeys(ctx context.Context, before time.Time) 
 	// NULL expires_at (an active key) never compares less, so it is kept.
 	n, err := s.count(ctx, `DELETE FROM signing_keys WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired signing keys: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired signing keys: %w", unavailable(err))
 	}
 	return n, nil
 }

@@ -54,7 +54,7 @@ func (s *Store) GetEmailLink(ctx context.Context, purpose storage.LinkPurpose, h
 func (s *Store) DeleteEmailLinks(ctx context.Context, userID string, purpose storage.LinkPurpose) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM email_links WHERE user_id = $1 AND purpose = $2`, userID, purpose)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete email links: %w", err)
+		return 0, fmt.Errorf("postgres: delete email links: %w", unavailable(err))
 	}
 	return n, nil
 }
@@ -62,7 +62,7 @@ func (s *Store) DeleteEmailLinks(ctx context.Context, userID string, purpose sto
 func (s *Store) DeleteExpiredEmailLinks(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM email_links WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired email links: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired email links: %w", unavailable(err))
 	}
 	return n, nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,14 +40,14 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 	query, who := lookupLoginSQL, q.Email
 	switch {
 	case (q.Email == "") == (q.UserID == ""):
-		return storage.Login{}, errors.New("postgres: look up login: give an email or a user id, one of them")
+		return storage.Login{}, fmt.Errorf("postgres: look up login: give an email or a user id, one of them: %w", storage.ErrInvalid)
 	case q.UserID != "":
 		query, who = lookupLoginByIDSQL, q.UserID
 	}
 	err := s.pool.QueryRow(ctx, query, who, q.ThrottleKeys, q.Now, q.ClientID).Scan(&l.Throttles,
 		&id, &email, &hash, &given, &family, &disabled, &created, &updated, &orgID, &groups, &deadline, &offered, &verified, &totp, &webauthn, &phone, &recoveryCodes, &scopes, &grantedAt)
 	if err != nil {
-		return storage.Login{}, fmt.Errorf("postgres: look up login of %q: %w", who, err)
+		return storage.Login{}, fmt.Errorf("postgres: look up login of %q: %w", who, unavailable(err))
 	}
 	if id == nil {
 		return l, nil

@@ -21,18 +21,18 @@ var migrations embed.FS
 func Migrate(ctx context.Context, dsn string) error {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return fmt.Errorf("postgres: migrate: parse dsn: %w", err)
+		return fmt.Errorf("postgres: migrate: parse dsn: %w", unavailable(err))
 	}
 	db := stdlib.OpenDB(*cfg)
 	defer db.Close()
 
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+		return fmt.Errorf("postgres: migrate: %w", unavailable(err))
 	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+		return fmt.Errorf("postgres: migrate: %w", unavailable(err))
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, dir,
 		goose.WithSessionLocker(locker),
@@ -40,11 +40,11 @@ func Migrate(ctx context.Context, dsn string) error {
 		goose.WithDisableGlobalRegistry(true),
 	)
 	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+		return fmt.Errorf("postgres: migrate: %w", unavailable(err))
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+		return fmt.Errorf("postgres: migrate: %w", unavailable(err))
 	}
 	for _, r := range results {
 		slog.InfoContext(ctx, "postgres: applied migration", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)

@@ -18,7 +18,7 @@ func (s *Store) UseNonce(ctx context.Context, key string, expiresAt time.Time, n
 		err = storage.ErrConflict
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: use nonce %q: %w", key, err)
+		return fmt.Errorf("postgres: use nonce %q: %w", key, unavailable(err))
 	}
 	return nil
 }
@@ -26,7 +26,7 @@ func (s *Store) UseNonce(ctx context.Context, key string, expiresAt time.Time, n
 func (s *Store) DeleteExpiredNonces(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM nonces WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired nonces: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired nonces: %w", unavailable(err))
 	}
 	return n, nil
 }

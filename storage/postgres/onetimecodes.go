@@ -33,7 +33,7 @@ func (s *Store) PutOneTimeCode(ctx context.Context, c storage.OneTimeCode) error
 			expires_at = excluded.expires_at, used_at = excluded.used_at`,
 		c.Key, c.UserID, c.Hash, c.Destination, c.Attempts, c.CreatedAt, c.ExpiresAt, nullTime(c.UsedAt))
 	if err != nil {
-		return fmt.Errorf("postgres: put one-time code: %w", err)
+		return fmt.Errorf("postgres: put one-time code: %w", unavailable(err))
 	}
 	return nil
 }
@@ -76,7 +76,7 @@ func (s *Store) UseOneTimeCode(ctx context.Context, key, hash string, now time.T
 
 func (s *Store) DeleteOneTimeCode(ctx context.Context, key string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM one_time_codes WHERE key = $1`, key); err != nil {
-		return fmt.Errorf("postgres: delete one-time code: %w", err)
+		return fmt.Errorf("postgres: delete one-time code: %w", unavailable(err))
 	}
 	return nil
 }
@@ -84,7 +84,7 @@ func (s *Store) DeleteOneTimeCode(ctx context.Context, key string) error {
 func (s *Store) DeleteExpiredOneTimeCodes(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM one_time_codes WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired one-time codes: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired one-time codes: %w", unavailable(err))
 	}
 	return n, nil
 }

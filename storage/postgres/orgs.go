@@ -99,7 +99,7 @@ func (s *Store) GetOrganisation(ctx context.Context, id string) (storage.Organis
 func (s *Store) ListOrganisations(ctx context.Context) ([]storage.Organisation, error) {
 	orgs, err := list(ctx, s, scanOrg, `SELECT `+orgColumns+` FROM organisations ORDER BY id COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list organisations: %w", err)
+		return nil, fmt.Errorf("postgres: list organisations: %w", unavailable(err))
 	}
 	return orgs, nil
 }
@@ -195,7 +195,7 @@ func (s *Store) SetUserOrg(ctx context.Context, userID, orgID string, groups []s
 func (s *Store) ListUsersByOrg(ctx context.Context, orgID string) ([]storage.User, error) {
 	us, err := list(ctx, s, scanUser, `SELECT `+userColumns+` FROM users WHERE org_id = $1 ORDER BY id COLLATE "C"`, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list users of organisation %q: %w", orgID, err)
+		return nil, fmt.Errorf("postgres: list users of organisation %q: %w", orgID, unavailable(err))
 	}
 	return us, nil
 }

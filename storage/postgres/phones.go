@@ -17,7 +17,7 @@ func (s *Store) SetPhoneNumber(ctx context.Context, p storage.PhoneNumber) error
 			verified_at = excluded.verified_at, last_used_at = excluded.last_used_at`,
 		p.UserID, p.E164, p.Primary, p.VerifiedAt, nullTime(p.LastUsedAt))
 	if err != nil {
-		return fmt.Errorf("postgres: set phone number of user %q: %w", p.UserID, err)
+		return fmt.Errorf("postgres: set phone number of user %q: %w", p.UserID, unavailable(err))
 	}
 	return nil
 }
@@ -36,7 +36,7 @@ func (s *Store) GetPhoneNumber(ctx context.Context, userID string) (storage.Phon
 
 func (s *Store) DeletePhoneNumber(ctx context.Context, userID string) error {
 	if err := s.exec(ctx, `DELETE FROM phone_numbers WHERE user_id = $1`, userID); err != nil {
-		return fmt.Errorf("postgres: delete phone number of user %q: %w", userID, err)
+		return fmt.Errorf("postgres: delete phone number of user %q: %w", userID, unavailable(err))
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ type Store struct {
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+		return nil, fmt.Errorf("postgres: parse dsn: %w", unavailable(err))
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		// Without connect_timeout in the DSN a connect to a stopped server waits
@@ -47,11 +47,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: open pool: %w", err)
+		return nil, fmt.Errorf("postgres: open pool: %w", unavailable(err))
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres: open: %w", err)
+		return nil, fmt.Errorf("postgres: open: %w", unavailable(err))
 	}
 	return &Store{pool: pool}, nil
 }

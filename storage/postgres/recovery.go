@@ -44,7 +44,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, hash string, at tim
 	}
 	if err != nil {
 		// The hash stays out of the error, which may end up in a log.
-		return fmt.Errorf("postgres: use recovery code of user %q: %w", userID, err)
+		return fmt.Errorf("postgres: use recovery code of user %q: %w", userID, unavailable(err))
 	}
 	return nil
 }
@@ -53,14 +53,14 @@ func (s *Store) CountRecoveryCodes(ctx context.Context, userID string) (total, u
 	err = s.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE used_at IS NULL)
 		FROM recovery_codes WHERE user_id = $1`, userID).Scan(&total, &unused)
 	if err != nil {
-		return 0, 0, fmt.Errorf("postgres: count recovery codes of user %q: %w", userID, err)
+		return 0, 0, fmt.Errorf("postgres: count recovery codes of user %q: %w", userID, unavailable(err))
 	}
 	return total, unused, nil
 }
 
 func (s *Store) DeleteRecoveryCodes(ctx context.Context, userID string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
-		return fmt.Errorf("postgres: delete recovery codes of user %q: %w", userID, err)
+		return fmt.Errorf("postgres: delete recovery codes of user %q: %w", userID, unavailable(err))
 	}
 	return nil
 }

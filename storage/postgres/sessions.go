@@ -45,21 +45,21 @@ func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, err
 
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err := s.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("postgres: delete session %q: %w", id, err)
+		return fmt.Errorf("postgres: delete session %q: %w", id, unavailable(err))
 	}
 	return nil
 }
 
 func (s *Store) SetSessionFactors(ctx context.Context, id string, factors []storage.FactorProof, authTime time.Time) error {
 	if err := s.exec(ctx, `UPDATE sessions SET factors = $2, auth_time = $3 WHERE id = $1`, id, factors, authTime); err != nil {
-		return fmt.Errorf("postgres: set factors of session %q: %w", id, err)
+		return fmt.Errorf("postgres: set factors of session %q: %w", id, unavailable(err))
 	}
 	return nil
 }
 
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time) error {
 	if err := s.exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id = $1`, id, at); err != nil {
-		return fmt.Errorf("postgres: touch session %q: %w", id, err)
+		return fmt.Errorf("postgres: touch session %q: %w", id, unavailable(err))
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (s *Store) ListSessionsByUser(ctx context.Context, userID string) ([]storag
 	xs, err := list(ctx, s, scanSession, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 ORDER BY created_at DESC, id COLLATE "C"`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list sessions of user %q: %w", userID, err)
+		return nil, fmt.Errorf("postgres: list sessions of user %q: %w", userID, unavailable(err))
 	}
 	return xs, nil
 }
@@ -76,7 +76,7 @@ func (s *Store) ListSessionsByUser(ctx context.Context, userID string) ([]storag
 func (s *Store) DeleteSessionsByUser(ctx context.Context, userID string) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete sessions of user %q: %w", userID, err)
+		return 0, fmt.Errorf("postgres: delete sessions of user %q: %w", userID, unavailable(err))
 	}
 	return n, nil
 }
@@ -84,7 +84,7 @@ func (s *Store) DeleteSessionsByUser(ctx context.Context, userID string) (int, e
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM sessions WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired sessions: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired sessions: %w", unavailable(err))
 	}
 	return n, nil
 }

@@ -19,7 +19,7 @@ func (s *Store) HitThrottle(ctx context.Context, key string, window time.Duratio
 			reset_at = CASE WHEN throttle.reset_at <= $2 THEN $3 ELSE throttle.reset_at END
 		RETURNING count`, key, now, now.Add(window)).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: hit throttle %q: %w", key, err)
+		return 0, fmt.Errorf("postgres: hit throttle %q: %w", key, unavailable(err))
 	}
 	return n, nil
 }
@@ -31,14 +31,14 @@ func (s *Store) ThrottleCount(ctx context.Context, key string, now time.Time) (i
 	case errors.Is(err, pgx.ErrNoRows):
 		return 0, nil
 	case err != nil:
-		return 0, fmt.Errorf("postgres: throttle count %q: %w", key, err)
+		return 0, fmt.Errorf("postgres: throttle count %q: %w", key, unavailable(err))
 	}
 	return n, nil
 }
 
 func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM throttle WHERE key = $1`, key); err != nil {
-		return fmt.Errorf("postgres: reset throttle %q: %w", key, err)
+		return fmt.Errorf("postgres: reset throttle %q: %w", key, unavailable(err))
 	}
 	return nil
 }
@@ -46,7 +46,7 @@ func (s *Store) ResetThrottle(ctx context.Context, key string) error {
 func (s *Store) DeleteExpiredThrottles(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM throttle WHERE reset_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired throttles: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired throttles: %w", unavailable(err))
 	}
 	return n, nil
 }

@@ -67,7 +67,7 @@ func (s *Store) GetTokens(ctx context.Context, signature string, kinds ...storag
 	rows, err := s.pool.Query(ctx, `SELECT kind, request_id, client_id, subject, active, data, created_at, expires_at
 		FROM tokens WHERE signature = $1 AND kind = ANY($2)`, signature, names)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: get tokens %q: %w", signature, err)
+		return nil, fmt.Errorf("postgres: get tokens %q: %w", signature, unavailable(err))
 	}
 	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Token, error) {
 		t := storage.Token{Signature: signature}
@@ -75,7 +75,7 @@ func (s *Store) GetTokens(ctx context.Context, signature string, kinds ...storag
 		return t, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: get tokens %q: %w", signature, err)
+		return nil, fmt.Errorf("postgres: get tokens %q: %w", signature, unavailable(err))
 	}
 	var out []storage.Token
 	for _, k := range kinds {
@@ -101,7 +101,7 @@ func (s *Store) GetToken(ctx context.Context, kind storage.TokenKind, signature 
 
 func (s *Store) DeleteToken(ctx context.Context, kind storage.TokenKind, signature string) error {
 	if err := s.exec(ctx, `DELETE FROM tokens WHERE kind = $1 AND signature = $2`, kind, signature); err != nil {
-		return fmt.Errorf("postgres: delete token %s %q: %w", kind, signature, err)
+		return fmt.Errorf("postgres: delete token %s %q: %w", kind, signature, unavailable(err))
 	}
 	return nil
 }
@@ -115,7 +115,7 @@ func (s *Store) ConsumeToken(ctx context.Context, kind storage.TokenKind, signat
 		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE kind = $1 AND signature = $2)`, kind, signature)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: consume token %s %q: %w", kind, signature, err)
+		return fmt.Errorf("postgres: consume token %s %q: %w", kind, signature, unavailable(err))
 	}
 	return nil
 }
@@ -203,7 +203,7 @@ func (s *Store) notConsumed(ctx context.Context, kind storage.TokenKind, signatu
 func (s *Store) DeactivateTokensByRequestID(ctx context.Context, kind storage.TokenKind, requestID string) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE tokens SET active = false
 		WHERE kind = $1 AND request_id = $2 AND active`, kind, requestID); err != nil {
-		return fmt.Errorf("postgres: deactivate %s tokens of request %q: %w", kind, requestID, err)
+		return fmt.Errorf("postgres: deactivate %s tokens of request %q: %w", kind, requestID, unavailable(err))
 	}
 	return nil
 }
@@ -211,7 +211,7 @@ func (s *Store) DeactivateTokensByRequestID(ctx context.Context, kind storage.To
 func (s *Store) DeactivateTokensBySubject(ctx context.Context, kind storage.TokenKind, subject string) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE tokens SET active = false
 		WHERE kind = $1 AND subject = $2 AND active`, kind, subject); err != nil {
-		return fmt.Errorf("postgres: deactivate %s tokens of subject %q: %w", kind, subject, err)
+		return fmt.Errorf("postgres: deactivate %s tokens of subject %q: %w", kind, subject, unavailable(err))
 	}
 	return nil
 }
@@ -219,7 +219,7 @@ func (s *Store) DeactivateTokensBySubject(ctx context.Context, kind storage.Toke
 func (s *Store) DeleteExpiredTokens(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM tokens WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired tokens: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired tokens: %w", unavailable(err))
 	}
 	return n, nil
 }

@@ -45,7 +45,7 @@ func (s *Store) ListTOTPDevices(ctx context.Context, userID string) ([]storage.T
 	ds, err := list(ctx, s, scanTOTPDevice, `SELECT `+totpColumns+` FROM totp_devices
 		WHERE user_id = $1 ORDER BY created_at, id COLLATE "C"`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list totp devices of user %q: %w", userID, err)
+		return nil, fmt.Errorf("postgres: list totp devices of user %q: %w", userID, unavailable(err))
 	}
 	return ds, nil
 }
@@ -80,7 +80,7 @@ func (s *Store) ActivateTOTPDevice(ctx context.Context, id string, step int64, a
 		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM totp_devices WHERE id = $1)`, id)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: activate totp device %q: %w", id, err)
+		return fmt.Errorf("postgres: activate totp device %q: %w", id, unavailable(err))
 	}
 	return nil
 }
@@ -94,21 +94,21 @@ func (s *Store) AdvanceTOTPStep(ctx context.Context, id string, step int64, at t
 		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM totp_devices WHERE id = $1)`, id)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: advance totp device %q to step %d: %w", id, step, err)
+		return fmt.Errorf("postgres: advance totp device %q to step %d: %w", id, step, unavailable(err))
 	}
 	return nil
 }
 
 func (s *Store) RenameTOTPDevice(ctx context.Context, id, name string) error {
 	if err := s.exec(ctx, `UPDATE totp_devices SET name = $2 WHERE id = $1`, id, name); err != nil {
-		return fmt.Errorf("postgres: rename totp device %q: %w", id, err)
+		return fmt.Errorf("postgres: rename totp device %q: %w", id, unavailable(err))
 	}
 	return nil
 }
 
 func (s *Store) DeleteTOTPDevice(ctx context.Context, id string) error {
 	if err := s.exec(ctx, `DELETE FROM totp_devices WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("postgres: delete totp device %q: %w", id, err)
+		return fmt.Errorf("postgres: delete totp device %q: %w", id, unavailable(err))
 	}
 	return nil
 }
@@ -116,7 +116,7 @@ func (s *Store) DeleteTOTPDevice(ctx context.Context, id string) error {
 func (s *Store) DeleteTOTPDevicesByUser(ctx context.Context, userID string) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM totp_devices WHERE user_id = $1`, userID)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete totp devices of user %q: %w", userID, err)
+		return 0, fmt.Errorf("postgres: delete totp devices of user %q: %w", userID, unavailable(err))
 	}
 	return n, nil
 }

@@ -29,7 +29,7 @@ func (s *Store) PutTrust(ctx context.Context, t storage.Trust) error {
 			expires_at = excluded.expires_at`,
 		t.ID, t.UserID, string(t.Kind), t.Label, t.IP, t.CreatedAt, nullTime(t.LastUsedAt), t.ExpiresAt)
 	if err != nil {
-		return fmt.Errorf("postgres: put trust %q: %w", t.ID, err)
+		return fmt.Errorf("postgres: put trust %q: %w", t.ID, unavailable(err))
 	}
 	return nil
 }
@@ -46,14 +46,14 @@ func (s *Store) ListTrusts(ctx context.Context, userID string) ([]storage.Trust,
 	ts, err := list(ctx, s, scanTrust, `SELECT `+trustColumns+` FROM trusts
 		WHERE user_id = $1 ORDER BY created_at DESC, id COLLATE "C"`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list trusts of user %q: %w", userID, err)
+		return nil, fmt.Errorf("postgres: list trusts of user %q: %w", userID, unavailable(err))
 	}
 	return ts, nil
 }
 
 func (s *Store) DeleteTrust(ctx context.Context, id string) error {
 	if err := s.exec(ctx, `DELETE FROM trusts WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("postgres: delete trust %q: %w", id, err)
+		return fmt.Errorf("postgres: delete trust %q: %w", id, unavailable(err))
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func (s *Store) DeleteTrustsByUser(ctx context.Context, userID string, kinds ...
 	n, err := s.count(ctx, `DELETE FROM trusts
 		WHERE user_id = $1 AND (cardinality($2::text[]) = 0 OR kind = ANY ($2::text[]))`, userID, ks)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete trusts of user %q: %w", userID, err)
+		return 0, fmt.Errorf("postgres: delete trusts of user %q: %w", userID, unavailable(err))
 	}
 	return n, nil
 }
@@ -75,7 +75,7 @@ func (s *Store) DeleteTrustsByUser(ctx context.Context, userID string, kinds ...
 func (s *Store) DeleteExpiredTrusts(ctx context.Context, before time.Time) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM trusts WHERE expires_at < $1`, before)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired trusts: %w", err)
+		return 0, fmt.Errorf("postgres: delete expired trusts: %w", unavailable(err))
 	}
 	return n, nil
 }

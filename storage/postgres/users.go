@@ -70,7 +70,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (storage.User,
 func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 	us, err := list(ctx, s, scanUser, `SELECT `+userColumns+` FROM users ORDER BY id COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list users: %w", err)
+		return nil, fmt.Errorf("postgres: list users: %w", unavailable(err))
 	}
 	return us, nil
 }
@@ -81,7 +81,7 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 		WHERE id = $1`,
 		u.ID, u.Email, u.PasswordHash, u.GivenName, u.FamilyName, u.Disabled, u.CreatedAt, u.UpdatedAt, nullTime(u.SetupOfferedAt), u.EmailVerified)
 	if err != nil {
-		return fmt.Errorf("postgres: update user %q: %w", u.ID, err)
+		return fmt.Errorf("postgres: update user %q: %w", u.ID, unavailable(err))
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 func (s *Store) SetUserNames(ctx context.Context, id, given, family string, now time.Time) error {
 	err := s.exec(ctx, `UPDATE users SET given_name = $2, family_name = $3, updated_at = $4 WHERE id = $1`, id, given, family, now)
 	if err != nil {
-		return fmt.Errorf("postgres: set names of user %q: %w", id, err)
+		return fmt.Errorf("postgres: set names of user %q: %w", id, unavailable(err))
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func (s *Store) SetUserNames(ctx context.Context, id, given, family string, now 
 func (s *Store) SetUserEmail(ctx context.Context, id, email string, verified bool, now time.Time) error {
 	err := s.exec(ctx, `UPDATE users SET email = $2, email_verified = $3, updated_at = $4 WHERE id = $1`, id, email, verified, now)
 	if err != nil {
-		return fmt.Errorf("postgres: set email of user %q: %w", id, err)
+		return fmt.Errorf("postgres: set email of user %q: %w", id, unavailable(err))
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func (s *Store) ListWebAuthnCredentials(ctx context.Context, userID string) ([]s
 	cs, err := list(ctx, s, scanWebAuthnCredential, `SELECT `+webauthnColumns+` FROM webauthn_credentials
 		WHERE user_id = $1 ORDER BY created_at, id`, userID)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list webauthn credentials of user %q: %w", userID, err)
+		return nil, fmt.Errorf("postgres: list webauthn credentials of user %q: %w", userID, unavailable(err))
 	}
 	return cs, nil
 }
@@ -65,21 +65,21 @@ func (s *Store) UseWebAuthnCredential(ctx context.Context, id []byte, count uint
 		err = s.conflictOrNotFound(ctx, `SELECT EXISTS (SELECT 1 FROM webauthn_credentials WHERE id = $1)`, id)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: use webauthn credential %x with count %d: %w", id, count, err)
+		return fmt.Errorf("postgres: use webauthn credential %x with count %d: %w", id, count, unavailable(err))
 	}
 	return nil
 }
 
 func (s *Store) RenameWebAuthnCredential(ctx context.Context, id []byte, name string) error {
 	if err := s.exec(ctx, `UPDATE webauthn_credentials SET name = $2 WHERE id = $1`, id, name); err != nil {
-		return fmt.Errorf("postgres: rename webauthn credential %x: %w", id, err)
+		return fmt.Errorf("postgres: rename webauthn credential %x: %w", id, unavailable(err))
 	}
 	return nil
 }
 
 func (s *Store) DeleteWebAuthnCredential(ctx context.Context, id []byte) error {
 	if err := s.exec(ctx, `DELETE FROM webauthn_credentials WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("postgres: delete webauthn credential %x: %w", id, err)
+		return fmt.Errorf("postgres: delete webauthn credential %x: %w", id, unavailable(err))
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func (s *Store) DeleteWebAuthnCredential(ctx context.Context, id []byte) error {
 func (s *Store) DeleteWebAuthnCredentialsByUser(ctx context.Context, userID string) (int, error) {
 	n, err := s.count(ctx, `DELETE FROM webauthn_credentials WHERE user_id = $1`, userID)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete webauthn credentials of user %q: %w", userID, err)
+		return 0, fmt.Errorf("postgres: delete webauthn credentials of user %q: %w", userID, unavailable(err))
 	}
 	return n, nil
 }
