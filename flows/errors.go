@@ -54,8 +54,18 @@ func (p *ErrorPages) Handle(h HandlerFunc) http.Handler {
 	})
 }
 
+// StatusClientClosedRequest is what a request the client gave up on is counted
+// as (nginx's 499): no one reads its answer, and it is no server error.
+const StatusClientClosedRequest = 499
+
 // Write renders err as an error page and logs what it wraps.
 func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
+	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		p.Log.InfoContext(r.Context(), "request abandoned by the client", "request_id", p.RequestID(r),
+			"path", r.URL.Path, "error", err.Error())
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	var ue *Error
 	switch {
 	case errors.Is(err, storage.ErrUnavailable):
