@@ -37,7 +37,7 @@ func TestSoak(t *testing.T) {
 	if err := json.Unmarshal([]byte(out[begin:end+2]), &r); err != nil {
 		t.Fatalf("report: %v\n%s", err, out)
 	}
-	if !r.Passed || r.Errors != 0 || r.Peak <= 0 || r.Rate <= 0 || r.Fraction != 0.5 {
+	if !r.Passed || r.MemoryJudged || r.Errors != 0 || r.Peak <= 0 || r.Rate <= 0 || r.Fraction != 0.5 {
 		t.Errorf("soak: passed %v, %d errors (%v), peak %v, rate %v, fraction %v", r.Passed, r.Errors, r.FirstErrors, r.Peak, r.Rate, r.Fraction)
 	}
 	if len(r.Intervals) != 3 {
@@ -66,10 +66,17 @@ func tail(s string, n int) string {
 	return s
 }
 
-// The verdict: no error, and the server's RSS at the end no more than 10 % above
-// the second interval's (the first interval's, which includes the start-up, does not
-// count).
+// The verdict: no error, and, in a run of at least three one-minute intervals,
+// the server's RSS at the end no more than 10 % above the second interval's (the
+// first interval's, which includes the start-up, does not count).
 func TestSoakJudge(t *testing.T) {
+	minutes := func(rss ...float64) soakReport {
+		out := soakReport{Interval: 60}
+		for _, v := range rss {
+			out.Intervals = append(out.Intervals, soakInterval{RSSMiB: v})
+		}
+		return out
+	}
 	ivs := func(rss ...float64) []soakInterval {
 		out := make([]soakInterval, len(rss))
 		for i, v := range rss {
@@ -83,12 +90,13 @@ func TestSoakJudge(t *testing.T) {
 		growth float64
 		passed bool
 	}{
-		{"flat", soakReport{Intervals: ivs(50, 100, 105, 109)}, 0.09, true},
-		{"grew", soakReport{Intervals: ivs(100, 100, 111)}, 0.11, false},
-		{"gave memory back", soakReport{Intervals: ivs(100, 100, 87)}, -0.13, true},
-		{"one interval", soakReport{Intervals: ivs(100)}, 0, true},
-		{"an error", soakReport{Intervals: append(ivs(100), soakInterval{RSSMiB: 100, Errors: 1})}, 0, false},
-		{"no memory read", soakReport{Intervals: ivs(0, 0)}, 0, false},
+		{"flat", minutes(50, 100, 105, 109), 0.09, true},
+		{"grew", minutes(100, 100, 111), 0.11, false},
+		{"gave memory back", minutes(100, 100, 87), -0.13, true},
+		{"no memory read", minutes(0, 0, 0), 0, false},
+		{"too short to judge memory", soakReport{Interval: 10, Intervals: ivs(100, 100, 150)}, 0.5, true},
+		{"two minutes only", minutes(100, 100), 0, true},
+		{"an error", soakReport{Interval: 10, Intervals: append(ivs(100), soakInterval{RSSMiB: 100, Errors: 1})}, 0, false},
 	} {
 		tt.r.judge()
 		if tt.r.RSSGrowth != tt.growth || tt.r.Passed != tt.passed {
