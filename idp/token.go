@@ -9,6 +9,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -53,6 +54,13 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 		// (disabling revokes tokens, but a code on its way or a sign-in finishing at
 		// that moment still holds one): the store refuses to spend it.
 		err = fosite.ErrInvalidGrant.WithHint("The user's account is disabled.").WithWrap(err)
+	}
+	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		// The client gave up on the request: no one reads the answer (see
+		// flows.ErrorPages.Write).
+		p.opt.Log.InfoContext(r.Context(), "token request abandoned by the client", "request_id", RequestID(r))
+		w.WriteHeader(flows.StatusClientClosedRequest)
+		return
 	}
 	err = unavailableToRFC(err)
 	rfc := fosite.ErrorToRFC6749Error(err)

@@ -1,10 +1,18 @@
 package idp
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/ory/fosite"
 )
 
@@ -44,5 +52,20 @@ func TestSessionAuthClaims(t *testing.T) {
 	}
 	if full.JWTHeader.Extra["typ"] != "at+jwt" {
 		t.Errorf("JWT header %v", full.JWTHeader.Extra)
+	}
+}
+
+// A token request its client gave up on is logged as abandoned and counted as
+// 499, not as a server error, however fosite wrapped the cancellation.
+func TestAccessErrorAbandoned(t *testing.T) {
+	var logs bytes.Buffer
+	p := &Provider{opt: Options{Log: slog.New(slog.NewTextHandler(&logs, nil))}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest(http.MethodPost, PathToken, nil).WithContext(ctx)
+	w := httptest.NewRecorder()
+	p.accessError(w, r, nil, fosite.ErrServerError.WithWrap(fmt.Errorf("rotate refresh token: %w", context.Canceled)))
+	if w.Code != flows.StatusClientClosedRequest || !strings.Contains(logs.String(), "level=INFO") || strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("abandoned token request: %d, log %s", w.Code, logs.String())
 	}
 }
