@@ -115,20 +115,24 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		report.Results = append(report.Results, res)
 	}
 	report.addGoals()
-
-	if o.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
-			return err
-		}
-	} else {
-		report.writeText(stdout)
+	if err := writeReport(stdout, o.output, report, report.writeText); err != nil {
+		return err
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d scenarios had errors", failed, len(o.scenarios))
 	}
 	return nil
+}
+
+// writeReport writes report as indented JSON, or as text with writeText.
+func writeReport(w io.Writer, output string, report any, writeText func(io.Writer)) error {
+	if output != "json" {
+		writeText(w)
+		return nil
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(report)
 }
 
 // summary is what one scenario's measured operations come to.

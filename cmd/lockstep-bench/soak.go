@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -153,14 +152,8 @@ func runSoak(ctx context.Context, o benchOptions, stdout, stderr io.Writer) erro
 		return ctx.Err()
 	}
 	report.judge()
-	if o.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
-			return err
-		}
-	} else {
-		report.writeText(stdout)
+	if err := writeReport(stdout, o.output, report, report.writeText); err != nil {
+		return err
 	}
 	if !report.Passed {
 		return fmt.Errorf("soak failed: %d errors, server RSS %+.1f%% from the second interval to the end", report.Errors, 100*report.RSSGrowth)
