@@ -77,8 +77,9 @@ func TestBrowserI18nBrand(t *testing.T) {
 		chromedp.Click(selLangNB), chromedp.WaitVisible(chromedp.CSS(`html[lang=nb] input#email`)))
 	wantText(t, ctx, "the branded sign-in", "Review Shop ID", "Logg inn", "Sikret av Review Shop ID")
 	do(t, ctx, "screenshots", bothSizes(shot, "signin-brand-nb")...)
+	// The switcher is on the sign-in page too: wait for what only the account page has.
 	do(t, ctx, "sign in", chromedp.SendKeys(selEmail, s.Email), chromedp.SendKeys(selPassword, s.Password),
-		chromedp.Click(selSubmit), chromedp.WaitVisible(selLangNB))
+		chromedp.Click(selSubmit), chromedp.WaitVisible(chromedp.CSS(`p.account-email`)))
 	wantText(t, ctx, "the branded account page", "Review Shop ID")
 	do(t, ctx, "screenshots", bothSizes(shot, "account-brand-nb")...)
 	// The reset email's HTML, as a mail program shows it.
