@@ -58,9 +58,16 @@ func (p *ErrorPages) Handle(h HandlerFunc) http.Handler {
 // as (nginx's 499): no one reads its answer, and it is no server error.
 const StatusClientClosedRequest = 499
 
+// ClientGone reports whether err is r's own context ending: the client gave up
+// on the request, and no one reads its answer.
+func ClientGone(r *http.Request, err error) bool {
+	ctxErr := r.Context().Err()
+	return ctxErr != nil && errors.Is(err, ctxErr)
+}
+
 // Write renders err as an error page and logs what it wraps.
 func (p *ErrorPages) Write(w http.ResponseWriter, r *http.Request, err error) {
-	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+	if ClientGone(r, err) {
 		p.Log.InfoContext(r.Context(), "request abandoned by the client", "request_id", p.RequestID(r),
 			"path", r.URL.Path, "error", err.Error())
 		w.WriteHeader(StatusClientClosedRequest)

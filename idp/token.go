@@ -55,9 +55,7 @@ func (p *Provider) accessError(w http.ResponseWriter, r *http.Request, ar fosite
 		// that moment still holds one): the store refuses to spend it.
 		err = fosite.ErrInvalidGrant.WithHint("The user's account is disabled.").WithWrap(err)
 	}
-	if ctxErr := r.Context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		// The client gave up on the request: no one reads the answer (see
-		// flows.ErrorPages.Write).
+	if flows.ClientGone(r, err) {
 		p.opt.Log.InfoContext(r.Context(), "token request abandoned by the client", "request_id", RequestID(r))
 		w.WriteHeader(flows.StatusClientClosedRequest)
 		return

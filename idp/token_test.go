@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockstep-id/lockstep/flows"
 	"github.com/ory/fosite"
+
+	"github.com/lockstep-id/lockstep/flows"
 )
 
 // acr, amr and auth_time travel into introspection and JWT access tokens only

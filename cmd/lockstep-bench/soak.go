@@ -147,7 +147,7 @@ func runSoak(ctx context.Context, o benchOptions, stdout, stderr io.Writer) erro
 		}
 	}
 	fmt.Fprintf(b.progress, "soaking for %s at %.1f operations/s…\n", o.soak, report.Rate)
-	report.Intervals, report.FirstErrors = b.soak(ctx, pools, report.Rate, o.soak, o.soakInterval, stderr)
+	report.Intervals, report.FirstErrors = b.soak(ctx, pools, report.Rate, o.soak, o.soakInterval)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -357,7 +357,7 @@ func (b *bencher) soakPeak(ctx context.Context, pools map[string]chan soakOp, d 
 
 // soak sends operations at rate for d, whatever the answers (open loop), and
 // returns each interval's figures and the first error of each kind.
-func (b *bencher) soak(ctx context.Context, pools map[string]chan soakOp, rate float64, d, every time.Duration, progress io.Writer) ([]soakInterval, map[string]string) {
+func (b *bencher) soak(ctx context.Context, pools map[string]chan soakOp, rate float64, d, every time.Duration) ([]soakInterval, map[string]string) {
 	tally := newSoakTally()
 	var inFlight atomic.Int64
 	var wg sync.WaitGroup
@@ -378,10 +378,8 @@ func (b *bencher) soak(ctx context.Context, pools map[string]chan soakOp, rate f
 				firsts[k] = v
 			}
 		}
-		if b.progress != io.Discard {
-			fmt.Fprintf(progress, "%6.0fs  %6d ops  %4d errors  %7.1f/s  p50 %7.2f ms  p99 %8.2f ms  rss %6.1f MiB  %4d goroutines\n",
-				iv.End, iv.Ops, iv.Errors, iv.Rate, iv.P50, iv.P99, iv.RSSMiB, iv.Goroutines)
-		}
+		fmt.Fprintf(b.progress, "%6.0fs  %6d ops  %4d errors  %7.1f/s  p50 %7.2f ms  p99 %8.2f ms  rss %6.1f MiB  %4d goroutines\n",
+			iv.End, iv.Ops, iv.Errors, iv.Rate, iv.P50, iv.P99, iv.RSSMiB, iv.Goroutines)
 	}
 	nextReport := start.Add(every)
 	for k := 0; ; k++ {
