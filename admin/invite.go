@@ -36,6 +36,10 @@ type Invitation struct {
 	// recover.PathInvite); the link adds its token to the query.
 	URL         string
 	ProductName string
+	// T translates the email's catalogue keys (package i18n) into the language
+	// of ctx; the invitee has chosen none yet, so ctx should carry the
+	// server's default.
+	T func(ctx context.Context, id string, args ...any) string
 	// Actor names who invites, for the audit log.
 	Actor string
 	Now   time.Time
@@ -100,15 +104,14 @@ func (inv Invitation) send(ctx context.Context, u storage.User, event string) er
 		return fmt.Errorf("the invitation was not stored: %w", err)
 	}
 	link := inv.URL + "?" + url.Values{"token": {token}}.Encode()
-	greeting := "Hello"
+	greeting := inv.T(ctx, "mail.invitation.hello")
 	if u.GivenName != "" {
-		greeting += " " + u.GivenName
+		greeting = inv.T(ctx, "mail.invitation.hello_name", "Name", u.GivenName)
 	}
-	text := fmt.Sprintf("%[1]s,\n\nYou are invited to %[2]s, with the account %[3]s. Open this link to set your password:\n\n  %[4]s\n\n"+
-		"The link works once, for %[5]d days. Then you sign in with your email address and that password.\n\n"+
-		"If you did not expect this, ignore this email.\n\n— %[2]s",
-		greeting, inv.ProductName, u.Email, link, int(InviteLinkLifetime.Hours()/24))
-	if err := inv.Mail.Send(ctx, email.Message{To: u.Email, Subject: "Your " + inv.ProductName + " account", Text: text}); err != nil {
+	text := inv.T(ctx, "mail.invitation.text", "Greeting", greeting, "Product", inv.ProductName, "Email", u.Email, "Link", link,
+		"Days", int(InviteLinkLifetime.Hours()/24))
+	subject := inv.T(ctx, "mail.invitation.subject", "Product", inv.ProductName)
+	if err := inv.Mail.Send(ctx, email.Message{To: u.Email, Subject: subject, Text: text}); err != nil {
 		return fmt.Errorf("the invitation email was not sent: %w", err)
 	}
 	err := inv.Store.AppendAudit(ctx, storage.AuditEvent{ID: rand.Text(), At: inv.Now.UTC(), Type: event, UserID: u.ID,

@@ -119,6 +119,29 @@ func Brand(c configs.BrandingConfig) (templates.Brand, error) {
 	return b, nil
 }
 
+// Pages builds the hosted pages and emails of the configuration: its
+// languages, its branding, its issuer's language switcher and links.
+func Pages(cfg configs.Config) (*templates.Renderer, templates.Brand, error) {
+	brand, err := Brand(cfg.Branding)
+	if err != nil {
+		return nil, brand, err
+	}
+	cat, err := i18n.Load(cfg.I18n.DefaultLanguage)
+	if err != nil {
+		return nil, brand, err
+	}
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, brand, fmt.Errorf("issuer: %w", err)
+	}
+	pages, err := templates.NewWith(cat, templates.Options{Brand: brand, Dev: cfg.Dev,
+		LanguagePath: strings.TrimSuffix(iss.Path, "/") + idp.PathLanguage, BaseURL: iss.Scheme + "://" + iss.Host})
+	if err != nil {
+		return nil, brand, fmt.Errorf("templates: %w", err)
+	}
+	return pages, brand, nil
+}
+
 // productName is the name pages, emails and authenticator apps show.
 func productName(b templates.Brand) string {
 	if b.ProductName == "" {
@@ -133,11 +156,7 @@ func productName(b templates.Brand) string {
 // tweaks adjust the provider options before composition (dev mode uses it for the
 // home page's hints).
 func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *slog.Logger, now func() time.Time, tweaks ...func(*idp.Options)) (*Server, error) {
-	brand, err := Brand(cfg.Branding)
-	if err != nil {
-		return nil, err
-	}
-	cat, err := i18n.Load(cfg.I18n.DefaultLanguage)
+	pages, brand, err := Pages(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +184,6 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		cookiePath = "/"
 	}
 	prefix := strings.TrimSuffix(iss.Path, "/")
-	pages, err := templates.NewWith(cat, templates.Options{Brand: brand, Dev: cfg.Dev,
-		LanguagePath: prefix + idp.PathLanguage, BaseURL: iss.Scheme + "://" + iss.Host})
-	if err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
-	}
 	errorPages := &flows.ErrorPages{Pages: pages, Log: log, RequestID: idp.RequestID}
 	mail, outbox, err := MailSender(cfg.Email, log)
 	if err != nil {

@@ -61,7 +61,7 @@ func TestBrowserSMSEnrolPhoneAndSignIn(t *testing.T) {
 			chromedp.Click(selSubmit),
 			chromedp.WaitVisible(selAlert),
 		)
-		if msg := get(t, ctx, "read the error", chromedp.Text(selAlert)); !strings.Contains(msg, txtPhoneNumber) {
+		if msg := get(t, ctx, "read the error", chromedp.Text(selAlert)); !strings.Contains(msg, txtPhoneDigits) {
 			t.Errorf("the error for a short number is %q", msg)
 		}
 		if c := get(t, ctx, "read the country after the error", chromedp.Value(selCountry)); c != "DE" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
+	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -24,7 +25,12 @@ func inviter(t *testing.T, s *server, now time.Time) admin.Invitation {
 	if err != nil || outbox != nil {
 		t.Fatalf("mail sender: %v (outbox %v)", err, outbox != nil)
 	}
-	return admin.Invitation{Store: s.Store, Mail: mail, URL: s.URL + "/invite", ProductName: "Lockstep", Actor: "e2e", Now: now}
+	pages, _, err := app.Pages(s.Config)
+	if err != nil {
+		t.Fatalf("pages: %v", err)
+	}
+	return admin.Invitation{Store: s.Store, Mail: email.WithHTML(mail, pages.EmailHTML), URL: s.URL + "/invite", ProductName: "Lockstep",
+		T: pages.T, Actor: "e2e", Now: now}
 }
 
 // TestInvite: an invited user has no password that signs in until they set one

@@ -102,7 +102,7 @@ func TestProfileNames(t *testing.T) {
 			{"composed Zoë", "Zo\u00eb", "Liddell", "Zo\u00eb", ""},
 			{"decomposed Zoë", "Zoe\u0308", "Liddell", "Zo\u00eb", ""},
 			{"Han", "李", "李", "李", ""},
-			{"digits", "Al1ce", "Liddell", "", "Use only letters, spaces, hyphens (-) and apostrophes (&#39;) in your given name."},
+			{"digits", "Al1ce", "Liddell", "", "Use only letters, spaces, hyphens (-) and apostrophes (') in your given name."},
 			{"empty", "", "Liddell", "", "Enter your given name."},
 			{"empty family name", "Jo", "  ", "", "Enter your family name."},
 			{"300 characters", strings.Repeat("a", 300), "Liddell", "", "Your given name can have at most 100 characters."},

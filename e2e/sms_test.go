@@ -37,7 +37,7 @@ const (
 	txtSMSWait      = "A code was sent moments ago. Wait a little before asking for another."
 	txtSMSCap       = "Too many codes were sent today. Use another method, or try again tomorrow."
 	txtSMSNotSent   = "We could not send the text message. Try again in a moment, or use another method."
-	txtPhoneNumber  = "Enter a valid mobile number for the country you chose."
+	txtPhoneDigits  = "does not have the right number of digits for the selected country"
 	txtSMSSent      = "We sent a code. It works for 5 minutes."
 	txtTextMe       = "Text me a code"
 	txtSMSLabel     = "Text a code to your phone"
@@ -329,11 +329,12 @@ func TestSMSEnrolPhoneWebhook(t *testing.T) {
 		}
 
 		// A number that is no mobile number: a clear error, nothing sent or stored.
-		for _, bad := range []struct{ country, national string }{
-			{"DE", "123"}, {"DE", "030 12345678"}, {"XX", phoneA}, {"DE", "0151 CALLME"}, {"DE", ""},
+		for _, bad := range []struct{ country, national, says string }{
+			{"DE", "123", txtPhoneDigits}, {"DE", "030 12345678", "This is a landline number"}, {"XX", phoneA, "Choose a country from the list."},
+			{"DE", "0151 CALLME", "contains letters"}, {"DE", "", "Enter a phone number."},
 		} {
 			p := b.phoneNumberStep(s, bad.country, bad.national, "")
-			if p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, txtPhoneNumber) || !strings.Contains(p.body, `aria-invalid="true"`) {
+			if p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, bad.says) || !strings.Contains(p.body, `aria-invalid="true"`) {
 				t.Errorf("number %s %q: %d %s", bad.country, bad.national, p.resp.StatusCode, brief(p.body))
 			}
 			if bad.national != "" && !strings.Contains(p.body, `value="`+bad.national+`"`) {

@@ -101,6 +101,11 @@ func (s *Core) Date(ctx context.Context, t time.Time) string {
 	return s.Pages.Date(ctx, t)
 }
 
+// DateTime formats a moment for the request's language ("3 December 2026, 14:05 UTC").
+func (s *Core) DateTime(ctx context.Context, t time.Time) string {
+	return s.Pages.Localizer(ctx).DateTime(t)
+}
+
 // Audit appends to the audit log (the request's buffer); a failure is logged.
 func (s *Core) Audit(ctx context.Context, r *http.Request, typ, userID, clientID string, detail map[string]string) {
 	err := AppendAudit(ctx, s.Store, storage.AuditEvent{

@@ -11,7 +11,7 @@ import (
 // plain form): the options requests send the page's form.
 func ParseScriptForm(r *http.Request) error {
 	if err := r.ParseMultipartForm(64 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return UserError(http.StatusBadRequest, "Bad request", "The form could not be read.", err)
+		return UserError(http.StatusBadRequest, "msg.bad_request_heading", "msg.form_unreadable", err)
 	}
 	return nil
 }

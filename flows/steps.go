@@ -436,11 +436,11 @@ func (s *Core) Resume(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	return Result{Finished: &Finished{Flow: &f, User: *user, SessionID: a.Session.ID, Proofs: ev.Decision.Proofs}}, nil
 }
 
-var errDisabled = UserError(http.StatusForbidden, "This account is disabled",
-	"Contact your administrator.", nil)
+var errDisabled = UserError(http.StatusForbidden, "msg.disabled_heading",
+	"msg.disabled", nil)
 
-var errInterrupted = UserError(http.StatusBadRequest, "Your sign-in was interrupted",
-	"You were signed out while signing in. Go back to the app and start again.", nil)
+var errInterrupted = UserError(http.StatusBadRequest, "msg.interrupted_heading",
+	"msg.interrupted", nil)
 
 // StateFor is the flow state in which a decision's next step happens.
 func StateFor(d Decision) State {

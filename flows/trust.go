@@ -149,10 +149,35 @@ func (s *Core) RememberKnownBrowser(ctx context.Context, w http.ResponseWriter, 
 	return nil
 }
 
-// BrowserLabel names a browser for the account page from its User-Agent, coarsely:
-// "Firefox on Windows". It is a label the user reads, never a security check.
+// BrowserLabel names a browser from its User-Agent, coarsely, in English (for
+// labels stored and logged): "Firefox on Windows". It is a label the user
+// reads, never a security check.
 func BrowserLabel(ua string) string {
-	browser, system := "A browser", ""
+	browser, system := BrowserParts(ua)
+	if browser == "" {
+		browser = "A browser"
+	}
+	if system == "" {
+		return browser
+	}
+	return browser + " on " + system
+}
+
+// BrowserName is BrowserLabel in the request's language, for pages and emails.
+func (s *Core) BrowserName(ctx context.Context, ua string) string {
+	browser, system := BrowserParts(ua)
+	if browser == "" {
+		browser = s.T(ctx, "area.a_browser")
+	}
+	if system == "" {
+		return browser
+	}
+	return s.T(ctx, "area.browser_on", "Browser", browser, "System", system)
+}
+
+// BrowserParts are the browser's and the system's names in a User-Agent (""
+// for what it does not name).
+func BrowserParts(ua string) (browser, system string) {
 	for _, b := range []struct{ token, name string }{
 		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"},
 		{"Chromium/", "Chromium"}, {"Safari/", "Safari"},
@@ -171,10 +196,7 @@ func BrowserLabel(ua string) string {
 			break
 		}
 	}
-	if system == "" {
-		return browser
-	}
-	return browser + " on " + system
+	return browser, system
 }
 
 // needsDeviceConfirmation reports whether a finished sign-in must first confirm

@@ -12,12 +12,14 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	toml "github.com/pelletier/go-toml/v2"
+	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 	"golang.org/x/text/message"
@@ -270,6 +272,33 @@ func (l *Localizer) Number(n int) string { return l.printer.Sprint(n) }
 // Date formats a day for the language, e.g. "3 December 2026".
 func (l *Localizer) Date(t time.Time) string {
 	return l.T("date", "Day", t.Day(), "Month", l.T(monthIDs[t.Month()-1]), "Year", t.Year())
+}
+
+// DateTime formats a moment for the language, e.g. "3 December 2026, 14:05
+// UTC" (the pages do not know the reader's time zone, so they say which).
+func (l *Localizer) DateTime(t time.Time) string {
+	t = t.UTC()
+	return l.T("date_time", "Date", l.Date(t), "Time", t.Format("15:04")+" UTC")
+}
+
+// Region names a country or territory (ISO 3166-1 alpha-2, "DE") in the
+// language, or returns english when the language has no name for it.
+func (l *Localizer) Region(iso, english string) string {
+	r, err := language.ParseRegion(iso)
+	if err != nil || l.tag == English {
+		return english
+	}
+	if name := display.Regions(l.tag).Name(r); name != "" {
+		return name
+	}
+	return english
+}
+
+// Sort orders s by key as a reader of l's language expects ("Åland" beside
+// "Aland" in English, after "Z" in Norwegian), keeping equal keys in order.
+func Sort[T any](l *Localizer, s []T, key func(T) string) {
+	c := collate.New(l.tag, collate.Loose) // not safe for concurrent use: one per call
+	slices.SortStableFunc(s, func(a, b T) int { return c.CompareString(key(a), key(b)) })
 }
 
 var monthIDs = [12]string{"month_1", "month_2", "month_3", "month_4", "month_5", "month_6",

@@ -371,15 +371,15 @@ type AccountKey struct {
 	LastUsed string // already formatted; "" shows "Never used"
 }
 
-// Modes an AccountPage can show; Account picks ModePasswordOnly or
-// ModeTOTP from Devices when Mode is empty, and the others are set by the
-// handler.
+// Modes an AccountPage can show, as catalogue keys; Account picks
+// ModePasswordOnly or ModeTOTP from Devices when Mode is empty, and the others
+// are set by the handler.
 const (
-	ModePasswordOnly = "Password only"
-	ModeTOTP         = "Password and authenticator app"
-	ModeSMS          = "Password and text message"
-	ModeKeys         = "Password and security key"
-	ModeMulti        = "Two-step verification on"
+	ModePasswordOnly = "account.mode_password"
+	ModeTOTP         = "account.mode_totp"
+	ModeSMS          = "account.mode_sms"
+	ModeKeys         = "account.mode_keys"
+	ModeMulti        = "account.mode_multi"
 )
 
 // AccountTrust is one remembered device or trusted IP address on the
@@ -691,23 +691,20 @@ func funcs(loc *i18n.Localizer) template.FuncMap {
 	return template.FuncMap{
 		"t": func(id string, args ...any) template.HTML { return text(loc.T(id, args...)) },
 		"tstrong": func(id string, args ...any) template.HTML {
-			return wrap(loc, id, args, func(name string) (string, string) {
-				switch name {
-				case "Phone", "Masked":
-					return `<strong class="nowrap">`, "</strong>"
-				case "Email":
-					return `<strong class="break">`, "</strong>"
-				case "ACR":
-					return "<code>", "</code>"
-				}
-				return "<strong>", "</strong>"
-			})
+			return wrap(args, strong, func(marks ...any) string { return loc.T(id, marks...) })
 		},
 		// tn translates a message with plural forms for n ({{.Count}}).
 		"tn": func(id string, n int) string { return loc.N(id, n) },
-		"tclient": func(id string, args ...any) template.HTML {
-			return wrap(loc, id, args, func(string) (string, string) { return `<span class="client">`, "</span>" })
+		// tnstrong is tn with the values of args in bold, like tstrong.
+		"tnstrong": func(id string, n int, args ...any) template.HTML {
+			return wrap(args, strong, func(marks ...any) string { return loc.N(id, n, marks...) })
 		},
+		"tclient": func(id string, args ...any) template.HTML {
+			return wrap(args, func(string) (string, string) { return `<span class="client">`, "</span>" },
+				func(marks ...any) string { return loc.T(id, marks...) })
+		},
+		// names lists names in bold for a sentence: "<strong>Work phone</strong>, <strong>Old phone</strong>".
+		"names": boldNames,
 		// inc turns a 0-based range index into a 1-based number.
 		"inc": func(i int) int { return i + 1 },
 		// stepof says where a progress indicator stands: "Step 3 of 7".
@@ -729,9 +726,36 @@ func text(s string) template.HTML { return template.HTML(textEscaper.Replace(s))
 // valueTmpl escapes a value the way html/template escapes {{.}} in text.
 var valueTmpl = template.Must(template.New("value").Parse("{{.}}"))
 
-// wrap translates id with each value of args between the tags tags(name)
-// returns; the text and the values are escaped.
-func wrap(loc *i18n.Localizer, id string, args []any, tags func(name string) (string, string)) template.HTML {
+// strong are tstrong's tags for a value: a phone number does not break, a
+// long address may; an acr is code; a total is context, not news; names come
+// in bold already (boldNames).
+func strong(name string) (string, string) {
+	switch name {
+	case "Total", "Names":
+		return "", ""
+	case "Phone", "Masked":
+		return `<strong class="nowrap">`, "</strong>"
+	case "Email":
+		return `<strong class="break">`, "</strong>"
+	case "ACR":
+		return "<code>", "</code>"
+	}
+	return "<strong>", "</strong>"
+}
+
+// boldNames lists names, each escaped and in bold, separated by commas.
+func boldNames(list []string) template.HTML {
+	parts := make([]string, len(list))
+	for i, n := range list {
+		parts[i] = "<strong>" + template.HTMLEscapeString(n) + "</strong>"
+	}
+	return template.HTML(strings.Join(parts, ", ")) //nolint:gosec // every name is escaped
+}
+
+// wrap translates with tr, passing each value of args as a mark that is then
+// replaced by the value between the tags tags(name) returns; the text and the
+// values are escaped.
+func wrap(args []any, tags func(name string) (string, string), tr func(marks ...any) string) template.HTML {
 	marks := make([]any, len(args))
 	var repl []string
 	for i := 0; i+1 < len(args); i += 2 {
@@ -745,7 +769,7 @@ func wrap(loc *i18n.Localizer, id string, args []any, tags func(name string) (st
 		open, end := tags(name)
 		repl = append(repl, mark, open+v.String()+end)
 	}
-	return template.HTML(strings.NewReplacer(repl...).Replace(textEscaper.Replace(loc.T(id, marks...)))) //nolint:gosec // every part is escaped
+	return template.HTML(strings.NewReplacer(repl...).Replace(textEscaper.Replace(tr(marks...)))) //nolint:gosec // every part is escaped
 }
 
 // Renderer renders the hosted pages. It is safe for concurrent use.
@@ -839,20 +863,25 @@ func (r *Renderer) Page(ctx context.Context, title string) Page {
 	return p
 }
 
+// Localizer is the localizer of the language of the request in ctx.
+func (r *Renderer) Localizer(ctx context.Context) *i18n.Localizer {
+	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String())
+}
+
 // T translates a catalogue key into the language of the request in ctx.
 func (r *Renderer) T(ctx context.Context, id string, args ...any) string {
-	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).T(id, args...)
+	return r.Localizer(ctx).T(id, args...)
 }
 
 // N translates a catalogue key with plural forms for n into the language of
 // the request in ctx.
 func (r *Renderer) N(ctx context.Context, id string, n int, args ...any) string {
-	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).N(id, n, args...)
+	return r.Localizer(ctx).N(id, n, args...)
 }
 
 // Date formats a day in the language of the request in ctx.
 func (r *Renderer) Date(ctx context.Context, t time.Time) string {
-	return r.cat.Localizer(r.cat.Negotiate(i18n.ChoiceFrom(ctx)).String()).Date(t)
+	return r.Localizer(ctx).Date(t)
 }
 
 // Languages lists the shipped languages (BCP 47).

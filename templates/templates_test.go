@@ -554,7 +554,7 @@ func pageCases() []pageCase {
 			name: "account with devices and notice",
 			render: func(r *Renderer, w io.Writer) error {
 				return r.Account(w, AccountPage{Area: AreaApps, Page: page(""), Email: "alice@example.com", Notice: "Authenticator app added.",
-					Mode: "Password and authenticator app",
+					Mode: ModeTOTP,
 					Devices: []AccountDevice{
 						{ID: "d1", Name: "Work phone", Added: "23 Nov 2026", LastUsed: "2 Dec 2026"},
 						{ID: "d2", Name: "Old iPad", Added: "1 Dec 2026"},

@@ -12,9 +12,11 @@ import (
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
+	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/recover"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 const inviteUsage = `Usage:
@@ -81,10 +83,15 @@ func cmdInvite(ctx context.Context, args []string, env func(string) string, stdo
 	if groups, err = orgs.CheckMembership(ctx, store, orgID, groups); err != nil {
 		return oneLine(err)
 	}
+	// The invitation speaks the server's default language, in its branding.
+	pages, brand, err := app.Pages(cfg)
+	if err != nil {
+		return err
+	}
 	inv := admin.Invitation{
 		Store: inviteStore{UserStore: admin.InOrganisation(store, orgID, groups), EmailLinkStore: store, AuditStore: store},
-		Mail:  mail, URL: strings.TrimSuffix(cfg.Issuer, "/") + recover.PathInvite, ProductName: "Lockstep",
-		Actor: cliActor, Now: time.Now(),
+		Mail:  email.WithHTML(mail, pages.EmailHTML), URL: strings.TrimSuffix(cfg.Issuer, "/") + recover.PathInvite,
+		ProductName: templates.Page{ProductName: brand.ProductName}.Product(), T: pages.T, Actor: cliActor, Now: time.Now(),
 	}
 	if *resend {
 		u, err := inv.Resend(ctx, spec.Email)

@@ -19,19 +19,19 @@ import (
 // accountNotices are the only messages the account page shows after an action; the
 // query names one, so no text comes from the address.
 var accountNotices = map[string]string{
-	"added":         "Authenticator app added.",
-	"replaced":      "New authenticator app linked. Every earlier device was removed.",
-	"removed":       "Authenticator app removed.",
-	"codes":         "New recovery codes saved. The old ones no longer work.",
-	"key-added":     "Security key added.",
-	"key-removed":   "Security key removed.",
-	"phone-added":   "Phone number saved. Sign-in codes can now be sent to it.",
-	"phone-removed": "Phone number removed.",
-	"forgotten":     "Every remembered device will be asked for two-step verification again.",
-	"trust-removed": "Removed.",
-	"signed-out":    "Signed out everywhere else.",
-	"session-ended": "Signed out there.",
-	"turned-off":    "Two-step verification is off. Signing in now needs only your password.",
+	"added":         "done.added",
+	"replaced":      "done.replaced",
+	"removed":       "done.removed",
+	"codes":         "done.codes",
+	"key-added":     "done.key_added",
+	"key-removed":   "done.key_removed",
+	"phone-added":   "done.phone_added",
+	"phone-removed": "done.phone_removed",
+	"forgotten":     "done.forgotten",
+	"trust-removed": "done.trust_removed",
+	"signed-out":    "done.signed_out",
+	"session-ended": "done.session_ended",
+	"turned-off":    "done.turned_off",
 }
 
 // requireAccount sends a browser that is not freshly verified through a
@@ -68,7 +68,7 @@ func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area stri
 		return err
 	}
 	p := templates.AccountPage{
-		Page:             s.Page(ctx, "Security"),
+		Page:             s.Page(ctx, "account.title"),
 		Area:             area,
 		OverviewURL:      s.Path(flows.PathAccount),
 		Email:            user.Email,
@@ -84,9 +84,9 @@ func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area stri
 		ProfileURL:       s.Path(profile.PathProfile),
 	}
 	for _, d := range devices {
-		ad := templates.AccountDevice{ID: d.ID, Name: d.Name, Added: d.CreatedAt.Format("2 Jan 2006")}
+		ad := templates.AccountDevice{ID: d.ID, Name: d.Name, Added: s.Date(ctx, d.CreatedAt)}
 		if !d.LastUsedAt.IsZero() {
-			ad.LastUsed = d.LastUsedAt.Format("2 Jan 2006 15:04 MST")
+			ad.LastUsed = s.DateTime(ctx, d.LastUsedAt)
 		}
 		p.Devices = append(p.Devices, ad)
 	}
@@ -97,10 +97,10 @@ func (s *Handlers) showAccount(w http.ResponseWriter, r *http.Request, area stri
 		}
 		p.RemoveKeyAction, p.AddKeyAction, p.AddKeyOptionsURL = s.Path(PathAccountKeyRemove), s.Path(PathAccountKeyAdd), s.Path(PathAccountKeyOptions)
 		for _, k := range keys {
-			ak := templates.AccountKey{ID: hex.EncodeToString(k.ID), Name: k.Name, Added: k.CreatedAt.Format("2 Jan 2006"),
+			ak := templates.AccountKey{ID: hex.EncodeToString(k.ID), Name: k.Name, Added: s.Date(ctx, k.CreatedAt),
 				Passkey: k.Discoverable && k.UserVerified}
 			if !k.LastUsedAt.IsZero() {
-				ak.LastUsed = k.LastUsedAt.Format("2 Jan 2006 15:04 MST")
+				ak.LastUsed = s.DateTime(ctx, k.LastUsedAt)
 			}
 			p.Keys = append(p.Keys, ak)
 		}
@@ -176,7 +176,7 @@ func (s *Handlers) AccountRemoveDevice(w http.ResponseWriter, r *http.Request) e
 	}
 	err = s.TOTP.Remove(ctx, user.ID, r.PostForm.Get("device"))
 	if errors.Is(err, factor.ErrUnknownDevice) {
-		return flows.UserError(http.StatusNotFound, "No such device", "That authenticator app is not linked to your account.", err)
+		return flows.UserError(http.StatusNotFound, "msg.no_device_heading", "msg.no_device", err)
 	}
 	if err != nil {
 		return err
@@ -196,7 +196,7 @@ func (s *Handlers) accountEnrolPage(ctx context.Context, e factor.Enrolment, use
 		action += "?replace=1"
 	}
 	p := templates.TOTPEnrolPage{
-		Page:       s.Page(ctx, "Add an authenticator app"),
+		Page:       s.Page(ctx, "totp.add_title"),
 		Action:     action,
 		DeviceID:   e.DeviceID,
 		DeviceName: e.Name,
@@ -212,7 +212,7 @@ func (s *Handlers) accountEnrolPage(ctx context.Context, e factor.Enrolment, use
 		if err != nil {
 			return p, err
 		}
-		p.Replace, p.Page.Title = true, "Replace your authenticator apps"
+		p.Replace, p.Page.Title = true, "totp.replace_title"
 		for _, d := range devices {
 			if d.ID != e.DeviceID {
 				p.Replaced = append(p.Replaced, d.Name)
@@ -261,7 +261,7 @@ func (s *Handlers) AccountAddDevice(w http.ResponseWriter, r *http.Request) erro
 	deviceID := r.PostForm.Get("device")
 	e, err := s.TOTP.Pending(ctx, user.ID, deviceID)
 	if err != nil {
-		return flows.UserError(http.StatusBadRequest, "This setup expired", "Start adding your authenticator app again.", err)
+		return flows.UserError(http.StatusBadRequest, "msg.setup_expired_heading", "msg.setup_expired_add", err)
 	}
 	page, err := s.accountEnrolPage(ctx, e, user.ID, replace)
 	if err != nil {
@@ -331,7 +331,7 @@ func (s *Handlers) showAccountCodes(w http.ResponseWriter, r *http.Request, user
 }
 
 // AccountNewCodesPage asks before making new recovery codes: the page a
-// re-verification started by "Generate new recovery codes" comes back to, since
+// re-verification started by "codes.generate" comes back to, since
 // the form's POST cannot be repeated by a redirect.
 func (s *Handlers) AccountNewCodesPage(w http.ResponseWriter, r *http.Request) error {
 	_, _, ok, err := s.requireAccount(w, r)
@@ -339,9 +339,9 @@ func (s *Handlers) AccountNewCodesPage(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	p := templates.MessagePage{
-		Page: s.Page(r.Context(), "New recovery codes"), Heading: "Generate new recovery codes?", Kind: templates.MessageInfo,
-		Message:    "Your current recovery codes stop working as soon as you do. You will see the new ones once: keep them somewhere safe.",
-		PostAction: s.Path(PathAccountCodes), LinkLabel: "Generate new recovery codes", CancelURL: s.Path(flows.PathAccount),
+		Page: s.Page(r.Context(), "codes.new_title"), Heading: "codes.new_heading", Kind: templates.MessageInfo,
+		Message:    "codes.new_message",
+		PostAction: s.Path(PathAccountCodes), LinkLabel: "codes.generate", CancelURL: s.Path(flows.PathAccount),
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
@@ -367,7 +367,7 @@ func (s *Handlers) AccountCodesDone(w http.ResponseWriter, r *http.Request) erro
 		done = "codes"
 	}
 	if r.PostForm.Get("stored") != "yes" {
-		return s.showAccountCodes(w, r, user, "Tick the box to confirm you stored your codes. These are new codes: the ones shown before no longer work.", done)
+		return s.showAccountCodes(w, r, user, "codes.tick_new", done)
 	}
 	s.redirectDone(w, r, done)
 	return nil

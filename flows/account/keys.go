@@ -3,7 +3,6 @@ package account
 import (
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/lockstep-id/lockstep/flows"
@@ -46,10 +45,10 @@ func (s *Handlers) AccountAddKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := s.WebAuthn.FinishRegistration(ctx, flows.WebAuthnUser(user), accountCeremony(sess), r.PostForm.Get("name"), []byte(r.PostForm.Get("response")))
 	if errors.Is(err, factor.ErrInvalidName) {
-		return flows.UserError(http.StatusBadRequest, "Name too long", fmt.Sprintf("Give the key a name of at most %d characters.", factor.MaxDeviceNameLen), err)
+		return flows.UserError(http.StatusBadRequest, "msg.name_too_long_heading", s.T(ctx, "msg.key_name_too_long", "Max", factor.MaxDeviceNameLen), err)
 	}
 	if msg := flows.WebAuthnMessage(err); msg != "" || errors.Is(err, factor.ErrCredentialExists) {
-		return flows.UserError(http.StatusBadRequest, "The security key was not added", "The key could not be registered. Try again.", err)
+		return flows.UserError(http.StatusBadRequest, "msg.key_not_added_heading", "msg.key_not_added", err)
 	}
 	if err != nil {
 		return err
@@ -84,7 +83,7 @@ func (s *Handlers) AccountRemoveKey(w http.ResponseWriter, r *http.Request) erro
 		err = s.WebAuthn.Remove(ctx, user.ID, id)
 	}
 	if err != nil {
-		return flows.UserError(http.StatusNotFound, "No such key", "That security key is not linked to your account.", err)
+		return flows.UserError(http.StatusNotFound, "msg.no_key_heading", "msg.no_key", err)
 	}
 	s.Audit(ctx, r, "webauthn.removed", user.ID, "", map[string]string{"credential": hex.EncodeToString(id)})
 	if err := s.forgetProofs(ctx, user.ID, keyProofs); err != nil {

@@ -18,7 +18,7 @@ const PathAccountTurnOff = "/account/two-step/off"
 // turnOffPage lists everything turning two-step verification off removes, or
 // says why the organisation does not allow it.
 func (s *Handlers) turnOffPage(ctx context.Context, sess storage.Session, user storage.User) (templates.TurnOffPage, error) {
-	p := templates.TurnOffPage{Page: s.Page(ctx, "Turn off two-step verification"), Action: s.Path(PathAccountTurnOff),
+	p := templates.TurnOffPage{Page: s.Page(ctx, "turnoff.title"), Action: s.Path(PathAccountTurnOff),
 		CancelURL: s.Path(flows.PathAccount)}
 	if s.CompanyRules != nil {
 		rule, err := s.CompanyRules.RuleFor(ctx, user)
@@ -130,7 +130,7 @@ func (s *Handlers) AccountTurnOff(w http.ResponseWriter, r *http.Request) error 
 		return s.renderTurnOff(w, http.StatusForbidden, p)
 	}
 	if r.PostForm.Get("confirm") != "yes" {
-		p.Error = "Tick the box to confirm that your account will be protected by your password only."
+		p.Error = "turnoff.tick"
 		return s.renderTurnOff(w, http.StatusBadRequest, p)
 	}
 	if err := s.RemoveSecondFactors(ctx, user.ID); err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Handlers) passwordPage(r *http.Request, user storage.User) templates.PasswordPage {
-	return templates.PasswordPage{Page: s.Page(r.Context(), "Change your password"), Action: s.Path(PathAccountPassword),
+	return templates.PasswordPage{Page: s.Page(r.Context(), "password.title"), Action: s.Path(PathAccountPassword),
 		Email: user.Email, MinLength: password.MinLen, CancelURL: flows.PathAccount}
 }
 
@@ -53,20 +53,21 @@ func (s *Handlers) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request)
 			return fmt.Errorf("count password failure: %w", err)
 		}
 		s.Audit(ctx, r, "password.change_refused", user.ID, "", map[string]string{"reason": "wrong current password"})
-		return refuse("Your current password is not right.")
+		return refuse("password.wrong_current")
 	}
 	// The one rule for new passwords, shared with the admin's user creation.
 	switch err := password.CheckNew(next); {
 	case err != nil:
-		return refuse(password.Explain(err))
+		key, args := password.Explain(err)
+		return refuse(s.T(ctx, key, args...))
 	case next != r.PostForm.Get("confirm_password"):
-		return refuse("The two new passwords are not the same.")
+		return refuse("password.mismatch")
 	case next == current:
-		return refuse("The new password must differ from the current one.")
+		return refuse("password.same")
 	}
 	hash, err := s.Hasher.Hash(ctx, next)
 	if err != nil {
-		return refuse("That password cannot be used. Choose another one.")
+		return refuse("password.unusable")
 	}
 	user.PasswordHash, user.UpdatedAt = hash, s.Now().UTC()
 	if err := s.Store.UpdateUser(ctx, user); err != nil {
@@ -78,9 +79,9 @@ func (s *Handlers) AccountPasswordSubmit(w http.ResponseWriter, r *http.Request)
 	s.Audit(ctx, r, "password.changed", user.ID, "", nil)
 	s.Notify(r, user.ID, "password.changed")
 	done := templates.MessagePage{
-		Page: s.Page(ctx, "Password changed"), Heading: "Password changed", Kind: templates.MessageSuccess,
-		Message: "You were signed out everywhere, here too. Sign in again with your new password.",
-		LinkURL: flows.PathAccount, LinkLabel: "Sign in again",
+		Page: s.Page(ctx, "password.changed"), Heading: "password.changed", Kind: templates.MessageSuccess,
+		Message: "password.changed_message",
+		LinkURL: flows.PathAccount, LinkLabel: "password.sign_in_again",
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, done) })
 }

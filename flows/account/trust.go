@@ -13,10 +13,10 @@ import (
 	"github.com/lockstep-id/lockstep/templates"
 )
 
-// methodWords names amr values for people.
+// methodWords names amr values for people (catalogue keys).
 var methodWords = map[string]string{
-	"pwd": "password", "otp": "code", "sms": "text message", "hwk": "security key",
-	"swk": "passkey", "user": "",
+	"pwd": "area.method_pwd", "otp": "area.method_otp", "sms": "area.method_sms", "hwk": "area.method_hwk",
+	"swk": "area.method_swk", "user": "",
 }
 
 // accountExtras fills the account page's phone, remembered devices, trusted
@@ -46,8 +46,8 @@ func (s *Handlers) accountExtras(ctx context.Context, r *http.Request, sess stor
 		if !now.Before(t.ExpiresAt) {
 			continue
 		}
-		at := templates.AccountTrust{ID: t.ID, Label: t.Label, IP: t.IP, Added: t.CreatedAt.Format("2 Jan 2006"),
-			LastUsed: t.LastUsedAt.Format("2 Jan 2006 15:04 MST"), Expires: t.ExpiresAt.Format("2 Jan 2006"), Current: t.ID == current}
+		at := templates.AccountTrust{ID: t.ID, Label: t.Label, IP: t.IP, Added: s.Date(ctx, t.CreatedAt),
+			LastUsed: s.DateTime(ctx, t.LastUsedAt), Expires: s.Date(ctx, t.ExpiresAt), Current: t.ID == current}
 		switch t.Kind {
 		case storage.TrustRememberedDevice:
 			p.RememberedDevices = append(p.RememberedDevices, at)
@@ -73,21 +73,21 @@ func (s *Handlers) accountExtras(ctx context.Context, r *http.Request, sess stor
 		var words []string
 		for _, m := range flows.AMR(other.Factors) {
 			if w := methodWords[m]; w != "" {
-				words = append(words, w)
+				words = append(words, s.T(ctx, w))
 			}
 		}
 		as := templates.AccountSession{
 			Handle:  sessionHandle(other),
-			Started: other.CreatedAt.Format("2 Jan 2006 15:04 MST"),
-			Methods: strings.Join(words, " and "),
+			Started: s.DateTime(ctx, other.CreatedAt),
+			Methods: strings.Join(words, " "+s.T(ctx, "area.and")+" "),
 			Current: other.ID == sess.ID,
 			IP:      other.IP,
 		}
 		if other.UserAgent != "" {
-			as.Browser = flows.BrowserLabel(other.UserAgent)
+			as.Browser = s.BrowserName(ctx, other.UserAgent)
 		}
 		if !other.LastSeenAt.IsZero() {
-			as.LastUsed = other.LastSeenAt.Format("2 Jan 2006 15:04 MST")
+			as.LastUsed = s.DateTime(ctx, other.LastSeenAt)
 		}
 		p.Sessions = append(p.Sessions, as)
 	}
@@ -132,7 +132,7 @@ func (s *Handlers) AccountEndSession(w http.ResponseWriter, r *http.Request) err
 		s.redirectDone(w, r, "session-ended")
 		return nil
 	}
-	return flows.UserError(http.StatusNotFound, "Not found", "That session has ended already, or is not one of yours.", nil)
+	return flows.UserError(http.StatusNotFound, "msg.not_found_heading", "msg.no_session", nil)
 }
 
 // AccountTrustRemove forgets one remembered device or trusted address of the user.
@@ -144,7 +144,7 @@ func (s *Handlers) AccountTrustRemove(w http.ResponseWriter, r *http.Request) er
 	}
 	t, err := s.Store.GetTrust(ctx, r.PostForm.Get("id"))
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && t.UserID != user.ID) {
-		return flows.UserError(http.StatusNotFound, "Not found", "That device or address is not on your account.", err)
+		return flows.UserError(http.StatusNotFound, "msg.not_found_heading", "msg.no_trust", err)
 	}
 	if err != nil {
 		return fmt.Errorf("load trust: %w", err)

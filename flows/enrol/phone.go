@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/factor"
 	"github.com/lockstep-id/lockstep/flows/sms"
+	"github.com/lockstep-id/lockstep/i18n"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/templates"
 )
@@ -53,7 +55,7 @@ func (s *Handlers) phonePage(ctx context.Context, ps PhoneSetup, stage string, p
 		Action:       ps.Form,
 		FlowID:       ps.FlowID,
 		Stage:        stage,
-		Countries:    countryChoices(),
+		Countries:    countryChoices(s.Pages.Localizer(ctx)),
 		Country:      "US",
 		Primary:      primary,
 		ResendAction: ps.Resend,
@@ -140,8 +142,8 @@ func (s *Handlers) SubmitPhone(w http.ResponseWriter, r *http.Request, ps PhoneS
 		}
 		p.Country, p.National = r.PostForm.Get("country"), r.PostForm.Get("national")
 		number, err := sms.Normalize(p.Country, p.National)
-		if errors.Is(err, sms.ErrInvalidNumber) {
-			p.Error = msgPhoneNumber
+		if ne := (*sms.NumberError)(nil); errors.As(err, &ne) {
+			p.Error = s.T(ctx, ne.Key, ne.Args...)
 			return phone, false, s.renderPhone(w, http.StatusBadRequest, p)
 		}
 		if err != nil {
@@ -220,13 +222,21 @@ func (s *Handlers) ResendPhone(w http.ResponseWriter, r *http.Request, ps PhoneS
 	return s.renderPhone(w, flows.SendRefusalStatus(refusal), p)
 }
 
-// countryChoices lists the countries for the number form.
-func countryChoices() []templates.Country {
+// countryChoices lists the countries for the number form, named and sorted in
+// the page's language (the same for every page of it: built once).
+func countryChoices(loc *i18n.Localizer) []templates.Country {
+	if c, ok := countriesByLanguage.Load(loc.Tag()); ok {
+		return c.([]templates.Country)
+	}
 	var out []templates.Country
 	for _, c := range sms.Countries() {
-		out = append(out, templates.Country{ISO: c.ISO, Name: c.Name, Dial: c.Prefix})
+		out = append(out, templates.Country{ISO: c.ISO, Name: loc.Region(c.ISO, c.Name), Dial: c.Prefix})
 	}
+	i18n.Sort(loc, out, func(c templates.Country) string { return c.Name })
+	countriesByLanguage.Store(loc.Tag(), out)
 	return out
 }
 
-const msgPhoneNumber = "Enter a valid mobile number for the country you chose."
+// countriesByLanguage holds countryChoices' lists by language tag; they are
+// only read once stored.
+var countriesByLanguage sync.Map

@@ -43,9 +43,9 @@ func (s *Handlers) showProtect(w http.ResponseWriter, r *http.Request, f flows.F
 	}
 	switch {
 	case p.AfterReset:
-		p.Page.Title = "Set up two-step verification again"
+		p.Page.Title = "protect.again_title"
 	case p.AppAsks:
-		p.Page.Title = p.ClientName + " asks for two-step verification"
+		p.Page.Title = s.T(ctx, "protect.client_asks_title", "Client", p.ClientName)
 	}
 	s.Audit(ctx, r, "mfa.setup_offered", f.UserID, f.ClientID, map[string]string{"offer": d.Offer, "required": boolWord(required)})
 	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.EnrolChoice(w, p) })
@@ -83,7 +83,7 @@ func (s *Handlers) ProtectSubmit(w http.ResponseWriter, r *http.Request) (flows.
 		s.Audit(ctx, r, "mfa.setup_declined", f.UserID, f.ClientID, map[string]string{"offer": ev.Decision.Offer})
 		return s.Proceed(ctx, w, r, f, reads)
 	}
-	return flows.Result{}, flows.UserError(http.StatusBadRequest, "Bad request", "Choose to set it up now or later.", nil)
+	return flows.Result{}, flows.UserError(http.StatusBadRequest, "msg.bad_request_heading", "protect.choose", nil)
 }
 
 // decide asks the policy about the flow with its user's reads.

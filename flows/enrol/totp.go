@@ -17,7 +17,7 @@ const qrPixels = 384
 
 // TOTPSteps is an app set-up's progress, at step current (0: scan).
 func TOTPSteps(current int) []templates.Step {
-	return progress(current, "Scan", "Verify", "Recovery codes", "Done")
+	return progress(current, "wizard.step_scan", "wizard.step_verify", "wizard.step_codes", "wizard.step_done")
 }
 
 // progress marks the steps before current done and current as current.
@@ -33,7 +33,7 @@ func progress(current int, labels ...string) []templates.Step {
 func (s *Handlers) WriteQR(w http.ResponseWriter, r *http.Request, userID string) error {
 	e, err := s.TOTP.Pending(r.Context(), userID, r.URL.Query().Get("device"))
 	if err != nil {
-		return flows.UserError(http.StatusNotFound, "Not found", "There is no code to show.", err)
+		return flows.UserError(http.StatusNotFound, "msg.not_found_heading", "msg.no_qr", err)
 	}
 	png, err := s.TOTP.QRCodePNG(e, qrPixels)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *Handlers) ConfirmTOTP(ctx context.Context, userID, deviceID, name, code
 	}
 	if err := s.TOTP.Rename(ctx, userID, deviceID, name); err != nil {
 		if errors.Is(err, factor.ErrInvalidName) {
-			return fmt.Sprintf("Give the device a name of at most %d characters.", factor.MaxDeviceNameLen), http.StatusBadRequest, nil
+			return s.T(ctx, "msg.device_name_too_long", "Max", factor.MaxDeviceNameLen), http.StatusBadRequest, nil
 		}
 		return "", 0, err
 	}

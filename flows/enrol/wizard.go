@@ -295,7 +295,7 @@ func (s *Handlers) SetupVerify(w http.ResponseWriter, r *http.Request) (flows.Re
 	}
 	deviceID, name := r.PostForm.Get("device"), r.PostForm.Get("device_name")
 	if _, err := s.TOTP.Pending(ctx, z.user.ID, deviceID); err != nil {
-		return flows.Result{}, flows.UserError(http.StatusBadRequest, "This setup expired", "Start setting up your authenticator app again.", err)
+		return flows.Result{}, flows.UserError(http.StatusBadRequest, "msg.setup_expired_heading", "msg.setup_expired_app", err)
 	}
 	if name == "" {
 		name = factor.DefaultDeviceName

@@ -174,7 +174,7 @@ func (s *Handlers) SetupCodes(w http.ResponseWriter, r *http.Request) (flows.Res
 		return res, err
 	}
 	if r.PostForm.Get("stored") != "yes" {
-		return s.showCodes(w, r, z, "Tick the box to confirm you stored your codes.")
+		return s.showCodes(w, r, z, "codes.tick")
 	}
 	if _, _, err := s.takeCodes(r.Context(), z); err != nil {
 		return flows.Result{}, err

@@ -51,17 +51,18 @@ func CheckNew(pw string) error {
 }
 
 // Explain is what a page says to the person choosing a new password that
-// CheckNew refused with err: one sentence, the same everywhere.
-func Explain(err error) string {
+// CheckNew refused with err, the same everywhere: a key of the message
+// catalogues (package i18n) and its name/value pairs.
+func Explain(err error) (key string, args []any) {
 	switch {
 	case errors.Is(err, ErrTooShort):
-		return fmt.Sprintf("Choose a password of at least %d characters.", MinLen)
+		return "password.too_short", []any{"Min", MinLen}
 	case errors.Is(err, ErrPasswordTooLong):
-		return fmt.Sprintf("Choose a password of at most %d bytes.", MaxLen)
+		return "password.too_long", []any{"Max", MaxLen}
 	case errors.Is(err, ErrCommon):
-		return "This password is one of the 10,000 most common ones, which attackers try first. Choose another one."
+		return "password.common", nil
 	}
-	return "That password cannot be used. Choose another one."
+	return "password.unusable", nil
 }
 
 var (

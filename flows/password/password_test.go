@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -329,14 +330,17 @@ func TestCheckNew(t *testing.T) {
 		err  error
 		want string
 	}{
-		{ErrTooShort, "at least 10 characters"},
-		{ErrPasswordTooLong, "at most 1024 bytes"},
-		{ErrCommon, "one of the 10,000 most common"},
-		{ErrEmptyPassword, "cannot be used"},
+		{ErrTooShort, "password.too_short"},
+		{ErrPasswordTooLong, "password.too_long"},
+		{ErrCommon, "password.common"},
+		{ErrEmptyPassword, "password.unusable"},
 	} {
-		if got := Explain(tt.err); !strings.Contains(got, tt.want) {
-			t.Errorf("Explain(%v) = %q, want it to say %q", tt.err, got, tt.want)
+		if got, _ := Explain(tt.err); got != tt.want {
+			t.Errorf("Explain(%v) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+	if _, args := Explain(ErrTooShort); !slices.Equal(args, []any{"Min", MinLen}) {
+		t.Errorf("Explain(ErrTooShort) gives %v, want the minimum length", args)
 	}
 	if n := len(common); n != 10000 {
 		t.Errorf("the common-password list has %d distinct entries, want 10,000", n)

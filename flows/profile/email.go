@@ -32,15 +32,15 @@ const maxEmailLen = 254
 
 // What the email form and the confirmation say when they refuse.
 const (
-	msgEmailInvalid = "Enter an email address like name@example.com."
-	msgEmailSame    = "That is already your email address."
-	msgEmailTaken   = "That email address is used by another account. Choose another one."
-	msgEmailLimit   = "You asked for too many confirmation links. Wait an hour, then try again."
-	msgEmailNotSent = "The confirmation link could not be sent to that address. Check it, or try again later."
+	msgEmailInvalid = "profile.email_invalid"
+	msgEmailSame    = "profile.email_same"
+	msgEmailTaken   = "profile.email_taken"
+	msgEmailLimit   = "profile.email_limit"
+	msgEmailNotSent = "profile.email_not_sent"
 )
 
-var errLinkGone = flows.UserError(http.StatusBadRequest, "This link is no longer valid",
-	"It has expired, was already used, or a newer link was sent. Ask for a new link on your profile page.", nil)
+var errLinkGone = flows.UserError(http.StatusBadRequest, "msg.link_gone_heading",
+	"profile.link_gone", nil)
 
 // newEmail returns the address typed for the email form as it is stored
 // (trimmed, lower-cased), or the message that says what is wrong with it.
@@ -90,7 +90,7 @@ func (s *Handlers) EmailSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.Mail == nil {
-		return flows.UserError(http.StatusNotFound, "Not available", "This server does not send email, so the address cannot be changed here.", nil)
+		return flows.UserError(http.StatusNotFound, "msg.not_available_heading", "profile.no_email", nil)
 	}
 	typed := r.PostForm.Get("email")
 	refuse := func(msg string) error {
@@ -117,22 +117,16 @@ func (s *Handlers) EmailSubmit(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("store the link: %w", err)
 	}
 	link := s.BaseURL + s.Path(PathEmailConfirm) + "?" + url.Values{"token": {token}}.Encode()
-	text := fmt.Sprintf("Someone signed in to your %[1]s account asked to use this address for it.\n\n"+
-		"If this is you, open this link in the browser where you are signed in, and confirm:\n\n  %[2]s\n\n"+
-		"The link works once, for %[3]d minutes. Until you confirm, the account keeps its current address.\n\n"+
-		"If this is not you, ignore this email: nothing changes.\n\n— %[1]s", s.ProductName, link, int(LinkLifetime.Minutes()))
-	if err := s.Mail.Send(ctx, email.Message{To: addr, Subject: "Confirm your new email address", Text: text}); err != nil {
+	text := s.T(ctx, "mail.email_change.text", "Product", s.ProductName, "Link", link, "Minutes", int(LinkLifetime.Minutes()))
+	if err := s.Mail.Send(ctx, email.Message{To: addr, Subject: s.T(ctx, "mail.email_change.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "email change link not sent", "user_id", user.ID, "to", email.Redact(addr), "error", err)
 		if _, err := s.Store.DeleteEmailLinks(ctx, user.ID, storage.LinkEmailChange); err != nil {
 			return fmt.Errorf("drop the unsent link: %w", err)
 		}
 		return refuse(msgEmailNotSent)
 	}
-	s.tell(r, user.Email, "Your email address is about to change", fmt.Sprintf(
-		"Someone signed in to your account asked to change its email address to %s. It changes only when the link "+
-			"we sent to that address is opened within %d minutes; until then your account keeps this address.\n\n"+
-			"If this is not you, change your password and contact your administrator: whoever asked knows it.",
-		email.Redact(addr), int(LinkLifetime.Minutes())))
+	s.tell(r, user.Email, s.T(ctx, "mail.email_changing.subject"), s.T(ctx, "mail.email_changing.text",
+		"Email", email.Redact(addr), "Minutes", int(LinkLifetime.Minutes())))
 	s.Audit(ctx, r, "profile.email_change_requested", user.ID, "", map[string]string{
 		"email_old": email.Redact(user.Email), "email_new": email.Redact(addr)})
 	http.Redirect(w, r, s.Path(PathProfile)+"?done=email-sent", http.StatusSeeOther)
@@ -161,15 +155,15 @@ func (s *Handlers) linkOwner(w http.ResponseWriter, r *http.Request, token strin
 		return link, user, false, err
 	}
 	if !signedIn {
-		p := templates.MessagePage{Page: s.Page(ctx, "Sign in to confirm"), Heading: "Sign in to confirm your new address", Kind: templates.MessageInfo,
-			Message: "Sign in to your account in this browser, then open the link in the email again.",
-			LinkURL: s.Path(PathProfile), LinkLabel: "Sign in"}
+		p := templates.MessagePage{Page: s.Page(ctx, "profile.sign_in_title"), Heading: "profile.sign_in_heading", Kind: templates.MessageInfo,
+			Message: "profile.sign_in_message",
+			LinkURL: s.Path(PathProfile), LinkLabel: "login.submit"}
 		return link, user, false, s.Render(w, http.StatusUnauthorized, func() error { return s.Pages.Message(w, p) })
 	}
 	if user.ID != link.UserID {
 		s.Audit(ctx, r, "profile.email_change_refused", user.ID, "", map[string]string{"email_new": email.Redact(link.Email), "reason": "the link is another user's"})
-		return link, user, false, flows.UserError(http.StatusForbidden, "This link is for another account",
-			"You are signed in to a different account. Sign out, sign in to the account that asked for the change, and open the link again.", nil)
+		return link, user, false, flows.UserError(http.StatusForbidden, "profile.other_account_heading",
+			"profile.other_account", nil)
 	}
 	return link, user, true, nil
 }
@@ -183,9 +177,9 @@ func (s *Handlers) EmailConfirmPage(w http.ResponseWriter, r *http.Request) erro
 	if !ok {
 		return err
 	}
-	p := templates.MessagePage{Page: s.Page(r.Context(), "Confirm your new email address"), Heading: "Confirm your new email address", Kind: templates.MessageInfo,
-		Message:    fmt.Sprintf("Your account's email address changes from %s to %s. You sign in with the new one from then on.", user.Email, link.Email),
-		PostAction: s.Path(PathEmailConfirm), Hidden: map[string]string{"token": token}, LinkLabel: "Use the new address",
+	p := templates.MessagePage{Page: s.Page(r.Context(), "profile.confirm_heading"), Heading: "profile.confirm_heading", Kind: templates.MessageInfo,
+		Message:    s.T(r.Context(), "profile.confirm_message", "Old", user.Email, "New", link.Email),
+		PostAction: s.Path(PathEmailConfirm), Hidden: map[string]string{"token": token}, LinkLabel: "profile.use_new",
 		CancelURL: s.Path(PathProfile)}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
@@ -213,19 +207,17 @@ func (s *Handlers) EmailConfirm(w http.ResponseWriter, r *http.Request) error {
 	err = s.Store.SetUserEmail(ctx, user.ID, link.Email, true, now)
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		s.Audit(ctx, r, "profile.email_change_refused", user.ID, "", map[string]string{"email_new": email.Redact(link.Email), "reason": "taken"})
-		return flows.UserError(http.StatusConflict, "That address is taken", msgEmailTaken+" Your email address stays "+user.Email+".", err)
+		return flows.UserError(http.StatusConflict, "profile.taken_heading", s.T(ctx, "profile.taken_message", "Email", user.Email), err)
 	}
 	if err != nil {
 		return fmt.Errorf("change the address: %w", err)
 	}
 	s.Audit(ctx, r, "profile.email_changed", user.ID, "", map[string]string{
 		"email_old": email.Redact(user.Email), "email_new": email.Redact(link.Email)})
-	s.tell(r, user.Email, "Your email address was changed", fmt.Sprintf(
-		"The email address of your account was changed from this address to %s. You sign in with the new address, "+
-			"and security notifications go there.\n\nIf this was not you, contact your administrator at once.", email.Redact(link.Email)))
-	p := templates.MessagePage{Page: s.Page(ctx, "Email address changed"), Heading: "Email address changed", Kind: templates.MessageSuccess,
-		Message: "Your account's email address is now " + link.Email + ". Apps see it the next time you sign in to them.",
-		LinkURL: s.Path(PathProfile), LinkLabel: "Back to your profile"}
+	s.tell(r, user.Email, s.T(ctx, "mail.email_changed.subject"), s.T(ctx, "mail.email_changed.text", "Email", email.Redact(link.Email)))
+	p := templates.MessagePage{Page: s.Page(ctx, "profile.changed_heading"), Heading: "profile.changed_heading", Kind: templates.MessageSuccess,
+		Message: s.T(ctx, "profile.changed_message", "Email", link.Email),
+		LinkURL: s.Path(PathProfile), LinkLabel: "profile.back"}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
 

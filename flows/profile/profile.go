@@ -14,14 +14,14 @@ import (
 // notices are the only messages the profile page shows after a change; the
 // query names one, so no text comes from the address.
 var notices = map[string]string{
-	"names":      "Your name was saved.",
-	"email-sent": "We sent a link to your new address. Follow it within 30 minutes to confirm the change; until then your email address stays the one shown here.",
+	"names":      "done.names",
+	"email-sent": "done.email_sent",
 }
 
 // page is the profile page of user, showing what is stored.
 func (s *Handlers) page(ctx context.Context, user storage.User) templates.ProfilePage {
 	return templates.ProfilePage{
-		Page:          s.Page(ctx, "Profile"),
+		Page:          s.Page(ctx, "account.profile"),
 		NamesAction:   s.Path(PathProfileNames),
 		GivenName:     user.GivenName,
 		FamilyName:    user.FamilyName,
@@ -73,7 +73,7 @@ func (s *Handlers) NamesSubmit(w http.ResponseWriter, r *http.Request) error {
 	if givenErr != nil || familyErr != nil {
 		p := s.page(r.Context(), user)
 		p.GivenName, p.FamilyName = typedGiven, typedFamily
-		p.GivenError, p.FamilyError = nameMessage(givenErr, "given", GivenMinLetters), nameMessage(familyErr, "family", FamilyMinLetters)
+		p.GivenError, p.FamilyError = s.nameMessage(ctx, givenErr, "given", GivenMinLetters), s.nameMessage(ctx, familyErr, "family", FamilyMinLetters)
 		return s.render(w, p)
 	}
 	if given != user.GivenName || family != user.FamilyName {
@@ -89,22 +89,21 @@ func (s *Handlers) NamesSubmit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// nameMessage says what is wrong with the given or family name (field), "" when
-// nothing is.
-func nameMessage(err error, field string, minLetters int) string {
+// nameMessage says, in the request's language, what is wrong with the given
+// or family name (field), "" when nothing is.
+func (s *Handlers) nameMessage(ctx context.Context, err error, field string, minLetters int) string {
+	key := "profile." + field
 	switch {
 	case err == nil:
 		return ""
 	case errors.Is(err, ErrNameEmpty):
-		return "Enter your " + field + " name."
+		return s.T(ctx, key+"_empty")
 	case errors.Is(err, ErrNameTooLong):
-		return fmt.Sprintf("Your %s name can have at most %d characters.", field, MaxNameLen)
+		return s.T(ctx, key+"_too_long", "Max", MaxNameLen)
 	case errors.Is(err, ErrNameChars):
-		return "Use only letters, spaces, hyphens (-) and apostrophes (') in your " + field + " name."
+		return s.T(ctx, key+"_chars")
 	case errors.Is(err, ErrNameStart):
-		return "Start your " + field + " name with a letter."
-	case minLetters == 1:
-		return "Your " + field + " name needs at least one letter."
+		return s.T(ctx, key+"_start")
 	}
-	return fmt.Sprintf("Your %s name needs at least %d letters.", field, minLetters)
+	return s.N(ctx, key+"_letters", minLetters)
 }

@@ -20,13 +20,13 @@ import (
 )
 
 const (
-	msgBadAddress = "Enter the email address of your account, such as name@example.com."
-	msgTooMany    = "Too many requests from your network. Wait an hour, then try again."
+	msgBadAddress = "forgot.bad_address"
+	msgTooMany    = "forgot.too_many"
 )
 
 // errNotAvailable: no mailbox receives links (no SMTP server outside dev mode).
-var errNotAvailable = flows.UserError(http.StatusNotFound, "Not available",
-	"Passwords cannot be reset by email here. Ask your administrator for help.", nil)
+var errNotAvailable = flows.UserError(http.StatusNotFound, "msg.not_available_heading",
+	"forgot.not_available", nil)
 
 // signInFlow is the sign-in a page was opened from (its "flow"), when it is a
 // live one of this browser at the password step.

@@ -28,8 +28,8 @@ var (
 		title: "recover.invite_title", lead: "recover.invite_lead", button: "recover.invite_button"}
 )
 
-var errLinkGone = flows.UserError(http.StatusBadRequest, "This link is no longer valid",
-	"It has expired, was already used, or a newer one was sent. Ask for a new link.", nil)
+var errLinkGone = flows.UserError(http.StatusBadRequest, "msg.link_gone_heading",
+	"recover.link_gone", nil)
 
 // liveLink returns the live link of kind k with that token and its user: the
 // user it was sent to, still at the address it was sent to.
@@ -88,13 +88,16 @@ func (s *Handlers) linkSubmit(k linkKind) flows.HandlerFunc {
 		}
 		p := s.newPasswordPage(r.Context(), k, user, token, flowID)
 		next := r.PostForm.Get("new_password")
+		var refusal string
+		var args []any
 		if err := password.CheckNew(next); err != nil {
-			p.Error = password.Explain(err)
+			refusal, args = password.Explain(err)
 		} else if next != r.PostForm.Get("confirm_password") {
-			p.Error = "The two passwords are not the same."
+			refusal = "password.mismatch_two"
 		}
-		if p.Error != "" {
-			s.Audit(ctx, r, "password.set_refused", user.ID, "", map[string]string{"link": string(k.purpose), "reason": p.Error})
+		if refusal != "" {
+			p.Error = s.T(ctx, refusal, args...)
+			s.Audit(ctx, r, "password.set_refused", user.ID, "", map[string]string{"link": string(k.purpose), "reason": refusal})
 			return s.Render(w, http.StatusBadRequest, func() error { return s.Pages.NewPassword(w, p) })
 		}
 		hash, err := s.Hasher.Hash(ctx, next)
@@ -146,9 +149,9 @@ func (s *Handlers) endEverything(ctx context.Context, w http.ResponseWriter, r *
 // reset started from when this browser has it, else to the account page's.
 func (s *Handlers) done(w http.ResponseWriter, r *http.Request, heading, message, flowID string) error {
 	p := templates.MessagePage{Page: s.Page(r.Context(), heading), Heading: heading, Kind: templates.MessageSuccess, Message: message,
-		LinkURL: s.Path(flows.PathAccount), LinkLabel: "Sign in"}
+		LinkURL: s.Path(flows.PathAccount), LinkLabel: "login.submit"}
 	if f, ok := s.signInFlow(r, flowID); ok {
-		p.LinkURL, p.LinkLabel = s.StepURL(f), "Sign in to continue"
+		p.LinkURL, p.LinkLabel = s.StepURL(f), "recover.sign_in_continue"
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }

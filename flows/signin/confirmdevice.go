@@ -25,14 +25,14 @@ import (
 // (FlowDeviceConfirmed) and the waiting browser goes on when the user returns.
 
 const (
-	msgDeviceWait    = "An email was sent moments ago. Wait a little before asking for another."
-	msgDeviceCap     = "Too many emails were sent today. Try again tomorrow."
-	msgDeviceNotSent = "We could not send the email. Try again in a moment."
-	msgDeviceWrong   = "That code is not right. Check the email and try again."
-	msgDeviceExpired = "That code has expired. Ask for another email."
-	msgDeviceUsed    = "That code was already used. Ask for another email."
-	msgDeviceTries   = "Too many wrong tries for this code. Ask for another email."
-	msgDeviceShape   = "Enter the 6 digits from the email."
+	msgDeviceWait    = "device.wait"
+	msgDeviceCap     = "device.cap"
+	msgDeviceNotSent = "device.not_sent"
+	msgDeviceWrong   = "device.wrong"
+	msgDeviceExpired = "device.expired"
+	msgDeviceUsed    = "device.used"
+	msgDeviceTries   = "device.tries"
+	msgDeviceShape   = "device.shape"
 )
 
 func deviceKey(f flows.Flow) string { return "device:flow:" + f.ID }
@@ -78,7 +78,7 @@ func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows
 		return "", err
 	}
 	link := s.BaseURL + s.Path(PathConfirmDeviceLink) + "?" + url.Values{"flow": {f.ID}, "code": {code}}.Encode()
-	text := s.T(ctx, "mail.new_device.text", "Product", s.ProductName, "Browser", flows.BrowserLabel(r.UserAgent()),
+	text := s.T(ctx, "mail.new_device.text", "Product", s.ProductName, "Browser", s.BrowserName(ctx, r.UserAgent()),
 		"Address", s.ClientIP(r), "Code", code, "Link", link, "Minutes", int(s.EmailCodes.TTL.Minutes()))
 	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.new_device.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "confirmation email not sent", "user_id", f.UserID, "error", err)
@@ -121,7 +121,7 @@ func (s *Handlers) ConfirmDevicePage(w http.ResponseWriter, r *http.Request) (fl
 		return flows.Result{}, err
 	}
 	if r.URL.Query().Get("notice") == "sent" {
-		p.Notice = "We sent another email."
+		p.Notice = "device.sent_again"
 	}
 	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.ConfirmDevice(w, p) })
 }
@@ -181,19 +181,19 @@ func (s *Handlers) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) (
 	return flows.Result{}, s.Render(w, http.StatusTooManyRequests, func() error { return s.Pages.ConfirmDevice(w, p) })
 }
 
-var errDeviceLinkGone = flows.UserError(http.StatusBadRequest, "This link is no longer valid",
-	"It has expired, was already used, or its sign-in is over. Start signing in again to get a new one.", nil)
+var errDeviceLinkGone = flows.UserError(http.StatusBadRequest, "msg.link_gone_heading",
+	"device.link_gone", nil)
 
-// ConfirmDeviceLinkPage shows the emailed link's "Yes, it's me" button, which
+// ConfirmDeviceLinkPage shows the emailed link's "device.link_yes" button, which
 // posts the link's flow and code. Opening the link changes nothing, so mail
 // scanners that fetch links cannot use it up.
 func (s *Handlers) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := templates.MessagePage{
-		Page: s.Page(r.Context(), "Confirm your sign-in"), Heading: "Is this you signing in?", Kind: templates.MessageInfo,
-		Message:    "Confirm only if you are signing in right now. Whoever confirms lets that sign-in go on.",
+		Page: s.Page(r.Context(), "device.link_title"), Heading: "device.link_heading", Kind: templates.MessageInfo,
+		Message:    "device.link_message",
 		PostAction: s.Path(PathConfirmDeviceLink), Hidden: map[string]string{"flow": q.Get("flow"), "code": q.Get("code")},
-		LinkLabel: "Yes, it's me",
+		LinkLabel: "device.link_yes",
 	}
 	return s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }
@@ -232,8 +232,8 @@ func (s *Handlers) ConfirmDeviceLinkSubmit(w http.ResponseWriter, r *http.Reques
 	}
 	s.Audit(ctx, r, "device.confirmed_elsewhere", f.UserID, f.ClientID, nil)
 	p := templates.MessagePage{
-		Page: s.Page(ctx, "Sign-in confirmed"), Heading: "Sign-in confirmed", Kind: templates.MessageSuccess,
-		Message: "Go back to the window where you were signing in and press Continue.",
+		Page: s.Page(ctx, "device.confirmed_heading"), Heading: "device.confirmed_heading", Kind: templates.MessageSuccess,
+		Message: "device.confirmed_message",
 	}
 	return flows.Result{}, s.Render(w, http.StatusOK, func() error { return s.Pages.Message(w, p) })
 }

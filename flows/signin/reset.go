@@ -52,7 +52,7 @@ func (s *Handlers) renderReset(w http.ResponseWriter, status int, p templates.Re
 func (s *Handlers) resetFlow(r *http.Request) (flows.Flow, flows.Result, bool, error) {
 	f, res, ok, err := s.FlowAt(r, flows.StateSecondFactor)
 	if ok && f.KindOf() == flows.KindAccount {
-		return f, res, false, flows.UserError(http.StatusBadRequest, "Not available here", "Two-step verification can be reset only while signing in.", nil)
+		return f, res, false, flows.UserError(http.StatusBadRequest, "reset.not_here_heading", "reset.not_here", nil)
 	}
 	return f, res, ok, err
 }
@@ -132,7 +132,7 @@ func (s *Handlers) ResetEmail(w http.ResponseWriter, r *http.Request) (flows.Res
 		return res, err
 	}
 	if s.EmailCodes == nil {
-		return flows.Result{}, flows.UserError(http.StatusNotFound, "Not available", "Reset by email is not available here.", nil)
+		return flows.Result{}, flows.UserError(http.StatusNotFound, "msg.not_available_heading", "reset.no_email", nil)
 	}
 	user, err := s.Store.GetUser(ctx, f.UserID)
 	if err != nil {
@@ -165,8 +165,8 @@ func (s *Handlers) ResetEmail(w http.ResponseWriter, r *http.Request) (flows.Res
 	return flows.RedirectTo(s.Path(PathReset) + "?flow=" + url.QueryEscape(f.ID) + "&sent=1"), nil
 }
 
-var errResetLinkGone = flows.UserError(http.StatusBadRequest, "This link is no longer valid",
-	"It has expired, was already used, or its sign-in is over. Start signing in again and ask for a new link.", nil)
+var errResetLinkGone = flows.UserError(http.StatusBadRequest, "msg.link_gone_heading",
+	"reset.link_gone", nil)
 
 // resetLinkFlow is the live sign-in an emailed reset link belongs to. The link may
 // be opened in any browser: the token, not the cookie, is what counts.
@@ -219,7 +219,7 @@ func (s *Handlers) ResetConfirm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if r.PostForm.Get("confirm") != "yes" {
-		p.Error = "Tick the box to confirm the reset."
+		p.Error = "reset.tick"
 		return s.Render(w, http.StatusBadRequest, func() error { return s.Pages.Reset2FAConfirm(w, p) })
 	}
 	if _, err := s.EmailCodes.Check(ctx, resetKey(f), f.UserID, p.Token); err != nil {

@@ -21,7 +21,7 @@ func ExampleNormalize() {
 	// Output:
 	// +4915123456789 <nil>
 	// +49 ••• ••• 89
-	// sms: invalid phone number: This is a landline number, which cannot receive text messages; enter a mobile number.
+	// sms: invalid phone number: phone.err_landline
 }
 
 // A receiver for the signed webhook: check the signature, then hand the message

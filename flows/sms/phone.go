@@ -11,21 +11,22 @@ import (
 )
 
 // ErrInvalidNumber is wrapped by every error Normalize returns. The concrete error
-// is a *NumberError whose Reason is a sentence that can be shown to the user.
+// is a *NumberError whose Key is the catalogue message to show the user.
 var ErrInvalidNumber = errors.New("sms: invalid phone number")
 
-// NumberError says why Normalize refused a number. Reason is a complete English
-// sentence meant for the person who typed the number; it never repeats the input.
+// NumberError says why Normalize refused a number. Key is a message of the
+// catalogues (package i18n), Args its name/value pairs; neither repeats the input.
 type NumberError struct {
-	Reason string
+	Key  string
+	Args []any
 }
 
-func (e *NumberError) Error() string { return "sms: invalid phone number: " + e.Reason }
+func (e *NumberError) Error() string { return "sms: invalid phone number: " + e.Key }
 
 // Unwrap makes errors.Is(err, ErrInvalidNumber) true.
 func (e *NumberError) Unwrap() error { return ErrInvalidNumber }
 
-func invalid(reason string) error { return &NumberError{Reason: reason} }
+func invalid(key string, args ...any) error { return &NumberError{Key: key, Args: args} }
 
 const (
 	// MaxInputLen is the longest national-number input Normalize looks at, in
@@ -62,15 +63,15 @@ func Normalize(countryISO, national string) (string, error) {
 		cc = phonenumbers.GetCountryCodeForRegion(region)
 	}
 	if cc == 0 {
-		return "", invalid("Choose a country from the list.")
+		return "", invalid("phone.err_country")
 	}
 
 	in := strings.TrimSpace(national)
 	if in == "" {
-		return "", invalid("Enter a phone number.")
+		return "", invalid("phone.err_empty")
 	}
 	if utf8.RuneCountInString(in) > MaxInputLen || !utf8.ValidString(in) {
-		return "", invalid("The phone number is too long.")
+		return "", invalid("phone.err_too_long")
 	}
 	digits := 0
 	for i, r := range in {
@@ -80,61 +81,60 @@ func Normalize(countryISO, national string) (string, error) {
 		case r == '+' && i == 0:
 		case r == ' ', r == '-', r == '.', r == '/', r == '(', r == ')', r == '\u00a0':
 		case unicode.IsLetter(r):
-			return "", invalid("The phone number contains letters; enter digits only.")
+			return "", invalid("phone.err_letters")
 		default:
-			return "", invalid("The phone number contains characters other than digits, spaces, \"-\", \"(\" and \")\".")
+			return "", invalid("phone.err_chars")
 		}
 	}
 	if digits == 0 {
-		return "", invalid("Enter a phone number.")
+		return "", invalid("phone.err_empty")
 	}
 	if digits > maxInputDigits {
-		return "", invalid("The phone number is too long.")
+		return "", invalid("phone.err_too_long")
 	}
 
 	num, err := phonenumbers.Parse(in, region)
 	if err != nil {
 		switch {
 		case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
-			return "", invalid("The country code after \"+\" does not exist.")
+			return "", invalid("phone.err_country_code")
 		case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
-			return "", invalid("The phone number is too short.")
+			return "", invalid("phone.err_too_short")
 		case errors.Is(err, phonenumbers.ErrNumTooLong):
-			return "", invalid("The phone number is too long.")
+			return "", invalid("phone.err_too_long")
 		default:
-			return "", invalid("This is not a phone number.")
+			return "", invalid("phone.err_not_number")
 		}
 	}
 	if got := int(num.GetCountryCode()); got != cc {
-		return "", invalid("The number starts with +" + strconv.Itoa(got) + ", but the selected country uses +" +
-			strconv.Itoa(cc) + "; choose the matching country or leave out the country code.")
+		return "", invalid("phone.err_other_country", "Got", "+"+strconv.Itoa(got), "Want", "+"+strconv.Itoa(cc))
 	}
 	switch phonenumbers.IsPossibleNumberWithReason(num) {
 	case phonenumbers.IS_POSSIBLE:
 	case phonenumbers.TOO_SHORT:
-		return "", invalid("The phone number is too short for the selected country.")
+		return "", invalid("phone.err_short_for_country")
 	case phonenumbers.TOO_LONG:
-		return "", invalid("The phone number is too long for the selected country.")
+		return "", invalid("phone.err_long_for_country")
 	case phonenumbers.INVALID_COUNTRY_CODE:
-		return "", invalid("The country code after \"+\" does not exist.")
+		return "", invalid("phone.err_country_code")
 	default: // INVALID_LENGTH, IS_POSSIBLE_LOCAL_ONLY
-		return "", invalid("The phone number does not have the right number of digits for the selected country; include the area code.")
+		return "", invalid("phone.err_digits")
 	}
 	if !phonenumbers.IsValidNumber(num) {
-		return "", invalid("This is not a valid phone number for the selected country.")
+		return "", invalid("phone.err_invalid")
 	}
 	switch phonenumbers.GetNumberType(num) {
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 	case phonenumbers.FIXED_LINE:
-		return "", invalid("This is a landline number, which cannot receive text messages; enter a mobile number.")
+		return "", invalid("phone.err_landline")
 	case phonenumbers.TOLL_FREE, phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST:
-		return "", invalid("This is a service number (toll-free, premium-rate or shared-cost), which cannot receive text messages; enter a mobile number.")
+		return "", invalid("phone.err_service")
 	default: // VOIP, PERSONAL_NUMBER, PAGER, UAN, VOICEMAIL, UNKNOWN
-		return "", invalid("This number cannot receive text messages; enter a mobile number.")
+		return "", invalid("phone.err_not_mobile")
 	}
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
 	if !isE164(e164) {
-		return "", invalid("This is not a valid phone number for the selected country.")
+		return "", invalid("phone.err_invalid")
 	}
 	return e164, nil
 }
