@@ -297,8 +297,18 @@ func (l *Localizer) Region(iso, english string) string {
 // Sort orders s by key as a reader of l's language expects ("Åland" beside
 // "Aland" in English, after "Z" in Norwegian), keeping equal keys in order.
 func Sort[T any](l *Localizer, s []T, key func(T) string) {
-	c := collate.New(l.tag, collate.Loose) // not safe for concurrent use: one per call
+	c := collate.New(collationTag(l.tag), collate.Loose) // not safe for concurrent use: one per call
 	slices.SortStableFunc(s, func(a, b T) int { return c.CompareString(key(a), key(b)) })
+}
+
+// collationTag is the language whose collation orders tag's. x/text has no
+// rules for Norwegian (CLDR imports them from "no", which it does not follow);
+// Danish puts Æ, Ø and Å after Z in the same order.
+func collationTag(tag language.Tag) language.Tag {
+	if base, _ := tag.Base(); base.String() == "nb" || base.String() == "nn" || base.String() == "no" {
+		return language.Danish
+	}
+	return tag
 }
 
 var monthIDs = [12]string{"month_1", "month_2", "month_3", "month_4", "month_5", "month_6",

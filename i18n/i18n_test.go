@@ -198,3 +198,25 @@ func TestChoiceAcrossGoroutines(t *testing.T) {
 		t.Errorf("no choice = %+v", got)
 	}
 }
+
+// TestSort: names sort in the reader's alphabet.
+func TestSort(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"Zimbabwe", "Åland", "Albania", "Østerrike", "Ægypt"}
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"en", []string{"Ægypt", "Åland", "Albania", "Østerrike", "Zimbabwe"}},
+		{"nb", []string{"Albania", "Zimbabwe", "Ægypt", "Østerrike", "Åland"}},
+	} {
+		got := slices.Clone(names)
+		Sort(c.Localizer(tc.lang), got, func(s string) string { return s })
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.lang, got, tc.want)
+		}
+	}
+}
