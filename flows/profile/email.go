@@ -120,7 +120,7 @@ func (s *Handlers) EmailSubmit(w http.ResponseWriter, r *http.Request) error {
 	text := fmt.Sprintf("Someone signed in to your %[1]s account asked to use this address for it.\n\n"+
 		"If this is you, open this link in the browser where you are signed in, and confirm:\n\n  %[2]s\n\n"+
 		"The link works once, for %[3]d minutes. Until you confirm, the account keeps its current address.\n\n"+
-		"If this is not you, ignore this email: nothing changes.\n\n— %[1]s", s.ProductName, link, int(LinkLifetime.Minutes()))
+		"If this is not you, ignore this email: nothing changes.\n\n— %[1]s", s.Product(ctx), link, int(LinkLifetime.Minutes()))
 	if err := s.Mail.Send(ctx, email.Message{To: addr, Subject: "Confirm your new email address", Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "email change link not sent", "user_id", user.ID, "to", email.Redact(addr), "error", err)
 		if _, err := s.Store.DeleteEmailLinks(ctx, user.ID, storage.LinkEmailChange); err != nil {
@@ -237,7 +237,7 @@ func (s *Handlers) tell(r *http.Request, to, subject, text string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		msg := email.Message{To: to, Subject: subject, Text: text + "\n\n— " + s.ProductName}
+		msg := email.Message{To: to, Subject: subject, Text: text + "\n\n— " + s.Product(ctx)}
 		if err := s.Mail.Send(ctx, msg); err != nil {
 			s.Log.WarnContext(ctx, "notice not sent", "subject", subject, "to", email.Redact(to), "error", err)
 		}
