@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/storage/memory"
 	"github.com/lockstep-id/lockstep/templates"
 )
 
@@ -285,5 +287,72 @@ func TestOrgBrand(t *testing.T) {
 	bobMsg := mb.wait(t, bob.Email, "Reset your password")
 	if h := htmlPart(t, bobMsg.Raw); !strings.Contains(h, ">Review Shop ID</span>") || strings.Contains(h, "Acme") {
 		t.Errorf("bob's email:\n%s", h)
+	}
+}
+
+// postLogoForm posts a console's logo form (multipart, field "logo") from
+// site (the browser's Sec-Fetch-Site).
+func postLogoForm(t *testing.T, s *server, b *browser, path, site string, content []byte) page {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("logo", "logo.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req := mustRequest(t, http.MethodPost, s.URL+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", site)
+	return b.do(s, req)
+}
+
+// TestAdminConsoleLogos: the console's logo forms upload (multipart, with the
+// console's cross-origin protection), preview, refuse a bad image without
+// changing anything, and remove; an organisation's brand name is saved too.
+func TestAdminConsoleLogos(t *testing.T) {
+	w := newAdminWorld(t, memory.New())
+	s, ctx := w.s, context.Background()
+	b := &browser{t: t, client: w.root.client}
+	logo := logoPNG(t, color.RGBA{R: 37, G: 99, B: 235, A: 255})
+	client := "/admin/clients/" + s.ClientID
+
+	if p := postLogoForm(t, s, b, client+"/logo", "cross-site", logo); p.resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a cross-site upload: %d", p.resp.StatusCode)
+	}
+	if c, _ := s.Store.GetClient(ctx, s.ClientID); c.LogoSum != "" {
+		t.Fatal("a cross-site upload set the logo")
+	}
+	p := postLogoForm(t, s, b, client+"/logo", "same-origin", logo)
+	c, _ := s.Store.GetClient(ctx, s.ClientID)
+	preview := `<img class="admin-logo-preview" src="` + templates.LogoURL("client", s.ClientID, c.LogoSum) + `" alt="Current logo of Test App" height="48">`
+	if p.resp.StatusCode != http.StatusOK || !strings.Contains(p.body, "Logo saved.") || !strings.Contains(p.body, preview) {
+		t.Errorf("upload: %d %.3000s", p.resp.StatusCode, p.body)
+	}
+	p = postLogoForm(t, s, b, client+"/logo", "same-origin", []byte("<html><body>not an image</body></html>"))
+	if p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.body, "not a PNG, JPEG, WebP or SVG image") || !strings.Contains(p.body, preview) {
+		t.Errorf("a bad upload: %d %.3000s", p.resp.StatusCode, p.body)
+	}
+	if after, _ := s.Store.GetClient(ctx, s.ClientID); after.LogoSum != c.LogoSum {
+		t.Error("a refused upload changed the logo")
+	}
+	p = b.post(s, s.URL+client+"/logo/remove", nil)
+	if !strings.Contains(p.body, "Logo removed.") || strings.Contains(p.body, "admin-logo-preview") {
+		t.Errorf("remove: %d %.2000s", p.resp.StatusCode, p.body)
+	}
+
+	p = b.post(s, s.URL+"/admin/orgs/acme/brand", url.Values{"brand_name": {"Acme Portal"}})
+	if !strings.Contains(p.body, "Brand name saved.") || !strings.Contains(p.body, `value="Acme Portal"`) {
+		t.Errorf("brand name: %d %.2000s", p.resp.StatusCode, p.body)
+	}
+	p = postLogoForm(t, s, b, "/admin/orgs/acme/logo", "same-origin", logo)
+	o, _ := s.Store.GetOrganisation(ctx, "acme")
+	if o.BrandName != "Acme Portal" || o.LogoSum == "" || !strings.Contains(p.body, templates.LogoURL("org", "acme", o.LogoSum)) {
+		t.Errorf("org logo: %+v %.2000s", o, p.body)
 	}
 }
