@@ -8,6 +8,7 @@ import (
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 // clientJSON is a client as the API shows it (the names the CLI's JSON uses);
@@ -45,7 +46,7 @@ func toClientJSON(c storage.Client, secret string) clientJSON {
 		PostLogoutRedirectURIs: orEmpty(c.PostLogoutRedirectURIs), GrantTypes: orEmpty(c.GrantTypes), Scopes: orEmpty(c.Scopes),
 		Public: c.Public, FirstParty: c.FirstParty, MinACR: c.MinACR, DefaultACRValues: orEmpty(c.DefaultACRValues),
 		MaxAuthAgeSeconds: int64(c.MaxAuthAge / time.Second), AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
-		LogoURL:   logoURL(storage.LogoClient, c.ID, c.LogoSum),
+		LogoURL:   templates.LogoURL(string(storage.LogoClient), c.ID, c.LogoSum),
 		CreatedAt: timeOrNil(c.CreatedAt), UpdatedAt: timeOrNil(c.UpdatedAt)}
 }
 

@@ -8,8 +8,6 @@ import (
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/branding"
-	"github.com/lockstep-id/lockstep/storage"
-	"github.com/lockstep-id/lockstep/templates"
 )
 
 // readLogo reads a logo upload: the raw image as the body, whatever its
@@ -21,15 +19,6 @@ func readLogo(r *http.Request) ([]byte, error) {
 		return nil, &badRequest{field: "logo", msg: "the logo could not be read"}
 	}
 	return b, nil
-}
-
-// logoURL is the address a client's or organisation's logo is served at, ""
-// without one.
-func logoURL(owner storage.LogoOwner, id, sum string) string {
-	if sum == "" {
-		return ""
-	}
-	return templates.LogoURL(string(owner), id, sum)
 }
 
 func (a *API) setClientLogo(r *http.Request, p admin.Principal) (int, any, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 type policyJSON struct {
@@ -32,7 +33,7 @@ type orgJSON struct {
 func toOrgJSON(o storage.Organisation) orgJSON {
 	return orgJSON{ID: o.ID, Name: o.Name, Groups: orEmpty(o.Groups),
 		Policy:    policyJSON{Level: string(o.Policy.Level), CoveredGroups: orEmpty(o.Policy.CoveredGroups), GraceDays: o.Policy.GraceDays},
-		BrandName: o.BrandName, LogoURL: logoURL(storage.LogoOrg, o.ID, o.LogoSum),
+		BrandName: o.BrandName, LogoURL: templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum),
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 

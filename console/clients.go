@@ -72,9 +72,7 @@ func (h *Handlers) clientPage(r *http.Request, p admin.Principal, email string, 
 		page.Action, page.RotateURL, page.DeleteURL = base, base+"/secret", base+"/delete"
 		page.EventsURL = h.Path(pathAudit) + "?client=" + spec.ID
 		page.LogoAction, page.LogoRemoveURL = base+"/logo", base+"/logo/remove"
-		if logoSum != "" {
-			page.LogoURL = templates.LogoURL(string(storage.LogoClient), spec.ID, logoSum)
-		}
+		page.LogoURL = templates.LogoURL(string(storage.LogoClient), spec.ID, logoSum)
 	}
 	return page
 }

@@ -14,7 +14,7 @@ import (
 // provider shares, which carries only the logo's sum, never the image.
 func (s *Core) ClientLogo(ctx context.Context, id string) string {
 	c, err := s.Clients.GetClient(ctx, id)
-	if err != nil || c.LogoSum == "" {
+	if err != nil {
 		return ""
 	}
 	return templates.LogoURL(string(storage.LogoClient), c.ID, c.LogoSum)
@@ -34,11 +34,7 @@ func (s *Core) BrandFor(ctx context.Context, u storage.User) context.Context {
 		s.Log.WarnContext(ctx, "organisation's brand not read", "org_id", u.OrgID, "error", err)
 		return ctx
 	}
-	var b templates.OrgBrand
-	b.Name = o.BrandName
-	if o.LogoSum != "" {
-		b.Logo = templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)
-	}
+	b := templates.OrgBrand{Name: o.BrandName, Logo: templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)}
 	if b == (templates.OrgBrand{}) {
 		return ctx
 	}

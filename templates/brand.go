@@ -25,8 +25,11 @@ const ImageCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 // LogoURL is the address of the logo of a client (owner "client") or an
 // organisation ("org") in version sum: a new upload has a new address, so
-// browsers may cache each one for long.
+// browsers may cache each one for long. Without a sum (no logo) it is "".
 func LogoURL(owner, id, sum string) string {
+	if sum == "" {
+		return ""
+	}
 	return LogosPath + owner + "/" + url.PathEscape(id) + "?v=" + url.QueryEscape(sum)
 }
 

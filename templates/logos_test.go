@@ -17,8 +17,8 @@ func TestClientLogoOnPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	logo := LogoURL("client", "shop id", "AbC_12-x")
-	if logo != "/static/logos/client/shop%20id?v=AbC_12-x" {
-		t.Errorf("LogoURL = %q", logo)
+	if logo != "/static/logos/client/shop%20id?v=AbC_12-x" || LogoURL("client", "shop", "") != "" {
+		t.Errorf("LogoURL = %q, and %q without a logo", logo, LogoURL("client", "shop", ""))
 	}
 	img := `<img class="client-logo" src="/static/logos/client/shop%20id?v=AbC_12-x" alt="Review &lt;Shop&gt;" height="48">`
 	render := map[string]func(logo string) (string, error){

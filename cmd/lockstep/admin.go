@@ -60,15 +60,7 @@ func toClientJSON(c storage.Client, secret string) clientJSON {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
 		Public: c.Public, FirstParty: c.FirstParty, MinACR: c.MinACR, DefaultACRValues: c.DefaultACRValues,
 		MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenFormat: c.AccessTokenFormat,
-		IDTokenAlg: c.IDTokenAlg, LogoURL: logoURL(storage.LogoClient, c.ID, c.LogoSum), CreatedAt: c.CreatedAt}
-}
-
-// logoURL is the path a logo is served at, "" without one.
-func logoURL(owner storage.LogoOwner, id, sum string) string {
-	if sum == "" {
-		return ""
-	}
-	return templates.LogoURL(string(owner), id, sum)
+		IDTokenAlg: c.IDTokenAlg, LogoURL: templates.LogoURL(string(storage.LogoClient), c.ID, c.LogoSum), CreatedAt: c.CreatedAt}
 }
 
 const clientsUsage = `Usage:

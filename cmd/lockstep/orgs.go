@@ -16,6 +16,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 // cliActor is the actor the audit log records for a change made on the command line.
@@ -194,7 +195,7 @@ func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout
 		fmt.Fprintf(tw, "ID\t%s\n", o.ID)
 		fmt.Fprintf(tw, "Name\t%s\n", o.Name)
 		fmt.Fprintf(tw, "Brand name\t%s\n", orDash(o.BrandName))
-		fmt.Fprintf(tw, "Logo\t%s\n", orDash(logoURL(storage.LogoOrg, o.ID, o.LogoSum)))
+		fmt.Fprintf(tw, "Logo\t%s\n", orDash(templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)))
 		fmt.Fprintf(tw, "Groups\t%s\n", strings.Join(o.Groups, ", "))
 		fmt.Fprintf(tw, "Level\t%s\n", o.Policy.Level)
 		fmt.Fprintf(tw, "Covered groups\t%s\n", orDash(strings.Join(o.Policy.CoveredGroups, ", ")))
@@ -323,7 +324,7 @@ func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout
 		if *output == "json" {
 			return writeJSONOut(stdout, toOrgJSON(o, members))
 		}
-		fmt.Fprintf(stdout, "organisation %s: brand name %s, logo %s\n", o.ID, orDash(o.BrandName), orDash(logoURL(storage.LogoOrg, o.ID, o.LogoSum)))
+		fmt.Fprintf(stdout, "organisation %s: brand name %s, logo %s\n", o.ID, orDash(o.BrandName), orDash(templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)))
 		return nil
 	}
 	return nil
@@ -364,7 +365,7 @@ type orgJSON struct {
 
 func toOrgJSON(o storage.Organisation, members []memberJSON) orgJSON {
 	return orgJSON{ID: o.ID, Name: o.Name, Groups: nonNil(o.Groups), Policy: toPolicyJSON(o.Policy),
-		BrandName: o.BrandName, LogoURL: logoURL(storage.LogoOrg, o.ID, o.LogoSum),
+		BrandName: o.BrandName, LogoURL: templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum),
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Members: members}
 }
 
