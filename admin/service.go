@@ -28,6 +28,7 @@ type Store interface {
 	storage.WebAuthnStore
 	storage.PhoneStore
 	storage.RecoveryCodeStore
+	storage.BrandStore
 }
 
 // Service is what an administrator does through the admin API and console: each

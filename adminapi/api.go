@@ -70,6 +70,8 @@ func (a *API) routes() []route {
 		{patch, "/clients/{id}", a.updateClient},
 		{del, "/clients/{id}", a.deleteClient},
 		{post, "/clients/{id}/secret", a.rotateSecret},
+		{put, "/clients/{id}/logo", a.setClientLogo},
+		{del, "/clients/{id}/logo", a.removeClientLogo},
 		{get, "/users", a.listUsers},
 		{post, "/users", a.createUser},
 		{get, "/users/{id}", a.getUser},
@@ -89,6 +91,8 @@ func (a *API) routes() []route {
 		{post, "/organisations/{id}/groups", a.addGroup},
 		{patch, "/organisations/{id}/groups/{group}", a.renameGroup},
 		{put, "/organisations/{id}/policy", a.setPolicy},
+		{put, "/organisations/{id}/logo", a.setOrgLogo},
+		{del, "/organisations/{id}/logo", a.removeOrgLogo},
 		{get, "/audit", a.audit},
 	}
 }

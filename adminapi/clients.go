@@ -8,27 +8,30 @@ import (
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 // clientJSON is a client as the API shows it (the names the CLI's JSON uses);
 // ClientSecret only in the answer that made it.
 type clientJSON struct {
-	ID                     string     `json:"client_id"`
-	ClientSecret           string     `json:"client_secret,omitempty"`
-	Name                   string     `json:"name"`
-	RedirectURIs           []string   `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string   `json:"post_logout_redirect_uris"`
-	GrantTypes             []string   `json:"grant_types"`
-	Scopes                 []string   `json:"scopes"`
-	Public                 bool       `json:"public"`
-	FirstParty             bool       `json:"first_party"`
-	MinACR                 string     `json:"min_acr"`
-	DefaultACRValues       []string   `json:"default_acr_values"`
-	MaxAuthAgeSeconds      int64      `json:"max_auth_age_seconds"`
-	AccessTokenFormat      string     `json:"access_token_format"`
-	IDTokenAlg             string     `json:"id_token_signed_response_alg"`
-	CreatedAt              *time.Time `json:"created_at,omitempty"`
-	UpdatedAt              *time.Time `json:"updated_at,omitempty"`
+	ID                     string   `json:"client_id"`
+	ClientSecret           string   `json:"client_secret,omitempty"`
+	Name                   string   `json:"name"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	Public                 bool     `json:"public"`
+	FirstParty             bool     `json:"first_party"`
+	MinACR                 string   `json:"min_acr"`
+	DefaultACRValues       []string `json:"default_acr_values"`
+	MaxAuthAgeSeconds      int64    `json:"max_auth_age_seconds"`
+	AccessTokenFormat      string   `json:"access_token_format"`
+	IDTokenAlg             string   `json:"id_token_signed_response_alg"`
+	// LogoURL is where the client's logo is served (PUT …/logo sets it).
+	LogoURL   string     `json:"logo_url,omitempty"`
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
 func orEmpty[T any](xs []T) []T {
@@ -43,6 +46,7 @@ func toClientJSON(c storage.Client, secret string) clientJSON {
 		PostLogoutRedirectURIs: orEmpty(c.PostLogoutRedirectURIs), GrantTypes: orEmpty(c.GrantTypes), Scopes: orEmpty(c.Scopes),
 		Public: c.Public, FirstParty: c.FirstParty, MinACR: c.MinACR, DefaultACRValues: orEmpty(c.DefaultACRValues),
 		MaxAuthAgeSeconds: int64(c.MaxAuthAge / time.Second), AccessTokenFormat: c.AccessTokenFormat, IDTokenAlg: c.IDTokenAlg,
+		LogoURL:   templates.LogoURL(string(storage.LogoClient), c.ID, c.LogoSum),
 		CreatedAt: timeOrNil(c.CreatedAt), UpdatedAt: timeOrNil(c.UpdatedAt)}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 type policyJSON struct {
@@ -18,17 +19,21 @@ type policyJSON struct {
 }
 
 type orgJSON struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Groups    []string   `json:"groups"`
-	Policy    policyJSON `json:"policy"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	ID     string     `json:"id"`
+	Name   string     `json:"name"`
+	Groups []string   `json:"groups"`
+	Policy policyJSON `json:"policy"`
+	// BrandName and LogoURL are what the members see instead of the product's.
+	BrandName string    `json:"brand_name"`
+	LogoURL   string    `json:"logo_url,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func toOrgJSON(o storage.Organisation) orgJSON {
 	return orgJSON{ID: o.ID, Name: o.Name, Groups: orEmpty(o.Groups),
 		Policy:    policyJSON{Level: string(o.Policy.Level), CoveredGroups: orEmpty(o.Policy.CoveredGroups), GraceDays: o.Policy.GraceDays},
+		BrandName: o.BrandName, LogoURL: templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum),
 		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
 }
 
@@ -73,16 +78,36 @@ type nameInput struct {
 	Name string `json:"name"`
 }
 
+// updateOrg changes the fields sent: the name, the brand name or both.
 func (a *API) updateOrg(r *http.Request, p admin.Principal) (int, any, error) {
-	var in nameInput
+	var in struct {
+		Name      *string `json:"name"`
+		BrandName *string `json:"brand_name"`
+	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	o, err := a.Service.RenameOrg(r.Context(), p, mux.Vars(r)["id"], in.Name)
-	if err != nil {
-		return 0, nil, err
+	if in.Name == nil && in.BrandName == nil {
+		return 0, nil, &badRequest{msg: "send name, brand_name or both"}
 	}
-	return http.StatusOK, toOrgJSON(o), nil
+	id := mux.Vars(r)["id"]
+	if in.BrandName != nil {
+		// Refused before the name changes, so a refusal changes nothing.
+		if err := admin.CheckBrandName(*in.BrandName); err != nil {
+			return 0, nil, err
+		}
+	}
+	if in.Name != nil {
+		if _, err := a.Service.RenameOrg(r.Context(), p, id, *in.Name); err != nil {
+			return 0, nil, err
+		}
+	}
+	if in.BrandName != nil {
+		if _, err := a.Service.SetOrgBrandName(r.Context(), p, id, *in.BrandName); err != nil {
+			return 0, nil, err
+		}
+	}
+	return a.getOrgAfter(r, p, id, http.StatusOK)
 }
 
 func (a *API) addGroup(r *http.Request, p admin.Principal) (int, any, error) {

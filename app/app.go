@@ -259,6 +259,7 @@ func Build(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		}
 	}
 	core.CompanyRules = orgs.Rules{Store: store, Now: now}
+	core.Orgs = store
 	hasher := PasswordHasher(cfg.Password)
 	totp := &factor.TOTP{Store: store, Sealer: sealer, Issuer: productName(brand), Now: now}
 	recovery := &factor.Recovery{Store: store, Key: idp.DeriveKey(cfg.Secret, "recovery-codes", 32), Now: now}

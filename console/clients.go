@@ -59,8 +59,9 @@ func (h *Handlers) ClientList(w http.ResponseWriter, r *http.Request) error {
 	return h.Render(w, http.StatusOK, func() error { return h.Console.Clients(w, page) })
 }
 
-// clientPage is the form of a client: spec's values; New for a creation.
-func (h *Handlers) clientPage(r *http.Request, p admin.Principal, email string, spec admin.ClientSpec, isNew bool) templates.AdminClientPage {
+// clientPage is the form of a client: spec's values, and the logo of version
+// logoSum ("": none); New for a creation.
+func (h *Handlers) clientPage(r *http.Request, p admin.Principal, email string, spec admin.ClientSpec, logoSum string, isNew bool) templates.AdminClientPage {
 	page := templates.AdminClientPage{AdminPage: h.page(r, p, email, "clients"), New: isNew, ID: spec.ID, Name: spec.Name,
 		RedirectURIs: strings.Join(spec.RedirectURIs, "\n"), PostLogout: strings.Join(spec.PostLogoutRedirectURIs, "\n"),
 		Scopes: strings.Join(spec.Scopes, " "), Grants: choose(grantLabels, spec.GrantTypes...), MinACR: choose(acrLabels, spec.MinACR),
@@ -70,6 +71,8 @@ func (h *Handlers) clientPage(r *http.Request, p admin.Principal, email string, 
 		base := h.Path(pathClients + "/" + spec.ID)
 		page.Action, page.RotateURL, page.DeleteURL = base, base+"/secret", base+"/delete"
 		page.EventsURL = h.Path(pathAudit) + "?client=" + spec.ID
+		page.LogoAction, page.LogoRemoveURL = base+"/logo", base+"/logo/remove"
+		page.LogoURL = templates.LogoURL(string(storage.LogoClient), spec.ID, logoSum)
 	}
 	return page
 }
@@ -110,7 +113,7 @@ func (h *Handlers) NewClient(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.Service.Clients(r.Context(), p); err != nil {
 		return failure(err)
 	}
-	page := h.clientPage(r, p, user.Email, admin.ClientSpec{GrantTypes: []string{"authorization_code", "refresh_token"}, AccessTokenFormat: "opaque"}, true)
+	page := h.clientPage(r, p, user.Email, admin.ClientSpec{GrantTypes: []string{"authorization_code", "refresh_token"}, AccessTokenFormat: "opaque"}, "", true)
 	return h.Render(w, http.StatusOK, func() error { return h.Console.Client(w, page) })
 }
 
@@ -127,7 +130,7 @@ func (h *Handlers) CreateClient(w http.ResponseWriter, r *http.Request) error {
 	readForm(r, &spec)
 	c, secret, err := h.Service.CreateClient(r.Context(), p, spec)
 	if msgs, bad := refused(err); bad {
-		page := h.clientPage(r, p, user.Email, spec, true)
+		page := h.clientPage(r, p, user.Email, spec, "", true)
 		page.Errors = msgs
 		return h.Render(w, http.StatusBadRequest, func() error { return h.Console.Client(w, page) })
 	}
@@ -157,7 +160,7 @@ func (h *Handlers) Client(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return failure(err)
 	}
-	page := h.clientPage(r, p, user.Email, specOf(c), false)
+	page := h.clientPage(r, p, user.Email, specOf(c), c.LogoSum, false)
 	return h.Render(w, http.StatusOK, func() error { return h.Console.Client(w, page) })
 }
 
@@ -177,7 +180,11 @@ func (h *Handlers) UpdateClient(w http.ResponseWriter, r *http.Request) error {
 		posted = *s
 	})
 	if msgs, bad := refused(err); bad {
-		page := h.clientPage(r, p, user.Email, posted, false)
+		stored, err := h.Service.Client(r.Context(), p, id) // for its logo
+		if err != nil {
+			return failure(err)
+		}
+		page := h.clientPage(r, p, user.Email, posted, stored.LogoSum, false)
 		page.Errors = msgs
 		return h.Render(w, http.StatusBadRequest, func() error { return h.Console.Client(w, page) })
 	}

@@ -54,6 +54,9 @@ func (h *Handlers) Routes() []flows.Route {
 		{Method: post, Path: pathOrg + "/groups", Page: h.AddGroup},
 		{Method: post, Path: pathOrg + "/groups/rename", Page: h.RenameGroup},
 		{Method: post, Path: pathOrg + "/name", Page: h.RenameOrg},
+		{Method: post, Path: pathOrg + "/brand", Page: h.SetOrgBrandName},
+		{Method: post, Path: pathOrg + "/logo", Page: h.UploadOrgLogo},
+		{Method: post, Path: pathOrg + "/logo/remove", Page: h.RemoveOrgLogo},
 		{Method: get, Path: pathClients, Page: h.ClientList},
 		{Method: post, Path: pathClients, Page: h.CreateClient},
 		{Method: get, Path: pathNew, Page: h.NewClient},
@@ -61,6 +64,8 @@ func (h *Handlers) Routes() []flows.Route {
 		{Method: post, Path: pathClient, Page: h.UpdateClient},
 		{Method: post, Path: pathClient + "/secret", Page: h.RotateSecret},
 		{Method: post, Path: pathClient + "/delete", Page: h.DeleteClient},
+		{Method: post, Path: pathClient + "/logo", Page: h.UploadClientLogo},
+		{Method: post, Path: pathClient + "/logo/remove", Page: h.RemoveClientLogo},
 		{Method: get, Path: pathAudit, Page: h.AuditLog},
 	}
 }
@@ -83,6 +88,9 @@ var notices = map[string]string{
 	"created":        "Organisation created.",
 	"client-saved":   "Client saved.",
 	"client-deleted": "Client deleted.",
+	"logo-saved":     "Logo saved.",
+	"logo-removed":   "Logo removed.",
+	"brand-saved":    "Brand name saved.",
 }
 
 // page is the part every console page shares.

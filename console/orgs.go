@@ -80,7 +80,9 @@ func (h *Handlers) orgPage(ctx context.Context, r *http.Request, p admin.Princip
 	page := templates.AdminOrgPage{AdminPage: h.page(r, p, email, "orgs"), ID: o.ID, Name: o.Name, Level: string(o.Policy.Level),
 		GraceDays: o.Policy.GraceDays, PolicyURL: base + "/policy", GroupsURL: base + "/groups", RenameGroupURL: base + "/groups/rename",
 		RenameURL: base + "/name", MembersURL: h.Path(pathUsers) + "?org=" + o.ID, EventsURL: h.Path(pathAudit) + "?org=" + o.ID,
-		MaxGraceDays: orgs.MaxGraceDays, Fresh: fresh(h, sess)}
+		MaxGraceDays: orgs.MaxGraceDays, Fresh: fresh(h, sess),
+		BrandName: o.BrandName, BrandURL: base + "/brand", LogoAction: base + "/logo", LogoRemoveURL: base + "/logo/remove",
+		LogoURL: templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)}
 	for _, g := range o.Groups {
 		covered := false
 		for _, c := range o.Policy.CoveredGroups {

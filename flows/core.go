@@ -75,6 +75,11 @@ type Core struct {
 	// CompanyRules tell the policy what a user's organisation asks of them
 	// (nil: no organisations).
 	CompanyRules CompanyRules
+	// Orgs reads a user's organisation for its brand (BrandFor; nil: the
+	// server's brand for everyone).
+	Orgs interface {
+		GetOrganisation(ctx context.Context, id string) (storage.Organisation, error)
+	}
 	// pages are the step pages by state, from the journeys' routes (Mount).
 	pages map[State]Route
 }

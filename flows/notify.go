@@ -43,7 +43,8 @@ func (s *Core) Notify(r *http.Request, userID, notice string) {
 			s.Log.Warn("notification not sent: user", "notice", notice, "user_id", userID, "error", err)
 			return
 		}
-		msg := email.Message{To: user.Email, Subject: s.T(ctx, key+".subject"), Text: s.T(ctx, key+".text") + "\n\n— " + s.ProductName}
+		ctx = s.BrandFor(ctx, user)
+		msg := email.Message{To: user.Email, Subject: s.T(ctx, key+".subject"), Text: s.T(ctx, key+".text") + "\n\n— " + s.Product(ctx)}
 		if err := s.Mail.Send(ctx, msg); err != nil {
 			s.Log.Warn("notification not sent", "notice", notice, "user_id", userID, "error", err)
 		}

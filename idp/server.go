@@ -69,10 +69,12 @@ func (p *Provider) Handler() http.Handler {
 	r.Handle(PathEndSession, page(p.logoutPage)).Methods(http.MethodGet)
 	r.Handle(PathEndSession, page(p.logoutSubmit)).Methods(http.MethodPost)
 	static := p.opt.Pages.StaticHandler() // with the brand's stylesheet and logo
+	r.PathPrefix(templates.LogosPath).Handler(http.HandlerFunc(p.logo)).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix(PathStatic).Handler(http.StripPrefix(p.prefix, static))
 	r.Handle(PathLanguage, i18n.SwitchHandler(p.prefix, p.issuer.Scheme == "https")).Methods(http.MethodGet)
 	if p.prefix != "" {
 		// The pages link /static/ from the host's root.
+		root.PathPrefix(templates.LogosPath).Handler(http.HandlerFunc(p.logo)).Methods(http.MethodGet, http.MethodHead)
 		root.PathPrefix(PathStatic).Handler(static)
 	}
 	r.Handle("/", errorPages.Handle(p.home)).Methods(http.MethodGet)

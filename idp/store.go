@@ -17,6 +17,8 @@ type Store interface {
 	CommitSignIn(ctx context.Context, s storage.SignIn) error
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error
 	AppendAudits(ctx context.Context, es []storage.AuditEvent) error
+	// GetLogo reads the logos the provider serves (logo).
+	GetLogo(ctx context.Context, owner storage.LogoOwner, ownerID string) (storage.Logo, error)
 	Ping(ctx context.Context) error
 }
 

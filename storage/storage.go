@@ -71,8 +71,11 @@ type Client struct {
 	// IDTokenAlg signs the client's ID tokens and JWT access tokens: "RS256",
 	// "ES256", or "" for the server's default (OIDC id_token_signed_response_alg).
 	IDTokenAlg string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// LogoSum is the Sum of the client's logo, "" for none. Only BrandStore
+	// calls change it: CreateClient and UpdateClient ignore it.
+	LogoSum   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // ClientStore keeps OAuth clients.
@@ -81,8 +84,9 @@ type ClientStore interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	// ListClients returns every client ordered by ID.
 	ListClients(ctx context.Context) ([]Client, error)
-	// UpdateClient replaces every field of the client with that ID.
+	// UpdateClient replaces every field of the client with that ID but LogoSum.
 	UpdateClient(ctx context.Context, c Client) error
+	// DeleteClient deletes the client and its logo.
 	DeleteClient(ctx context.Context, id string) error
 }
 
@@ -176,8 +180,13 @@ type Organisation struct {
 	ID   string
 	Name string
 	// Groups are the organisation's group names, in the order they were added.
-	Groups    []string
-	Policy    OrgPolicy
+	Groups []string
+	Policy OrgPolicy
+	// BrandName and LogoSum (the Sum of its logo) are what its members see
+	// instead of the product's name and logo ("": the product's). Only
+	// BrandStore calls change them: CreateOrganisation ignores them.
+	BrandName string
+	LogoSum   string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -836,6 +845,7 @@ type Storage interface {
 	SignInStore
 	LoginStore
 	AdminStore
+	BrandStore
 	// Ping reports whether the store is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -145,6 +145,11 @@ type AdminOrgPage struct {
 	RenameURL       string // renaming the organisation
 	EventsURL       string
 	MaxGraceDays    int
+	// BrandName and LogoURL are what the members see instead of the server's
+	// brand; BrandURL saves the name, LogoAction uploads a logo (multipart,
+	// field "logo") and LogoRemoveURL removes it.
+	BrandName, LogoURL                  string
+	BrandURL, LogoAction, LogoRemoveURL string
 	// Fresh says the administrator proved a second factor recently: changing the
 	// policy will not ask for one first.
 	Fresh bool
@@ -174,6 +179,9 @@ type AdminClientPage struct {
 	Public, FirstParty        bool
 	RotateURL, DeleteURL      string
 	EventsURL, ClientsListURL string
+	// LogoURL is the client's logo ("" for none); LogoAction uploads one
+	// (multipart, field "logo") and LogoRemoveURL removes it.
+	LogoURL, LogoAction, LogoRemoveURL string
 }
 
 // AdminSecretPage shows a client's secret, once.

@@ -1,19 +1,78 @@
 package templates
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
 
-// Brand paths under /static/, served by Renderer.StaticHandler.
+// Brand paths under /static/, served by Renderer.StaticHandler; the logos of
+// clients and organisations are served under LogosPath by the provider.
 const (
 	BrandCSSPath  = "/static/brand.css"
 	BrandLogoPath = "/static/brand/logo"
+	LogosPath     = "/static/logos/"
 )
+
+// ImageCSP is the Content-Security-Policy of an SVG image opened on its own:
+// it runs no script and loads nothing.
+const ImageCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+// LogoURL is the address of the logo of a client (owner "client") or an
+// organisation ("org") in version sum: a new upload has a new address, so
+// browsers may cache each one for long. Without a sum (no logo) it is "".
+func LogoURL(owner, id, sum string) string {
+	if sum == "" {
+		return ""
+	}
+	return LogosPath + owner + "/" + url.PathEscape(id) + "?v=" + url.QueryEscape(sum)
+}
+
+// ServeImage writes an image with the headers every logo gets: its type, no
+// sniffing, its ETag (a quoted version of the content) with 304 for a browser
+// that has it, and ImageCSP for SVG.
+func ServeImage(w http.ResponseWriter, r *http.Request, content []byte, mediaType, etag string) {
+	h := w.Header()
+	h.Set("Content-Type", mediaType)
+	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("ETag", etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if mediaType == "image/svg+xml" {
+		h.Set("Content-Security-Policy", ImageCSP)
+	}
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(content)
+}
+
+// OrgBrand is an organisation's own name and logo, which its members see
+// instead of the server's brand on their account pages and in their emails.
+type OrgBrand struct {
+	// Name replaces the product name ("": the product name stays).
+	Name string
+	// Logo is the logo's same-origin URL (LogoURL; "": the server's logo stays).
+	Logo string
+}
+
+type orgBrandKey struct{}
+
+// WithOrgBrand returns ctx with b, which Renderer.Page and EmailHTML apply.
+func WithOrgBrand(ctx context.Context, b OrgBrand) context.Context {
+	return context.WithValue(ctx, orgBrandKey{}, b)
+}
+
+// OrgBrandFrom returns the brand WithOrgBrand put in ctx (the zero one when none).
+func OrgBrandFrom(ctx context.Context) OrgBrand {
+	b, _ := ctx.Value(orgBrandKey{}).(OrgBrand)
+	return b
+}
 
 // Brand is the configuration's branding: it replaces the product name, the
 // mark and the accent colour, and adds a support contact.
@@ -97,19 +156,6 @@ func (r *Renderer) StaticHandler() http.Handler {
 			static.ServeHTTP(w, req)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", types[req.URL.Path])
-		h.Set("Cache-Control", "public, max-age=86400")
-		h.Set("ETag", etags[req.URL.Path])
-		h.Set("X-Content-Type-Options", "nosniff")
-		if types[req.URL.Path] == "image/svg+xml" {
-			// An SVG opened on its own runs no script and loads nothing.
-			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-		}
-		if req.Header.Get("If-None-Match") == etags[req.URL.Path] {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		_, _ = w.Write(b)
+		ServeImage(w, req, b, types[req.URL.Path], etags[req.URL.Path])
 	})
 }

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
@@ -78,6 +79,13 @@ func (r *Renderer) EmailHTML(ctx context.Context, subject, text string) (string,
 	}
 	if len(r.opt.Brand.Logo) > 0 && r.opt.BaseURL != "" {
 		d.LogoURL = r.opt.BaseURL + BrandLogoPath
+	}
+	// The reader's organisation's brand, when the sender put it in ctx.
+	if b := OrgBrandFrom(ctx); b.Name != "" || b.Logo != "" {
+		d.Product = cmp.Or(b.Name, d.Product)
+		if b.Logo != "" && r.opt.BaseURL != "" {
+			d.LogoURL = r.opt.BaseURL + b.Logo
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "email", d); err != nil {

@@ -23,6 +23,7 @@ package templates
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -88,6 +89,7 @@ type LoginPage struct {
 	Action     string // form POST URL, including the flow id
 	FlowID     string // sent back in the hidden "flow" input
 	ClientName string // the relying party, if known
+	ClientLogo string // the relying party's logo (LogoURL), if it has one
 	Email      string // prefill (login_hint, the signed-in account, or after an error)
 	Error      string // e.g. "Incorrect email or password."
 	Notice     string // e.g. "Please sign in again to continue."
@@ -121,6 +123,7 @@ type ConsentPage struct {
 	Action     string
 	FlowID     string
 	ClientName string
+	ClientLogo string
 	UserEmail  string
 	Scopes     []Scope
 }
@@ -158,6 +161,7 @@ type ChallengePage struct {
 	Action     string
 	FlowID     string
 	ClientName string
+	ClientLogo string // the client's logo (LogoURL), if it has one
 	// Method is the method shown now: MethodTOTP (the default when empty),
 	// MethodRecovery or MethodWebAuthn. Anything else is a render error.
 	Method string
@@ -848,7 +852,8 @@ func parsePages(fm template.FuncMap, names []string, files func(name string) []s
 }
 
 // Page is the common part of a page for the request in ctx: its language
-// (see package i18n), the switcher, the product name.
+// (see package i18n), the switcher, the product name and logo (an
+// organisation's, WithOrgBrand, over the server's).
 func (r *Renderer) Page(ctx context.Context, title string) Page {
 	ch := i18n.ChoiceFrom(ctx)
 	lang := r.cat.Negotiate(ch)
@@ -856,6 +861,9 @@ func (r *Renderer) Page(ctx context.Context, title string) Page {
 		BrandCSS: r.brandCSS != nil, Support: r.opt.Brand.SupportContact}
 	if len(r.opt.Brand.Logo) > 0 {
 		p.Logo = BrandLogoPath
+	}
+	if b := OrgBrandFrom(ctx); b.Name != "" || b.Logo != "" {
+		p.ProductName, p.Logo = cmp.Or(b.Name, p.ProductName), cmp.Or(b.Logo, p.Logo)
 	}
 	if r.opt.LanguagePath != "" {
 		p.Languages, p.LanguageAction, p.LanguageReturn = r.cat.Options(lang), r.opt.LanguagePath, ch.Return

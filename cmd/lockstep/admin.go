@@ -15,10 +15,12 @@ import (
 
 	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/app"
+	"github.com/lockstep-id/lockstep/branding"
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 // multiFlag collects a repeatable string flag.
@@ -49,6 +51,7 @@ type clientJSON struct {
 	MaxAuthAgeSeconds      int64     `json:"max_auth_age_seconds,omitempty"`
 	AccessTokenFormat      string    `json:"access_token_format"`
 	IDTokenAlg             string    `json:"id_token_signed_response_alg,omitempty"`
+	LogoURL                string    `json:"logo_url,omitempty"`
 	CreatedAt              time.Time `json:"created_at"`
 }
 
@@ -57,7 +60,7 @@ func toClientJSON(c storage.Client, secret string) clientJSON {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
 		Public: c.Public, FirstParty: c.FirstParty, MinACR: c.MinACR, DefaultACRValues: c.DefaultACRValues,
 		MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenFormat: c.AccessTokenFormat,
-		IDTokenAlg: c.IDTokenAlg, CreatedAt: c.CreatedAt}
+		IDTokenAlg: c.IDTokenAlg, LogoURL: templates.LogoURL(string(storage.LogoClient), c.ID, c.LogoSum), CreatedAt: c.CreatedAt}
 }
 
 const clientsUsage = `Usage:
@@ -66,6 +69,7 @@ const clientsUsage = `Usage:
                           [--secret S] [--min-acr A] [--default-acr A ...] [--max-auth-age D]
                           [--access-token-format opaque|jwt] [--id-token-alg RS256|ES256] [--output json]
   lockstep clients update ID [the create flags to change, except --id, --secret and --public]
+                             [--logo FILE | --remove-logo]
   lockstep clients list [--output json]
   lockstep clients get ID [--output json]
   lockstep clients delete ID
@@ -95,6 +99,12 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 		fs.DurationVar(&spec.MaxAuthAge, "max-auth-age", 0, "oldest a proven factor may be, such as 12h (0: no limit)")
 		fs.StringVar(&spec.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068)")
 		fs.StringVar(&spec.IDTokenAlg, "id-token-alg", "", "RS256 or ES256: signs this client's ID tokens (default: tokens.signing_algorithm)")
+	}
+	var logo string
+	var removeLogo bool
+	if args[0] == "update" {
+		fs.StringVar(&logo, "logo", "", "image shown on the client's sign-in pages: PNG, JPEG, WebP or SVG, at most 256 KiB")
+		fs.BoolVar(&removeLogo, "remove-logo", false, "remove the client's logo")
 	}
 	if args[0] == "create" {
 		fs.StringVar(&spec.ID, "id", "", "client id (generated when empty)")
@@ -130,26 +140,59 @@ func cmdClients(ctx context.Context, args []string, env func(string) string, std
 			return err
 		}
 		changed := flagsGiven(fs)
-		c, err := svc.UpdateClient(ctx, cli, spec.ID, func(s *admin.ClientSpec) {
-			set := map[string]func(){
-				"name":                     func() { s.Name = spec.Name },
-				"first-party":              func() { s.FirstParty = spec.FirstParty },
-				"redirect-uri":             func() { s.RedirectURIs = redirects },
-				"post-logout-redirect-uri": func() { s.PostLogoutRedirectURIs = postLogout },
-				"grant-type":               func() { s.GrantTypes = grants },
-				"scope":                    func() { s.Scopes = scopes },
-				"min-acr":                  func() { s.MinACR = spec.MinACR },
-				"default-acr":              func() { s.DefaultACRValues = defaultACR },
-				"max-auth-age":             func() { s.MaxAuthAge = spec.MaxAuthAge },
-				"access-token-format":      func() { s.AccessTokenFormat = spec.AccessTokenFormat },
-				"id-token-alg":             func() { s.IDTokenAlg = spec.IDTokenAlg },
+		if changed["logo"] && changed["remove-logo"] {
+			return errors.New("clients update takes --logo or --remove-logo, not both")
+		}
+		var image []byte
+		if changed["logo"] {
+			if image, err = readLogoFile(logo); err != nil {
+				return err
 			}
-			for name := range changed {
-				if f := set[name]; f != nil {
-					f()
+			// Refused before anything changes.
+			if _, err := branding.MediaType(image); err != nil {
+				return fmt.Errorf("--logo %s: %w", logo, err)
+			}
+		}
+		setters := map[string]func(s *admin.ClientSpec){
+			"name":                     func(s *admin.ClientSpec) { s.Name = spec.Name },
+			"first-party":              func(s *admin.ClientSpec) { s.FirstParty = spec.FirstParty },
+			"redirect-uri":             func(s *admin.ClientSpec) { s.RedirectURIs = redirects },
+			"post-logout-redirect-uri": func(s *admin.ClientSpec) { s.PostLogoutRedirectURIs = postLogout },
+			"grant-type":               func(s *admin.ClientSpec) { s.GrantTypes = grants },
+			"scope":                    func(s *admin.ClientSpec) { s.Scopes = scopes },
+			"min-acr":                  func(s *admin.ClientSpec) { s.MinACR = spec.MinACR },
+			"default-acr":              func(s *admin.ClientSpec) { s.DefaultACRValues = defaultACR },
+			"max-auth-age":             func(s *admin.ClientSpec) { s.MaxAuthAge = spec.MaxAuthAge },
+			"access-token-format":      func(s *admin.ClientSpec) { s.AccessTokenFormat = spec.AccessTokenFormat },
+			"id-token-alg":             func(s *admin.ClientSpec) { s.IDTokenAlg = spec.IDTokenAlg },
+		}
+		// Only a change to the client's settings is an update (and audited as one).
+		update := false
+		for name := range changed {
+			update = update || setters[name] != nil
+		}
+		c, err := svc.Client(ctx, cli, spec.ID)
+		if err == nil && update {
+			c, err = svc.UpdateClient(ctx, cli, spec.ID, func(s *admin.ClientSpec) {
+				for name := range changed {
+					if set := setters[name]; set != nil {
+						set(s)
+					}
 				}
+			})
+		}
+		switch {
+		case err != nil:
+		case changed["logo"]:
+			c, err = svc.SetClientLogo(ctx, cli, spec.ID, image)
+		case changed["remove-logo"]:
+			if err = svc.RemoveClientLogo(ctx, cli, spec.ID); errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("client %q has no logo", spec.ID)
 			}
-		})
+			if err == nil {
+				c, err = svc.Client(ctx, cli, spec.ID)
+			}
+		}
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("no client with id %q", spec.ID)
 		}

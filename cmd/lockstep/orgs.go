@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/lockstep-id/lockstep/admin"
+	"github.com/lockstep-id/lockstep/branding"
 	"github.com/lockstep-id/lockstep/flows/password"
 	"github.com/lockstep-id/lockstep/orgs"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 // cliActor is the actor the audit log records for a change made on the command line.
@@ -26,6 +28,7 @@ const orgsUsage = `Usage:
   lockstep orgs get ID [--output json]
   lockstep orgs policy ID [--level low|high] [--groups G1,G2] [--grace-days N] [--output json]
   lockstep orgs groups ID [--add G | --rename OLD=NEW] [--output json]
+  lockstep orgs brand ID [--brand-name N] [--logo FILE | --remove-logo] [--output json]
 
 A new organisation has the groups administrators, company-users, owners and suppliers,
 and level low with every group listed as covered and a grace period of 5 days.
@@ -33,10 +36,13 @@ policy changes only the flags given (at least one); --groups "" covers no group.
 At level high the covered groups' members must set up a second factor within the
 grace period (0 to 90 days), counted from when the policy starts to cover them.
 groups without --add or --rename lists the groups.
+brand sets what the members see instead of the product's name and logo on their
+account pages and in their emails (--brand-name "": the product's name again); the
+logo is PNG, JPEG, WebP or SVG, at most 256 KiB.
 `
 
 func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || !slices.Contains([]string{"create", "list", "get", "policy", "groups"}, args[0]) {
+	if len(args) == 0 || !slices.Contains([]string{"create", "list", "get", "policy", "groups", "brand"}, args[0]) {
 		fmt.Fprint(stderr, orgsUsage)
 		return errUsage
 	}
@@ -45,7 +51,8 @@ func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout
 	fs.SetOutput(stderr)
 	output := fs.String("output", "text", "text or json")
 	var spec orgs.CreateSpec
-	var level, add, rename string
+	var level, add, rename, brandName, logo string
+	var removeLogo bool
 	var covered listFlag
 	var graceDays int
 	switch sub {
@@ -59,6 +66,10 @@ func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout
 	case "groups":
 		fs.StringVar(&add, "add", "", "add a group")
 		fs.StringVar(&rename, "rename", "", "rename a group: OLD=NEW")
+	case "brand":
+		fs.StringVar(&brandName, "brand-name", "", "the name the members see instead of the product name")
+		fs.StringVar(&logo, "logo", "", "the logo the members see: PNG, JPEG, WebP or SVG, at most 256 KiB")
+		fs.BoolVar(&removeLogo, "remove-logo", false, "remove the organisation's logo")
 	}
 	cfg, err := adminConfig(fs, args[1:], env)
 	if err != nil {
@@ -86,6 +97,28 @@ func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout
 	}
 	if sub == "policy" && !given["level"] && !given["groups"] && !given["grace-days"] {
 		return errors.New("orgs policy needs --level, --groups or --grace-days (orgs get shows the current policy)")
+	}
+	var image []byte
+	if sub == "brand" {
+		switch {
+		case !given["brand-name"] && !given["logo"] && !given["remove-logo"]:
+			return errors.New("orgs brand needs --brand-name, --logo or --remove-logo (orgs get shows the current brand)")
+		case given["logo"] && given["remove-logo"]:
+			return errors.New("orgs brand takes --logo or --remove-logo, not both")
+		case given["brand-name"]:
+			if err := admin.CheckBrandName(brandName); err != nil {
+				return err
+			}
+		}
+		if given["logo"] {
+			if image, err = readLogoFile(logo); err != nil {
+				return err
+			}
+			// Refused before anything changes.
+			if _, err := branding.MediaType(image); err != nil {
+				return fmt.Errorf("--logo %s: %w", logo, err)
+			}
+		}
 	}
 	var oldName, newName string
 	if sub == "groups" {
@@ -161,6 +194,8 @@ func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "ID\t%s\n", o.ID)
 		fmt.Fprintf(tw, "Name\t%s\n", o.Name)
+		fmt.Fprintf(tw, "Brand name\t%s\n", orDash(o.BrandName))
+		fmt.Fprintf(tw, "Logo\t%s\n", orDash(templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)))
 		fmt.Fprintf(tw, "Groups\t%s\n", strings.Join(o.Groups, ", "))
 		fmt.Fprintf(tw, "Level\t%s\n", o.Policy.Level)
 		fmt.Fprintf(tw, "Covered groups\t%s\n", orDash(strings.Join(o.Policy.CoveredGroups, ", ")))
@@ -255,6 +290,42 @@ func cmdOrgs(ctx context.Context, args []string, env func(string) string, stdout
 			return tw.Flush()
 		}
 		return nil
+
+	case "brand":
+		// The admin API's service, acting as the command line: the same checks
+		// and audit events, with the actor cli.
+		svc := &admin.Service{Store: store, Now: time.Now}
+		cli := admin.Operator(cliActor)
+		if _, err := svc.Org(ctx, cli, id); errors.Is(err, storage.ErrNotFound) {
+			return noOrg(id)
+		} else if err != nil {
+			return err
+		}
+		if given["brand-name"] {
+			if _, err := svc.SetOrgBrandName(ctx, cli, id, brandName); err != nil {
+				return oneLine(err)
+			}
+		}
+		switch {
+		case given["logo"]:
+			_, err = svc.SetOrgLogo(ctx, cli, id, image)
+		case given["remove-logo"]:
+			if err = svc.RemoveOrgLogo(ctx, cli, id); errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("organisation %q has no logo", id)
+			}
+		}
+		if err != nil {
+			return oneLine(err)
+		}
+		o, members, err := orgWithMembers(ctx, store, id, smsOn)
+		if err != nil {
+			return err
+		}
+		if *output == "json" {
+			return writeJSONOut(stdout, toOrgJSON(o, members))
+		}
+		fmt.Fprintf(stdout, "organisation %s: brand name %s, logo %s\n", o.ID, orDash(o.BrandName), orDash(templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)))
+		return nil
 	}
 	return nil
 }
@@ -285,6 +356,8 @@ type orgJSON struct {
 	Name      string       `json:"name"`
 	Groups    []string     `json:"groups"`
 	Policy    policyJSON   `json:"policy"`
+	BrandName string       `json:"brand_name,omitempty"`
+	LogoURL   string       `json:"logo_url,omitempty"`
 	CreatedAt time.Time    `json:"created_at"`
 	UpdatedAt time.Time    `json:"updated_at"`
 	Members   []memberJSON `json:"members"`
@@ -292,6 +365,7 @@ type orgJSON struct {
 
 func toOrgJSON(o storage.Organisation, members []memberJSON) orgJSON {
 	return orgJSON{ID: o.ID, Name: o.Name, Groups: nonNil(o.Groups), Policy: toPolicyJSON(o.Policy),
+		BrandName: o.BrandName, LogoURL: templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum),
 		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Members: members}
 }
 

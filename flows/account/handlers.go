@@ -49,7 +49,7 @@ type Handlers struct {
 // Routes are the account pages.
 func (s *Handlers) Routes() []flows.Route {
 	get, post := http.MethodGet, http.MethodPost
-	return []flows.Route{
+	return s.UserBrandedRoutes([]flows.Route{
 		{Method: get, Path: flows.PathAccount, Page: s.areaPage("")},
 		{Method: get, Path: PathAccountApps, Page: s.areaPage(templates.AreaApps)},
 		{Method: get, Path: PathAccountKeys, Page: s.areaPage(templates.AreaKeys)},
@@ -79,5 +79,5 @@ func (s *Handlers) Routes() []flows.Route {
 		{Method: post, Path: PathAccountTurnOff, Page: s.AccountTurnOff},
 		{Method: get, Path: PathAccountPassword, Page: s.AccountPasswordPage},
 		{Method: post, Path: PathAccountPassword, Page: s.AccountPasswordSubmit},
-	}
+	})
 }

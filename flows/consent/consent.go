@@ -81,6 +81,7 @@ func (s *Handlers) ConsentPage(w http.ResponseWriter, r *http.Request) (flows.Re
 		Action:     s.Path(PathConsent),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),
+		ClientLogo: s.ClientLogo(ctx, f.ClientID),
 		UserEmail:  user.Email,
 		Scopes:     scopes,
 	})

@@ -117,7 +117,7 @@ func (s *Handlers) EmailSubmit(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("store the link: %w", err)
 	}
 	link := s.BaseURL + s.Path(PathEmailConfirm) + "?" + url.Values{"token": {token}}.Encode()
-	text := s.T(ctx, "mail.email_change.text", "Product", s.ProductName, "Link", link, "Minutes", int(LinkLifetime.Minutes()))
+	text := s.T(ctx, "mail.email_change.text", "Product", s.Product(ctx), "Link", link, "Minutes", int(LinkLifetime.Minutes()))
 	if err := s.Mail.Send(ctx, email.Message{To: addr, Subject: s.T(ctx, "mail.email_change.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "email change link not sent", "user_id", user.ID, "to", email.Redact(addr), "error", err)
 		if _, err := s.Store.DeleteEmailLinks(ctx, user.ID, storage.LinkEmailChange); err != nil {
@@ -229,7 +229,7 @@ func (s *Handlers) tell(r *http.Request, to, subject, text string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		msg := email.Message{To: to, Subject: subject, Text: text + "\n\n— " + s.ProductName}
+		msg := email.Message{To: to, Subject: subject, Text: text + "\n\n— " + s.Product(ctx)}
 		if err := s.Mail.Send(ctx, msg); err != nil {
 			s.Log.WarnContext(ctx, "notice not sent", "subject", subject, "to", email.Redact(to), "error", err)
 		}

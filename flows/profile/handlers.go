@@ -27,11 +27,11 @@ type Handlers struct {
 // Routes are the profile pages.
 func (s *Handlers) Routes() []flows.Route {
 	get, post := http.MethodGet, http.MethodPost
-	return []flows.Route{
+	return s.UserBrandedRoutes([]flows.Route{
 		{Method: get, Path: PathProfile, Page: s.ProfilePage},
 		{Method: post, Path: PathProfileNames, Page: s.NamesSubmit},
 		{Method: post, Path: PathProfileEmail, Page: s.EmailSubmit},
 		{Method: get, Path: PathEmailConfirm, Page: s.EmailConfirmPage},
 		{Method: post, Path: PathEmailConfirm, Page: s.EmailConfirm},
-	}
+	})
 }

@@ -143,7 +143,8 @@ func (s *Handlers) issueReset(ctx context.Context, addr, flowID string) (outcome
 		q.Set("flow", flowID)
 	}
 	link := s.BaseURL + s.Path(PathReset) + "?" + q.Encode()
-	text := s.T(ctx, "mail.reset_password.text", "Product", s.ProductName, "Email", user.Email, "Link", link,
+	ctx = s.BrandFor(ctx, user) // the email is the user's, in their organisation's brand
+	text := s.T(ctx, "mail.reset_password.text", "Product", s.Product(ctx), "Email", user.Email, "Link", link,
 		"Minutes", int(ResetLinkLifetime.Minutes()))
 	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.reset_password.subject"), Text: text}); err != nil {
 		return "", user.ID, fmt.Errorf("send reset email: %w", err)

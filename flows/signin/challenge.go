@@ -50,6 +50,7 @@ func (s *Handlers) challengePage(ctx context.Context, f flows.Flow, method strin
 		Action:     s.Path(PathChallenge),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),
+		ClientLogo: s.ClientLogo(ctx, f.ClientID),
 		Method:     method,
 		// Without a password in this flow, an existing session is being stepped up.
 		StepUp: !flows.HasMethod(f.Proven, "pwd"),

@@ -78,7 +78,8 @@ func (s *Handlers) sendDeviceEmail(ctx context.Context, r *http.Request, f flows
 		return "", err
 	}
 	link := s.BaseURL + s.Path(PathConfirmDeviceLink) + "?" + url.Values{"flow": {f.ID}, "code": {code}}.Encode()
-	text := s.T(ctx, "mail.new_device.text", "Product", s.ProductName, "Browser", s.BrowserName(ctx, r.UserAgent()),
+	ctx = s.BrandFor(ctx, user) // the email is the user's, in their organisation's brand
+	text := s.T(ctx, "mail.new_device.text", "Product", s.Product(ctx), "Browser", s.BrowserName(ctx, r.UserAgent()),
 		"Address", s.ClientIP(r), "Code", code, "Link", link, "Minutes", int(s.EmailCodes.TTL.Minutes()))
 	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.new_device.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "confirmation email not sent", "user_id", f.UserID, "error", err)

@@ -37,6 +37,7 @@ func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) te
 		Action:     s.Path(PathLogin),
 		FlowID:     f.ID,
 		ClientName: s.ClientName(ctx, f.ClientID),
+		ClientLogo: s.ClientLogo(ctx, f.ClientID),
 		Email:      email,
 	}
 	if f.KindOf() == flows.KindAccount {

@@ -155,8 +155,9 @@ func (s *Handlers) ResetEmail(w http.ResponseWriter, r *http.Request) (flows.Res
 		return flows.Result{}, s.renderReset(w, http.StatusTooManyRequests, p)
 	}
 	link := s.BaseURL + s.Path(PathResetConfirm) + "?" + url.Values{"flow": {f.ID}, "token": {token}}.Encode()
-	text := s.T(ctx, "mail.reset_2fa.text", "Product", s.ProductName, "Link", link, "Minutes", int(s.EmailCodes.TTL.Minutes()))
-	if err := s.Mail.Send(ctx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.reset_2fa.subject"), Text: text}); err != nil {
+	mailCtx := s.BrandFor(ctx, user) // the email is the user's, in their organisation's brand
+	text := s.T(mailCtx, "mail.reset_2fa.text", "Product", s.Product(mailCtx), "Link", link, "Minutes", int(s.EmailCodes.TTL.Minutes()))
+	if err := s.Mail.Send(mailCtx, email.Message{To: user.Email, Subject: s.T(ctx, "mail.reset_2fa.subject"), Text: text}); err != nil {
 		s.Log.ErrorContext(ctx, "reset email not sent", "user_id", f.UserID, "error", err)
 		p.Error = msgDeviceNotSent
 		return flows.Result{}, s.renderReset(w, http.StatusServiceUnavailable, p)

@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"EmailLinkCopies", testEmailLinkCopies},
 		{"Copies", testCopies},
 		{"Organisations", testOrganisations},
+		{"Logos", testLogos},
 		{"PlatformAdmins", testPlatformAdmins}, {"SearchUsers", testSearchUsers}, {"QueryAudit", testQueryAudit}, {"RenameOrganisation", testRenameOrganisation},
 		{"OrgDeadlines", testOrgDeadlines},
 		{"OrgFailures", testOrgFailures},

@@ -64,6 +64,7 @@ type Store struct {
 	trusts   map[string]storage.Trust
 	links    map[string]storage.EmailLink // by hash
 	admins   map[string]bool              // platform administrators' user IDs (admins.go)
+	logos    map[logoKey]storage.Logo     // logos.go
 }
 
 type ceremony struct {
@@ -94,6 +95,7 @@ func New() *Store {
 		codes:    map[string]storage.OneTimeCode{},
 		trusts:   map[string]storage.Trust{},
 		links:    map[string]storage.EmailLink{},
+		logos:    map[logoKey]storage.Logo{},
 	}
 }
 
@@ -134,6 +136,7 @@ func (s *Store) CreateClient(_ context.Context, c storage.Client) error {
 	if _, ok := s.clients[c.ID]; ok {
 		return exists("create client", c.ID)
 	}
+	c.LogoSum = "" // a new client has no logo
 	s.clients[c.ID] = copyClient(c)
 	return nil
 }
@@ -161,9 +164,11 @@ func (s *Store) ListClients(context.Context) ([]storage.Client, error) {
 func (s *Store) UpdateClient(_ context.Context, c storage.Client) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.clients[c.ID]; !ok {
+	old, ok := s.clients[c.ID]
+	if !ok {
 		return notFound("update client", c.ID)
 	}
+	c.LogoSum = old.LogoSum // only SetLogo and DeleteLogo change it
 	s.clients[c.ID] = copyClient(c)
 	return nil
 }
@@ -175,6 +180,7 @@ func (s *Store) DeleteClient(_ context.Context, id string) error {
 		return notFound("delete client", id)
 	}
 	delete(s.clients, id)
+	delete(s.logos, logoKey{storage.LogoClient, id})
 	return nil
 }
 
@@ -331,6 +337,7 @@ func (s *Store) CreateOrganisation(_ context.Context, o storage.Organisation, au
 	if err := s.auditFree(audit); err != nil {
 		return err
 	}
+	o.BrandName, o.LogoSum = "", "" // only the BrandStore calls set them
 	s.orgs[o.ID] = copyOrg(o)
 	s.putAudit(audit)
 	return nil

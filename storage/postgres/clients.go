@@ -14,12 +14,16 @@ const clientColumns = `id, secret_hash, name, redirect_uris, post_logout_redirec
 	grant_types, response_types, scopes, public, first_party, min_acr, default_acr_values,
 	max_auth_age_ns, access_token_format, id_token_alg, created_at, updated_at`
 
+// clientRead is what reading a client returns: its columns and the sum of its
+// logo, which only the BrandStore calls write.
+const clientRead = clientColumns + `, logo_sum`
+
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var c storage.Client
 	var maxAuthAge int64
 	err := row.Scan(&c.ID, &c.SecretHash, &c.Name, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
 		&c.GrantTypes, &c.ResponseTypes, &c.Scopes, &c.Public, &c.FirstParty, &c.MinACR, &c.DefaultACRValues,
-		&maxAuthAge, &c.AccessTokenFormat, &c.IDTokenAlg, &c.CreatedAt, &c.UpdatedAt)
+		&maxAuthAge, &c.AccessTokenFormat, &c.IDTokenAlg, &c.CreatedAt, &c.UpdatedAt, &c.LogoSum)
 	c.MaxAuthAge = time.Duration(maxAuthAge)
 	return c, err
 }
@@ -45,7 +49,7 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 }
 
 func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error) {
-	c, err := scanClient(s.pool.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	c, err := scanClient(s.pool.QueryRow(ctx, `SELECT `+clientRead+` FROM clients WHERE id = $1`, id))
 	if err != nil {
 		return storage.Client{}, fmt.Errorf("postgres: get client %q: %w", id, translate(err))
 	}
@@ -54,7 +58,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 
 func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 	// COLLATE "C" orders by bytes, like Go, whatever the database's collation.
-	cs, err := list(ctx, s, scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id COLLATE "C"`)
+	cs, err := list(ctx, s, scanClient, `SELECT `+clientRead+` FROM clients ORDER BY id COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list clients: %w", unavailable(err))
 	}

@@ -14,9 +14,14 @@ import (
 
 const orgColumns = `id, name, groups, level, covered_groups, grace_days, created_at, updated_at`
 
+// orgRead is what reading an organisation returns: its columns and its brand,
+// which only the BrandStore calls write.
+const orgRead = orgColumns + `, brand_name, logo_sum`
+
 func scanOrg(row pgx.Row) (storage.Organisation, error) {
 	var o storage.Organisation
-	err := row.Scan(&o.ID, &o.Name, &o.Groups, &o.Policy.Level, &o.Policy.CoveredGroups, &o.Policy.GraceDays, &o.CreatedAt, &o.UpdatedAt)
+	err := row.Scan(&o.ID, &o.Name, &o.Groups, &o.Policy.Level, &o.Policy.CoveredGroups, &o.Policy.GraceDays, &o.CreatedAt, &o.UpdatedAt,
+		&o.BrandName, &o.LogoSum)
 	return o, err
 }
 
@@ -51,7 +56,7 @@ func (s *Store) inOrg(ctx context.Context, orgID, lock string, audit []storage.A
 		var o storage.Organisation
 		if orgID != "" {
 			var err error
-			o, err = scanOrg(tx.QueryRow(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = $1 `+lock, orgID))
+			o, err = scanOrg(tx.QueryRow(ctx, `SELECT `+orgRead+` FROM organisations WHERE id = $1 `+lock, orgID))
 			if err != nil {
 				return fmt.Errorf("organisation %q: %w", orgID, translate(err))
 			}
@@ -89,7 +94,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, o storage.Organisation, 
 }
 
 func (s *Store) GetOrganisation(ctx context.Context, id string) (storage.Organisation, error) {
-	o, err := scanOrg(s.pool.QueryRow(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = $1`, id))
+	o, err := scanOrg(s.pool.QueryRow(ctx, `SELECT `+orgRead+` FROM organisations WHERE id = $1`, id))
 	if err != nil {
 		return storage.Organisation{}, fmt.Errorf("postgres: get organisation %q: %w", id, translate(err))
 	}
@@ -97,7 +102,7 @@ func (s *Store) GetOrganisation(ctx context.Context, id string) (storage.Organis
 }
 
 func (s *Store) ListOrganisations(ctx context.Context) ([]storage.Organisation, error) {
-	orgs, err := list(ctx, s, scanOrg, `SELECT `+orgColumns+` FROM organisations ORDER BY id COLLATE "C"`)
+	orgs, err := list(ctx, s, scanOrg, `SELECT `+orgRead+` FROM organisations ORDER BY id COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list organisations: %w", unavailable(err))
 	}
