@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,8 +58,18 @@ func TestBrowserI18n(t *testing.T) {
 		// The switcher is on the challenge too: wait for what only the account page has.
 		do(t, ctx, "the code", chromedp.SendKeys(selCodeInput, code()), chromedp.Click(selSubmit),
 			chromedp.WaitVisible(chromedp.CSS(`p.account-email`)))
-		wantText(t, ctx, "the account page", "Beveiligd door Lockstep")
+		wantText(t, ctx, "the account page", "Beveiligd door Lockstep", "Wachtwoord en authenticator-app")
 		do(t, ctx, "screenshots", bothSizes(shot, "account-nl")...)
+		for _, area := range []struct{ path, heading, text string }{
+			{"/account/apps", "Authenticator-apps", "Alle apparaten vervangen"},
+			{"/account/sessions", "Waar je bent ingelogd", "Dit apparaat"},
+			{"/account/profile", "Profiel", "Bevestigingslink sturen"},
+			{"/account/two-step/off", "Verificatie in twee stappen uitzetten", "Dit verwijdert:"},
+		} {
+			do(t, ctx, "open "+area.path, chromedp.Navigate(s.URL+area.path), chromedp.WaitVisible(chromedp.CSS(`html[lang=nl] h1`)))
+			wantText(t, ctx, area.path, area.heading, area.text)
+			do(t, ctx, "screenshots", bothSizes(shot, "account-nl"+strings.ReplaceAll(area.path[len("/account"):], "/", "-"))...)
+		}
 		if problems := chromeProblems(ctx); len(problems) > 0 {
 			t.Errorf("the browser complained: %v", problems)
 		}
