@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/flows/emaillink"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 // InviteLinkLifetime is how long an invitation's link works.
@@ -40,6 +42,11 @@ type Invitation struct {
 	// of ctx; the invitee has chosen none yet, so ctx should carry the
 	// server's default.
 	T func(ctx context.Context, id string, args ...any) string
+	// Orgs, when set, lets an invitation to an organisation's member wear the
+	// organisation's brand name and logo, as the member's later emails do.
+	Orgs interface {
+		GetOrganisation(ctx context.Context, id string) (storage.Organisation, error)
+	}
 	// Actor names who invites, for the audit log.
 	Actor string
 	Now   time.Time
@@ -104,20 +111,39 @@ func (inv Invitation) send(ctx context.Context, u storage.User, event string) er
 		return fmt.Errorf("the invitation was not stored: %w", err)
 	}
 	link := inv.URL + "?" + url.Values{"token": {token}}.Encode()
+	ctx, product, err := inv.brand(ctx, u)
+	if err != nil {
+		return err
+	}
 	greeting := inv.T(ctx, "mail.invitation.hello")
 	if u.GivenName != "" {
 		greeting = inv.T(ctx, "mail.invitation.hello_name", "Name", u.GivenName)
 	}
-	text := inv.T(ctx, "mail.invitation.text", "Greeting", greeting, "Product", inv.ProductName, "Email", u.Email, "Link", link,
+	text := inv.T(ctx, "mail.invitation.text", "Greeting", greeting, "Product", product, "Email", u.Email, "Link", link,
 		"Days", int(InviteLinkLifetime.Hours()/24))
-	subject := inv.T(ctx, "mail.invitation.subject", "Product", inv.ProductName)
+	subject := inv.T(ctx, "mail.invitation.subject", "Product", product)
 	if err := inv.Mail.Send(ctx, email.Message{To: u.Email, Subject: subject, Text: text}); err != nil {
 		return fmt.Errorf("the invitation email was not sent: %w", err)
 	}
-	err := inv.Store.AppendAudit(ctx, storage.AuditEvent{ID: rand.Text(), At: inv.Now.UTC(), Type: event, UserID: u.ID,
+	err = inv.Store.AppendAudit(ctx, storage.AuditEvent{ID: rand.Text(), At: inv.Now.UTC(), Type: event, UserID: u.ID,
 		Detail: map[string]string{"actor": inv.Actor}})
 	if err != nil {
 		return fmt.Errorf("the invitation was sent, but the audit log did not take it: %w", err)
 	}
 	return nil
+}
+
+// brand returns ctx with u's organisation's brand (for the HTML part) and the
+// name the invitation signs with: the organisation's brand name, else the
+// product's.
+func (inv Invitation) brand(ctx context.Context, u storage.User) (context.Context, string, error) {
+	if inv.Orgs == nil || u.OrgID == "" {
+		return ctx, inv.ProductName, nil
+	}
+	o, err := inv.Orgs.GetOrganisation(ctx, u.OrgID)
+	if err != nil {
+		return ctx, "", fmt.Errorf("read the organisation of %s: %w", u.Email, err)
+	}
+	b := templates.OrgBrand{Name: o.BrandName, Logo: templates.LogoURL(string(storage.LogoOrg), o.ID, o.LogoSum)}
+	return templates.WithOrgBrand(ctx, b), cmp.Or(o.BrandName, inv.ProductName), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/lockstep-id/lockstep/app"
 	"github.com/lockstep-id/lockstep/flows/email"
 	"github.com/lockstep-id/lockstep/storage"
+	"github.com/lockstep-id/lockstep/templates"
 )
 
 const subjectInvite = "Your Lockstep account"
@@ -25,12 +26,12 @@ func inviter(t *testing.T, s *server, now time.Time) admin.Invitation {
 	if err != nil || outbox != nil {
 		t.Fatalf("mail sender: %v (outbox %v)", err, outbox != nil)
 	}
-	pages, _, err := app.Pages(s.Config)
+	pages, brand, err := app.Pages(s.Config)
 	if err != nil {
 		t.Fatalf("pages: %v", err)
 	}
-	return admin.Invitation{Store: s.Store, Mail: email.WithHTML(mail, pages.EmailHTML), URL: s.URL + "/invite", ProductName: "Lockstep",
-		T: pages.T, Actor: "e2e", Now: now}
+	return admin.Invitation{Store: s.Store, Mail: email.WithHTML(mail, pages.EmailHTML), URL: s.URL + "/invite",
+		ProductName: templates.Page{ProductName: brand.ProductName}.Product(), T: pages.T, Actor: "e2e", Now: now}
 }
 
 // TestInvite: an invited user has no password that signs in until they set one

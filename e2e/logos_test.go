@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lockstep-id/lockstep/admin"
 	"github.com/lockstep-id/lockstep/adminapi"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/orgs"
@@ -273,6 +274,25 @@ func TestOrgBrand(t *testing.T) {
 	}
 	if strings.Contains(html, "Review Shop ID") {
 		t.Errorf("the member's email names the server's brand:\n%s", html)
+	}
+
+	// An invitation to a member, as the CLI sends it.
+	inv := inviter(t, s, s.Clock.Now())
+	inv.Orgs = s.Store
+	invited, err := inv.Invite(ctx, admin.InviteSpec{Email: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := orgs.SetUserOrg(ctx, s.Store, invited.ID, "acme", []string{"company-users"}, "test", s.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mb.wait(t, "carol@example.com", "Your Review Shop ID account") // before she joined the organisation
+	if _, err := inv.Resend(ctx, "carol@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	invite := mb.wait(t, "carol@example.com", "Your Acme Portal account")
+	if !strings.Contains(invite.Text, "You are invited to Acme Portal") || !strings.Contains(htmlPart(t, invite.Raw), `<img src="`+s.URL+strings.ReplaceAll(orgLogo, "&", "&amp;")+`"`) {
+		t.Errorf("the member's invitation:\n%s", invite.Text)
 	}
 
 	// A user outside the organisation keeps the server's brand.

@@ -91,7 +91,7 @@ func cmdInvite(ctx context.Context, args []string, env func(string) string, stdo
 	inv := admin.Invitation{
 		Store: inviteStore{UserStore: admin.InOrganisation(store, orgID, groups), EmailLinkStore: store, AuditStore: store},
 		Mail:  email.WithHTML(mail, pages.EmailHTML), URL: strings.TrimSuffix(cfg.Issuer, "/") + recover.PathInvite,
-		ProductName: templates.Page{ProductName: brand.ProductName}.Product(), T: pages.T, Actor: cliActor, Now: time.Now(),
+		ProductName: templates.Page{ProductName: brand.ProductName}.Product(), T: pages.T, Orgs: store, Actor: cliActor, Now: time.Now(),
 	}
 	if *resend {
 		u, err := inv.Resend(ctx, spec.Email)
