@@ -248,6 +248,9 @@ func TestAdminAPIAuthorisation(t *testing.T) {
 	})
 }
 
+// svgLogo is the smallest logo the API takes (the body is sent as it is).
+const svgLogo = `<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>`
+
 // TestAdminAPIRoles runs every route as an organisation administrator against
 // another organisation's user and organisation (404; clients 403), against their
 // own (allowed), and as a platform administrator.
@@ -276,6 +279,8 @@ func TestAdminAPIRoles(t *testing.T) {
 			{"PATCH /clients/{id}", req{"PATCH", "/clients/" + w.s.ClientID, map[string]any{"name": "Renamed"}}, req{}, 403, 0, 200},
 			{"POST /clients/{id}/secret", req{"POST", "/clients/" + w.s.FirstPartyID + "/secret", nil}, req{}, 403, 0, 200},
 			{"DELETE /clients/{id}", req{"DELETE", "/clients/" + w.s.PublicID, nil}, req{}, 403, 0, 204},
+			{"PUT /clients/{id}/logo", req{"PUT", "/clients/" + w.s.ClientID + "/logo", svgLogo}, req{}, 403, 0, 200},
+			{"DELETE /clients/{id}/logo", req{"DELETE", "/clients/" + w.s.ClientID + "/logo", nil}, req{}, 403, 0, 204},
 			{"GET /users", req{"GET", "/users?org_id=globex", nil}, req{"GET", "/users?org_id=acme", nil}, 404, 200, 200},
 			{"POST /users", req{"POST", "/users", newUser("globex")}, req{"POST", "/users", newUser("acme")}, 400, 201, 201},
 			{"GET /users/{id}", req{"GET", "/users/" + theirs, nil}, req{"GET", "/users/" + mine, nil}, 404, 200, 200},
@@ -295,6 +300,8 @@ func TestAdminAPIRoles(t *testing.T) {
 			{"PATCH /organisations/{id}", req{"PATCH", "/organisations/globex", map[string]any{"name": "Globex Corp"}}, req{"PATCH", "/organisations/acme", map[string]any{"name": "Acme Corp"}}, 404, 200, 200},
 			{"POST /organisations/{id}/groups", req{"POST", "/organisations/globex/groups", map[string]any{"name": "staff"}}, req{"POST", "/organisations/acme/groups", map[string]any{"name": "staff"}}, 404, 201, 201},
 			{"PATCH /organisations/{id}/groups/{group}", req{"PATCH", "/organisations/globex/groups/staff", map[string]any{"name": "crew"}}, req{"PATCH", "/organisations/acme/groups/staff", map[string]any{"name": "crew"}}, 404, 200, 200},
+			{"PUT /organisations/{id}/logo", req{"PUT", "/organisations/globex/logo", svgLogo}, req{"PUT", "/organisations/acme/logo", svgLogo}, 404, 200, 200},
+			{"DELETE /organisations/{id}/logo", req{"DELETE", "/organisations/globex/logo", nil}, req{"DELETE", "/organisations/acme/logo", nil}, 404, 204, 204},
 			{"PUT /organisations/{id}/policy", req{"PUT", "/organisations/globex/policy", policy}, req{"PUT", "/organisations/acme/policy", policy}, 404, 200, 200},
 			{"GET /audit", req{"GET", "/audit?org_id=globex", nil}, req{"GET", "/audit", nil}, 404, 200, 200},
 		}
