@@ -331,7 +331,7 @@ func (s *Handlers) showAccountCodes(w http.ResponseWriter, r *http.Request, user
 }
 
 // AccountNewCodesPage asks before making new recovery codes: the page a
-// re-verification started by "codes.generate" comes back to, since
+// re-verification started by "Generate new recovery codes" comes back to, since
 // the form's POST cannot be repeated by a redirect.
 func (s *Handlers) AccountNewCodesPage(w http.ResponseWriter, r *http.Request) error {
 	_, _, ok, err := s.requireAccount(w, r)

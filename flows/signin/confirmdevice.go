@@ -185,7 +185,7 @@ func (s *Handlers) ConfirmDeviceResend(w http.ResponseWriter, r *http.Request) (
 var errDeviceLinkGone = flows.UserError(http.StatusBadRequest, "msg.link_gone_heading",
 	"device.link_gone", nil)
 
-// ConfirmDeviceLinkPage shows the emailed link's "device.link_yes" button, which
+// ConfirmDeviceLinkPage shows the emailed link's "Yes, it's me" button, which
 // posts the link's flow and code. Opening the link changes nothing, so mail
 // scanners that fetch links cannot use it up.
 func (s *Handlers) ConfirmDeviceLinkPage(w http.ResponseWriter, r *http.Request) error {
