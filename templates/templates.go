@@ -361,7 +361,7 @@ type HomePage struct {
 type AccountDevice struct {
 	ID       string // sent back in the hidden "device" input of its Remove form
 	Name     string
-	Added    string // already formatted, e.g. "23 Nov 2026"
+	Added    string // formatted in the page's language, e.g. "23 November 2026"
 	LastUsed string // already formatted; "" shows "Never used"
 }
 
@@ -371,7 +371,7 @@ type AccountKey struct {
 	ID       string // hex credential ID, sent back in the hidden "key" input of its Remove form
 	Name     string
 	Passkey  bool   // a discoverable credential that verifies the user: it signs in alone
-	Added    string // already formatted, e.g. "23 Nov 2026"
+	Added    string // formatted in the page's language, e.g. "23 November 2026"
 	LastUsed string // already formatted; "" shows "Never used"
 }
 
@@ -403,7 +403,7 @@ type AccountSession struct {
 	Handle   string // sent back in the hidden "session" input of its "Sign out" form
 	Browser  string // e.g. "Firefox on Windows"; "" when unknown
 	IP       string
-	Started  string // already formatted, e.g. "23 Nov 2026, 14:02"
+	Started  string // formatted in the page's language, e.g. "23 November 2026, 14:02 UTC"
 	LastUsed string // already formatted; "" when unknown
 	Methods  string // how it signed in, e.g. "Password and authenticator app"
 	Current  bool   // the session showing this page
