@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -59,6 +60,37 @@ func TestPKCEVerifierWithoutStoredChallenge(t *testing.T) {
 		st, body := postForm(t, s.URL+"/oauth/token", form, s.ClientID, s.ClientSecret)
 		if st != http.StatusBadRequest || (body["error"] != "invalid_request" && body["error"] != "invalid_grant") || body["access_token"] != nil {
 			t.Errorf("a verifier for a code without a challenge = %d %v, want invalid_request or invalid_grant", st, body)
+		}
+	})
+}
+
+// TestFlowBoundToItsBrowserAndLifetime: a sign-in's pages act only for the
+// browser that started it, also when another browser has a sign-in of its own
+// (its own browser id), and not after session.flow_lifetime.
+func TestFlowBoundToItsBrowserAndLifetime(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t))
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		a := newBrowser(t)
+		flowA := a.get(s, r.start().url).flowID()
+		b := newBrowser(t)
+		if b.get(s, r.start().url).flowID() == "" {
+			t.Fatal("the second browser got no sign-in of its own")
+		}
+		for _, p := range []page{
+			b.get(s, s.URL+"/login?"+url.Values{"flow": {flowA}}.Encode()),
+			b.post(s, s.URL+"/login", url.Values{"flow": {flowA}, "email": {s.Email}, "password": {s.Password}}),
+		} {
+			if p.resp.StatusCode != http.StatusForbidden || p.callback != nil || !strings.Contains(p.body, "belongs to another browser") {
+				t.Errorf("another browser on A's sign-in (%s): %d %v %s", p.url.Path, p.resp.StatusCode, p.callback, brief(p.body))
+			}
+		}
+
+		// Past its lifetime the sign-in is gone, even in its own browser.
+		s.Clock.Advance(s.Config.Session.FlowLifetime + time.Minute)
+		p := a.post(s, s.URL+"/login", url.Values{"flow": {flowA}, "email": {s.Email}, "password": {s.Password}})
+		if p.resp.StatusCode != http.StatusBadRequest || p.callback != nil || !strings.Contains(p.body, "no longer valid") {
+			t.Errorf("an expired sign-in: %d %v %s", p.resp.StatusCode, p.callback, brief(p.body))
 		}
 	})
 }
