@@ -14,6 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -91,6 +92,23 @@ func TestFlowBoundToItsBrowserAndLifetime(t *testing.T) {
 		p := a.post(s, s.URL+"/login", url.Values{"flow": {flowA}, "email": {s.Email}, "password": {s.Password}})
 		if p.resp.StatusCode != http.StatusBadRequest || p.callback != nil || !strings.Contains(p.body, "no longer valid") {
 			t.Errorf("an expired sign-in: %d %v %s", p.resp.StatusCode, p.callback, brief(p.body))
+		}
+	})
+}
+
+// TestAppCodeNeverPhishingResistant: a session whose second factor is an app
+// code, asked for the phishing-resistant level by a user without a security
+// key, ends in unmet_authentication_requirements, never in a code whose tokens
+// claim that level.
+func TestAppCodeNeverPhishingResistant(t *testing.T) {
+	backends(t, func(t *testing.T, newStore func(*testing.T) storage.Storage) {
+		s := startServer(t, newStore(t), onLocalhost)
+		r := newRP(t, s, s.ClientID, s.ClientSecret, s.RedirectURI)
+		_, b := mfaUser(t, s, r) // signed in with password and app code
+		phr := `{"id_token":{"acr":{"essential":true,"values":["` + flows.ACRPhishingResistant + `"]}}}`
+		p := b.get(s, r.start(param("claims", phr)).url)
+		if p.callback == nil || p.callback.Query().Get("error") != "unmet_authentication_requirements" || p.callback.Query().Get("code") != "" {
+			t.Fatalf("phr on an app-code session: %v %s %s", p.callback, p.url, brief(p.body))
 		}
 	})
 }
