@@ -9,15 +9,16 @@ import (
 	"github.com/lockstep-id/lockstep/templates"
 )
 
-// ClientLogo is the address of the client's logo for its sign-in's pages, ""
-// when it has none (or is unknown). The client comes from the cache the
-// provider shares, which carries only the logo's sum, never the image.
-func (s *Core) ClientLogo(ctx context.Context, id string) string {
+// ClientShown is how a sign-in's pages show its client: its name (its id when
+// it has none or is unknown) and the address of its logo ("" when it has none).
+// One read of the cache the provider shares, which carries only the logo's sum,
+// never the image.
+func (s *Core) ClientShown(ctx context.Context, id string) (name, logo string) {
 	c, err := s.Clients.GetClient(ctx, id)
 	if err != nil {
-		return ""
+		return id, ""
 	}
-	return templates.LogoURL(string(storage.LogoClient), c.ID, c.LogoSum)
+	return cmp.Or(c.Name, id), templates.LogoURL(string(storage.LogoClient), c.ID, c.LogoSum)
 }
 
 // BrandFor returns ctx with the brand of u's organisation (its brand name and

@@ -175,10 +175,8 @@ func (s *Core) StepURL(f Flow) string {
 	return s.pathFor(f.Current()) + "?flow=" + url.QueryEscape(f.ID)
 }
 
+// ClientName is the client's name as the pages show it (ClientShown).
 func (s *Core) ClientName(ctx context.Context, id string) string {
-	c, err := s.Clients.GetClient(ctx, id)
-	if err != nil || c.Name == "" {
-		return id
-	}
-	return c.Name
+	name, _ := s.ClientShown(ctx, id)
+	return name
 }

@@ -74,14 +74,15 @@ func (s *Handlers) ConsentPage(w http.ResponseWriter, r *http.Request) (flows.Re
 		}
 		scopes = append(scopes, templates.Scope{Name: sc, Description: words})
 	}
+	clientName, clientLogo := s.ClientShown(ctx, f.ClientID)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	return flows.Result{}, s.Pages.Consent(w, templates.ConsentPage{
 		Page:       s.Page(ctx, "consent.title"),
 		Action:     s.Path(PathConsent),
 		FlowID:     f.ID,
-		ClientName: s.ClientName(ctx, f.ClientID),
-		ClientLogo: s.ClientLogo(ctx, f.ClientID),
+		ClientName: clientName,
+		ClientLogo: clientLogo,
 		UserEmail:  user.Email,
 		Scopes:     scopes,
 	})

@@ -45,12 +45,13 @@ func (s *Handlers) availableMethods(ctx context.Context, userID string, reads *f
 }
 
 func (s *Handlers) challengePage(ctx context.Context, f flows.Flow, method string, methods []string) (templates.ChallengePage, error) {
+	clientName, clientLogo := s.ClientShown(ctx, f.ClientID)
 	p := templates.ChallengePage{
 		Page:       s.Page(ctx, ""), // the template titles a step-up differently
 		Action:     s.Path(PathChallenge),
 		FlowID:     f.ID,
-		ClientName: s.ClientName(ctx, f.ClientID),
-		ClientLogo: s.ClientLogo(ctx, f.ClientID),
+		ClientName: clientName,
+		ClientLogo: clientLogo,
 		Method:     method,
 		// Without a password in this flow, an existing session is being stepped up.
 		StepUp: !flows.HasMethod(f.Proven, "pwd"),

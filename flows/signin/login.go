@@ -32,12 +32,13 @@ func (s *Handlers) showLogin(w http.ResponseWriter, r *http.Request, f flows.Flo
 }
 
 func (s *Handlers) loginPage(ctx context.Context, f flows.Flow, email string) templates.LoginPage {
+	clientName, clientLogo := s.ClientShown(ctx, f.ClientID)
 	p := templates.LoginPage{
 		Page:       s.Page(ctx, "login.title"),
 		Action:     s.Path(PathLogin),
 		FlowID:     f.ID,
-		ClientName: s.ClientName(ctx, f.ClientID),
-		ClientLogo: s.ClientLogo(ctx, f.ClientID),
+		ClientName: clientName,
+		ClientLogo: clientLogo,
 		Email:      email,
 	}
 	if f.KindOf() == flows.KindAccount {
