@@ -65,6 +65,9 @@ func TestBrowserI18n(t *testing.T) {
 			{"/account/sessions", "Waar je bent ingelogd", "Dit apparaat"},
 			{"/account/profile", "Profiel", "Bevestigingslink sturen"},
 			{"/account/two-step/off", "Verificatie in twee stappen uitzetten", "Dit verwijdert:"},
+			{"/account/password", "Wijzig je wachtwoord", "Huidig wachtwoord"},
+			{"/account/totp/add", "Scan de QR-code", "Apparaatnaam"},
+			{"/account/recovery-codes", "Herstelcodes", "Nieuwe herstelcodes maken"},
 		} {
 			do(t, ctx, "open "+area.path, chromedp.Navigate(s.URL+area.path), chromedp.WaitVisible(chromedp.CSS(`html[lang=nl] h1`)))
 			wantText(t, ctx, area.path, area.heading, area.text)

@@ -17,7 +17,7 @@ import (
 // has: none may show in another language.
 var english = []string{">Remove<", "Added ", "Last used", "Never used", "recovery codes left", "Sign out everywhere else",
 	"Generate new recovery codes", "Forget all devices", "Change your password", "Save name", "This removes:",
-	"Scan the QR code", "Germany (&#43;49)", "Security</a>", "Password and authenticator app", " on Linux", "password and code"}
+	"Scan the QR code", `value="Authenticator app"`, "Germany (&#43;49)", "Security</a>", "Password and authenticator app", " on Linux", "password and code"}
 
 // noEnglish fails when the page still shows one of the English texts.
 func noEnglish(t *testing.T, p page) {
@@ -66,7 +66,7 @@ func TestI18nAccount(t *testing.T) {
 			{"/account/password", []string{"<h1>Cambia tu contraseña</h1>", "Contraseña actual", "Al menos 10 caracteres."}},
 			{"/account/two-step/off", []string{"<h1>Desactivar la verificación en dos pasos</h1>", "Esto quita:", "10 códigos de recuperación sin usar",
 				"Entiendo que mi cuenta quedará protegida solo por mi contraseña"}},
-			{"/account/totp/add", []string{"Escanea el código QR", "Nombre del dispositivo", "Verificar y activar"}},
+			{"/account/totp/add", []string{"Escanea el código QR", "Nombre del dispositivo", `value="Aplicación de autenticación"`, "Verificar y activar"}},
 			{"/account/phone?change=1", []string{"Alemania (&#43;49)", "España (&#43;34)"}},
 		}
 		for _, pg := range pages {

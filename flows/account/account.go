@@ -230,7 +230,7 @@ func (s *Handlers) AccountAddDevicePage(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return err
 	}
-	e, err := s.TOTP.Begin(ctx, user.ID, user.Email, factor.DefaultDeviceName)
+	e, err := s.TOTP.Begin(ctx, user.ID, user.Email, s.Enrol.DefaultDeviceName(ctx))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/lockstep-id/lockstep/flows"
 	"github.com/lockstep-id/lockstep/flows/factor"
@@ -45,6 +46,13 @@ func (s *Handlers) WriteQR(w http.ResponseWriter, r *http.Request, userID string
 	return err
 }
 
+// DefaultDeviceName names an authenticator app the user gave no name, in the
+// request's language ("Authenticator-app"): the name the set-up pages prefill
+// and the one a blank name stands for.
+func (s *Handlers) DefaultDeviceName(ctx context.Context) string {
+	return s.T(ctx, "totp.default_name")
+}
+
 // ConfirmTOTP names a pending device and activates it with one correct code,
 // counting the attempt like a sign-in code. When it fails, refusal is the message
 // for the user and status the one to render it with; err is a server fault.
@@ -56,6 +64,9 @@ func (s *Handlers) ConfirmTOTP(ctx context.Context, userID, deviceID, name, code
 	}
 	if n > s.Limits.SecondFactorFailures {
 		return flows.MsgCodeThrottled, http.StatusTooManyRequests, nil
+	}
+	if strings.TrimSpace(name) == "" {
+		name = s.DefaultDeviceName(ctx)
 	}
 	if err := s.TOTP.Rename(ctx, userID, deviceID, name); err != nil {
 		if errors.Is(err, factor.ErrInvalidName) {

@@ -230,7 +230,7 @@ func (s *Handlers) SetupApp(w http.ResponseWriter, r *http.Request) (flows.Resul
 		// Back at this step without the device: the one made before, if any.
 		e, err = s.TOTP.LatestPending(ctx, z.user.ID, s.Now().Add(-pendingReuse))
 		if errors.Is(err, factor.ErrNotPending) {
-			e, err = s.TOTP.Begin(ctx, z.user.ID, z.user.Email, factor.DefaultDeviceName)
+			e, err = s.TOTP.Begin(ctx, z.user.ID, z.user.Email, s.DefaultDeviceName(ctx))
 			if err == nil {
 				s.Audit(ctx, r, "totp.enrol_started", z.user.ID, z.clientID(), map[string]string{"device": e.DeviceID})
 			}
@@ -296,9 +296,6 @@ func (s *Handlers) SetupVerify(w http.ResponseWriter, r *http.Request) (flows.Re
 	deviceID, name := r.PostForm.Get("device"), r.PostForm.Get("device_name")
 	if _, err := s.TOTP.Pending(ctx, z.user.ID, deviceID); err != nil {
 		return flows.Result{}, flows.UserError(http.StatusBadRequest, "msg.setup_expired_heading", "msg.setup_expired_app", err)
-	}
-	if name == "" {
-		name = factor.DefaultDeviceName
 	}
 	msg, status, err := s.ConfirmTOTP(ctx, z.user.ID, deviceID, name, r.PostForm.Get("code"), false)
 	if err != nil {
