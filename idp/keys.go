@@ -9,6 +9,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v3"
 
 	"github.com/lockstep-id/lockstep/configs"
+	"github.com/lockstep-id/lockstep/internal/rsasign"
 	"github.com/lockstep-id/lockstep/storage"
 )
 
@@ -144,6 +146,9 @@ func (m *KeyManager) reload(ctx context.Context) error {
 		return err
 	}
 	now := m.now()
+	m.mu.Lock()
+	prev := m.signing
+	m.mu.Unlock()
 	signing := map[string]*jose.JSONWebKey{}
 	var set jose.JSONWebKeySet
 	for _, k := range keys { // newest first
@@ -155,22 +160,64 @@ func (m *KeyManager) reload(ctx context.Context) error {
 			return fmt.Errorf("public key %s: %w", k.ID, err)
 		}
 		set.Keys = append(set.Keys, pub)
-		if k.RetiredAt.IsZero() && signing[k.Algorithm] == nil {
-			der, err := m.open(k.PrivateEnc, k.ID)
-			if err != nil {
-				return err
-			}
-			priv, err := x509.ParsePKCS8PrivateKey(der)
-			if err != nil {
-				return fmt.Errorf("parse signing key %s: %w", k.ID, err)
-			}
-			signing[k.Algorithm] = &jose.JSONWebKey{Key: priv, KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
+		if !k.RetiredAt.IsZero() || signing[k.Algorithm] != nil {
+			continue
 		}
+		if p := prev[k.Algorithm]; p != nil && p.KeyID == k.ID {
+			signing[k.Algorithm] = p // a key never changes under its id
+			continue
+		}
+		jwk, err := m.privateKey(k)
+		if err != nil {
+			return err
+		}
+		signing[k.Algorithm] = jwk
 	}
 	m.mu.Lock()
 	m.signing, m.public, m.loadedAt = signing, set, now
 	m.mu.Unlock()
 	return nil
+}
+
+// privateKey decrypts a stored key for signing. An RSA key signs through
+// rsasign, which uses OpenSSL when it is there.
+func (m *KeyManager) privateKey(k storage.SigningKey) (*jose.JSONWebKey, error) {
+	der, err := m.open(k.PrivateEnc, k.ID)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
+	clear(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse signing key %s: %w", k.ID, err)
+	}
+	jwk := &jose.JSONWebKey{Key: priv, KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
+	if key, ok := priv.(*rsa.PrivateKey); ok && k.Algorithm == string(jose.RS256) {
+		s, err := rsasign.New(key)
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", k.ID, err)
+		}
+		pub := &jose.JSONWebKey{Key: s.Public(), KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
+		jwk.Key = rs256Signer{signer: s, public: pub}
+	}
+	return jwk, nil
+}
+
+// rs256Signer hands go-jose (and so fosite) an RS256 key as an opaque signer.
+type rs256Signer struct {
+	signer *rsasign.Signer
+	public *jose.JSONWebKey
+}
+
+func (r rs256Signer) Public() *jose.JSONWebKey        { return r.public }
+func (r rs256Signer) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{jose.RS256} }
+
+func (r rs256Signer) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
+	if alg != jose.RS256 {
+		return nil, fmt.Errorf("an RS256 key cannot sign %s", alg)
+	}
+	d := sha256.Sum256(payload)
+	return r.signer.Sign(rand.Reader, d[:], crypto.SHA256)
 }
 
 func (m *KeyManager) fresh(ctx context.Context) error {

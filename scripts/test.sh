@@ -202,9 +202,22 @@ ensure_pg_binaries() {
 	say "PostgreSQL binaries: $(pg_bindir)"
 }
 
+# --- OpenSSL -----------------------------------------------------------------
+
+# RS256 signatures go through libcrypto.so.3 where it is (internal/rsasign); the
+# tests must see that path, not pass on the Go fallback.
+ensure_libcrypto() {
+	if ! ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; then
+		apt_install libssl3 || die "the RS256 tests need libcrypto.so.3 (apt-get install libssl3)"
+	fi
+	export LOCKSTEP_TEST_REQUIRE_OPENSSL=1
+	say "OpenSSL: libcrypto.so.3"
+}
+
 ensure_postgres
 ensure_pg_binaries
 ensure_chromium
+ensure_libcrypto
 
 say "go vet ./..."
 go vet ./... || die "go vet failed"

@@ -17,6 +17,7 @@ import (
 	"github.com/lockstep-id/lockstep/configs"
 	"github.com/lockstep-id/lockstep/idp"
 	"github.com/lockstep-id/lockstep/internal/gctune"
+	"github.com/lockstep-id/lockstep/internal/rsasign"
 	"github.com/lockstep-id/lockstep/storage"
 	"github.com/lockstep-id/lockstep/storage/memory"
 	"github.com/lockstep-id/lockstep/storage/postgres"
@@ -117,7 +118,7 @@ func serve(ctx context.Context, cfg configs.Config, store storage.Storage, log *
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go cleanupLoop(ctx, store, log)
-	log.Info("lockstep listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "dev", cfg.Dev)
+	log.Info("lockstep listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "dev", cfg.Dev, "rs256", rsasign.Describe())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
