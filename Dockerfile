@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 
-# Build: a static binary (no cgo), templates, static files and migrations embedded.
+# Build: a static binary (no cgo, so RS256 tokens are signed by Go's crypto/rsa rather than
+# OpenSSL; see internal/rsasign), templates, static files and migrations embedded.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
