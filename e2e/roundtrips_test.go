@@ -174,14 +174,14 @@ func TestSignInRoundtrips(t *testing.T) {
 	}{
 		{"password", false, []hop{
 			{"GET /authorize", 1},
-			{"POST /login", 3},
+			{"POST /login", 2},
 			{"POST /oauth/token", 2},
 		}},
 		{"authenticator app", true, []hop{
 			{"GET /authorize", 1},
-			{"POST /login", 3},
-			{"GET /challenge", 2},
-			{"POST /challenge", 7},
+			{"POST /login", 2},
+			{"GET /challenge", 1},
+			{"POST /challenge", 5},
 			{"POST /oauth/token", 2},
 		}},
 	}
