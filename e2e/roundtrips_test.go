@@ -181,7 +181,7 @@ func TestSignInRoundtrips(t *testing.T) {
 			{"GET /authorize", 1},
 			{"POST /login", 2},
 			{"GET /challenge", 1},
-			{"POST /challenge", 5},
+			{"POST /challenge", 4},
 			{"POST /oauth/token", 2},
 		}},
 	}

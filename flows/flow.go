@@ -124,12 +124,11 @@ func (s *Core) InBrowser(r *http.Request, f Flow) bool {
 	return bid != "" && HashToken(bid) == f.BrowserHash
 }
 
-// Advance stores f at its next version, with the audit events of the request so
-// far in the same commit; a concurrent or replayed step loses with a clear page.
+// Advance stores f at its next version, with the audit events and throttle
+// resets of the request so far in the same commit; a concurrent or replayed step
+// loses with a clear page.
 func (s *Core) Advance(ctx context.Context, f *Flow) error {
-	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
-		return s.Store.CommitSignIn(ctx, storage.SignIn{Flow: f.Flow, Audit: audit})
-	})
+	err := CommitSignIn(ctx, s.Store, storage.SignIn{Flow: f.Flow})
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		return StepDone(err)
 	}

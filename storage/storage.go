@@ -812,10 +812,10 @@ type LoginStore interface {
 	LookupLogin(ctx context.Context, q LoginLookup) (Login, error)
 }
 
-// SignIn is what a sign-in step writes: the flow at its next step and the
-// request's audit events and, when the step ends the sign-in, the browser's new
-// SSO session and the authorization code's records, written in one transaction,
-// so the step costs one commit and is all or nothing.
+// SignIn is what a sign-in step writes: the flow at its next step, the request's
+// audit events and the failure counters it cleared and, when the step ends the
+// sign-in, the browser's new SSO session and the authorization code's records,
+// written in one transaction, so the step costs one commit and is all or nothing.
 type SignIn struct {
 	// EndSession is the browser's previous session, deleted first ("" for none; a
 	// missing one is no error).
@@ -827,6 +827,9 @@ type SignIn struct {
 	Flow   Flow
 	Tokens []Token
 	Audit  []AuditEvent
+	// ResetThrottles are failure counters to forget (as ResetThrottle does): the
+	// step proved what they count.
+	ResetThrottles []string
 }
 
 // SignInStore writes a sign-in's step.

@@ -212,7 +212,8 @@ func (s *Handlers) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (flow
 		s.Audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": method, "reason": err.Error()})
 		return flows.Result{}, s.renderChallenge(w, http.StatusUnauthorized, page)
 	}
-	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
+	// Cleared with the step's commit: a round trip less.
+	if err := flows.ResetThrottle(ctx, s.Store, userKey); err != nil {
 		return flows.Result{}, fmt.Errorf("reset second-factor throttle: %w", err)
 	}
 	s.Audit(ctx, r, "factor.success", f.UserID, f.ClientID, map[string]string{"factor": method})

@@ -131,7 +131,7 @@ func (s *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) (flows.Re
 		return flows.Result{}, s.renderLogin(w, http.StatusForbidden, page)
 	}
 	if acctFailures > 0 {
-		if err := s.Store.ResetThrottle(ctx, acctKey); err != nil {
+		if err := flows.ResetThrottle(ctx, s.Store, acctKey); err != nil { // with the step's commit
 			return flows.Result{}, fmt.Errorf("reset login throttle: %w", err)
 		}
 	}

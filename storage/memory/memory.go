@@ -1523,6 +1523,9 @@ func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
 	}
 	s.putTokens(in.Tokens)
 	s.putAudit(in.Audit)
+	for _, k := range in.ResetThrottles {
+		delete(s.throttle, k)
+	}
 	return nil
 }
 
