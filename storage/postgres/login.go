@@ -34,7 +34,7 @@ LEFT JOIN LATERAL (
 		c.scopes, c.granted_at
 	FROM users LEFT JOIN consents c ON c.user_id = users.id AND c.client_id = coalesce(f.client_id, $4)
 	WHERE users.email = $1) AS u ON true
-LEFT JOIN totp_devices d ON $6 AND d.user_id = u.id
+LEFT JOIN LATERAL (SELECT * FROM totp_devices WHERE $6 AND user_id = u.id) AS d ON true
 ORDER BY d.created_at, d.id COLLATE "C"`
 
 var lookupLoginByIDSQL = strings.Replace(lookupLoginSQL, "WHERE users.email = $1", "WHERE users.id = coalesce($1, f.user_id)", 1)
