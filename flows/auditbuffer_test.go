@@ -77,3 +77,77 @@ func TestWriteWithAudit(t *testing.T) {
 		t.Fatalf("without a buffer: %v, handed %d", err, len(handed))
 	}
 }
+
+// TestBufferedThrottleReset: a counter a step cleared is forgotten with the
+// request's sign-in commit, or when the request ends if no commit took it, and
+// at once without a buffer.
+func TestBufferedThrottleReset(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	flow := storage.Flow{ID: "f", BrowserHash: "bh", ClientID: "c", RequestedAt: at, State: "second_factor", ExpiresAt: at.Add(time.Hour), Version: 1}
+	setUp := func(t *testing.T) *memory.Store {
+		t.Helper()
+		store := memory.New()
+		if err := store.CreateFlowAudited(ctx, flow, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{"k", "other"} {
+			if _, err := store.HitThrottle(ctx, key, time.Hour, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return store
+	}
+	count := func(t *testing.T, store *memory.Store, key string) int {
+		t.Helper()
+		n, err := store.ThrottleCount(ctx, key, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	stale := flow
+	stale.Version = 7
+	tests := []struct {
+		name string
+		// commits are the request's sign-in commits after the reset (their errors
+		// are expected, only the counter counts).
+		commits []storage.Flow
+		// atCommit and atEnd are the counter after the commits and after the flush.
+		atCommit, atEnd int
+	}{
+		{"taken by the commit", []storage.Flow{flow}, 0, 0},
+		{"no commit: at the request's end", nil, 1, 0},
+		{"a failed commit gives it back", []storage.Flow{stale}, 1, 0},
+		{"the commit after a failed one", []storage.Flow{stale, flow}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := setUp(t)
+			bctx, buf := WithAuditBuffer(ctx)
+			if err := ResetThrottle(bctx, store, "k"); err != nil || count(t, store, "k") != 1 {
+				t.Fatalf("a buffered reset reached the store at once: %v", err)
+			}
+			for _, f := range tt.commits {
+				_ = CommitSignIn(bctx, store, storage.SignIn{Flow: f})
+			}
+			if n := count(t, store, "k"); n != tt.atCommit {
+				t.Errorf("after the commits: counter %d, want %d", n, tt.atCommit)
+			}
+			if err := buf.Flush(ctx, store); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(t, store, "k"); n != tt.atEnd {
+				t.Errorf("after the flush: counter %d, want %d", n, tt.atEnd)
+			}
+			if count(t, store, "other") != 1 {
+				t.Error("another counter was reset")
+			}
+		})
+	}
+
+	store := setUp(t)
+	if err := ResetThrottle(ctx, store, "k"); err != nil || count(t, store, "k") != 0 {
+		t.Fatalf("without a buffer the counter is reset at once: %v", err)
+	}
+}

@@ -39,7 +39,9 @@
 //
 // What a step read about its user (storage.LoginStore.LookupLogin: the user, their
 // factors, their consent) travels as a *Reads value through Proceed, Next and
-// Finished, so a sign-in request reads each of them once.
+// Finished, so a sign-in request reads each of them once. The password and
+// second-factor steps read it with their flow in one round trip (StepAt), the
+// code post with the user's authenticator apps too.
 //
 // The SSO session lives in storage; the cookie (gorilla/sessions, signed and
 // encrypted) holds only the opaque session token and the browser id. The store keys

@@ -100,6 +100,11 @@ func (s *Core) LoadFlow(ctx context.Context, r *http.Request, id string) (Flow, 
 	if err != nil {
 		return Flow{}, fmt.Errorf("load flow: %w", err)
 	}
+	return s.liveFlow(ctx, r, rec)
+}
+
+// liveFlow returns rec if it belongs to this browser and has not expired.
+func (s *Core) liveFlow(ctx context.Context, r *http.Request, rec storage.Flow) (Flow, error) {
 	bid := s.Cookies.BrowserID(r)
 	if bid == "" || HashToken(bid) != rec.BrowserHash {
 		return Flow{}, errFlowForeign
@@ -119,12 +124,11 @@ func (s *Core) InBrowser(r *http.Request, f Flow) bool {
 	return bid != "" && HashToken(bid) == f.BrowserHash
 }
 
-// Advance stores f at its next version, with the audit events of the request so
-// far in the same commit; a concurrent or replayed step loses with a clear page.
+// Advance stores f at its next version, with the audit events and throttle
+// resets of the request so far in the same commit; a concurrent or replayed step
+// loses with a clear page.
 func (s *Core) Advance(ctx context.Context, f *Flow) error {
-	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
-		return s.Store.CommitSignIn(ctx, storage.SignIn{Flow: f.Flow, Audit: audit})
-	})
+	err := CommitSignIn(ctx, s.Store, storage.SignIn{Flow: f.Flow})
 	if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
 		return StepDone(err)
 	}
@@ -153,21 +157,68 @@ func ParseForm(r *http.Request) error {
 // "flow"). ok is false when the flow is not in state any more (a replayed or
 // out-of-order request): res then sends the browser on to where the flow stands.
 func (s *Core) FlowAt(r *http.Request, state State) (f Flow, res Result, ok bool, err error) {
-	id := r.URL.Query().Get("flow")
-	if r.Method == http.MethodPost {
-		if err := ParseForm(r); err != nil {
-			return f, res, false, err
-		}
-		id = r.PostForm.Get("flow")
-	}
-	f, err = s.LoadFlow(r.Context(), r, id)
+	id, err := stepFlowID(r)
 	if err != nil {
 		return f, res, false, err
+	}
+	f, err = s.LoadFlow(r.Context(), r, id)
+	return s.flowIn(f, state, err)
+}
+
+// StepAt is FlowAt that reads in the same round trip what the step needs about
+// the flow's user (q, LookupLogin's question: FlowID and Now are set here, and
+// the user is the flow's unless q names one), as reads.
+func (s *Core) StepAt(r *http.Request, state State, q storage.LoginLookup) (f Flow, reads *Reads, res Result, ok bool, err error) {
+	f, l, err := s.lookUpStep(r, q)
+	if f, res, ok, err = s.flowIn(f, state, err); !ok {
+		return f, nil, res, false, err
+	}
+	return f, &Reads{Login: l, ClientID: f.ClientID}, res, true, nil
+}
+
+// lookUpStep loads the live flow a step names, as LoadFlow does, with q's answer.
+func (s *Core) lookUpStep(r *http.Request, q storage.LoginLookup) (Flow, storage.Login, error) {
+	id, err := stepFlowID(r)
+	if err != nil {
+		return Flow{}, storage.Login{}, err
+	}
+	if id == "" {
+		return Flow{}, storage.Login{}, errFlowGone
+	}
+	q.FlowID, q.Now = id, s.Now()
+	l, err := s.Store.LookupLogin(r.Context(), q)
+	if err != nil {
+		return Flow{}, storage.Login{}, fmt.Errorf("load flow and look up its user: %w", err)
+	}
+	if l.Flow == nil {
+		return Flow{}, storage.Login{}, errFlowGone
+	}
+	rec := *l.Flow
+	l.Flow = nil // it travels as the Flow
+	f, err := s.liveFlow(r.Context(), r, rec)
+	return f, l, err
+}
+
+// stepFlowID is the id of the flow a step's page or form names.
+func stepFlowID(r *http.Request) (string, error) {
+	if r.Method == http.MethodPost {
+		if err := ParseForm(r); err != nil {
+			return "", err
+		}
+		return r.PostForm.Get("flow"), nil
+	}
+	return r.URL.Query().Get("flow"), nil
+}
+
+// flowIn is FlowAt's answer for the flow a step loaded (or failed to: err).
+func (s *Core) flowIn(f Flow, state State, err error) (Flow, Result, bool, error) {
+	if err != nil {
+		return f, Result{}, false, err
 	}
 	if !f.Is(state) {
 		return f, RedirectTo(s.StepURL(f)), false, nil
 	}
-	return f, res, true, nil
+	return f, Result{}, true, nil
 }
 
 // StepURL is where a flow goes on, for its state.

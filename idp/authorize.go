@@ -357,16 +357,14 @@ type flowSpend struct {
 }
 
 // commitSignIn writes the spent flow, the new session, the code's records and the
-// request's audit events so far in one transaction: a code exists only if its
-// flow was spent, once.
+// request's audit events and throttle resets so far in one transaction: a code
+// exists only if its flow was spent, once.
 func (p *Provider) commitSignIn(ctx context.Context, spend *flowSpend, tokens []storage.Token) error {
-	err := flows.WriteWithAudit(ctx, p.opt.Store, func(audit []storage.AuditEvent) error {
-		in := storage.SignIn{Flow: spend.flow, Tokens: tokens, Audit: audit}
-		if spend.pending != nil {
-			in.Session, in.EndSession = &spend.pending.Session, spend.pending.Replaces
-		}
-		return p.opt.Store.CommitSignIn(ctx, in)
-	})
+	in := storage.SignIn{Flow: spend.flow, Tokens: tokens}
+	if spend.pending != nil {
+		in.Session, in.EndSession = &spend.pending.Session, spend.pending.Replaces
+	}
+	err := flows.CommitSignIn(ctx, p.opt.Store, in)
 	if err == nil {
 		return nil
 	}

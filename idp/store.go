@@ -9,7 +9,8 @@ import (
 
 // Store is what the provider needs of storage (storage.Storage has it all):
 // fosite's token records, clients, the signed-in user for userinfo, the spent
-// flow with its code, the audit log, and a ping for readiness.
+// flow with its code, the audit log and the failure counters a request cleared
+// (flows.AuditBuffer), and a ping for readiness.
 type Store interface {
 	tokenStore
 	storage.ClientStore
@@ -17,6 +18,7 @@ type Store interface {
 	CommitSignIn(ctx context.Context, s storage.SignIn) error
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error
 	AppendAudits(ctx context.Context, es []storage.AuditEvent) error
+	ResetThrottle(ctx context.Context, key string) error
 	// GetLogo reads the logos the provider serves (logo).
 	GetLogo(ctx context.Context, owner storage.LogoOwner, ownerID string) (storage.Logo, error)
 	Ping(ctx context.Context) error

@@ -765,20 +765,31 @@ type FactorSummaryStore interface {
 // LoginLookup names what a sign-in step reads first: the password step, before it
 // hashes, and a second-factor step.
 type LoginLookup struct {
-	// Email or UserID, exactly one, names the user: the password step knows the
-	// email typed in, a later step the flow's user.
+	// FlowID, when set, names the step's flow, read with the rest (Login.Flow), so
+	// a step costs one round trip: its client is the one whose consent is read, and
+	// its user the one looked up when neither Email nor UserID is given.
+	FlowID string
+	// Email or UserID, at most one, names the user: the password step knows the
+	// email typed in, a later step the flow's user. Neither is given only with a
+	// FlowID.
 	Email  string
 	UserID string
-	// ClientID is the client whose remembered consent is read.
+	// ClientID is the client whose remembered consent is read; empty with a
+	// FlowID (the flow's client is read).
 	ClientID string
 	// ThrottleKeys are the failure counters to read, each as ThrottleCount reads it.
 	ThrottleKeys []string
-	Now          time.Time
+	// TOTPDevices asks for the user's authenticator apps too (Login.TOTPDevices):
+	// the step is about to check an app's code.
+	TOTPDevices bool
+	Now         time.Time
 }
 
 // Login is what a sign-in needs to know about an email or a user, read in one round
 // trip whether or not the email belongs to a user.
 type Login struct {
+	// Flow is LoginLookup.FlowID's flow, nil when there is none (or no FlowID).
+	Flow *Flow
 	// Throttles are the live counts of LoginLookup.ThrottleKeys, in their order.
 	Throttles []int
 	// Found says whether User is the email's or id's user; the rest is zero when not.
@@ -787,18 +798,24 @@ type Login struct {
 	Factors FactorSummary
 	// Consent is the user's remembered consent for the client, nil when none.
 	Consent *Consent
+	// TOTPDevices are the user's authenticator apps, active or not, oldest first,
+	// as ListTOTPDevices returns them, when LoginLookup.TOTPDevices asked for them.
+	TOTPDevices []TOTPDevice
 }
 
 // LoginStore reads at once what a sign-in step (password or second factor) and
 // the policy after it need.
 type LoginStore interface {
+	// LookupLogin gives ErrInvalid for a lookup that names its user twice (Email
+	// and UserID), not at all (neither, without a FlowID) or names a ClientID with
+	// a FlowID.
 	LookupLogin(ctx context.Context, q LoginLookup) (Login, error)
 }
 
-// SignIn is what a sign-in step writes: the flow at its next step and the
-// request's audit events and, when the step ends the sign-in, the browser's new
-// SSO session and the authorization code's records, written in one transaction,
-// so the step costs one commit and is all or nothing.
+// SignIn is what a sign-in step writes: the flow at its next step, the request's
+// audit events and the failure counters it cleared and, when the step ends the
+// sign-in, the browser's new SSO session and the authorization code's records,
+// written in one transaction, so the step costs one commit and is all or nothing.
 type SignIn struct {
 	// EndSession is the browser's previous session, deleted first ("" for none; a
 	// missing one is no error).
@@ -810,6 +827,9 @@ type SignIn struct {
 	Flow   Flow
 	Tokens []Token
 	Audit  []AuditEvent
+	// ResetThrottles are failure counters to forget (as ResetThrottle does): the
+	// step proved what they count.
+	ResetThrottles []string
 }
 
 // SignInStore writes a sign-in's step.

@@ -236,6 +236,24 @@ func (t *TOTP) Verify(ctx context.Context, userID, code string) (deviceID string
 	if err != nil {
 		return "", fmt.Errorf("factor: list totp devices: %w", err)
 	}
+	return t.verify(ctx, userID, c, devices)
+}
+
+// VerifyAmong is Verify with the user's devices as the caller read them
+// (ListTOTPDevices' answer, or storage.Login.TOTPDevices), to spare a read. It
+// is as safe: the step a code is accepted for is recorded atomically against
+// the stored device, so a device that was used or removed meanwhile does not
+// take the code.
+func (t *TOTP) VerifyAmong(ctx context.Context, userID, code string, devices []storage.TOTPDevice) (deviceID string, err error) {
+	c, err := parseTOTPCode(code)
+	if err != nil {
+		return "", err
+	}
+	return t.verify(ctx, userID, c, devices)
+}
+
+// verify checks the parsed code c against the active ones of devices of userID.
+func (t *TOTP) verify(ctx context.Context, userID string, c []byte, devices []storage.TOTPDevice) (deviceID string, err error) {
 	now := t.now()
 	active, used, expired := 0, false, false
 	var openErr error

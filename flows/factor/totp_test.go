@@ -16,6 +16,8 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/lockstep-id/lockstep/storage"
 )
 
 // t0 is 10 s into a 30-second step.
@@ -477,6 +479,102 @@ func TestVerifyConcurrentSameCode(t *testing.T) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() { _, errs[i] = e.totp.Verify(context.Background(), alice, code) })
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrCodeUsed):
+			t.Errorf("error = %v, want nil or ErrCodeUsed", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d of %d concurrent uses succeeded, want exactly 1", ok, n)
+	}
+}
+
+// TestVerifyAmong: devices read before the check (a sign-in step reads them with
+// the user) take a code once, as Verify does, whatever happened to them since.
+func TestVerifyAmong(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// meanwhile happens between the read of the devices and the check.
+		meanwhile func(t *testing.T, e *totpEnv, en Enrolment, code string)
+		wantErr   error
+	}{
+		{"nothing", func(*testing.T, *totpEnv, Enrolment, string) {}, nil},
+		{"the code was used", func(t *testing.T, e *totpEnv, _ Enrolment, code string) {
+			if _, err := e.totp.Verify(ctx, alice, code); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrCodeUsed},
+		{"a later code was used", func(t *testing.T, e *totpEnv, en Enrolment, _ string) {
+			if _, err := e.totp.Verify(ctx, alice, codeAt(t, en.Secret, steps(e.clock.Now(), 1))); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrCodeUsed},
+		{"the device was removed", func(t *testing.T, e *totpEnv, en Enrolment, _ string) {
+			if err := e.totp.Remove(ctx, alice, en.DeviceID); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrWrongCode},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTOTPEnv(t)
+			en := e.enrol(t, alice, "phone")
+			e.enrol(t, bob, "bob's")
+			e.clock.Add(time.Minute)
+			code := codeAt(t, en.Secret, e.clock.Now())
+			devices, err := e.store.ListTOTPDevices(ctx, alice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.meanwhile(t, e, en, code)
+			id, err := e.totp.VerifyAmong(ctx, alice, code, devices)
+			if !errors.Is(err, tt.wantErr) || (err == nil && id != en.DeviceID) {
+				t.Errorf("VerifyAmong() = %q, %v; want %q, %v", id, err, en.DeviceID, tt.wantErr)
+			}
+		})
+	}
+
+	e := newTOTPEnv(t)
+	en := e.enrol(t, alice, "phone")
+	bobs := e.enrol(t, bob, "bob's")
+	e.clock.Add(time.Minute)
+	bobsDevices, err := e.store.ListTOTPDevices(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		code    string
+		devices []storage.TOTPDevice
+		wantErr error
+	}{
+		{"no devices", codeAt(t, en.Secret, e.clock.Now()), nil, ErrNoDevice},
+		{"another user's devices", codeAt(t, bobs.Secret, e.clock.Now()), bobsDevices, ErrNoDevice},
+		{"a malformed code", "12345", bobsDevices, ErrMalformedCode},
+	} {
+		if _, err := e.totp.VerifyAmong(ctx, alice, tt.code, tt.devices); !errors.Is(err, tt.wantErr) {
+			t.Errorf("%s: VerifyAmong() error = %v, want %v", tt.name, err, tt.wantErr)
+		}
+	}
+
+	// Concurrent checks of one code against the same read: one succeeds.
+	devices, err := e.store.ListTOTPDevices(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := codeAt(t, en.Secret, e.clock.Now())
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { _, errs[i] = e.totp.VerifyAmong(ctx, alice, code, devices) })
 	}
 	wg.Wait()
 	ok := 0

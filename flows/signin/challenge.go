@@ -105,24 +105,29 @@ type challengeStep struct {
 	flow    flows.Flow
 	reads   *flows.Reads
 	methods []string
+	// apps says reads hold the user's authenticator apps.
+	apps bool
 }
 
 // challenge loads the flow a second-factor page or form names, with its user's
 // reads and methods; ok is false when the flow is elsewhere (res goes there).
 func (s *Handlers) challenge(r *http.Request) (ch challengeStep, res flows.Result, ok bool, err error) {
-	ch.flow, res, ok, err = s.FlowAt(r, flows.StateSecondFactor)
+	var q storage.LoginLookup
+	if r.Method == http.MethodPost {
+		if err := flows.ParseForm(r); err != nil {
+			return ch, res, false, err
+		}
+		// Read with the user: the address's failures, for countCodeAttempt, and
+		// the apps an app's code is checked against.
+		q.ThrottleKeys = []string{s.codeIPKey(r)}
+		q.TOTPDevices = r.PostForm.Get("method") == flows.MethodTOTP
+	}
+	ch.flow, ch.reads, res, ok, err = s.StepAt(r, flows.StateSecondFactor, q)
 	if !ok {
 		return ch, res, false, err
 	}
-	ctx := r.Context()
-	var counts []string
-	if r.Method == http.MethodPost {
-		counts = []string{s.codeIPKey(r)} // read with the user, for countCodeAttempt
-	}
-	if ch.reads, err = s.ReadFlowUser(ctx, ch.flow, counts...); err != nil {
-		return ch, res, false, err
-	}
-	if ch.methods, err = s.challengeMethods(ctx, r, ch.flow, ch.reads); err != nil {
+	ch.apps = q.TOTPDevices
+	if ch.methods, err = s.challengeMethods(r.Context(), r, ch.flow, ch.reads); err != nil {
 		return ch, res, false, err
 	}
 	return ch, res, true, nil
@@ -181,7 +186,11 @@ func (s *Handlers) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (flow
 	var proofs []storage.FactorProof
 	switch method {
 	case flows.MethodTOTP:
-		_, err = s.TOTP.Verify(ctx, f.UserID, code)
+		if rd := reads.About(f.UserID); rd != nil && ch.apps {
+			_, err = s.TOTP.VerifyAmong(ctx, f.UserID, code, rd.Login.TOTPDevices)
+		} else {
+			_, err = s.TOTP.Verify(ctx, f.UserID, code)
+		}
 		proofs = []storage.FactorProof{{Method: "otp", At: now}}
 	case flows.MethodRecovery:
 		err = s.Recovery.Use(ctx, f.UserID, code)
@@ -203,7 +212,8 @@ func (s *Handlers) ChallengeSubmit(w http.ResponseWriter, r *http.Request) (flow
 		s.Audit(ctx, r, "factor.failure", f.UserID, f.ClientID, map[string]string{"factor": method, "reason": err.Error()})
 		return flows.Result{}, s.renderChallenge(w, http.StatusUnauthorized, page)
 	}
-	if err := s.Store.ResetThrottle(ctx, userKey); err != nil {
+	// Cleared with the step's commit: a round trip less.
+	if err := flows.ResetThrottle(ctx, s.Store, userKey); err != nil {
 		return flows.Result{}, fmt.Errorf("reset second-factor throttle: %w", err)
 	}
 	s.Audit(ctx, r, "factor.success", f.UserID, f.ClientID, map[string]string{"factor": method})

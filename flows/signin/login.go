@@ -84,24 +84,29 @@ func (s *Handlers) renderLogin(w http.ResponseWriter, status int, p templates.Lo
 // timing tells whether an account exists.
 func (s *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) (flows.Result, error) {
 	ctx := r.Context()
-	f, res, ok, err := s.FlowAt(r, flows.StateLogin)
-	if !ok {
-		return res, err
+	if err := flows.ParseForm(r); err != nil {
+		return flows.Result{}, err
 	}
 	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
 	pw := r.PostForm.Get("password")
-	page := s.loginPage(ctx, f, email)
 	if email == "" || pw == "" {
+		f, res, ok, err := s.FlowAt(r, flows.StateLogin)
+		if !ok {
+			return res, err
+		}
+		page := s.loginPage(ctx, f, email)
 		page.Error = "challenge.missing_fields"
 		return flows.Result{}, s.renderLogin(w, http.StatusBadRequest, page)
 	}
 
+	// The flow, the counters, the email's user and their consent: one round trip.
 	acctKey, ipKey := "login:acct:"+flows.Digest(email), "login:ip:"+s.ClientIP(r)
-	login, err := s.Store.LookupLogin(ctx, storage.LoginLookup{Email: email, ClientID: f.ClientID,
-		ThrottleKeys: []string{acctKey, ipKey}, Now: s.Now()})
-	if err != nil {
-		return flows.Result{}, fmt.Errorf("look up login: %w", err)
+	f, reads, res, ok, err := s.StepAt(r, flows.StateLogin, storage.LoginLookup{Email: email, ThrottleKeys: []string{acctKey, ipKey}})
+	if !ok {
+		return res, err
 	}
+	login := reads.Login
+	page := s.loginPage(ctx, f, email)
 	acctFailures := login.Throttles[0]
 	if acctFailures >= s.Limits.AccountFailures || login.Throttles[1] >= s.Limits.IPFailures {
 		s.Audit(ctx, r, "login.throttled", "", f.ClientID, map[string]string{"email_hash": flows.Digest(email)})
@@ -126,7 +131,7 @@ func (s *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) (flows.Re
 		return flows.Result{}, s.renderLogin(w, http.StatusForbidden, page)
 	}
 	if acctFailures > 0 {
-		if err := s.Store.ResetThrottle(ctx, acctKey); err != nil {
+		if err := flows.ResetThrottle(ctx, s.Store, acctKey); err != nil { // with the step's commit
 			return flows.Result{}, fmt.Errorf("reset login throttle: %w", err)
 		}
 	}
@@ -137,8 +142,8 @@ func (s *Handlers) LoginSubmit(w http.ResponseWriter, r *http.Request) (flows.Re
 	}
 	f.Proven = append(f.Proven, storage.FactorProof{Method: "pwd", At: s.Now().UTC()})
 	s.Audit(ctx, r, "factor.success", user.ID, f.ClientID, map[string]string{"factor": "pwd"})
-	login.User = user
-	return s.Proceed(ctx, w, r, f, &flows.Reads{Login: login, ClientID: f.ClientID})
+	reads.Login.User = user
+	return s.Proceed(ctx, w, r, f, reads)
 }
 
 // checkPassword returns the looked-up user and whether the password is theirs. It

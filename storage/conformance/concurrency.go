@@ -486,7 +486,24 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 	ev := storage.AuditEvent{ID: "ev-s", At: base, Type: "authorize.code", UserID: "u-signin"}
 	done := f
 	done.State = "done"
-	in := storage.SignIn{EndSession: "old", Session: &newSession, Flow: done, Tokens: []storage.Token{code, pkce}, Audit: []storage.AuditEvent{ev}}
+	// The step's failure counters: two it cleared, one it leaves.
+	keys := []string{"2fa:user:u", "login:acct:u", "2fa:ip:x"}
+	for _, key := range keys {
+		_, err := s.HitThrottle(ctx, key, time.Hour, base)
+		must(t, err)
+	}
+	counts := func() []int {
+		t.Helper()
+		var ns []int
+		for _, key := range keys {
+			n, err := s.ThrottleCount(ctx, key, base)
+			must(t, err)
+			ns = append(ns, n)
+		}
+		return ns
+	}
+	in := storage.SignIn{EndSession: "old", Session: &newSession, Flow: done, Tokens: []storage.Token{code, pkce}, Audit: []storage.AuditEvent{ev},
+		ResetThrottles: []string{"2fa:user:u", "login:acct:u"}}
 
 	// Refused commits change nothing.
 	stale := in
@@ -522,6 +539,7 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 			es, err := s.ListAudit(ctx, storage.AuditFilter{UserID: "u-signin"})
 			return err == nil && len(es) == 0
 		},
+		"failure counters": func() bool { return slices.Equal(counts(), []int{1, 1, 1}) },
 	} {
 		if !check() {
 			t.Errorf("a refused commit changed the %s", what)
@@ -550,6 +568,9 @@ func testCommitSignIn(t *testing.T, s storage.Storage) {
 	}
 	if _, err := s.GetSession(ctx, "old"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the previous session is still there: %v", err)
+	}
+	if got := counts(); !slices.Equal(got, []int{0, 0, 1}) {
+		t.Errorf("failure counters after the commit: %v, want the cleared ones 0 and the other 1", got)
 	}
 	for i := range errs {
 		_, serr := s.GetSession(ctx, fmt.Sprintf("new-%d", i))

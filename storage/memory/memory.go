@@ -1523,11 +1523,28 @@ func (s *Store) CommitSignIn(_ context.Context, in storage.SignIn) error {
 	}
 	s.putTokens(in.Tokens)
 	s.putAudit(in.Audit)
+	for _, k := range in.ResetThrottles {
+		delete(s.throttle, k)
+	}
 	return nil
 }
 
 func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage.Login, error) {
+	switch {
+	case q.Email != "" && q.UserID != "", q.Email == "" && q.UserID == "" && q.FlowID == "", q.FlowID != "" && q.ClientID != "":
+		return storage.Login{}, fmt.Errorf("memory: look up login: give an email or a user id (or neither, with a flow), and a client only without a flow: %w", storage.ErrInvalid)
+	}
 	var l storage.Login
+	userID, clientID := q.UserID, q.ClientID
+	if q.FlowID != "" {
+		if f, err := s.GetFlow(ctx, q.FlowID); err == nil {
+			l.Flow = &f
+			clientID = f.ClientID
+			if q.Email == "" && userID == "" {
+				userID = f.UserID
+			}
+		}
+	}
 	l.Throttles = make([]int, len(q.ThrottleKeys))
 	for i, k := range q.ThrottleKeys {
 		l.Throttles[i], _ = s.ThrottleCount(ctx, k, q.Now)
@@ -1535,12 +1552,12 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 	var u storage.User
 	var err error
 	switch {
-	case (q.Email == "") == (q.UserID == ""):
-		return storage.Login{}, fmt.Errorf("memory: look up login: give an email or a user id, one of them: %w", storage.ErrInvalid)
-	case q.UserID != "":
-		u, err = s.GetUser(ctx, q.UserID)
-	default:
+	case q.Email != "":
 		u, err = s.GetUserByEmail(ctx, q.Email)
+	case userID != "":
+		u, err = s.GetUser(ctx, userID)
+	default: // the flow has no user (yet), or there is no flow
+		err = storage.ErrNotFound
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return l, nil
@@ -1550,8 +1567,11 @@ func (s *Store) LookupLogin(ctx context.Context, q storage.LoginLookup) (storage
 	}
 	l.Found, l.User = true, u
 	l.Factors, _ = s.SummarizeFactors(ctx, u.ID)
-	if c, err := s.GetConsent(ctx, u.ID, q.ClientID); err == nil {
+	if c, err := s.GetConsent(ctx, u.ID, clientID); err == nil {
 		l.Consent = &c
+	}
+	if q.TOTPDevices {
+		l.TOTPDevices, _ = s.ListTOTPDevices(ctx, u.ID)
 	}
 	return l, nil
 }

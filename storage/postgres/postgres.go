@@ -24,12 +24,25 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// Option changes how Open sets up the store's connections.
+type Option func(*pgx.ConnConfig)
+
+// WithTracer has every connection report its statements and batches to t (which
+// may also be a pgx.BatchTracer and pgx.PrepareTracer), so tests can count round
+// trips.
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgx.ConnConfig) { c.Tracer = t }
+}
+
 // Open connects a pool to dsn (a URL or key=value string pgx understands) and checks
 // that the server answers. It does not migrate: run Migrate first.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", unavailable(err))
+	}
+	for _, o := range opts {
+		o(cfg.ConnConfig)
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		// Without connect_timeout in the DSN a connect to a stopped server waits

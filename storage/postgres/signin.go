@@ -40,6 +40,9 @@ func (s *Store) CommitSignIn(ctx context.Context, in storage.SignIn) error {
 		q, args := insertAudit(in.Audit)
 		b.Queue(q, args...)
 	}
+	if len(in.ResetThrottles) > 0 {
+		b.Queue(`DELETE FROM throttle WHERE key = ANY($1)`, in.ResetThrottles)
+	}
 	err := s.pool.SendBatch(ctx, b).Close()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == flowMovedCode {

@@ -71,11 +71,12 @@ func NewDatabase(t testing.TB) string {
 	return dsn
 }
 
-// NewStore opens a store on a NewDatabase database; both go away when the test ends.
-func NewStore(t testing.TB) *postgres.Store {
+// NewStore opens a store with opts on a NewDatabase database; both go away when
+// the test ends.
+func NewStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
 	t.Helper()
 	dsn := NewDatabase(t)
-	s, err := postgres.Open(context.Background(), dsn)
+	s, err := postgres.Open(context.Background(), dsn, opts...)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
