@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -228,24 +227,7 @@ func TestRecoveryConcurrentUse(t *testing.T) {
 	r, _ := newRecovery()
 	codes, _ := r.Generate(ctx, alice)
 	const n = 32
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() { errs[i] = r.Use(ctx, alice, codes[3]) })
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, ErrCodeUsed):
-			t.Errorf("error = %v, want nil or ErrCodeUsed", err)
-		}
-	}
-	if ok != 1 {
-		t.Errorf("%d of %d concurrent uses succeeded, want exactly 1", ok, n)
-	}
+	onceAmong(t, n, func() error { return r.Use(ctx, alice, codes[3]) })
 }
 
 func TestRecoveryKeyAndStorageErrors(t *testing.T) {

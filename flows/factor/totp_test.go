@@ -49,6 +49,30 @@ func newTOTPEnv(t *testing.T) *totpEnv {
 }
 
 // codeAt computes the code with pquerna/otp's own TOTP implementation, as an app would.
+// onceAmong runs use n times at once and wants exactly one to succeed, the
+// others to find the code used.
+func onceAmong(t *testing.T, n int, use func() error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = use() })
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, ErrCodeUsed):
+			t.Errorf("error = %v, want nil or ErrCodeUsed", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d of %d concurrent uses succeeded, want exactly 1", ok, n)
+	}
+}
+
 func codeAt(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
 	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{
@@ -475,24 +499,7 @@ func TestVerifyConcurrentSameCode(t *testing.T) {
 	code := codeAt(t, en.Secret, e.clock.Now())
 
 	const n = 32
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() { _, errs[i] = e.totp.Verify(context.Background(), alice, code) })
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, ErrCodeUsed):
-			t.Errorf("error = %v, want nil or ErrCodeUsed", err)
-		}
-	}
-	if ok != 1 {
-		t.Errorf("%d of %d concurrent uses succeeded, want exactly 1", ok, n)
-	}
+	onceAmong(t, n, func() error { _, err := e.totp.Verify(context.Background(), alice, code); return err })
 }
 
 // TestVerifyAmong: devices read before the check (a sign-in step reads them with
@@ -571,24 +578,7 @@ func TestVerifyAmong(t *testing.T) {
 	}
 	code := codeAt(t, en.Secret, e.clock.Now())
 	const n = 16
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() { _, errs[i] = e.totp.VerifyAmong(ctx, alice, code, devices) })
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, ErrCodeUsed):
-			t.Errorf("error = %v, want nil or ErrCodeUsed", err)
-		}
-	}
-	if ok != 1 {
-		t.Errorf("%d of %d concurrent uses succeeded, want exactly 1", ok, n)
-	}
+	onceAmong(t, n, func() error { _, err := e.totp.VerifyAmong(ctx, alice, code, devices); return err })
 }
 
 func TestVerifyDevices(t *testing.T) {
