@@ -193,10 +193,7 @@ func (m *KeyManager) privateKey(k storage.SigningKey) (*jose.JSONWebKey, error) 
 	}
 	jwk := &jose.JSONWebKey{Key: priv, KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
 	if key, ok := priv.(*rsa.PrivateKey); ok && k.Algorithm == string(jose.RS256) {
-		s, err := rsasign.New(key)
-		if err != nil {
-			return nil, fmt.Errorf("signing key %s: %w", k.ID, err)
-		}
+		s := rsasign.New(key)
 		pub := &jose.JSONWebKey{Key: s.Public(), KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
 		jwk.Key = rs256Signer{signer: s, public: pub}
 	}

@@ -26,21 +26,21 @@ type nativeSigner interface {
 }
 
 // New returns a signer for key, using OpenSSL when Native says it is there.
-func New(key *rsa.PrivateKey) (*Signer, error) {
+func New(key *rsa.PrivateKey) *Signer {
 	s := &Signer{key: key}
 	if !Native() {
-		return s, nil
+		return s
 	}
 	der := x509.MarshalPKCS1PrivateKey(key)
 	k, err := newNativeKey(der, key.Size())
 	clear(der)
 	if err != nil {
 		slog.Warn("OpenSSL refused an RSA signing key; Go signs with it", "err", err)
-		return s, nil
+		return s
 	}
 	s.native = k
 	runtime.AddCleanup(s, func(k *nativeKey) { k.free() }, k)
-	return s, nil
+	return s
 }
 
 // Public is the key's public half.

@@ -49,10 +49,7 @@ func TestSameSignatureAsGo(t *testing.T) {
 	t.Logf("RS256 signer: %s", Describe())
 	for _, bits := range []int{2048, 3072} {
 		key := newKey(t, bits)
-		s, err := New(key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := New(key)
 		if Native() != (s.native != nil) {
 			t.Fatalf("%d bits: OpenSSL available %v but the signer's native key is %v", bits, Native(), s.native)
 		}
@@ -77,10 +74,7 @@ func TestSameSignatureAsGo(t *testing.T) {
 func TestConcurrentSignatures(t *testing.T) {
 	requireNative(t)
 	key := newKey(t, 2048)
-	s, err := New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := New(key)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4*idleContexts)
 	for i := range 4 * idleContexts {
@@ -148,10 +142,7 @@ func TestFaultyNativeSignatureNeverLeaves(t *testing.T) {
 // Anything but a SHA-256 PKCS #1 v1.5 signature is Go's to make.
 func TestOtherSchemesSignInGo(t *testing.T) {
 	key := newKey(t, 2048)
-	s, err := New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := New(key)
 	d256 := sha256.Sum256([]byte("m"))
 	pss := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
 	sig, err := s.Sign(rand.Reader, d256[:], pss)
@@ -196,10 +187,7 @@ func TestTurnedOff(t *testing.T) {
 // go test -run '^$' -bench Sign ./internal/rsasign/
 func BenchmarkSign(b *testing.B) {
 	key := newKey(b, 2048)
-	s, err := New(key)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := New(key)
 	d := sha256.Sum256([]byte("header.payload"))
 	b.Run("go", func(b *testing.B) {
 		for b.Loop() {
