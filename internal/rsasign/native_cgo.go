@@ -118,7 +118,7 @@ func loadLibcrypto() (string, error) {
 }
 
 // nativeKey is a private key inside OpenSSL, with idle signing contexts for
-// reuse (making one costs about as much as a tenth of a signature).
+// reuse, so that a signature does not pay for setting one up.
 type nativeKey struct {
 	pkey *C.EVP_PKEY
 	size int
@@ -157,13 +157,14 @@ func (k *nativeKey) signSHA256(digest []byte) ([]byte, error) {
 	}
 	sig := make([]byte, k.size)
 	n := C.ls_sign(c, (*C.uchar)(unsafe.Pointer(&sig[0])), C.size_t(len(sig)), (*C.uchar)(unsafe.Pointer(&digest[0])))
+	if n == 0 || int(n) > len(sig) {
+		C.ls_ctx_free(c) // not reused after a failure
+		return nil, errors.New("EVP_PKEY_sign failed")
+	}
 	select {
 	case k.idle <- c:
 	default:
 		C.ls_ctx_free(c)
-	}
-	if n == 0 || int(n) > len(sig) {
-		return nil, errors.New("EVP_PKEY_sign failed")
 	}
 	return sig[:n], nil
 }
