@@ -120,7 +120,7 @@ func ResetThrottle(ctx context.Context, store ThrottleResetter, key string) erro
 // without a buffer), for it to store with other records in one transaction. When
 // write fails they go back to the buffer, to be written with the request's other
 // events.
-func WriteWithAudit(ctx context.Context, store AuditWriter, write func(audit []storage.AuditEvent) error) error {
+func WriteWithAudit(ctx context.Context, write func(audit []storage.AuditEvent) error) error {
 	b := buffer(ctx)
 	if b == nil {
 		return write(nil)

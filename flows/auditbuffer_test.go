@@ -56,13 +56,13 @@ func TestWriteWithAudit(t *testing.T) {
 	}
 	failed := errors.New("write failed")
 	var handed []storage.AuditEvent
-	err := WriteWithAudit(bctx, store, func(audit []storage.AuditEvent) error { handed = audit; return failed })
+	err := WriteWithAudit(bctx, func(audit []storage.AuditEvent) error { handed = audit; return failed })
 	if !errors.Is(err, failed) || len(handed) != 2 {
 		t.Fatalf("failed write: %v, handed %d events; want its error and 2", err, len(handed))
 	}
 	// A failed write gives the events back: the next write gets them again.
 	handed = nil
-	if err := WriteWithAudit(bctx, store, func(audit []storage.AuditEvent) error { handed = audit; return nil }); err != nil || len(handed) != 2 {
+	if err := WriteWithAudit(bctx, func(audit []storage.AuditEvent) error { handed = audit; return nil }); err != nil || len(handed) != 2 {
 		t.Fatalf("write after a failure: %v, handed %d events; want 2", err, len(handed))
 	}
 	// A successful write took them: nothing is left to flush.
@@ -73,7 +73,7 @@ func TestWriteWithAudit(t *testing.T) {
 		t.Fatalf("the flush wrote %d events the write had taken: %v", len(es), err)
 	}
 	// Without a buffer there is nothing to hand.
-	if err := WriteWithAudit(ctx, store, func(audit []storage.AuditEvent) error { handed = audit; return nil }); err != nil || len(handed) != 0 {
+	if err := WriteWithAudit(ctx, func(audit []storage.AuditEvent) error { handed = audit; return nil }); err != nil || len(handed) != 0 {
 		t.Fatalf("without a buffer: %v, handed %d", err, len(handed))
 	}
 }

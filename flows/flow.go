@@ -59,7 +59,7 @@ func (s *Core) StartFlow(ctx context.Context, w http.ResponseWriter, r *http.Req
 		ExpiresAt:      now.Add(s.FlowLifetime),
 	}}
 	// The decision that started the flow is written with it: one commit.
-	err := WriteWithAudit(ctx, s.Store, func(audit []storage.AuditEvent) error {
+	err := WriteWithAudit(ctx, func(audit []storage.AuditEvent) error {
 		return s.Store.CreateFlowAudited(ctx, f.Flow, audit)
 	})
 	if err != nil {
